@@ -1,0 +1,136 @@
+"""Counterexample traces: the one object every engine produces and every output reads.
+
+A :class:`Trace` is the initial state and a list of :class:`Step`; each step
+names the actor, the action with its arguments, the kernel function and the
+patch code it stands for, the variables it changed, and the state after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from checker.model import ActionInstance, Model, State
+from checker.states import changed
+
+
+@dataclass(frozen=True)
+class Step:
+    """One transition of a trace."""
+
+    index: int
+    actor: str
+    action: str
+    label: str
+    args: dict[str, int]
+    function: str
+    code: str
+    changes: tuple[tuple[str, Any, Any], ...]
+    state: State
+
+
+@dataclass
+class Trace:
+    """A run of the model from its initial state, ending in a violation."""
+
+    revision: str
+    params: dict[str, Any]
+    property: str
+    initial: State
+    steps: list[Step] = field(default_factory=list)
+    explanation: str = ""
+    loop: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    @property
+    def states(self) -> list[State]:
+        return [self.initial] + [s.state for s in self.steps]
+
+
+def build_trace(
+    model: Model,
+    prop_name: str,
+    initial: State,
+    path: Sequence[tuple[ActionInstance, State]],
+    explanation: str = "",
+) -> Trace:
+    """Assemble a trace from the instances fired and the states they reached."""
+    trace = Trace(model.name, model.p.as_dict(), prop_name, initial, explanation=explanation)
+    before = initial
+    for i, (inst, after) in enumerate(path, start=1):
+        trace.steps.append(
+            Step(
+                index=i,
+                actor=inst.spec.actor,
+                action=inst.spec.name,
+                label=inst.label,
+                args=inst.kwargs(),
+                function=inst.spec.function,
+                code=inst.spec.code,
+                changes=tuple(changed(model, before, after)),
+                state=after,
+            )
+        )
+        before = after
+    return trace
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def render_text(trace: Trace, width: int = 100) -> str:
+    """The counterexample as a reviewer reads it: one block per step."""
+    title = f"Counterexample for {trace.property} on revision {trace.revision}"
+    lines = [f"{title} ({len(trace)} steps)"]
+    for step in trace.steps:
+        lines.append(f"{step.index:>3}. [{step.actor}] {step.label}  -- {step.function}")
+        lines.append(f"       code: {shorten(step.code, width - 13)}")
+        if step.changes:
+            diffs = ", ".join(
+                f"{name}: {format_value(a)} -> {format_value(b)}" for name, a, b in step.changes
+            )
+            lines.append(f"       changed: {shorten(diffs, width - 16)}")
+        else:
+            lines.append("       changed: nothing")
+    if trace.loop is not None:
+        lines.append(f"     (the run loops back to the state after step {trace.loop})")
+    if trace.explanation:
+        lines.append(f"  => {trace.explanation}")
+    return "\n".join(lines)
+
+
+def shorten(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: max(width - 3, 1)] + "..."
+
+
+def to_graph(model: Model, trace: Trace) -> nx.MultiDiGraph:
+    """The trace as a networkx graph: nodes are states, edges are steps.
+
+    Node ``i`` is the state after step ``i`` (0 is the initial state); node
+    attributes are the variables, edge attributes the step's actor, action,
+    function, code and changes.  A lasso's back edge ends at ``trace.loop``.
+    """
+    g = nx.MultiDiGraph(revision=trace.revision, property=trace.property)
+    for i, state in enumerate(trace.states):
+        g.add_node(i, **{v.name: state[k] for k, v in enumerate(model.vars)})
+    for step in trace.steps:
+        g.add_edge(
+            step.index - 1,
+            step.index,
+            actor=step.actor,
+            action=step.label,
+            function=step.function,
+            code=step.code,
+            changes="; ".join(f"{n}: {a} -> {b}" for n, a, b in step.changes),
+        )
+    g.nodes[len(trace.steps)]["violation"] = trace.explanation
+    return g

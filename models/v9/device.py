@@ -1,0 +1,56 @@
+"""The lower device: frees zero-copy skbs in any order, running the ubuf callback.
+
+A completion runs in softirq context on any CPU, without ``vq->mutex``.
+``kref_put`` is modeled as what it is: the atomic decrement, and then, as a
+separate step, the release function's ``wake_up``.
+"""
+
+from __future__ import annotations
+
+from checker.model import action
+from checker.view import StateView
+from models.v9.constants import MEM_UAF_VQ, POLL_STARTED, VHOST_DMA_DONE_LEN
+from models.v9.kernel import KernelHelpers
+from models.v9.state import DEVICE
+
+
+class DeviceActions(KernelHelpers):
+    """skb completion and the zero-copy callback."""
+
+    @action(DEVICE, "vhost_zerocopy_callback (from the skb's destructor)",
+            "skb `k` freed (sock_wfree: write space, wakes the socket poll if "
+            "SOCK_ASYNC_NOSPACE); ubufs = ubuf->arg; vq = ubufs->vq; "
+            "vq->heads[ubuf->desc].len = VHOST_DMA_DONE_LEN; "
+            "kref_put(&ubufs->kref, ...) (the decrement)",
+            over=lambda p: {"k": range(p.device_capacity)})
+    def dev_complete(self, s: StateView, k: int) -> None:
+        cap = self.p.device_capacity
+        s.require(k < s.skb_cnt)
+        head = s.skb_head[k]
+        # The skb leaves the device: shift the later ones down (arrival order kept).
+        s.skb_head = [s.ite(j >= k, s.skb_head[j + 1], s.skb_head[j]) if j + 1 < cap else
+                      s.ite(j >= k, 0, s.skb_head[j]) for j in range(cap)]
+        s.skb_slot = [s.ite(j >= k, s.skb_slot[j + 1], s.skb_slot[j]) if j + 1 < cap else
+                      s.ite(j >= k, 0, s.skb_slot[j]) for j in range(cap)]
+        s.skb_cnt = s.skb_cnt - 1
+        # sock_wfree -> sk_write_space: wake the poll only if writable and NOSPACE was set.
+        wake = s.all(s.nospace, self.writable(s))
+        s.nospace = s.ite(wake, False, s.nospace)
+        s.sock_q = s.any(s.sock_q, s.all(wake, s.tx_poll == POLL_STARTED))
+        # vhost_zerocopy_callback
+        ubufs = s.ubuf_arg[head]
+        desc = s.ubuf_desc[head]
+        ok = self.touch_ubufs(s, ubufs)
+        self.mem_error(s, s.all(ok, s.dev_freed), MEM_UAF_VQ)
+        ok = s.all(ok, s.neg(s.dev_freed))
+        s.heads_len.set_if(ok, desc, VHOST_DMA_DONE_LEN)
+        hit_zero = self.kref_put(s, ubufs, ok)
+        s.cb_wake.set_if(hit_zero, ubufs, s.cb_wake[ubufs] + 1)
+
+    @action(DEVICE, "vhost_zerocopy_done_signal (release of kref_put)",
+            "wake_up(&ubufs->wait);  /* ubufs is object `o` */",
+            over=lambda p: {"o": range(1, p.max_backend_changes + 2)})
+    def dev_done_signal(self, s: StateView, o: int) -> None:
+        s.require(s.cb_wake[o] > 0)
+        s.cb_wake[o] = s.cb_wake[o] - 1
+        self.wake_up(s, o)

@@ -1,0 +1,213 @@
+"""Parameters, state variables and initial state of the PATCHv9 model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from checker.model import (
+    Model,
+    ModelError,
+    Param,
+    Params,
+    Var,
+    bool_array,
+    bool_var,
+    int_array,
+    int_var,
+)
+from checker.view import StateView
+from models.v9.constants import (
+    C_PC_NAMES,
+    LEN_IN_FLIGHT,
+    LEN_LARGE,
+    MEM_ERRORS,
+    MUTEX_CONTROL,
+    OBJ_FREED,
+    POLL_STARTED,
+    POLL_STOPPED,
+    SOCK_COPY,
+    SOCK_NONE,
+    SOCK_ZC,
+    USE_ERRORS,
+    W_PC_NAMES,
+)
+
+GUEST = "guest"
+WORKER = "worker"
+DEVICE = "device"
+CONTROL = "control"
+
+SOCK_BY_NAME = {"zerocopy": SOCK_ZC, "copy": SOCK_COPY, "none": SOCK_NONE}
+
+
+def _uio_maxiov(values: dict[str, Any]) -> int:
+    """4 x ring size (UIO_MAXIOV 1024 : ring 256)"""
+    return 4 * int(values["ring_size"])
+
+
+def _max_pend(values: dict[str, Any]) -> int:
+    """ring size / 2 (VHOST_MAX_PEND 128 : ring 256)"""
+    return int(values["ring_size"]) // 2
+
+
+def _weight(values: dict[str, Any]) -> int:
+    """ring size (packets per handle_tx run)"""
+    return int(values["ring_size"])
+
+
+def _device_capacity(values: dict[str, Any]) -> int:
+    """ring size + 1"""
+    return int(values["ring_size"]) + 1
+
+
+PARAMETERS: tuple[Param, ...] = (
+    Param("ring_size", "vq->num, descriptors in the TX ring", 2, minimum=1),
+    Param("uio_maxiov", "UIO_MAXIOV, entries of vq->heads[] and vq->ubuf_info[]",
+          _uio_maxiov, minimum=1),
+    Param("max_pend", "VHOST_MAX_PEND, outstanding zero-copy DMAs before handle_tx backs off",
+          _max_pend, minimum=0),
+    Param("weight", "VHOST_NET_WEIGHT scaled to packets sent per handle_tx run", _weight,
+          minimum=1),
+    Param("max_backend_changes", "VHOST_NET_SET_BACKEND calls userspace may make", 1, minimum=0),
+    Param("send_failures", "sendmsg calls that may fail (with or without an skb handed over)", 1,
+          minimum=0),
+    Param("device_capacity", "skbs the lower device may hold at once (a model bound)",
+          _device_capacity, minimum=1),
+    Param("zcopytx", "module parameter zcopytx (1: zero-copy on SOCK_ZEROCOPY sockets)", 1,
+          minimum=0, environment=True),
+    Param("initial_backend", "backend installed before the run starts", "zerocopy",
+          kind=str, choices=("zerocopy", "copy", "none"), environment=True),
+    Param("guest", "guest driver: 'linux' posts only heads it owns; 'rogue' may also write "
+          "any head value into the avail ring", "linux", kind=str, choices=("linux", "rogue"),
+          environment=True),
+    Param("rogue_posts", "avail entries a rogue guest may forge", 1, minimum=0, environment=True),
+    Param("sndbuf", "socket sk_sndbuf in skbs; 0 is tap's default (INT_MAX: always writable)", 0,
+          minimum=0, environment=True),
+    Param("release", "userspace may close the device (vhost_net_release)", "yes", kind=str,
+          choices=("yes", "no"), environment=True),
+)
+
+
+class V9State(Model):
+    """State layout and initial state shared by every revision of the patch."""
+
+    parameters = PARAMETERS
+    actors = (GUEST, WORKER, DEVICE, CONTROL)
+
+    @classmethod
+    def validate(cls, p: Params) -> None:
+        if p.zcopytx not in (0, 1):
+            raise ModelError(f"--zcopytx must be 0 or 1, not {p.zcopytx}")
+        if p.ring_size > 64:
+            raise ModelError(
+                f"--ring-size {p.ring_size} is too large for explicit exploration; use 1 to 64"
+            )
+        if p.uio_maxiov > 256:
+            raise ModelError(f"--uio-maxiov {p.uio_maxiov} is too large; use 1 to 256")
+
+    # -- sizes derived from the parameters -------------------------------
+    @property
+    def n_objects(self) -> int:
+        """vhost_ubuf_ref objects that can ever exist: the initial one and one per change."""
+        return 1 + self.p.max_backend_changes
+
+    @property
+    def n_ubuf_info(self) -> int:
+        """ubuf_info[] entries a head can index without going out of bounds."""
+        return min(self.p.ring_size, self.p.uio_maxiov)
+
+    @property
+    def rogue_budget(self) -> int:
+        return self.p.rogue_posts if self.p.guest == "rogue" else 0
+
+    def declare(self, p: Params) -> Sequence[Var]:
+        n, m, k = p.ring_size, p.uio_maxiov, self.n_objects
+        cap = p.device_capacity
+        return [
+            # guest and rings
+            bool_array("g_owned", n, "descriptor is the guest's to post"),
+            int_array("desc_len", n, 0, LEN_LARGE, "length class the guest wrote: 0 small, 1 large"),
+            int_array("avail", n, 0, n, "avail ring entries (n stands for any head >= vq->num)"),
+            int_var("last_avail", 0, n - 1, "vq->last_avail_idx mod num"),
+            int_var("avail_cnt", 0, n, "avail->idx - vq->last_avail_idx"),
+            int_array("used", n, 0, n - 1, "used ring entries the guest has not reclaimed, oldest first"),
+            int_var("used_cnt", 0, n, "entries in the used ring not yet reclaimed"),
+            bool_var("no_notify", "VRING_USED_F_NO_NOTIFY"),
+            bool_var("g_kick", "guest posted and has not yet decided whether to kick"),
+            int_var("rogue_left", 0, self.rogue_budget, "forged avail entries left"),
+            # work queue and polling
+            bool_var("kick_q", "vq->poll work queued"),
+            bool_var("sock_q", "net->poll[TX] work queued"),
+            bool_var("kick_poll", "kick eventfd polled"),
+            int_var("tx_poll", 0, POLL_STARTED, "net->tx_poll_state"),
+            bool_var("nospace", "SOCK_ASYNC_NOSPACE"),
+            int_var("vq_mutex", 0, MUTEX_CONTROL, "vq->mutex holder"),
+            # handle_tx locals
+            int_var("w_pc", 0, len(W_PC_NAMES) - 1, "handle_tx program counter"),
+            int_var("w_item", 0, 2, "work item being run"),
+            int_var("w_sock", 0, SOCK_COPY, "sock read from vq->private_data"),
+            bool_var("w_wfull", "wmem >= sk_sndbuf at entry"),
+            bool_var("w_wlow", "wmem < sk_sndbuf / 2 at entry"),
+            bool_var("w_zcopy", "zcopy"),
+            int_var("w_head", 0, n - 1, "head"),
+            int_var("w_len", 0, LEN_LARGE, "len class of head"),
+            int_var("w_ubufs", 0, k, "ubufs (0 is NULL)"),
+            bool_var("w_wake", "kref_put in the sendmsg error path hit zero"),
+            int_var("w_sent", 0, p.weight, "packets sent this run (total_len)"),
+            int_var("fail_left", 0, p.send_failures, "sendmsg failures left"),
+            # virtqueue
+            int_var("backend", 0, SOCK_COPY, "vq->private_data"),
+            int_var("vq_ubufs", 0, k, "vq->ubufs (0 is NULL)"),
+            int_var("upend", 0, m - 1, "vq->upend_idx"),
+            int_var("done", 0, m - 1, "vq->done_idx"),
+            int_array("heads_id", m, 0, n - 1, "vq->heads[].id"),
+            int_array("heads_len", m, 0, LEN_IN_FLIGHT, "vq->heads[].len: 0 clear, 1 done, 2 in flight"),
+            int_array("ubuf_arg", self.n_ubuf_info, 0, k, "vq->ubuf_info[].arg"),
+            int_array("ubuf_desc", self.n_ubuf_info, 0, m - 1, "vq->ubuf_info[].desc"),
+            # vhost_ubuf_ref objects, index 0 is NULL
+            int_array("obj", k + 1, 0, OBJ_FREED, "object state: 0 unallocated, 1 alive, 2 freed"),
+            int_array("rc", k + 1, -1, 3 + cap, "kref refcount"),
+            int_array("cb_wake", k + 1, 0, 2, "completions that hit zero and owe a wake_up"),
+            # lower device: skbs in arrival order
+            int_var("skb_cnt", 0, cap, "skbs held by the lower device"),
+            int_array("skb_head", cap, 0, n - 1, "ubuf_info[] entry the skb's ubuf points at"),
+            int_array("skb_slot", cap, 0, m - 1, "heads[] slot it was sent for", ghost=True),
+            # userspace control
+            int_var("c_pc", 0, len(C_PC_NAMES) - 1, "control program counter"),
+            int_var("c_op", 0, 2, "0 none, 1 set_backend, 2 release"),
+            int_var("c_obj", 0, k, "vhost_ubuf_ref being put-and-waited"),
+            bool_var("c_oldsock", "set_backend replaced a socket (flush after)"),
+            int_var("flush_kick", 0, 2, "runs of the kick item the flush waits for"),
+            int_var("flush_sock", 0, 2, "runs of the socket item the flush waits for"),
+            int_var("changes_left", 0, p.max_backend_changes, "backend changes left"),
+            bool_var("dev_freed", "struct vhost_net freed"),
+            # monitors
+            int_array("inflight", n, 0, 2 + self.rogue_budget, "times head fetched and not returned",
+                      ghost=True),
+            int_var("use_err", 0, max(USE_ERRORS), "first no-double-use error", ghost=True),
+            int_var("mem_err", 0, max(MEM_ERRORS), "first memory-safety error", ghost=True),
+        ]
+
+    def init(self, s: StateView) -> None:
+        """Device opened, rings set up, kick fd set, then VHOST_NET_SET_BACKEND done."""
+        p = self.p
+        s.g_owned = [True] * p.ring_size
+        s.kick_poll = True
+        s.fail_left = p.send_failures
+        s.changes_left = p.max_backend_changes
+        s.rogue_left = self.rogue_budget
+        first = SOCK_BY_NAME[p.initial_backend]
+        if first != SOCK_NONE:
+            ubufs = self.ubuf_alloc(s, first == SOCK_ZC and p.zcopytx == 1)
+            s.vq_ubufs = ubufs
+            s.backend = first
+            s.tx_poll = POLL_STOPPED
+            self.tx_poll_start(s)
+
+    # Provided by the kernel-helpers mixin; declared here for type checkers.
+    def ubuf_alloc(self, s: StateView, zcopy: Any) -> Any:
+        raise NotImplementedError
+
+    def tx_poll_start(self, s: StateView) -> None:
+        raise NotImplementedError

@@ -1,0 +1,1 @@
+"""Properties vhostmc checks, each a named, documented predicate over the state."""

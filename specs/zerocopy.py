@@ -1,0 +1,133 @@
+"""Safety properties of the zero-copy TX path (apply to v9 and every revision).
+
+Each property is a predicate over one state.  The monitors ``use_err`` and
+``mem_err`` are set by the model at the step that misbehaves (see
+``models/v9/kernel.py``), so the predicate is the absence of that record.
+``no-leak`` and ``put-and-wait-terminates`` are the state-predicate forms of
+liveness properties: a reachable state from which the good thing can no
+longer happen without the guest's help.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checker.spec import invariant
+from checker.view import StateView
+from models.v9.constants import (
+    C_DONE,
+    C_IDLE,
+    C_PC_NAMES,
+    C_SLEEP,
+    MEM_ERRORS,
+    OP_RELEASE,
+    SOCK_NONE,
+    USE_ERRORS,
+    W_ERR_ROLLBACK,
+    W_SENDMSG,
+    W_SENT,
+)
+from models.v9.state import CONTROL, DEVICE, WORKER
+
+
+def _explain_use(s: StateView) -> str:
+    return f"no-double-use: {USE_ERRORS.get(s.use_err, 'no error recorded')}"
+
+
+def _explain_mem(s: StateView) -> str:
+    return f"memory-safe: {MEM_ERRORS.get(s.mem_err, 'no error recorded')}"
+
+
+@invariant(
+    "no-double-use",
+    "a head reaches the used ring only while outstanding in vhost and not under DMA; "
+    "no heads[] slot or ubuf_info[] entry is reused while its DMA is outstanding",
+    _explain_use,
+)
+def no_double_use(s: StateView) -> Any:
+    return s.use_err == 0
+
+
+@invariant(
+    "memory-safe",
+    "ubuf_info[] indexed in bounds; no NULL or freed vhost_ubuf_ref touched; "
+    "no refcount underflow; no completion after the device is freed",
+    _explain_mem,
+)
+def memory_safe(s: StateView) -> Any:
+    return s.mem_err == 0
+
+
+def _refs_that_can_drop(s: StateView, o: Any) -> Any:
+    """kref_puts on object ``o`` that can still happen: held skbs whose
+    ubuf_info entry points at ``o``, and a worker holding ``o`` across sendmsg."""
+    cap = s.p.device_capacity
+    skbs = s.count(
+        s.all(k < s.skb_cnt, s.ubuf_arg[s.skb_head[k]] == o) for k in range(cap)
+    )
+    worker = s.all(s.w_ubufs == o, s.any(s.w_pc == W_SENDMSG, s.w_pc == W_SENT))
+    return skbs + s.ite(worker, 1, 0)
+
+
+def stuck_waiter(s: StateView) -> Any:
+    """The put-and-wait caller sleeps and no wake_up can ever reach it: no
+    wake_up is owed, no new reference can be taken, and the refcount can no
+    longer come down to exactly zero."""
+    o = s.c_obj
+    owed = s.any(s.cb_wake[o] > 0, s.all(s.w_pc == W_ERR_ROLLBACK, s.w_wake, s.w_ubufs == o))
+    may_get = s.all(s.vq_ubufs == o, s.backend != SOCK_NONE)
+    can_reach_zero = s.all(s.rc[o] > 0, s.rc[o] <= _refs_that_can_drop(s, o))
+    return s.all(s.c_pc == C_SLEEP, s.neg(owed), s.neg(may_get), s.neg(can_reach_zero))
+
+
+def _explain_stuck(s: StateView) -> str:
+    o = s.c_obj
+    return (
+        f"put-and-wait-terminates: the control thread sleeps in wait_event on vhost_ubuf_ref #{o} "
+        f"with refcount {s.rc[o]}, and only {_refs_that_can_drop(s, o)} reference(s) can still "
+        "be dropped: the refcount can never reach 0, so nothing will ever wake it"
+    )
+
+
+@invariant(
+    "put-and-wait-terminates",
+    "no reachable state where a vhost_ubuf_put_and_wait caller sleeps and nothing can ever wake it",
+    _explain_stuck,
+)
+def put_and_wait_terminates(s: StateView) -> Any:
+    return s.neg(stuck_waiter(s))
+
+
+def quiescent(s: StateView) -> Any:
+    """Nothing but the guest (or a new, optional userspace call) can move."""
+    control_busy = s.all(s.c_pc != C_IDLE, s.enabled(CONTROL))
+    return s.all(s.neg(s.enabled(WORKER, DEVICE)), s.neg(control_busy), s.neg(s.g_kick))
+
+
+def unreturned(s: StateView) -> Any:
+    """Some posted descriptor is held by vhost, or waits in the avail ring while a
+    backend is attached (without one, vhost is not expected to consume the ring)."""
+    waiting = s.all(s.avail_cnt > 0, s.backend != SOCK_NONE)
+    return s.any(waiting, *(s.inflight[h] > 0 for h in range(s.p.ring_size)))
+
+
+def _explain_leak(s: StateView) -> str:
+    held = [h for h in range(s.p.ring_size) if s.inflight[h] > 0]
+    where = f"heads {held} are held by vhost" if held else ""
+    if s.avail_cnt and s.backend != SOCK_NONE:
+        where += ("; " if where else "") + f"{s.avail_cnt} head(s) wait in the avail ring"
+    return (
+        f"no-leak: {where}, yet neither the worker, the lower device nor userspace "
+        f"(control: {C_PC_NAMES[s.c_pc]}) can move: only new guest traffic could return them"
+    )
+
+
+@invariant(
+    "no-leak",
+    "no reachable state where only the guest could move again while a posted descriptor "
+    "is still unreturned (device release excepted)",
+    _explain_leak,
+)
+def no_leak(s: StateView) -> Any:
+    releasing = s.any(s.c_op == OP_RELEASE, s.c_pc == C_DONE)
+    return s.neg(s.all(s.neg(releasing), quiescent(s), unreturned(s)))
