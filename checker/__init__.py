@@ -1,0 +1,3 @@
+"""vhostmc: a model checker for the Linux vhost-net zero-copy TX path."""
+
+__version__ = "0.1.0"

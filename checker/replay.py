@@ -1,0 +1,93 @@
+"""Re-execute a stored trace on the model and say whether every step holds."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from checker.catalog import load_revision, select_properties
+from checker.itf import ItfError, read_header, read_states
+from checker.model import Model, ModelError
+from checker.states import changed, expand, fire, holds, initial_state
+from checker.view import CapacityReached
+
+
+@dataclass
+class ReplayResult:
+    """What replaying a trace found."""
+
+    model: Model
+    steps: int
+    ok: bool
+    messages: list[str] = field(default_factory=list)
+    property: str | None = None
+    violated_at_end: bool | None = None
+
+
+def load_trace_file(path: Path) -> dict:
+    """The JSON document of an ITF file; :class:`ItfError` if unreadable."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ItfError(f"cannot read {path}: {err.strerror}") from None
+    except json.JSONDecodeError as err:
+        raise ItfError(f"{path} is not JSON: {err.msg} at line {err.lineno}") from None
+
+
+def replay(doc: dict) -> ReplayResult:
+    """Replay an ITF document written by vhostmc.
+
+    Checks that state 0 is the model's initial state, that each step's action
+    is enabled in the state before it and yields exactly the recorded state,
+    and, when the trace names a property, that the last state violates it.
+    Raises :class:`ItfError` or :class:`ModelError` for unusable input.
+    """
+    revision, params, prop_name = read_header(doc)
+    model = load_revision(revision)(params)
+    states = read_states(model, doc)
+    result = ReplayResult(model, len(states) - 1, True, property=prop_name)
+    if states[0][2] != initial_state(model):
+        result.ok = False
+        diffs = ", ".join(f"{n}: {a} vs {b}" for n, a, b in changed(model, initial_state(model),
+                                                                     states[0][2]))
+        result.messages.append(f"state 0 is not the initial state ({diffs})")
+        return result
+    for i in range(1, len(states)):
+        label, _, recorded = states[i]
+        before = states[i - 1][2]
+        try:
+            inst = model.instance(label)
+        except KeyError:
+            result.ok = False
+            result.messages.append(f"step {i}: no action '{label}' in revision {revision}")
+            return result
+        try:
+            nxt = fire(model, inst, before)
+        except CapacityReached as hit:
+            result.ok = False
+            result.messages.append(f"step {i}: {label} exceeds model capacity {hit.what}")
+            return result
+        if nxt is None:
+            result.ok = False
+            result.messages.append(f"step {i}: {label} is not enabled in state {i - 1}")
+            return result
+        if nxt != recorded:
+            result.ok = False
+            diffs = ", ".join(f"{n}: model {a} vs trace {b}" for n, a, b in
+                              changed(model, nxt, recorded))
+            result.messages.append(f"step {i}: {label} reaches a different state ({diffs})")
+            return result
+        result.messages.append(f"step {i}: {label} ok")
+    if prop_name is not None:
+        try:
+            (prop,) = select_properties([prop_name])
+        except ModelError:
+            result.messages.append(f"property '{prop_name}' is unknown here; not checked")
+            return result
+        last = states[-1][2]
+        result.violated_at_end = not holds(prop, model, last, expand(model, last).enabled_actors)
+        if not result.violated_at_end:
+            result.ok = False
+            result.messages.append(f"the last state does not violate {prop_name}")
+    return result

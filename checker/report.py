@@ -1,0 +1,95 @@
+"""The result of a run as a JSON document and as a summary a person reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checker import __version__
+from checker.explicit import RunResult
+from checker.model import Model
+
+EXIT_HOLDS = 0
+EXIT_VIOLATED = 1
+EXIT_USAGE = 2
+EXIT_INCONCLUSIVE = 3
+
+
+def exit_code(result: RunResult) -> int:
+    """1 if any property is violated, else 3 if any is inconclusive, else 0."""
+    statuses = {p.status for p in result.properties}
+    if "violated" in statuses:
+        return EXIT_VIOLATED
+    if "inconclusive" in statuses or not result.properties:
+        return EXIT_INCONCLUSIVE
+    return EXIT_HOLDS
+
+
+def result_document(
+    model: Model,
+    result: RunResult,
+    trace_files: dict[str, dict[str, str]],
+    settings: dict[str, Any],
+) -> dict[str, Any]:
+    """The ``--json`` document (also written as ``result.json``)."""
+    env = {p.name for p in model.parameters if p.environment}
+    params = model.p.as_dict()
+    return {
+        "tool": "vhostmc",
+        "version": __version__,
+        "revision": model.name,
+        "params": params,
+        "environment": {k: v for k, v in params.items() if k in env},
+        "engine": result.engine,
+        "settings": settings,
+        "complete": result.complete,
+        "bounds_hit": result.bounds_hit,
+        "stats": {
+            "states": result.stats.states,
+            "transitions": result.stats.transitions,
+            "max_depth": result.stats.max_depth,
+            "seconds": round(result.stats.seconds, 3),
+        },
+        "properties": [
+            {
+                "name": p.name,
+                "status": p.status,
+                "length": len(p.trace) if p.trace is not None else None,
+                "trace": trace_files.get(p.name),
+                "reason": p.reason,
+                "explanation": p.trace.explanation if p.trace is not None else None,
+            }
+            for p in result.properties
+        ],
+        "exit_code": exit_code(result),
+    }
+
+
+def summary_text(doc: dict[str, Any]) -> str:
+    """A few lines: what was checked, under which switches, and each verdict."""
+    params = doc["params"]
+    env = doc["environment"]
+    stats = doc["stats"]
+    lines = [
+        (f"vhostmc {doc['version']}: revision {doc['revision']}, engine {doc['engine']}, "
+        f"ring size {params.get('ring_size')}"),
+        "parameters: " + ", ".join(f"{k}={v}" for k, v in params.items() if k not in env),
+        "environment: " + ", ".join(f"{k}={v}" for k, v in env.items()),
+        f"explored {stats['states']} states, {stats['transitions']} transitions, depth "
+        f"{stats['max_depth']} in {stats['seconds']:.1f}s; search "
+        + ("complete" if doc["complete"] else "incomplete"
+           + (f" ({', '.join(doc['bounds_hit'])})" if doc["bounds_hit"] else "")),
+    ]
+    width = max((len(p["name"]) for p in doc["properties"]), default=8)
+    for p in doc["properties"]:
+        line = f"  {p['name']:<{width}}  {p['status'].upper()}"
+        if p["status"] == "violated":
+            line += f"  ({p['length']} steps)"
+            if p["trace"]:
+                line += f"  {p['trace']['itf']}"
+        elif p["status"] == "inconclusive" and p["reason"]:
+            line += f"  ({p['reason']})"
+        lines.append(line)
+    verdict = {0: "all properties hold", 1: "violations found",
+               3: "inconclusive: nothing violated, but the search was bounded"}[doc["exit_code"]]
+    lines.append(f"result: {verdict} (exit {doc['exit_code']})")
+    return "\n".join(lines)
