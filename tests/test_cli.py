@@ -1,0 +1,163 @@
+"""The vhostmc command line: verdicts, exit codes, JSON, files, replay, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from checker.cli import main
+
+SMALL = ["--ring-size", "1", "--max-backend-changes", "0", "--release", "no",
+         "--send-failures", "0", "-q"]
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+def test_violation_exit_1_with_shortest_trace_files_and_replay(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "check", "--ring-size", "1", "--property",
+                       "put-and-wait-terminates", "--out", str(tmp_path), "-q")
+    assert code == 1
+    assert "put-and-wait-terminates  VIOLATED  (3 steps)" in out
+    assert "[control] set_backend(to=" in out
+    stem = tmp_path / "v9-n1-put-and-wait-terminates"
+    for suffix in (".itf.json", ".dot", ".graphml", ".txt"):
+        assert Path(str(stem) + suffix).is_file()
+    itf = json.loads(Path(str(stem) + ".itf.json").read_text())
+    assert len(itf["states"]) == 4
+    assert itf["states"][0]["mbt::actionTaken"] == "init"
+    assert itf["states"][3]["mbt::actionTaken"] == "put_and_wait_sleep"
+    assert itf["states"][3]["rc"][1] == {"#bigint": "1"}
+    code, out, _ = run(capsys, "replay", str(stem) + ".itf.json")
+    assert code == 0
+    assert out.strip().endswith("3 steps replay on revision v9; last state violates "
+                                "put-and-wait-terminates")
+
+
+def test_json_output_is_one_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "check", "--ring-size", "1", "--property", "memory-safe",
+                         "--out", str(tmp_path), "--json", "-q")
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["tool"] == "vhostmc" and doc["revision"] == "v9" and doc["engine"] == "explicit"
+    assert doc["params"]["ring_size"] == 1 and doc["params"]["uio_maxiov"] == 4
+    assert doc["environment"]["guest"] == "linux"
+    assert doc["complete"] is False
+    assert set(doc["stats"]) == {"states", "transitions", "max_depth", "seconds"}
+    (prop,) = doc["properties"]
+    assert prop["name"] == "memory-safe" and prop["status"] == "violated"
+    assert prop["length"] == 8
+    assert prop["trace"]["itf"].endswith("v9-n1-memory-safe.itf.json")
+    assert "NULL vhost_ubuf_ref" in prop["explanation"]
+    assert "result: violations found (exit 1)" in err
+    assert json.loads((tmp_path / "result.json").read_text())["properties"] == doc["properties"]
+
+
+def test_limit_gives_inconclusive_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", *SMALL, "--property", "memory-safe", "--max-states",
+                       "50", "--out", str(tmp_path), "--json")
+    assert code == 3
+    doc = json.loads(out)
+    assert doc["complete"] is False
+    assert doc["properties"][0]["status"] == "inconclusive"
+    assert "50 states" in doc["properties"][0]["reason"]
+
+
+def test_depth_limit_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", *SMALL, "--property", "no-double-use", "--max-depth", "5",
+                       "--out", str(tmp_path))
+    assert code == 3
+    assert "INCONCLUSIVE  (search cut by depth 5)" in out
+
+
+def test_complete_search_holds_exit_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", *SMALL, "--initial-backend", "copy",
+                       "--out", str(tmp_path), "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["complete"] is True
+    assert [p["status"] for p in doc["properties"]] == ["holds"] * 4
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--ring-size", "0"], "--ring-size must be at least 1, not 0"),
+        (["--ring-size", "-1"], "--ring-size must be at least 1, not -1"),
+        (["--ring-size", "abc"], "'abc' is not a valid integer"),
+        (["--ring-size", "1.5"], "'1.5' is not a valid integer"),
+        (["--revision", "v7"], "unknown revision 'v7' (known: v9"),
+        (["--property", "no-such"], "unknown property 'no-such'"),
+        (["--guest", "evil"], "'evil' is not one of 'linux', 'rogue'"),
+        (["--rogue-posts", "2"], "--rogue-posts only applies with --guest rogue"),
+        (["--max-states", "0"], "--max-states must be at least 1"),
+        (["--time-limit", "-3"], "--time-limit must be positive"),
+        (["--zcopytx", "2"], "--zcopytx must be 0 or 1"),
+        (["--bogus"], "No such option '--bogus'"),
+    ],
+)
+def test_bad_input_one_line_exit_2_nothing_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    out_dir = tmp_path / "out"
+    code, out, err = run(capsys, "check", *args, "--out", str(out_dir))
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("vhostmc: error: ")
+    assert message in lines[0]
+    assert not out_dir.exists()
+
+
+def test_replay_detects_tampered_trace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "check", "--ring-size", "1", "--property", "put-and-wait-terminates",
+        "--out", str(tmp_path), "-q")
+    path = tmp_path / "v9-n1-put-and-wait-terminates.itf.json"
+    doc = json.loads(path.read_text())
+    doc["states"][2]["rc"][1] = {"#bigint": "0"}
+    bad = tmp_path / "bad.itf.json"
+    bad.write_text(json.dumps(doc))
+    code, out, _ = run(capsys, "replay", str(bad))
+    assert code == 1
+    assert "replay: FAILED: step 2: put_and_wait_put reaches a different state" in out
+    assert "rc[1]: model 1 vs trace 0" in out
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("not json", "is not JSON"),
+    ("{}", "not an ITF trace"),
+    ('{"states": [{}], "#meta": {"revision": "v9", "params": {}}}', "lacks variable"),
+    ('{"states": [{}], "#meta": {"revision": "v0", "params": {}}}', "unknown revision 'v0'"),
+])
+def test_replay_bad_file_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    path = tmp_path / "t.json"
+    path.write_text(content)
+    code, out, err = run(capsys, "replay", str(path))
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_list_shows_revisions_properties_switches(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "list", "--ring-size", "4")
+    assert code == 0
+    for text in ("v9", "no-double-use", "memory-safe", "put-and-wait-terminates", "no-leak",
+                 "Environment switches", "--guest", "--uio-maxiov             16"):
+        assert text in out
+
+
+def test_help_documents_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", "--help")
+    assert code == 0
+    assert "3  nothing violated, but the search was cut" in out
+    assert "--ring-size N" in out
