@@ -100,7 +100,7 @@ class ExplicitChecker:
         stats.states = 1
         pop = frontier.popleft if self.search == "bfs" else frontier.pop
 
-        while frontier and pending:
+        while frontier and (pending or not self.properties):
             now = time.monotonic()
             if limits.time_limit is not None and now - start >= limits.time_limit:
                 bounds.append(f"time limit {limits.time_limit:g}s")
@@ -122,7 +122,8 @@ class ExplicitChecker:
                     )
                     pending.remove(prop)
             if limits.max_depth is not None and d >= limits.max_depth:
-                if exp.successors and f"depth {limits.max_depth}" not in bounds:
+                beyond = any(nxt not in parent for _, nxt in exp.successors)
+                if beyond and f"depth {limits.max_depth}" not in bounds:
                     bounds.append(f"depth {limits.max_depth}")
                 continue
             for inst, nxt in exp.successors:
@@ -138,8 +139,6 @@ class ExplicitChecker:
                 stats.states += 1
                 stats.max_depth = max(stats.max_depth, d + 1)
                 frontier.append(nxt)
-            if bounds and limits.max_states is not None and stats.states >= limits.max_states:
-                break
 
         stats.seconds, stats.queue = time.monotonic() - start, len(frontier)
         bounds.extend(f"model capacity: {what}" for what in sorted(capacity))

@@ -106,8 +106,10 @@ def quiescent(s: StateView) -> Any:
 
 def unreturned(s: StateView) -> Any:
     """Some posted descriptor is held by vhost, or waits in the avail ring while a
-    backend is attached (without one, vhost is not expected to consume the ring)."""
-    waiting = s.all(s.avail_cnt > 0, s.backend != SOCK_NONE)
+    backend is attached (without one, vhost is not expected to consume the ring) and
+    the next entry is a valid head (a forged head >= num stops vhost by design)."""
+    waiting = s.all(s.avail_cnt > 0, s.backend != SOCK_NONE,
+                    s.avail[s.last_avail] < s.p.ring_size)
     return s.any(waiting, *(s.inflight[h] > 0 for h in range(s.p.ring_size)))
 
 

@@ -145,6 +145,7 @@ def test_replay_bad_file_exit_2(
     path.write_text(content)
     code, out, err = run(capsys, "replay", str(path))
     assert code == 2
+    assert out == ""
     assert message in err and len(err.strip().splitlines()) == 1
 
 

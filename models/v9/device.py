@@ -45,6 +45,8 @@ class DeviceActions(KernelHelpers):
         ok = s.all(ok, s.neg(s.dev_freed))
         s.heads_len.set_if(ok, desc, VHOST_DMA_DONE_LEN)
         hit_zero = self.kref_put(s, ubufs, ok)
+        s.capacity(s.implies(hit_zero, s.cb_wake[ubufs] < self.vars[self.var_index["cb_wake"]].hi),
+                   "wake_ups owed by completions (cb_wake)")
         s.cb_wake.set_if(hit_zero, ubufs, s.cb_wake[ubufs] + 1)
 
     @action(DEVICE, "vhost_zerocopy_done_signal (release of kref_put)",

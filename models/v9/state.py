@@ -130,7 +130,9 @@ class V9State(Model):
             int_array("desc_len", n, 0, LEN_LARGE, "length class the guest wrote: 0 small, 1 large"),
             int_array("avail", n, 0, n, "avail ring entries (n stands for any head >= vq->num)"),
             int_var("last_avail", 0, n - 1, "vq->last_avail_idx mod num"),
-            int_var("avail_cnt", 0, n, "avail->idx - vq->last_avail_idx"),
+            int_var("avail_cnt", 0, n + 1,
+                    "avail->idx - vq->last_avail_idx (n + 1 only after a rogue guest refilled "
+                    "the slot of a head vhost then discarded)"),
             int_array("used", n, 0, n - 1, "used ring entries the guest has not reclaimed, oldest first"),
             int_var("used_cnt", 0, n, "entries in the used ring not yet reclaimed"),
             bool_var("no_notify", "VRING_USED_F_NO_NOTIFY"),

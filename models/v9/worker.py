@@ -121,10 +121,19 @@ class WorkerActions(KernelHelpers):
         s.w_pc = W_EMPTY
 
     @action(WORKER, "vhost_get_vq_desc",
+            "if ((u16)(vq->avail_idx - last_avail_idx) > vq->num) { vq_err(vq, \"Guest moved used "
+            "index from %u to %u\", ...); return -EFAULT; } handle_tx: "
+            "if (unlikely(head < 0)) break;")
+    def tx_get_desc_bad_idx(self, s: StateView) -> None:
+        s.require(s.all(s.w_pc == W_GET, s.avail_cnt > self.p.ring_size))
+        self.finish_run(s)
+
+    @action(WORKER, "vhost_get_vq_desc",
             "head >= vq->num: vq_err, return -EINVAL; handle_tx: if (unlikely(head < 0)) break;")
     def tx_get_desc_bad_head(self, s: StateView) -> None:
-        s.require(s.all(s.w_pc == W_GET, s.avail_cnt > 0,
-                        s.avail[s.last_avail] >= self.p.ring_size))
+        n = self.p.ring_size
+        s.require(s.all(s.w_pc == W_GET, s.avail_cnt > 0, s.avail_cnt <= n,
+                        s.avail[s.last_avail] >= n))
         self.finish_run(s)
 
     @action(WORKER, "vhost_get_vq_desc",
@@ -132,7 +141,8 @@ class WorkerActions(KernelHelpers):
             "len = iov_length(vq->iov, out);")
     def tx_get_desc_head(self, s: StateView) -> None:
         n = self.p.ring_size
-        s.require(s.all(s.w_pc == W_GET, s.avail_cnt > 0, s.avail[s.last_avail] < n))
+        s.require(s.all(s.w_pc == W_GET, s.avail_cnt > 0, s.avail_cnt <= n,
+                        s.avail[s.last_avail] < n))
         head = s.avail[s.last_avail]
         s.w_head = head
         s.w_len = s.desc_len[head]
