@@ -6,6 +6,7 @@ explorer, ``vhostmc replay`` and the trace builder all go through it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,8 +59,44 @@ class Expansion:
     capacity_hits: list[str] = field(default_factory=list)
 
 
-def expand(model: Model, state: State) -> Expansion:
-    """Every enabled action instance of ``state`` and its successor."""
+INTERPRET_ENV = "VHOSTMC_INTERPRET"
+"""Set to 1 to make :func:`expand` interpret the model by default (for debugging)."""
+
+COMPILED_BY_DEFAULT = os.environ.get(INTERPRET_ENV, "0") in ("", "0")
+"""Whether :func:`expand` compiles by default: ``$VHOSTMC_INTERPRET`` when the process started."""
+
+_MODE_ATTR = "_vhostmc_compiled_expand"
+
+
+def use_compiled(model: Model, compiled: bool | None) -> None:
+    """Choose how :func:`expand` treats ``model``; ``None``: :data:`COMPILED_BY_DEFAULT`."""
+    if compiled is None:
+        model.__dict__.pop(_MODE_ATTR, None)
+    else:
+        model.__dict__[_MODE_ATTR] = compiled
+
+
+def expand(model: Model, state: State, compiled: bool | None = None) -> Expansion:
+    """Every enabled action instance of ``state`` and its successor.
+
+    ``compiled`` picks the engine: the action instances compiled to Python
+    functions (:mod:`checker.compiled`, the default) or the model's methods
+    interpreted on a concrete view (:func:`interpreted_expand`).  ``None``
+    means the choice made by :func:`use_compiled` for this model, else
+    :data:`COMPILED_BY_DEFAULT` (compiled unless ``$VHOSTMC_INTERPRET`` was
+    set to something other than 0 when the process started).
+    """
+    if compiled is None:
+        compiled = model.__dict__.get(_MODE_ATTR, COMPILED_BY_DEFAULT)
+    if compiled:
+        from checker.compiled import compiled_expand  # here: checker.compiled imports this module
+
+        return compiled_expand(model, state)
+    return interpreted_expand(model, state)
+
+
+def interpreted_expand(model: Model, state: State) -> Expansion:
+    """:func:`expand` by running every action instance's method on a concrete view."""
     out = Expansion()
     view = StateView(model, state)
     for inst in model.instances:

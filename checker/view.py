@@ -140,7 +140,7 @@ class StateView:
         if self._b.symbolic:
             self.guards.append(cond)
         elif not cond:
-            raise _DISABLED
+            raise _DISABLED.with_traceback(None)
 
     def capacity(self, cond: Value, what: str) -> None:
         """A model bound: ``cond`` must hold or the model's capacity ``what`` is exceeded."""
