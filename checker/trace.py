@@ -8,6 +8,7 @@ patch code it stands for, the variables it changed, and the state after it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+import builtins
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +48,7 @@ class Trace:
     def __len__(self) -> int:
         return len(self.steps)
 
-    @property
+    @builtins.property
     def states(self) -> list[State]:
         return [self.initial] + [s.state for s in self.steps]
 

@@ -1,0 +1,138 @@
+"""BMC throughput on the v9 model, next to the explicit engine.
+
+Two tables, both engines run in this process:
+
+1. *Depth reached*: for each ring size (default 2, 4, 8, 16; other
+   parameters at their defaults), BMC with the four v9 properties and an
+   always-true one (so the run only ends at the time budget) reports the
+   deepest depth fully checked within the budget, the time spent building
+   the symbolic step (running the model code on Z3 terms once), and the
+   depth and time at which each property was found violated.  Next to it,
+   the explicit BFS with the same budget (and at most a million states):
+   the depth of the deepest state it reached and the states it stored.
+2. *Time to first counterexample*: at ring size 1, for each property, the
+   explicit engine's BFS (that property alone) and BMC (that property
+   alone, up to depth 64): length found and wall time of each.
+
+No assertions: numbers only.  The machine's load matters (the solver is
+single-threaded).
+
+    .venv/bin/python bench/bmc.py                 # 60 s budget per ring size
+    .venv/bin/python bench/bmc.py --budget 10 --ring-sizes 2 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from checker.bmc import run_bmc
+from checker.explicit import ExplicitChecker, Limits, Stats
+from checker.spec import Property, properties_in
+from checker.unroll import StepTemplate
+from models.v9 import V9
+from specs import zerocopy
+
+ALWAYS = Property("true", "always holds", lambda s: True)
+
+
+def depth_row(ring: int, budget: float) -> dict[str, Any]:
+    """BMC on ring size ``ring`` for ``budget`` seconds: depth reached and findings."""
+    model = V9({"ring_size": ring})
+    start = time.perf_counter()
+    StepTemplate(model)  # measured alone; run_bmc builds its own
+    build = time.perf_counter() - start
+    props = [*properties_in(zerocopy), ALWAYS]
+    seen: dict[str, tuple[int, float]] = {}
+    times: list[tuple[int, float]] = []
+
+    def progress(stats: Stats) -> None:
+        """Note when each depth was done."""
+        times.append((stats.max_depth, stats.seconds))
+
+    result = run_bmc(model, props, depth=10_000, progress=progress, time_limit=budget)
+    for r in result.properties:
+        if r.trace is not None:
+            at = next((sec for d, sec in times if d >= len(r.trace)), result.stats.seconds)
+            seen[r.name] = (len(r.trace), at)
+    return {
+        "ring": ring,
+        "build": build,
+        "depth": result.stats.max_depth,
+        "seconds": result.stats.seconds,
+        "found": seen,
+    }
+
+
+def bfs_row(ring: int, budget: float) -> tuple[int, int]:
+    """Explicit BFS on ring size ``ring`` for ``budget`` seconds: (depth, states)."""
+    model = V9({"ring_size": ring})
+    props = [*properties_in(zerocopy), ALWAYS]
+    limits = Limits(time_limit=budget, max_states=1_000_000)
+    result = ExplicitChecker(model, props, limits=limits).run()
+    return result.stats.max_depth, result.stats.states
+
+
+def first_cex_rows(budget: float) -> list[dict[str, Any]]:
+    """Ring size 1: each property alone, BFS then BMC, length and time of the finding."""
+    model = V9({"ring_size": 1})
+    rows = []
+    for prop in properties_in(zerocopy):
+        start = time.perf_counter()
+        bfs = ExplicitChecker(model, [prop], limits=Limits(time_limit=budget)).run()
+        bfs_s = time.perf_counter() - start
+        start = time.perf_counter()
+        bmc = run_bmc(model, [prop], depth=64, time_limit=budget)
+        bmc_s = time.perf_counter() - start
+        rows.append({
+            "property": prop.name,
+            "bfs": _length(bfs.properties[0].trace, bfs.properties[0].status),
+            "bfs_s": bfs_s,
+            "bmc": _length(bmc.properties[0].trace, bmc.properties[0].status),
+            "bmc_s": bmc_s,
+        })
+    return rows
+
+
+def _length(trace: Any, status: str) -> str:
+    """The trace length, or the status when there is no trace."""
+    return str(len(trace)) if trace is not None else status
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run both tables and print them."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=float, default=60.0,
+                        help="seconds per ring size (table 1) and per engine run (table 2)")
+    parser.add_argument("--ring-sizes", type=int, nargs="+", default=[2, 4, 8, 16])
+    parser.add_argument("--skip-depth", action="store_true", help="only table 2")
+    parser.add_argument("--no-bfs", action="store_true", help="table 1 without the BFS columns")
+    args = parser.parse_args(argv)
+
+    if not args.skip_depth:
+        print(f"BMC depth reached in {args.budget:g} s (v9 defaults; all four properties + 'true')")
+        print(f"{'ring':>4} {'build s':>8} {'depth':>6} {'total s':>8} {'BFS depth':>9} "
+              f"{'BFS states':>10}  BMC violations found (depth @ s)")
+        for ring in args.ring_sizes:
+            row = depth_row(ring, args.budget)
+            bfs_depth, bfs_states = (-1, -1) if args.no_bfs else bfs_row(ring, args.budget)
+            found = ", ".join(f"{n} {d} @ {s:.1f}" for n, (d, s) in row["found"].items()) or "-"
+            print(f"{row['ring']:>4} {row['build']:>8.1f} {row['depth']:>6} "
+                  f"{row['seconds']:>8.1f} {bfs_depth:>9} {bfs_states:>10}  {found}", flush=True)
+        print()
+
+    print("Time to first counterexample, ring size 1 (each property alone)")
+    print(f"{'property':<26} {'BFS len':>8} {'BFS s':>7} {'BMC len':>8} {'BMC s':>7}")
+    for row in first_cex_rows(args.budget):
+        print(f"{row['property']:<26} {row['bfs']:>8} {row['bfs_s']:>7.2f} "
+              f"{row['bmc']:>8} {row['bmc_s']:>7.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
