@@ -14,11 +14,13 @@ A model is a subclass of :class:`Model`.  It declares
 The model knows nothing of engines: the explicit explorer and the Z3
 engines both execute the same methods on a :class:`checker.view.StateView`
 over their own backend.  A revision of a patch is a subclass that overrides
-only the actions the new version changes.
+only the actions (and helpers) the new version changes; a step that is new
+in the revision says ``@action(..., adds=True)`` (docs/extending.md).
 """
 
 from __future__ import annotations
 
+import difflib
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -144,6 +146,7 @@ def action(
     function: str,
     code: str,
     over: Callable[[Any], Mapping[str, Iterable[int]]] | None = None,
+    adds: bool = False,
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Declare a model method as a guarded action.
 
@@ -151,13 +154,27 @@ def action(
     patch statement(s) it stands for, quoted.  ``over`` maps the parameters
     to the finite domain of each keyword argument of the method, e.g.
     ``over=lambda p: {"h": range(p.ring_size)}``.
+
+    ``adds`` says the step is new in a revision: a subclass of a model that
+    already has actions may only override steps its base declares, unless it
+    says ``adds=True`` (so a misspelt override is an error, not a new step
+    that never runs); ``adds=True`` on a step the base has is an error too.
     """
 
     def mark(fn: Callable[..., None]) -> Callable[..., None]:
         fn.__vhostmc_action__ = (actor, function, code, over)  # type: ignore[attr-defined]
+        fn.__vhostmc_adds__ = adds  # type: ignore[attr-defined]
         return fn
 
     return mark
+
+
+def source_location(fn: Any) -> str:
+    """``file:line`` of a function's definition (its first decorator), or its name."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return getattr(fn, "__qualname__", repr(fn))
+    return f"{code.co_filename}:{code.co_firstlineno}"
 
 
 class Params:
@@ -238,22 +255,56 @@ class Model:
         """Write the initial state on ``s`` (every variable starts at its ``lo``/False)."""
 
     # -- actions ----------------------------------------------------------
-    def _collect_actions(self) -> list[ActionSpec]:
-        specs: dict[str, ActionSpec] = {}
-        for klass in reversed(type(self).__mro__):
+    @classmethod
+    def action_marks(cls) -> dict[str, tuple[Any, ...]]:
+        """``{name: (actor, function, code, over)}`` of every action, base classes first.
+
+        Raises :class:`ModelError` (naming ``file:line``) when a class overrides
+        an action with a plain method, uses an unknown actor, declares a step
+        its base model does not have without ``adds=True``, or says
+        ``adds=True`` for a step its base already has.
+        """
+        marks: dict[str, tuple[Any, ...]] = {}
+        for klass in reversed(cls.__mro__):
+            inherited = {
+                attr
+                for base in klass.__mro__[1:]
+                for attr, fn in vars(base).items()
+                if hasattr(fn, "__vhostmc_action__")
+            }
             for attr, fn in vars(klass).items():
                 mark = getattr(fn, "__vhostmc_action__", None)
                 if mark is None:
-                    if attr in specs and callable(fn):
+                    if attr in marks and callable(fn):
                         raise ModelError(
-                            f"{klass.__name__}.{attr} overrides an action without @action"
+                            f"{source_location(fn)}: {klass.__name__}.{attr} overrides an action "
+                            "without @action"
                         )
                     continue
-                actor, function, code, over = mark
-                if actor not in self.actors:
-                    raise ModelError(f"action {attr}: unknown actor '{actor}'")
-                specs[attr] = ActionSpec(attr, actor, function, code, getattr(self, attr), over)
-        return list(specs.values())
+                where = source_location(fn)
+                if mark[0] not in cls.actors:
+                    raise ModelError(f"{where}: action {attr}: unknown actor '{mark[0]}'")
+                adds = bool(getattr(fn, "__vhostmc_adds__", False))
+                if inherited and attr not in inherited and not adds:
+                    close = difflib.get_close_matches(attr, sorted(inherited), n=1)
+                    hint = f" (did you mean '{close[0]}'?)" if close else ""
+                    raise ModelError(
+                        f"{where}: {klass.__name__}.{attr} is not a step of its base{hint}; "
+                        "a step new in this revision must say @action(..., adds=True)"
+                    )
+                if adds and attr in inherited:
+                    raise ModelError(
+                        f"{where}: {klass.__name__}.{attr} says adds=True but its base already "
+                        "has this step; drop adds=True to override it"
+                    )
+                marks[attr] = mark
+        return marks
+
+    def _collect_actions(self) -> list[ActionSpec]:
+        return [
+            ActionSpec(attr, actor, function, code, getattr(self, attr), over)
+            for attr, (actor, function, code, over) in self.action_marks().items()
+        ]
 
     def _instantiate(self) -> list[ActionInstance]:
         out: list[ActionInstance] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,15 +36,20 @@ def load_trace_file(path: Path) -> dict:
         raise ItfError(f"{path} is not JSON: {err.msg} at line {err.lineno}") from None
 
 
-def replay(doc: dict) -> ReplayResult:
+def replay(
+    doc: dict, revision: str | None = None, spec_files: Sequence[str] = ()
+) -> ReplayResult:
     """Replay an ITF document written by vhostmc.
 
     Checks that state 0 is the model's initial state, that each step's action
     is enabled in the state before it and yields exactly the recorded state,
     and, when the trace names a property, that the last state violates it.
+    ``revision`` (a name or a revision file) replaces the revision the trace
+    names; ``spec_files`` supply user properties.
     Raises :class:`ItfError` or :class:`ModelError` for unusable input.
     """
-    revision, params, prop_name = read_header(doc)
+    recorded_revision, params, prop_name = read_header(doc)
+    revision = revision or recorded_revision
     model = load_revision(revision)(params)
     states = read_states(model, doc)
     result = ReplayResult(model, len(states) - 1, True, property=prop_name)
@@ -81,7 +87,7 @@ def replay(doc: dict) -> ReplayResult:
         result.messages.append(f"step {i}: {label} ok")
     if prop_name is not None:
         try:
-            (prop,) = select_properties([prop_name])
+            (prop,) = select_properties([prop_name], spec_files)
         except ModelError:
             result.messages.append(f"property '{prop_name}' is unknown here; not checked")
             return result

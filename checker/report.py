@@ -64,6 +64,21 @@ def result_document(
     }
 
 
+def _work_line(doc: dict[str, Any]) -> str:
+    """What the engine did: states explored, or depth reached and solver queries."""
+    stats = doc["stats"]
+    if doc["engine"] == "explicit":
+        work = (f"explored {stats['states']} states, {stats['transitions']} transitions, "
+                f"depth {stats['max_depth']}")
+    else:
+        work = (f"{doc['engine']}: depth {stats['max_depth']} reached, "
+                f"{stats['transitions']} solver queries")
+    search = "complete" if doc["complete"] else "incomplete"
+    if not doc["complete"] and doc["bounds_hit"]:
+        search += f" ({', '.join(doc['bounds_hit'])})"
+    return f"{work} in {stats['seconds']:.1f}s; search {search}"
+
+
 def summary_text(doc: dict[str, Any]) -> str:
     """A few lines: what was checked, under which switches, and each verdict."""
     params = doc["params"]
@@ -74,10 +89,7 @@ def summary_text(doc: dict[str, Any]) -> str:
         f"ring size {params.get('ring_size')}"),
         "parameters: " + ", ".join(f"{k}={v}" for k, v in params.items() if k not in env),
         "environment: " + ", ".join(f"{k}={v}" for k, v in env.items()),
-        f"explored {stats['states']} states, {stats['transitions']} transitions, depth "
-        f"{stats['max_depth']} in {stats['seconds']:.1f}s; search "
-        + ("complete" if doc["complete"] else "incomplete"
-           + (f" ({', '.join(doc['bounds_hit'])})" if doc["bounds_hit"] else "")),
+        _work_line(doc),
     ]
     width = max((len(p["name"]) for p in doc["properties"]), default=8)
     for p in doc["properties"]:

@@ -162,3 +162,37 @@ def test_help_documents_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert "3  nothing violated, but the search was cut" in out
     assert "--ring-size N" in out
+
+
+def test_bmc_engine_finds_shortest_and_trace_replays(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "check", "--engine", "bmc", "--depth", "8", "--ring-size", "1",
+                       "--release", "no", "--send-failures", "0", "--out", str(tmp_path),
+                       "--json", "-q")
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["engine"] == "bmc"
+    verdicts = {p["name"]: (p["status"], p["length"]) for p in doc["properties"]}
+    assert verdicts["memory-safe"] == ("violated", 8)
+    assert verdicts["put-and-wait-terminates"] == ("violated", 3)
+    assert verdicts["no-leak"] == ("inconclusive", None)
+    assert "bounded to depth 8" in next(p["reason"] for p in doc["properties"]
+                                        if p["name"] == "no-leak")
+    code, out, _ = run(capsys, "replay", str(tmp_path / "v9-n1-memory-safe.itf.json"))
+    assert code == 0
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--depth", "5"], "--depth applies to --engine bmc or kind"),
+    (["--engine", "bmc", "--max-depth", "5"], "apply to the explicit engine"),
+    (["--engine", "bmc", "--strengthen", "no-leak"], "--strengthen applies to --engine kind"),
+    (["--engine", "bmc", "--depth", "0"], "--depth must be at least 1"),
+])
+def test_engine_option_conflicts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, out, err = run(capsys, "check", *args, "--out", str(tmp_path / "o"))
+    assert code == 2 and out == ""
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()

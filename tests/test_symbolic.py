@@ -425,3 +425,16 @@ def test_bmc_agrees_with_bfs_on_v9_ring2_depth16() -> None:
     bmc = run_bmc(model, props, depth=16)
     bfs = ExplicitChecker(model, props, limits=Limits(max_depth=16)).run()
     assert _status(bmc) == _status(bfs)
+
+
+def test_bmc_agrees_with_bfs_on_v3_1() -> None:
+    from models.v3_1 import V3_1
+    from specs import zerocopy
+
+    model = V3_1({"ring_size": 1, "release": "no"})
+    props = properties_in(zerocopy)
+    bfs = ExplicitChecker(model, props, limits=Limits(max_depth=9)).run()
+    bmc = run_bmc(model, props, depth=9)
+    assert _status(bmc) == _status(bfs)
+    assert _status(bmc)["memory-safe"] == ("violated", 8)
+    assert bmc.bounds_hit == bfs.bounds_hit
