@@ -83,7 +83,6 @@ def summary_text(doc: dict[str, Any]) -> str:
     """A few lines: what was checked, under which switches, and each verdict."""
     params = doc["params"]
     env = doc["environment"]
-    stats = doc["stats"]
     lines = [
         (f"vhostmc {doc['version']}: revision {doc['revision']}, engine {doc['engine']}, "
         f"ring size {params.get('ring_size')}"),

@@ -7,8 +7,8 @@ patch code it stands for, the variables it changed, and the state after it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import builtins
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
