@@ -13,15 +13,16 @@ from checker.explicit import ExplicitChecker
 from checker.replay import replay
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
-STORED = sorted((RESULTS / "runs").glob("*/*.itf.json"))
+STORED = sorted((RESULTS / "runs").glob("*/*.itf.json")) + sorted(
+    (RESULTS / "cells").glob("*/*.itf.json"))
 DATAPATH = {"max_backend_changes": 0, "release": "no", "send_failures": 0}
 
 
 def test_findings_have_stored_traces() -> None:
-    assert len(STORED) >= 20
+    assert len(STORED) >= 100
 
 
-@pytest.mark.parametrize("path", STORED, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("path", STORED, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}/{p.name}")
 def test_stored_trace_replays_and_violates(path: Path) -> None:
     result = replay(json.loads(path.read_text()))
     assert result.ok, result.messages[-1]
