@@ -54,6 +54,7 @@ class V3_1(V9):
     description = "the zero-copy TX path as merged in Linux 3.1"
 
     def declare(self, p: Params) -> Sequence[Var]:
+        """v9's state; the control program counter gains the step after put-and-wait."""
         widened = int_var("c_pc", 0, C_SB_SIGNAL, "control program counter")
         return [widened if v.name == "c_pc" else v for v in super().declare(p)]
 
