@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shlex
 import shutil
 from collections.abc import Callable, Sequence
@@ -402,8 +403,10 @@ def write_png(result: MatrixResult, path: Path) -> None:
               loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
+    os.replace(tmp, path)  # atomic, as every other output
 
 
 def write_outputs(result: MatrixResult, out_dir: Path, command: str | None) -> None:

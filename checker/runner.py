@@ -141,6 +141,8 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
     if req.specs:
         settings["spec_files"] = list(req.specs)
     doc = result_document(model, result, traces, settings)
+    if req.engine != "explicit":
+        doc["depth"] = req.depth
     write_atomic(req.out_dir / "result.json", json.dumps(doc, indent=2) + "\n")
     return CheckOutcome(model, result, doc)
 

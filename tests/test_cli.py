@@ -172,7 +172,7 @@ def test_bmc_engine_finds_shortest_and_trace_replays(
                        "--json", "-q")
     assert code == 1
     doc = json.loads(out)
-    assert doc["engine"] == "bmc"
+    assert doc["engine"] == "bmc" and doc["depth"] == 8
     verdicts = {p["name"]: (p["status"], p["length"]) for p in doc["properties"]}
     assert verdicts["memory-safe"] == ("violated", 8)
     assert verdicts["put-and-wait-terminates"] == ("violated", 3)
