@@ -14,9 +14,7 @@ from typing import Any
 
 import networkx as nx
 
-from checker.itf import to_itf
-from checker.model import Model
-from checker.trace import Trace, render_text, to_graph
+from checker.trace import Trace
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -74,18 +72,3 @@ def trace_stem(trace: Trace) -> str:
     """The file name stem of a trace: ``<revision>-n<ring>-<property>``."""
     ring = trace.params.get("ring_size", "x")
     return f"{trace.revision}-n{ring}-{trace.property}"
-
-
-def write_trace(model: Model, trace: Trace, out_dir: Path) -> dict[str, str]:
-    """Write the trace in every format; returns ``{format: path}``."""
-    stem = trace_stem(trace)
-    graph = to_graph(model, trace)
-    files = {
-        "itf": (out_dir / f"{stem}.itf.json", json.dumps(to_itf(model, trace), indent=1) + "\n"),
-        "dot": (out_dir / f"{stem}.dot", to_dot(graph)),
-        "graphml": (out_dir / f"{stem}.graphml", to_graphml(graph)),
-        "text": (out_dir / f"{stem}.txt", render_text(trace) + "\n"),
-    }
-    for path, text in files.values():
-        write_atomic(path, text)
-    return {kind: str(path) for kind, (path, _) in files.items()}
