@@ -18,7 +18,7 @@ from typing import Literal
 
 from checker.model import ActionInstance, Model, State
 from checker.spec import Property
-from checker.states import expand, holds, initial_state, property_view
+from checker.states import expand, holds_in, initial_state, property_view
 from checker.trace import Trace, build_trace
 
 Status = Literal["holds", "violated", "inconclusive"]
@@ -113,9 +113,9 @@ class ExplicitChecker:
             d = depth[state]
             exp = expand(model, state)
             capacity.update(exp.capacity_hits)
+            view = property_view(model, state, exp.enabled_actors)
             for prop in list(pending):
-                if not holds(prop, model, state, exp.enabled_actors):
-                    view = property_view(model, state, exp.enabled_actors)
+                if not holds_in(prop, view):
                     violations[prop.name] = build_trace(
                         model, prop.name, init, self._path(parent, state),
                         prop.describe_violation(view),

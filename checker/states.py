@@ -123,7 +123,12 @@ def property_view(model: Model, state: State, enabled_actors: set[str]) -> State
 
 def holds(prop: Property, model: Model, state: State, enabled_actors: set[str]) -> bool:
     """Whether ``prop`` holds in ``state``."""
-    value = prop.predicate(property_view(model, state, enabled_actors))
+    return holds_in(prop, property_view(model, state, enabled_actors))
+
+
+def holds_in(prop: Property, view: StateView) -> bool:
+    """Whether ``prop`` holds on ``view`` (one view serves every property of a state)."""
+    value = prop.predicate(view)
     if not isinstance(value, bool):
         raise TypeError(f"property {prop.name} returned {type(value).__name__}, not a bool")
     return value

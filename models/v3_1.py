@@ -88,7 +88,7 @@ class V3_1(V9):
         flush = s.c_oldsock
         s.c_pc = s.ite(flush, C_FLUSH, C_IDLE)
         s.c_op = s.ite(flush, OP_SET_BACKEND, 0)
-        self._flush_if(s, flush)
+        self.start_flush(s, flush)
         s.c_oldsock = False
 
 

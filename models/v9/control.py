@@ -72,13 +72,7 @@ class ControlActions(KernelHelpers):
         s.c_obj = old
         s.c_oldsock = s.all(has_old, oldsock)
         s.c_pc = s.ite(has_old, C_PUT, s.ite(flush, C_FLUSH, C_IDLE))
-        self._flush_if(s, flush)
-
-    def _flush_if(self, s: StateView, cond: object) -> None:
-        flush_kick, flush_sock = s.flush_kick, s.flush_sock
-        self.start_flush(s)
-        s.flush_kick = s.ite(cond, s.flush_kick, flush_kick)
-        s.flush_sock = s.ite(cond, s.flush_sock, flush_sock)
+        self.start_flush(s, flush)
 
     # -- vhost_ubuf_put_and_wait ---------------------------------------------------
     @action(CONTROL, PUT_AND_WAIT, "kref_put(&ubufs->kref, vhost_zerocopy_done_signal); "
@@ -117,7 +111,7 @@ class ControlActions(KernelHelpers):
         flush = s.all(s.neg(release), s.c_oldsock)
         s.c_pc = s.ite(release, C_SIGNAL, s.ite(flush, C_FLUSH, C_IDLE))
         s.c_op = s.ite(release, OP_RELEASE, s.ite(flush, OP_SET_BACKEND, 0))
-        self._flush_if(s, flush)
+        self.start_flush(s, flush)
         s.c_obj = s.ite(release, s.c_obj, 0)
         s.c_oldsock = False
 

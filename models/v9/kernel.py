@@ -154,13 +154,13 @@ class KernelHelpers(V9State):
         s.w_wake = False
         s.w_sent = 0
 
-    def start_flush(self, s: StateView) -> None:
+    def start_flush(self, s: StateView, when: Any = True) -> None:
         """vhost_poll_flush on both TX work items: wait for every run queued so far.
         A queued item needs one more run; a running one that was queued again, two."""
-        for item, var in ((ITEM_KICK, "flush_kick"), (ITEM_SOCK, "flush_sock")):
-            queued = s.kick_q if item == ITEM_KICK else s.sock_q
-            running = s.w_item == item
-            setattr(s, var, s.ite(queued, 1, 0) + s.ite(running, 1, 0))
+        kick = s.ite(s.kick_q, 1, 0) + s.ite(s.w_item == ITEM_KICK, 1, 0)
+        sock = s.ite(s.sock_q, 1, 0) + s.ite(s.w_item == ITEM_SOCK, 1, 0)
+        s.flush_kick = s.ite(when, kick, s.flush_kick)
+        s.flush_sock = s.ite(when, sock, s.flush_sock)
 
     # -- used ring ------------------------------------------------------------
     def add_used_and_signal(self, s: StateView, head: Any, when: Any = True) -> None:
