@@ -18,6 +18,7 @@ from typing import Literal
 
 from checker.model import ActionInstance, Model, State
 from checker.spec import Property
+from checker.stategraph import StateGraph
 from checker.states import expand, holds_in, initial_state, property_view
 from checker.trace import Trace, build_trace
 
@@ -59,6 +60,8 @@ class RunResult:
     stats: Stats
     properties: list[PropertyResult]
     bounds_hit: list[str] = field(default_factory=list)
+    graph: StateGraph | None = None
+    """The explored state graph, when the checker was asked to record it."""
 
 
 Progress = Callable[[Stats], None]
@@ -75,6 +78,7 @@ class ExplicitChecker:
         limits: Limits = Limits(),
         progress: Progress | None = None,
         progress_every: float = 2.0,
+        record_graph: bool = False,
     ) -> None:
         self.model = model
         self.properties = properties
@@ -82,25 +86,26 @@ class ExplicitChecker:
         self.limits = limits
         self.progress = progress
         self.progress_every = progress_every
+        self.record_graph = record_graph
+        """Keep every expanded state's edges (:class:`StateGraph`) and explore to the end."""
 
     def run(self) -> RunResult:
         model, limits = self.model, self.limits
         start = time.monotonic()
         next_report = start + self.progress_every
         stats = Stats()
-        init = initial_state(model)
-        # state -> (parent state, instance index); the initial state maps to None
-        parent: dict[State, tuple[State, int] | None] = {init: None}
-        depth: dict[State, int] = {init: 0}
-        frontier: deque[State] = deque([init])
+        graph = StateGraph()
+        init = graph.add_state(initial_state(model), -1, -1)
+        frontier: deque[int] = deque([init])
         violations: dict[str, Trace] = {}
         bounds: list[str] = []
         capacity: set[str] = set()
         pending = list(self.properties)
+        record = self.record_graph
         stats.states = 1
         pop = frontier.popleft if self.search == "bfs" else frontier.pop
 
-        while frontier and (pending or not self.properties):
+        while frontier and (pending or not self.properties or record):
             now = time.monotonic()
             if limits.time_limit is not None and now - start >= limits.time_limit:
                 bounds.append(f"time limit {limits.time_limit:g}s")
@@ -109,36 +114,43 @@ class ExplicitChecker:
                 stats.seconds, stats.queue = now - start, len(frontier)
                 self.progress(stats)
                 next_report = now + self.progress_every
-            state = pop()
-            d = depth[state]
+            i = pop()
+            state = graph.states[i]
+            d = graph.depth[i]
             exp = expand(model, state)
             capacity.update(exp.capacity_hits)
             view = property_view(model, state, exp.enabled_actors)
             for prop in list(pending):
                 if not holds_in(prop, view):
                     violations[prop.name] = build_trace(
-                        model, prop.name, init, self._path(parent, state),
+                        model, prop.name, graph.states[0], self._path(graph, i),
                         prop.describe_violation(view),
                     )
                     pending.remove(prop)
             if limits.max_depth is not None and d >= limits.max_depth:
-                beyond = any(nxt not in parent for _, nxt in exp.successors)
+                beyond = any(nxt not in graph.index for _, nxt in exp.successors)
                 if beyond and f"depth {limits.max_depth}" not in bounds:
                     bounds.append(f"depth {limits.max_depth}")
+                if record:
+                    self._record(graph, i, exp.successors)
                 continue
+            edges: list[tuple[int, int]] = []
             for inst, nxt in exp.successors:
                 stats.transitions += 1
-                if nxt in parent:
-                    continue
-                if limits.max_states is not None and stats.states >= limits.max_states:
-                    if f"{limits.max_states} states" not in bounds:
-                        bounds.append(f"{limits.max_states} states")
-                    continue
-                parent[nxt] = (state, inst.index)
-                depth[nxt] = d + 1
-                stats.states += 1
-                stats.max_depth = max(stats.max_depth, d + 1)
-                frontier.append(nxt)
+                j = graph.index.get(nxt)
+                if j is None:
+                    if limits.max_states is not None and stats.states >= limits.max_states:
+                        if f"{limits.max_states} states" not in bounds:
+                            bounds.append(f"{limits.max_states} states")
+                        record = False  # an edge to an unnumbered state: the row is partial
+                        continue
+                    j = graph.add_state(nxt, i, inst.index)
+                    stats.states += 1
+                    stats.max_depth = max(stats.max_depth, d + 1)
+                    frontier.append(j)
+                edges.append((inst.index, j))
+            if record:
+                graph.add_row(i, edges)
 
         stats.seconds, stats.queue = time.monotonic() - start, len(frontier)
         bounds.extend(f"model capacity: {what}" for what in sorted(capacity))
@@ -153,24 +165,22 @@ class ExplicitChecker:
                 results.append(
                     PropertyResult(prop.name, "inconclusive", reason=self._reason(bounds, frontier))
                 )
-        return RunResult("explicit", complete, stats, results, bounds)
+        run = RunResult("explicit", complete, stats, results, bounds)
+        if self.record_graph:
+            run.graph = graph
+        return run
 
     @staticmethod
-    def _reason(bounds: list[str], frontier: deque[State]) -> str:
+    def _record(graph: StateGraph, i: int, successors: list[tuple[ActionInstance, State]]) -> None:
+        """Record the row of a state at the depth limit: only edges to numbered states."""
+        if all(nxt in graph.index for _, nxt in successors):
+            graph.add_row(i, [(inst.index, graph.index[nxt]) for inst, nxt in successors])
+
+    @staticmethod
+    def _reason(bounds: list[str], frontier: deque[int]) -> str:
         if bounds:
             return "search cut by " + ", ".join(bounds)
         return f"search stopped with {len(frontier)} states unexplored"
 
-    def _path(
-        self, parent: dict[State, tuple[State, int] | None], state: State
-    ) -> list[tuple[ActionInstance, State]]:
-        path: list[tuple[ActionInstance, State]] = []
-        cur = state
-        link = parent[cur]
-        while link is not None:
-            prev, idx = link
-            path.append((self.model.instances[idx], cur))
-            cur = prev
-            link = parent[cur]
-        path.reverse()
-        return path
+    def _path(self, graph: StateGraph, i: int) -> list[tuple[ActionInstance, State]]:
+        return [(self.model.instances[k], graph.states[j]) for k, j in graph.path_to(i)]
