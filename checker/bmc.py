@@ -20,6 +20,12 @@ K"), unless no path of ``K`` steps exists at all: then every reachable state
 was checked and, with no capacity hit, the property holds.
 ``Stats.states`` is 0 (BMC does not enumerate states); ``Stats.transitions``
 counts solver queries; ``Stats.max_depth`` is the deepest depth checked.
+
+Liveness properties are checked on the same unrolling and solver by
+:class:`checker.bmclasso.LassoSearch`: at each depth ``K``, a fair lasso of
+``K`` steps violating one of them ("violated", with the fewest steps), else
+"inconclusive" ("no fair lasso within depth K"); like invariants, they hold
+only when no path makes ``K`` steps.
 """
 
 from __future__ import annotations
@@ -29,7 +35,9 @@ from collections.abc import Sequence
 
 import z3
 
+from checker.bmclasso import LassoSearch
 from checker.explicit import Progress, PropertyResult, RunResult, Stats
+from checker.fairness import Fair
 from checker.model import Model
 from checker.spec import Property
 from checker.states import expand, holds, property_view
@@ -93,8 +101,9 @@ class BoundedSearch:
         """Seconds left before the deadline (``None``: no deadline)."""
         return None if self.deadline is None else self.deadline - time.monotonic()
 
-    def _check(self, *extra: z3.BoolRef) -> z3.ModelRef | None:
-        """A model of the unrolling plus ``extra``, or ``None`` when unsat."""
+    def query(self, *extra: z3.BoolRef) -> z3.ModelRef | None:
+        """A model of the unrolling (transitions up to the current depth) plus
+        ``extra``, or ``None`` when unsat."""
         while self.unrolled <= self.depth:
             self.solver.add(*self.u.transition(self.unrolled, halt=True))
             self.unrolled += 1
@@ -122,7 +131,7 @@ class BoundedSearch:
         errors = self.u.type_errors(d)
         while True:
             goals = [z3.Not(self.holds_at(d, p)) for p in pending]
-            m = self._check(z3.Or(*goals, *hits.values(), *(c for _, c in errors)))
+            m = self.query(z3.Or(*goals, *hits.values(), *(c for _, c in errors)))
             if m is None:
                 return found
             for inst, cond in errors:
@@ -153,7 +162,7 @@ class BoundedSearch:
     def path_exists(self) -> bool:
         """Whether some path makes ``depth`` steps without halting (if not, every
         reachable state is within ``depth - 1`` steps: all are checked)."""
-        return self.depth == 0 or self._check(self.u.moves(self.depth - 1)) is not None
+        return self.depth == 0 or self.query(self.u.moves(self.depth - 1)) is not None
 
     def extend(self) -> None:
         """Go one step deeper."""
@@ -181,26 +190,33 @@ def run_bmc(
     progress: Progress | None = None,
     time_limit: float | None = None,
     bitvectors: bool = True,
+    fairness: Sequence[Fair] | None = None,
 ) -> RunResult:
     """Check ``properties`` on every path of at most ``depth`` steps (``bitvectors``:
-    the int sort, see :class:`checker.unroll.StepTemplate`)."""
+    the int sort, see :class:`checker.unroll.StepTemplate`).  Liveness properties
+    are checked by fair-lasso search (:mod:`checker.bmclasso`) on the same
+    unrolling, under ``fairness`` (default: ``model.fairness()``)."""
     start = time.monotonic()
     deadline = None if time_limit is None else start + time_limit
     search = BoundedSearch(model, deadline, StepTemplate(model, bitvectors))
+    fair = list(model.fairness() if fairness is None else fairness)
+    lassos = LassoSearch(model, search.u, search.query,
+                         [p for p in properties if p.is_liveness], fair)
     stats = Stats()
     traces: dict[str, Trace] = {}
-    pending = list(properties)
+    pending = [p for p in properties if not p.is_liveness]
     stop: str | None = None
     exhausted = False
     try:
         while True:
             traces.update(search.check_depth(pending))
             pending = [p for p in pending if p.name not in traces]
+            traces.update(lassos.check(search.depth))
             stats.max_depth = search.depth
             stats.seconds, stats.transitions = time.monotonic() - start, search.queries
             if progress is not None:
                 progress(stats)
-            if not pending or search.depth >= depth:
+            if not (pending or lassos.pending) or search.depth >= depth:
                 break
             search.extend()
             if not search.path_exists():
@@ -210,7 +226,8 @@ def run_bmc(
         stop = stop_reason(why, time_limit)
     stats.seconds, stats.transitions = time.monotonic() - start, search.queries
     complete = exhausted and not search.capacity
-    bounds = [stop] if stop else [f"depth {depth}"] if pending and not exhausted else []
+    open_ = bool(pending or lassos.pending)
+    bounds = [stop] if stop else [f"depth {depth}"] if open_ and not exhausted else []
     bounds += [f"model capacity: {what}" for what in sorted(search.capacity)]
     results = []
     for prop in properties:
@@ -219,11 +236,21 @@ def run_bmc(
         elif complete:
             results.append(PropertyResult(prop.name, "holds"))
         else:
-            reason = f"bounded to depth {stats.max_depth}"
-            if stop is not None:
-                reason += f" ({stop})"
-            elif exhausted:
-                reason = f"no path longer than {search.depth - 1} steps"
-            reason += capacity_note(search.capacity)
+            reason = _unresolved(prop, stats.max_depth, stop, exhausted, search)
             results.append(PropertyResult(prop.name, "inconclusive", reason=reason))
     return RunResult("bmc", complete, stats, results, bounds)
+
+
+def _unresolved(
+    prop: Property, depth: int, stop: str | None, exhausted: bool, search: BoundedSearch
+) -> str:
+    """Why ``prop`` is neither violated nor proved after checking up to ``depth``."""
+    if prop.is_liveness:
+        reason = f"no fair lasso within depth {depth}"
+    else:
+        reason = f"bounded to depth {depth}"
+    if stop is not None:
+        reason += f" ({stop})"
+    elif exhausted:
+        reason = f"no path longer than {search.depth - 1} steps"
+    return reason + capacity_note(search.capacity)

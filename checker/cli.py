@@ -12,8 +12,10 @@ import click
 
 from checker import __version__
 from checker.catalog import all_properties, load_revision, revision_names
+from checker.dumpgraph import MAX_PICTURE_STATES
 from checker.environments import ENVIRONMENTS, get_environment
 from checker.explicit import Limits, RunResult, Stats
+from checker.htmlreport import REPORT_NAME, ReportError, write_report
 from checker.itf import ItfError
 from checker.matrix import (
     Cell,
@@ -24,10 +26,11 @@ from checker.matrix import (
     run_matrix,
 )
 from checker.model import ModelError
-from checker.replay import load_trace_file, replay
+from checker.replay import load_trace_file, replay_stored
 from checker.report import EXIT_USAGE, exit_code, summary_text
 from checker.revision_diff import compare_verdicts, diff_revisions, render_diff, render_verdicts
-from checker.runner import CheckRequest, run_check
+from checker.runner import PICTURE_CHOICES, CheckRequest, run_check, trace_formats
+from checker.shrink import ShrinkError, shrink_file
 from checker.trace import render_text
 from checker.view import ModelBug
 from models.v9.state import PARAMETERS
@@ -73,6 +76,8 @@ def cli() -> None:
       vhostmc list                      revisions, properties, parameters
       vhostmc check --ring-size 2       check every property of the patch as posted
       vhostmc replay TRACE.itf.json     re-execute a counterexample on the model
+      vhostmc shrink TRACE.itf.json     drop the steps a counterexample does not need
+      vhostmc report vhostmc-out        one offline HTML page of a stored run
     """
 
 
@@ -129,13 +134,29 @@ def _check_out_dir(out_dir: Path) -> None:
 @_param_options
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("vhostmc-out"), show_default=True,
-              help="Folder for counterexample traces (ITF, DOT, GraphML, text) and result.json.")
+              help="Folder for counterexample traces (ITF, text, DOT, GraphML, JSON graphs, "
+                   "pictures) and result.json.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON document on stdout (progress and summary go to stderr).")
+@click.option("--report", "html_report", is_flag=True,
+              help=f"After the run, write {REPORT_NAME} into --out: one self-contained page "
+                   "(verdicts, statistics, each counterexample's charts and a step table to "
+                   "walk with the keyboard); see 'vhostmc report'.")
+@click.option("--pictures", type=click.Choice(list(PICTURE_CHOICES)), default="svg",
+              show_default=True,
+              help="Pictures of each counterexample (trace graph, neighbourhood, sequence "
+                   "chart) and of --dump-graph: svg, png, all (both) or none. PNG takes two "
+                   "to three times as long to draw as SVG.")
+@click.option("--dump-graph", is_flag=True,
+              help="Explicit engine: explore every reachable state (even after every property "
+                   "is violated) and write the explored state graph as state-graph.dot, "
+                   f".graphml and .json into --out, pictures too when at most "
+                   f"{MAX_PICTURE_STATES} states; violating states are marked.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
 def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], engine: str,
           depth: int | None, strengthen: tuple[str, ...], search: str, max_states: int | None, max_depth: int | None, time_limit: float | None,
-          out_dir: Path, as_json: bool, quiet: bool, **params: Any) -> int:
+          out_dir: Path, as_json: bool, html_report: bool, pictures: str, dump_graph: bool,
+          quiet: bool, **params: Any) -> int:
     """Check properties of a revision of the patch at a chosen ring size.
 
     Every model parameter and [env] environment switch has a default that
@@ -150,10 +171,15 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
       vhostmc check --ring-size 1
       vhostmc check --ring-size 2 --property no-leak --max-backend-changes 0 --release no
       vhostmc check --ring-size 3 --guest rogue --json > result.json
+      vhostmc check --ring-size 1 --report --out run1   (then open run1/report.html)
+      vhostmc check --ring-size 1 --property no-stuck-waiter --max-depth 4 --dump-graph
       vhostmc check --revision examples/my_rev.py --spec examples/my_spec.py --ring-size 1
     """
     limits = _limits(max_states, max_depth, time_limit)
     _check_engine_options(engine, depth, strengthen, search, max_states, max_depth)
+    if dump_graph and engine != "explicit":
+        raise UsageProblem(f"--dump-graph needs --engine explicit (--engine {engine} explores "
+                           "no state graph)")
     overrides = {k: v for k, v in params.items() if v is not None}
     if overrides.get("rogue_posts") is not None and overrides.get("guest") != "rogue":
         raise UsageProblem("--rogue-posts only applies with --guest rogue; add --guest rogue")
@@ -162,9 +188,14 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
     request = CheckRequest(revision=revision, params=overrides, properties=properties,
                            specs=specs, search=search, limits=limits,  # type: ignore[arg-type]
                            out_dir=out_dir, engine=engine,  # type: ignore[arg-type]
-                           depth=depth if depth is not None else 20, strengthen=strengthen)
+                           depth=depth if depth is not None else 20, strengthen=strengthen,
+                           formats=trace_formats(pictures), dump_graph=dump_graph)
     outcome = run_check(request, progress)
+    for note in outcome.notes:
+        click.echo(f"vhostmc: {note}", err=True)
     _print_result(outcome.result, outcome.doc, as_json)
+    if html_report:
+        click.echo(f"report: {write_report(out_dir)}", err=True)
     return exit_code(outcome.result)
 
 
@@ -254,28 +285,102 @@ def replay_cmd(trace_file: Path, revision: str | None, specs: tuple[str, ...],
     """Re-execute a stored ITF trace on the model, step by step.
 
     Exit 0 when every step is enabled and reaches exactly the recorded state
-    (and the last state violates the trace's property), 1 when a step does
-    not replay, 2 when the file cannot be used.
+    (and the last state violates the trace's property; for a lasso of a
+    liveness property: the last state equals the loop state, the goal never
+    holds after the premise, and the cycle is fair under the model's
+    fairness), 1 when a step does not replay, 2 when the file cannot be used.
     """
-    doc = load_trace_file(trace_file)
-    try:
-        result = replay(doc, revision=revision, spec_files=specs)
-    except ModelError as err:
-        if revision is None and str(err).startswith("unknown revision"):
-            raise ModelError(f"the trace's {err}; for a trace of a revision file, add "
-                             "--revision PATH.py (and --spec PATH.py for a user property)"
-                             ) from None
-        raise
+    result = replay_stored(load_trace_file(trace_file), revision=revision, spec_files=specs)
     if not quiet:
         for line in result.messages:
             click.echo(line)
     if result.ok:
         tail = (f"; last state violates {result.property}"
                 if result.violated_at_end else "")
+        if result.loop is not None and result.violated_at_end:
+            tail = f"; a fair lasso (loop to state {result.loop}) violating {result.property}"
         click.echo(f"replay: OK: {result.steps} steps replay on revision {result.model.name}{tail}")
         return 0
     click.echo(f"replay: FAILED: {result.messages[-1]}")
     return 1
+
+
+@cli.command(name="shrink")
+@click.argument("trace_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--revision", default=None, metavar="NAME|PATH.py",
+              help="Shrink on this revision instead of the one the trace names "
+                   "(needed for a trace of a revision file).")
+@_spec_option
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="PATH.itf.json",
+              help="Where to write the shrunk ITF trace (the text goes beside it, as .txt). "
+                   "[default: TRACE's stem + .shrunk.itf.json, next to TRACE]")
+def shrink_cmd(trace_file: Path, revision: str | None, specs: tuple[str, ...],
+               out_path: Path | None) -> int:
+    """Remove the steps a safety counterexample does not need.
+
+    Re-executes the trace's steps from the initial state without chunks of
+    them (delta debugging, then every contiguous block, then single steps)
+    and keeps a removal when every remaining step is still enabled and the
+    last state still violates the trace's property. The result is
+    1-minimal: removing any one of its steps loses the violation (it is not
+    always the shortest counterexample; 'check --search bfs' finds that).
+    The shrunk trace is replayed before it is written, as ITF and as text
+    ending with the explanation; it is written even when no step could be
+    removed.
+
+    Exit 0 when the shrunk trace was written, 2 when the file cannot be
+    used (not a vhostmc ITF trace, a step that does not replay, a last
+    state that does not violate the property, or a lasso: a liveness
+    counterexample, which is violated by its cycle, not by a last state);
+    then nothing is written.
+
+    \b
+    Examples:
+      vhostmc check --ring-size 1 --search dfs --property no-double-use
+      vhostmc shrink vhostmc-out/v9-n1-no-double-use.itf.json
+    """
+    try:
+        report = shrink_file(trace_file, revision, specs, out_path)
+    except ShrinkError as err:
+        raise UsageProblem(str(err)) from None
+    result = report.result
+    click.echo(render_text(result.trace))
+    click.echo()
+    outcome = ("already 1-minimal: no step can be removed" if result.already_minimal else
+               "1-minimal: removing any one step loses the violation")
+    click.echo(f"shrink: {result.trace.property} on revision {result.model.name}: "
+               f"{result.original_length} -> {len(result.trace)} steps ({outcome}; "
+               f"{result.runs} candidate runs)")
+    click.echo(f"written: {report.itf_path} and {report.text_path}; replay: OK, the last "
+               f"state violates {result.trace.property}")
+    return 0
+
+
+@cli.command(name="report")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="PATH", help=f"Where to write the page (default: RUN_DIR/{REPORT_NAME}).")
+def report_cmd(run_dir: Path, output: Path | None) -> int:
+    """Build the offline HTML report of a stored run (the --out folder of 'vhostmc check').
+
+    Reads RUN_DIR/result.json and the ITF trace of each counterexample it
+    names, rebuilds the traces on the model, and writes one self-contained
+    HTML file (no network, no other files): the run's parameters and
+    environment switches, the verdicts, the search statistics and, per
+    counterexample, its sequence chart, its neighbourhood graph, a step
+    table to walk with ArrowRight/ArrowLeft (or j/k) and Home/End, and the
+    explanation of the violation. The same run always gives the same file.
+
+    Exit 0 when the page was written, 2 (nothing written) when RUN_DIR is
+    not a run folder or one of its files cannot be used.
+
+    \b
+    Example:
+      vhostmc check --ring-size 1 --out run1 -q; vhostmc report run1 -o review.html
+    """
+    click.echo(f"report: {write_report(run_dir, output)}")
+    return 0
 
 
 MATRIX_EXIT_CODES = """\b
@@ -444,7 +549,7 @@ def main(argv: list[str] | None = None) -> None:
             hint = f" (see '{err.ctx.command_path} --help')"
         click.echo(f"vhostmc: error: {err.format_message()}{hint}", err=True)
         sys.exit(EXIT_USAGE)
-    except (ModelError, UsageProblem, ItfError) as err:
+    except (ModelError, UsageProblem, ItfError, ReportError) as err:
         click.echo(f"vhostmc: error: {err}", err=True)
         sys.exit(EXIT_USAGE)
     except ModelBug as err:

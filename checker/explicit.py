@@ -1,6 +1,8 @@
 """The explicit-state explorer: BFS (shortest counterexamples) or DFS.
 
-One run checks every selected property.  A property violated in some state
+One run checks every selected property.  Liveness properties make it keep
+the explored graph and look for fair cycles in it (:mod:`checker.liveness`)
+each time the graph has doubled, and once more at the end.  A property violated in some state
 gets the trace to the first such state the search met (the shortest one,
 under BFS); the search goes on for the others.  A property holds only when
 the search exhausted the reachable states with no model capacity reached;
@@ -12,10 +14,12 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from checker.fairness import Fair
+from checker.liveness import LiveSearch
 from checker.model import ActionInstance, Model, State
 from checker.spec import Property
 from checker.stategraph import StateGraph
@@ -79,6 +83,7 @@ class ExplicitChecker:
         progress: Progress | None = None,
         progress_every: float = 2.0,
         record_graph: bool = False,
+        fairness: Sequence[Fair] | None = None,
     ) -> None:
         self.model = model
         self.properties = properties
@@ -88,6 +93,8 @@ class ExplicitChecker:
         self.progress_every = progress_every
         self.record_graph = record_graph
         """Keep every expanded state's edges (:class:`StateGraph`) and explore to the end."""
+        self.fairness = list(model.fairness() if fairness is None else fairness)
+        """The fairness liveness properties are judged under (default: the model's)."""
 
     def run(self) -> RunResult:
         model, limits = self.model, self.limits
@@ -100,12 +107,13 @@ class ExplicitChecker:
         violations: dict[str, Trace] = {}
         bounds: list[str] = []
         capacity: set[str] = set()
-        pending = list(self.properties)
-        record = self.record_graph
+        pending = [p for p in self.properties if not p.is_liveness]
+        live = LiveSearch(model, graph, self.properties, self.fairness)
+        record = self.record_graph or bool(live.pending)
         stats.states = 1
         pop = frontier.popleft if self.search == "bfs" else frontier.pop
 
-        while frontier and (pending or not self.properties or record):
+        while frontier and (pending or live.pending or not self.properties or self.record_graph):
             now = time.monotonic()
             if limits.time_limit is not None and now - start >= limits.time_limit:
                 bounds.append(f"time limit {limits.time_limit:g}s")
@@ -120,6 +128,7 @@ class ExplicitChecker:
             exp = expand(model, state)
             capacity.update(exp.capacity_hits)
             view = property_view(model, state, exp.enabled_actors)
+            live.observe(i, view)
             for prop in list(pending):
                 if not holds_in(prop, view):
                     violations[prop.name] = build_trace(
@@ -151,7 +160,10 @@ class ExplicitChecker:
                 edges.append((inst.index, j))
             if record:
                 graph.add_row(i, edges)
+                live.checkpoint()
 
+        live.finish()
+        violations.update(live.found)
         stats.seconds, stats.queue = time.monotonic() - start, len(frontier)
         bounds.extend(f"model capacity: {what}" for what in sorted(capacity))
         complete = not frontier and not bounds

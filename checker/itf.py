@@ -16,7 +16,7 @@ from typing import Any
 from checker import __version__
 from checker.model import Model, State
 from checker.states import from_dict
-from checker.trace import Trace
+from checker.trace import Trace, build_trace
 
 ACTION_TAKEN = "mbt::actionTaken"
 NONDET_PICKS = "mbt::nondetPicks"
@@ -91,9 +91,20 @@ def to_itf(model: Model, trace: Trace) -> dict[str, Any]:
         "vars": names + [ACTION_TAKEN, NONDET_PICKS],
         "states": states,
     }
+    if trace.property_args:
+        out["#meta"]["property_args"] = dict(trace.property_args)
     if trace.loop is not None:
         out["loop"] = trace.loop
     return out
+
+
+def read_property_args(doc: dict[str, Any]) -> dict[str, int]:
+    """The liveness property instance's arguments (``#meta.property_args``, default none)."""
+    args = doc.get("#meta", {}).get("property_args") or {}
+    if not isinstance(args, dict) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in args.values()):
+        raise ItfError("#meta.property_args must map argument names to integers")
+    return {str(k): int(v) for k, v in args.items()}
 
 
 def read_header(doc: Any) -> tuple[str, dict[str, Any], str | None]:
@@ -126,3 +137,33 @@ def read_states(model: Model, doc: dict[str, Any]) -> list[tuple[str, dict[str, 
         picks = {k: decode_value(v) for k, v in (st.get(NONDET_PICKS) or {}).items()}
         out.append((label, picks, from_dict(model, values)))
     return out
+
+
+def trace_from_itf(model: Model, doc: dict[str, Any]) -> Trace:
+    """The :class:`Trace` an ITF document written by vhostmc records, rebuilt on ``model``.
+
+    Each step is matched to the action instance whose label the state's
+    ``mbt::actionTaken`` records, and its actor, function, code and changes
+    are recomputed from ``model``; the property (and its arguments), the
+    explanation and ``loop`` (the state a lasso returns to) come from the
+    document.  Raises :class:`ItfError` for a document vhostmc cannot read
+    or a label ``model`` has no action for.  The steps are not re-executed:
+    that is what :func:`checker.replay.replay` checks.
+    """
+    _, _, prop_name = read_header(doc)
+    states = read_states(model, doc)
+    path = []
+    for i, (label, _, state) in enumerate(states[1:], start=1):
+        try:
+            path.append((model.instance(label), state))
+        except KeyError:
+            raise ItfError(f"state {i}: no action '{label}' in revision {model.name}") from None
+    explanation = doc["#meta"].get("explanation") or ""
+    trace = build_trace(model, str(prop_name or ""), states[0][2], path, str(explanation))
+    loop = doc.get("loop")
+    if loop is not None:
+        if isinstance(loop, bool) or not isinstance(loop, int) or not 0 <= loop < len(states):
+            raise ItfError(f"'loop' must be a state index 0..{len(states) - 1}, not {loop!r}")
+        trace.loop = loop
+    trace.property_args = read_property_args(doc)
+    return trace

@@ -23,6 +23,9 @@ counterexample to induction (``KindPropertyResult.cti``).
 
 ``Stats.max_depth`` is the last ``k`` tried, ``Stats.transitions`` the
 solver queries of both cases, ``Stats.states`` 0.
+
+Only invariants are checked: liveness properties come back inconclusive
+(:data:`LIVENESS_REASON`), and cannot be strengthening properties.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ import z3
 
 from checker.bmc import BoundedSearch, SolverGaveUp, capacity_note, new_solver, solve, stop_reason
 from checker.explicit import Progress, PropertyResult, RunResult, Stats
-from checker.model import Model, State
+from checker.model import Model, ModelError, State
 from checker.spec import Property
 from checker.states import as_dict
 from checker.unroll import StepTemplate, Unrolling, model_bug, replay
@@ -103,7 +106,7 @@ class StepCase:
         goal = self.u.holds(k, prop)
         shared = self.shared(k)
         self.queries += 1
-        lit = z3.Bool(f"step query#{self.queries}")  # not push/pop: see BoundedSearch._check
+        lit = z3.Bool(f"step query#{self.queries}")  # not push/pop: see BoundedSearch.query
         self.solver.add(z3.Implies(lit, z3.Not(z3.And(goal, *shared))))
         try:
             m = solve(self.solver, left, self.assume[prop.name], lit)
@@ -150,7 +153,17 @@ def run_kind(
     bitvectors: bool = True,
 ) -> RunResult:
     """Try to prove each of ``properties`` by k-induction, for k up to ``max_k``
-    (``bitvectors``: see :class:`checker.unroll.StepTemplate`)."""
+    (``bitvectors``: see :class:`checker.unroll.StepTemplate`).  Liveness
+    properties are not checked: they come back inconclusive (:data:`LIVENESS_REASON`)."""
+    live = [p for p in properties if p.is_liveness]
+    bad = [p.name for p in strengthening if p.is_liveness]
+    if bad:
+        raise ModelError(f"a liveness property cannot strengthen an invariant: {', '.join(bad)}")
+    if live:
+        invariants = [p for p in properties if not p.is_liveness]
+        run = run_kind(model, invariants, max_k, strengthening, progress, simple_path,
+                       time_limit, bitvectors) if invariants else RunResult("kind", True, Stats(), [])
+        return _with_liveness_skipped(run, properties)
     start = time.monotonic()
     deadline = None if time_limit is None else start + time_limit
     template = StepTemplate(model, bitvectors)
@@ -210,6 +223,19 @@ def run_kind(
                                  stop, base.capacity))
     complete = all(r.status != "inconclusive" for r in out)
     return RunResult("kind", complete, stats, out, bounds)
+
+
+LIVENESS_REASON = "k-induction checks invariants only; use --engine explicit or bmc for liveness"
+
+
+def _with_liveness_skipped(run: RunResult, properties: Sequence[Property]) -> RunResult:
+    """``run`` (over the invariants of ``properties``) with every liveness property
+    added, in order, as inconclusive."""
+    done = {r.name: r for r in run.properties}
+    out = [done[p.name] if p.name in done
+           else KindPropertyResult(p.name, "inconclusive", reason=LIVENESS_REASON)
+           for p in properties]
+    return RunResult("kind", False, run.stats, out, run.bounds_hit)
 
 
 def _inconclusive(

@@ -28,6 +28,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
+    from checker.fairness import Fair
     from checker.view import StateView
 
 State = tuple[Any, ...]
@@ -253,6 +254,10 @@ class Model:
 
     def init(self, s: StateView) -> None:
         """Write the initial state on ``s`` (every variable starts at its ``lo``/False)."""
+
+    def fairness(self) -> list[Fair]:
+        """The fairness assumptions liveness properties are judged under (none by default)."""
+        return []
 
     # -- actions ----------------------------------------------------------
     @classmethod

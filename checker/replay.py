@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from checker.catalog import load_revision, select_properties
-from checker.itf import ItfError, read_header, read_states
-from checker.model import Model, ModelError
+from checker.itf import ItfError, read_header, read_property_args, read_states
+from checker.liveness import check_lasso
+from checker.model import Model, ModelError, State
+from checker.spec import Property
 from checker.states import changed, expand, fire, holds, initial_state
 from checker.view import CapacityReached
 
@@ -24,6 +26,45 @@ class ReplayResult:
     messages: list[str] = field(default_factory=list)
     property: str | None = None
     violated_at_end: bool | None = None
+    loop: int | None = None
+    """For a lasso: the state the run returns to after the last one."""
+
+
+def check_lasso_doc(
+    result: ReplayResult, model: Model, prop: Property, doc: dict,
+    states: list[tuple[str, dict[str, int], State]],
+) -> None:
+    """Check a lasso against a liveness property under the model's fairness."""
+    loop = doc.get("loop")
+    if not prop.is_liveness:
+        result.ok = False
+        result.messages.append(f"the trace is a lasso but {prop.name} is an invariant")
+        return
+    if isinstance(loop, bool) or not isinstance(loop, int):
+        result.ok = False
+        result.messages.append(f"{prop.name} is a liveness property: the trace needs a 'loop'")
+        return
+    args = read_property_args(doc)
+    expected = set(prop.instances(model.p)[0])
+    if set(args) != expected:
+        result.ok = False
+        result.messages.append(
+            f"{prop.name} takes arguments ({', '.join(sorted(expected)) or 'none'}) but the "
+            f"trace's #meta.property_args gives ({', '.join(sorted(args)) or 'none'})")
+        return
+    result.loop = loop
+    insts = [model.instance(label).index for label, _, _ in states[1:]]
+    problems = check_lasso(model, prop, args, model.fairness(), [s for _, _, s in states],
+                           insts, loop)
+    result.violated_at_end = not problems
+    if problems:
+        result.ok = False
+        result.messages.extend(problems)
+    else:
+        where = ("stays in the last state" if loop == len(states) - 1
+                 else f"repeats steps {loop + 1}..{len(states) - 1}")
+        result.messages.append(f"lasso ok: the run {where} forever, fair under the model's "
+                               f"{len(model.fairness())} fairness assumptions")
 
 
 def load_trace_file(path: Path) -> dict:
@@ -91,9 +132,26 @@ def replay(
         except ModelError:
             result.messages.append(f"property '{prop_name}' is unknown here; not checked")
             return result
+        if prop.is_liveness or "loop" in doc:
+            check_lasso_doc(result, model, prop, doc, states)
+            return result
         last = states[-1][2]
         result.violated_at_end = not holds(prop, model, last, expand(model, last).enabled_actors)
         if not result.violated_at_end:
             result.ok = False
             result.messages.append(f"the last state does not violate {prop_name}")
     return result
+
+
+def replay_stored(
+    doc: dict, revision: str | None = None, spec_files: Sequence[str] = ()
+) -> ReplayResult:
+    """:func:`replay`, with a hint when the trace names a revision file's model."""
+    try:
+        return replay(doc, revision=revision, spec_files=spec_files)
+    except ModelError as err:
+        if revision is None and str(err).startswith("unknown revision"):
+            raise ModelError(f"the trace's {err}; for a trace of a revision file, add "
+                             "--revision PATH.py (and --spec PATH.py for a user property)"
+                             ) from None
+        raise

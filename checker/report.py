@@ -6,6 +6,7 @@ from typing import Any
 
 from checker import __version__
 from checker.explicit import RunResult
+from checker.fairness import describe_all
 from checker.model import Model
 
 EXIT_HOLDS = 0
@@ -29,10 +30,18 @@ def result_document(
     result: RunResult,
     trace_files: dict[str, dict[str, str]],
     settings: dict[str, Any],
+    kinds: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The ``--json`` document (also written as ``result.json``)."""
+    """The ``--json`` document (also written as ``result.json``).
+
+    ``kinds`` maps property names to their kind (``always``, ``leads-to``,
+    ``eventually``); when a liveness property is among them, ``fairness``
+    lists the assumptions it was judged under.
+    """
     env = {p.name for p in model.parameters if p.environment}
     params = model.p.as_dict()
+    kinds = kinds or {}
+    live = any(k != "always" for k in kinds.values())
     return {
         "tool": "vhostmc",
         "version": __version__,
@@ -49,14 +58,18 @@ def result_document(
             "max_depth": result.stats.max_depth,
             "seconds": round(result.stats.seconds, 3),
         },
+        "fairness": describe_all(model.fairness()) if live else None,
         "properties": [
             {
                 "name": p.name,
+                "kind": kinds.get(p.name, "always"),
                 "status": p.status,
                 "length": len(p.trace) if p.trace is not None else None,
                 "trace": trace_files.get(p.name),
                 "reason": p.reason,
                 "explanation": p.trace.explanation if p.trace is not None else None,
+                "loop": p.trace.loop if p.trace is not None else None,
+                "property_args": p.trace.property_args if p.trace is not None else None,
             }
             for p in result.properties
         ],
@@ -90,10 +103,19 @@ def summary_text(doc: dict[str, Any]) -> str:
         "environment: " + ", ".join(f"{k}={v}" for k, v in env.items()),
         _work_line(doc),
     ]
+    if doc.get("fairness"):
+        lines.append("liveness judged under these fairness assumptions:")
+        lines += [f"  - {text}" for text in doc["fairness"]]
     width = max((len(p["name"]) for p in doc["properties"]), default=8)
     for p in doc["properties"]:
         line = f"  {p['name']:<{width}}  {p['status'].upper()}"
-        if p["status"] == "violated":
+        if p["status"] == "violated" and p.get("loop") is not None:
+            cycle = ("then stays put" if p["loop"] == p["length"]
+                     else f"steps {p['loop'] + 1}..{p['length']} repeat")
+            line += f"  (lasso: {p['length']} steps, {cycle})"
+            if p["trace"]:
+                line += f"  {p['trace']['itf']}"
+        elif p["status"] == "violated":
             line += f"  ({p['length']} steps)"
             if p["trace"]:
                 line += f"  {p['trace']['itf']}"

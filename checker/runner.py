@@ -13,23 +13,50 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
 from checker.catalog import REVISIONS, load_revision, select_properties
 from checker.explicit import ExplicitChecker, Limits, RunResult, Stats
+from checker.graphs import neighbourhood_graph, to_dot, to_graphml, to_json, trace_graph
 from checker.itf import to_itf
 from checker.model import Model, ModelError
-from checker.outputs import to_dot, to_graphml, trace_stem, write_atomic
+from checker.outputs import trace_stem, write_atomic
 from checker.report import result_document
 from checker.spec import Property
 from checker.states import INTERPRET_ENV
-from checker.trace import Trace, render_text, to_graph
+from checker.trace import Trace, render_text
 from checker.userfiles import guarded, preflight, user_file_of, user_frame
 from checker.view import ModelBug
 
-TRACE_FORMATS: tuple[str, ...] = ("itf", "dot", "graphml", "text")
-"""Every format a counterexample is written in; a matrix cell keeps ``itf`` and ``text``."""
+GRAPH_FORMATS: tuple[str, ...] = ("graph.json", "neighbourhood.dot", "neighbourhood.json")
+"""The trace graph as node-link JSON, and the trace in its neighbourhood (checker.graphs)."""
+PICTURE_FORMATS: tuple[str, ...] = ("graph.svg", "graph.png", "neighbourhood.svg", "chart.svg",
+                                    "chart.png")
+"""Pictures drawn with matplotlib (checker.pictures, checker.chart): the costly formats."""
+TRACE_FORMATS: tuple[str, ...] = ("itf", "dot", "graphml", "text", *GRAPH_FORMATS,
+                                  *PICTURE_FORMATS)
+"""Every format a counterexample can be written in; a matrix cell keeps ``itf`` and ``text``.
+A format's file is ``<stem>`` plus its suffix: ``.itf.json``, ``.dot``, ``.graphml``,
+``.txt``, and ``.<format>`` for the others (``<stem>.chart.svg``)."""
+
+PICTURE_CHOICES: dict[str, tuple[str, ...]] = {"svg": ("svg",), "png": ("png",),
+                                               "all": ("svg", "png"), "none": ()}
+"""``vhostmc check --pictures``: which picture formats to draw."""
+
+
+def trace_formats(pictures: str = "svg") -> tuple[str, ...]:
+    """:data:`TRACE_FORMATS` with only the pictures ``pictures`` asks for (a
+    :data:`PICTURE_CHOICES` key).  The default, SVG only, costs about a fifth of
+    a second per picture; PNG costs two to three times that (see README)."""
+    keep = PICTURE_CHOICES[pictures]
+    return tuple(f for f in TRACE_FORMATS
+                 if f not in PICTURE_FORMATS or f.rsplit(".", 1)[1] in keep)
+
+
+DEFAULT_TRACE_FORMATS = trace_formats("svg")
+"""What ``vhostmc check`` writes for a counterexample unless told otherwise."""
 
 _SUFFIX = {"itf": ".itf.json", "dot": ".dot", "graphml": ".graphml", "text": ".txt"}
 
@@ -45,7 +72,7 @@ class CheckRequest:
     search: Literal["bfs", "dfs"] = "bfs"
     limits: Limits = field(default_factory=Limits)
     out_dir: Path = Path("vhostmc-out")
-    formats: tuple[str, ...] = TRACE_FORMATS
+    formats: tuple[str, ...] = DEFAULT_TRACE_FORMATS
     itf_indent: int | None = 1
     """JSON indentation of ITF files; ``None`` writes each on one line (matrix cells)."""
     engine: Literal["explicit", "bmc", "kind"] = "explicit"
@@ -53,6 +80,8 @@ class CheckRequest:
     """BMC depth / largest k for k-induction (ignored by the explicit engine)."""
     strengthen: tuple[str, ...] = ()
     """Names of properties assumed (and proved) as strengthening invariants by ``kind``."""
+    dump_graph: bool = False
+    """Explicit engine: write the explored state graph as ``state-graph.*`` (checker.dumpgraph)."""
 
 
 @dataclass
@@ -62,6 +91,8 @@ class CheckOutcome:
     model: Model
     result: RunResult
     doc: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+    """Things the user should know that are not results (a picture skipped), for stderr."""
 
 
 def prepare(req: CheckRequest) -> tuple[Model, list[Property]]:
@@ -101,22 +132,44 @@ def user_errors(model: Model) -> Iterator[None]:
 
 
 def write_trace_files(
-    model: Model, trace: Trace, out_dir: Path, formats: Sequence[str] = TRACE_FORMATS,
+    model: Model, trace: Trace, out_dir: Path, formats: Sequence[str] = DEFAULT_TRACE_FORMATS,
     itf_indent: int | None = 1,
 ) -> dict[str, str]:
-    """Write ``trace`` in each of ``formats``; returns ``{format: path}``."""
+    """Write ``trace`` in each of ``formats`` (see :data:`TRACE_FORMATS`); returns
+    ``{format: path}``.  Each graph is built once, and matplotlib is only loaded
+    for a picture format."""
     stem = trace_stem(trace)
-    graph = to_graph(model, trace) if {"dot", "graphml"} & set(formats) else None
-    render: dict[str, Callable[[], str]] = {
+    graph = cache(lambda: trace_graph(model, trace))
+    neighbourhood = cache(lambda: neighbourhood_graph(model, trace))
+
+    def picture(kind: str, fmt: Literal["svg", "png"]) -> bytes:
+        from checker.chart import render_chart, sequence_chart  # matplotlib: only when asked
+        from checker.pictures import neighbourhood_picture, trace_picture
+
+        if kind == "chart":
+            return render_chart(sequence_chart(model, trace), fmt)
+        if kind == "neighbourhood":
+            return neighbourhood_picture(neighbourhood(), fmt)
+        return trace_picture(graph(), fmt)
+
+    render: dict[str, Callable[[], str | bytes]] = {
         "itf": lambda: json.dumps(to_itf(model, trace), indent=itf_indent,
                                   separators=None if itf_indent else (",", ":")) + "\n",
-        "dot": lambda: to_dot(graph),
-        "graphml": lambda: to_graphml(graph),
+        "dot": lambda: to_dot(graph()),
+        "graphml": lambda: to_graphml(graph()),
         "text": lambda: render_text(trace) + "\n",
+        "graph.json": lambda: to_json(graph()),
+        "neighbourhood.dot": lambda: to_dot(neighbourhood()),
+        "neighbourhood.json": lambda: to_json(neighbourhood()),
+        "graph.svg": lambda: picture("graph", "svg"),
+        "graph.png": lambda: picture("graph", "png"),
+        "neighbourhood.svg": lambda: picture("neighbourhood", "svg"),
+        "chart.svg": lambda: picture("chart", "svg"),
+        "chart.png": lambda: picture("chart", "png"),
     }
     files: dict[str, str] = {}
     for kind in formats:
-        path = out_dir / f"{stem}{_SUFFIX[kind]}"
+        path = out_dir / f"{stem}{_SUFFIX.get(kind, '.' + kind)}"
         write_atomic(path, render[kind]())
         files[kind] = str(path)
     return files
@@ -140,11 +193,30 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
         settings["revision_file"] = req.revision
     if req.specs:
         settings["spec_files"] = list(req.specs)
-    doc = result_document(model, result, traces, settings)
+    doc = result_document(model, result, traces, settings, {p.name: p.kind for p in props})
     if req.engine != "explicit":
         doc["depth"] = req.depth
+    notes: list[str] = []
+    if req.dump_graph and result.graph is not None:
+        doc["state_graph"], note = dump_state_graph(req, model, props, result)
+        notes += [note] if note else []
     write_atomic(req.out_dir / "result.json", json.dumps(doc, indent=2) + "\n")
-    return CheckOutcome(model, result, doc)
+    return CheckOutcome(model, result, doc, notes)
+
+
+def dump_state_graph(req: CheckRequest, model: Model, props: list[Property],
+                     result: RunResult) -> tuple[dict[str, Any], str | None]:
+    """Write the explored graph (``--dump-graph``); its entry in result.json and a note."""
+    from checker.dumpgraph import write_state_graph
+
+    assert result.graph is not None
+    pictures = [f.rsplit(".", 1)[1] for f in req.formats if f.startswith("graph.")
+                and f in PICTURE_FORMATS]
+    safety = [guarded(p, model) for p in props if not p.is_liveness]
+    with user_errors(model):
+        dump = write_state_graph(model, result.graph, safety, req.out_dir, pictures)
+    return {"states": dump.states, "violating_states": dump.violating,
+            "files": dump.files}, dump.note
 
 
 def run_engine(
@@ -166,4 +238,4 @@ def run_engine(
         return run_kind(model, checked, req.depth, strengthening=extra, progress=progress,
                         time_limit=req.limits.time_limit)
     return ExplicitChecker(model, checked, search=req.search, limits=req.limits,
-                           progress=progress).run()
+                           progress=progress, record_graph=req.dump_graph).run()

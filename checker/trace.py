@@ -10,12 +10,13 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from checker.model import ActionInstance, Model, State
 from checker.states import changed
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,10 @@ class Trace:
     steps: list[Step] = field(default_factory=list)
     explanation: str = ""
     loop: int | None = None
+    """For a lasso (a liveness counterexample): after the last step the run goes on from
+    state ``loop`` (the last state equals it); ``loop == len(steps)``: it stays put."""
+    property_args: dict[str, int] = field(default_factory=dict)
+    """The arguments of the liveness property instance the trace violates."""
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -92,6 +97,8 @@ def render_text(trace: Trace, width: int = 100) -> str:
     title = f"Counterexample for {trace.property} on revision {trace.revision}"
     lines = [f"{title} ({len(trace)} steps)"]
     for step in trace.steps:
+        if trace.loop is not None and step.index == trace.loop + 1:
+            lines.append("     ---- cycle starts here: the steps below repeat forever ----")
         lines.append(f"{step.index:>3}. [{step.actor}] {step.label}  -- {step.function}")
         lines.append(f"       code: {shorten(step.code, width - 13)}")
         if step.changes:
@@ -101,8 +108,11 @@ def render_text(trace: Trace, width: int = 100) -> str:
             lines.append(f"       changed: {shorten(diffs, width - 16)}")
         else:
             lines.append("       changed: nothing")
-    if trace.loop is not None:
-        lines.append(f"     (the run loops back to the state after step {trace.loop})")
+    if trace.loop is not None and trace.loop == len(trace):
+        lines.append(f"     (lasso: the run stays in the state after step {trace.loop} forever)")
+    elif trace.loop is not None:
+        lines.append(f"     (lasso: steps {trace.loop + 1}..{len(trace)} repeat forever; the "
+                     f"state after step {len(trace)} is the state after step {trace.loop})")
     if trace.explanation:
         lines.append(f"  => {trace.explanation}")
     return "\n".join(lines)
@@ -114,24 +124,7 @@ def shorten(text: str, width: int) -> str:
 
 
 def to_graph(model: Model, trace: Trace) -> nx.MultiDiGraph:
-    """The trace as a networkx graph: nodes are states, edges are steps.
+    """The trace as a networkx graph; an alias of :func:`checker.graphs.trace_graph`."""
+    from checker.graphs import trace_graph  # here: checker.graphs imports this module
 
-    Node ``i`` is the state after step ``i`` (0 is the initial state); node
-    attributes are the variables, edge attributes the step's actor, action,
-    function, code and changes.  A lasso's back edge ends at ``trace.loop``.
-    """
-    g = nx.MultiDiGraph(revision=trace.revision, property=trace.property)
-    for i, state in enumerate(trace.states):
-        g.add_node(i, **{v.name: state[k] for k, v in enumerate(model.vars)})
-    for step in trace.steps:
-        g.add_edge(
-            step.index - 1,
-            step.index,
-            actor=step.actor,
-            action=step.label,
-            function=step.function,
-            code=step.code,
-            changes="; ".join(f"{n}: {a} -> {b}" for n, a, b in step.changes),
-        )
-    g.nodes[len(trace.steps)]["violation"] = trace.explanation
-    return g
+    return trace_graph(model, trace)

@@ -21,6 +21,7 @@ import dataclasses
 import difflib
 import hashlib
 import importlib.util
+import inspect
 import re
 import sys
 import traceback
@@ -165,19 +166,20 @@ def load_spec_file(path_text: str) -> list[Property]:
     if not props:
         raise ModelError(
             f"{path_text}: defines no properties; declare one with "
-            "'@invariant(name, statement)' from checker.spec on a function of the state"
+            "'@invariant(name, statement)' from checker.spec on a function of the state "
+            "(or @leads_to / @eventually for liveness)"
         )
     return props
 
 
 def property_location(prop: Property) -> str:
     """``file:line`` of a property's predicate (its ``@invariant`` line)."""
-    return source_location(prop.predicate)
+    return source_location(inspect.unwrap(prop.predicate))
 
 
 def _error_line(prop: Property, err: BaseException) -> str:
     """``file:line`` of the innermost frame of ``err`` inside the property's file."""
-    code = getattr(prop.predicate, "__code__", None)
+    code = getattr(inspect.unwrap(prop.predicate), "__code__", None)
     if code is not None:
         line = _frame_in(err.__traceback__, code.co_filename)
         if line is not None:
@@ -215,15 +217,15 @@ def guarded(prop: Property, model: Model) -> Property:
     one-line :class:`ModelError` naming the property (for concrete searches)."""
     predicate = prop.predicate
 
-    def check(s: Any) -> Any:
+    def check(s: Any, **args: int) -> Any:
         try:
-            value = predicate(s)
+            value = predicate(s, **args)
         except ModelError:
             raise
         except Exception as err:  # noqa: BLE001 - reported as one line naming the property
             raise property_error(prop, model, err) from None
-        if not isinstance(value, bool) and not getattr(s, "symbolic", False):
-            raise not_boolean(prop, value)
+        if not getattr(s, "symbolic", False):
+            check_value(prop, value)
         return value
 
     return dataclasses.replace(prop, predicate=check)
@@ -239,11 +241,26 @@ def preflight(model: Model, props: Iterable[Property]) -> None:
     # interpreted: one state does not pay for compiling the model (the search compiles it)
     view = property_view(model, init, expand(model, init, compiled=False).enabled_actors)
     for prop in props:
-        try:
-            value = prop.predicate(view)
-        except ModelError:
-            raise
-        except Exception as err:  # noqa: BLE001 - reported as one line naming the property
-            raise property_error(prop, model, err) from None
-        if not isinstance(value, bool):
-            raise not_boolean(prop, value)
+        for args in prop.instances(model.p):
+            try:
+                value = prop.predicate(view, **args)
+            except ModelError:
+                raise
+            except Exception as err:  # noqa: BLE001 - reported as one line naming the property
+                raise property_error(prop, model, err) from None
+            check_value(prop, value)
+
+
+def check_value(prop: Property, value: Any) -> None:
+    """Raise a one-line error unless ``value`` is a bool (a pair of bools for liveness)."""
+    if prop.is_liveness:
+        if not (isinstance(value, tuple) and len(value) == 2):
+            raise ModelError(
+                f"{property_location(prop)}: liveness property '{prop.name}' returned "
+                f"{type(value).__name__} {value!r}; return (premise, goal), two bools"
+            )
+        for part in value:
+            if not isinstance(part, bool):
+                raise not_boolean(prop, part)
+    elif not isinstance(value, bool):
+        raise not_boolean(prop, value)

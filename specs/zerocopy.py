@@ -3,22 +3,28 @@
 Each property is a predicate over one state.  The monitors ``use_err`` and
 ``mem_err`` are set by the model at the step that misbehaves (see
 ``models/v9/kernel.py``), so the predicate is the absence of that record.
-``no-leak`` and ``put-and-wait-terminates`` are the state-predicate forms of
-liveness properties: a reachable state from which the good thing can no
-longer happen without the guest's help.
+``no-leak`` and ``put-and-wait-terminates`` are liveness properties, judged
+under the fairness of models/v9/fairness.py; ``no-quiescent-leak`` and
+``no-stuck-waiter`` are their older state-predicate forms (a reachable state
+from which the good thing can no longer happen), kept because they are
+cheap and every finding they report is also a liveness violation.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from checker.spec import invariant
+from checker.spec import invariant, leads_to
 from checker.view import StateView
 from models.v9.constants import (
     C_DONE,
+    C_FREE,
     C_IDLE,
     C_PC_NAMES,
+    C_PUT,
+    C_SELF_WAKE,
     C_SLEEP,
+    C_WAIT,
     MEM_ERRORS,
     OP_RELEASE,
     SOCK_NONE,
@@ -83,14 +89,14 @@ def stuck_waiter(s: StateView) -> Any:
 def _explain_stuck(s: StateView) -> str:
     o = s.c_obj
     return (
-        f"put-and-wait-terminates: the control thread sleeps in wait_event on vhost_ubuf_ref #{o} "
+        f"no-stuck-waiter: the control thread sleeps in wait_event on vhost_ubuf_ref #{o} "
         f"with refcount {s.rc[o]}, and only {_refs_that_can_drop(s, o)} reference(s) can still "
         "be dropped: the refcount can never reach 0, so nothing will ever wake it"
     )
 
 
 @invariant(
-    "put-and-wait-terminates",
+    "no-stuck-waiter",
     "no reachable state where a vhost_ubuf_put_and_wait caller sleeps and nothing can ever wake it",
     _explain_stuck,
 )
@@ -119,13 +125,13 @@ def _explain_leak(s: StateView) -> str:
     if s.avail_cnt and s.backend != SOCK_NONE:
         where += ("; " if where else "") + f"{s.avail_cnt} head(s) wait in the avail ring"
     return (
-        f"no-leak: {where}, yet neither the worker, the lower device nor userspace "
+        f"no-quiescent-leak: {where}, yet neither the worker, the lower device nor userspace "
         f"(control: {C_PC_NAMES[s.c_pc]}) can move: only new guest traffic could return them"
     )
 
 
 @invariant(
-    "no-leak",
+    "no-quiescent-leak",
     "no reachable state where only the guest could move again while a posted descriptor "
     "is still unreturned (device release excepted)",
     _explain_leak,
@@ -133,3 +139,48 @@ def _explain_leak(s: StateView) -> str:
 def no_leak(s: StateView) -> Any:
     releasing = s.any(s.c_op == OP_RELEASE, s.c_pc == C_DONE)
     return s.neg(s.all(s.neg(releasing), quiescent(s), unreturned(s)))
+
+
+# -- liveness -----------------------------------------------------------------
+
+PUT_AND_WAIT_PCS = (C_PUT, C_SELF_WAKE, C_WAIT, C_SLEEP, C_FREE)
+"""Control program counters inside vhost_ubuf_put_and_wait."""
+
+
+def in_used_ring(s: StateView, h: int) -> Any:
+    """Head ``h`` sits in the used ring, not yet reclaimed by the guest."""
+    n = s.p.ring_size
+    return s.any(*(s.all(k < s.used_cnt, s.used[k] == h) for k in range(n)))
+
+
+def outstanding(s: StateView, h: int) -> Any:
+    """The guest posted descriptor ``h`` and has not had it back in the used ring."""
+    return s.all(s.neg(s.g_owned[h]), s.neg(in_used_ring(s, h)))
+
+
+def excused(s: StateView, h: int) -> Any:
+    """vhost owes nothing for ``h``: the device is being released, or ``h`` only waits
+    in the avail ring while no backend is attached or a forged head (>= num) blocks it."""
+    releasing = s.any(s.c_op == OP_RELEASE, s.c_pc == C_DONE)
+    blocked = s.all(s.avail_cnt > 0, s.avail[s.last_avail] >= s.p.ring_size)
+    waiting_only = s.all(s.inflight[h] == 0, s.any(s.backend == SOCK_NONE, blocked))
+    return s.any(releasing, waiting_only)
+
+
+@leads_to(
+    "no-leak",
+    "every descriptor the guest posts is eventually returned to the used ring (device "
+    "release, a detached backend and a forged head blocking the ring excepted)",
+    over=lambda p: {"h": range(p.ring_size)},
+)
+def no_leak_live(s: StateView, h: int) -> Any:
+    return outstanding(s, h), s.any(s.neg(outstanding(s, h)), excused(s, h))
+
+
+@leads_to(
+    "put-and-wait-terminates",
+    "every vhost_ubuf_put_and_wait call (backend change, release) eventually returns",
+)
+def put_and_wait_returns(s: StateView) -> Any:
+    inside = s.any(*(s.c_pc == pc for pc in PUT_AND_WAIT_PCS))
+    return inside, s.neg(inside)

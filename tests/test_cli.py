@@ -24,11 +24,11 @@ def test_violation_exit_1_with_shortest_trace_files_and_replay(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = run(capsys, "check", "--ring-size", "1", "--property",
-                       "put-and-wait-terminates", "--out", str(tmp_path), "-q")
+                       "no-stuck-waiter", "--out", str(tmp_path), "-q")
     assert code == 1
-    assert "put-and-wait-terminates  VIOLATED  (3 steps)" in out
+    assert "no-stuck-waiter  VIOLATED  (3 steps)" in out
     assert "[control] set_backend(to=" in out
-    stem = tmp_path / "v9-n1-put-and-wait-terminates"
+    stem = tmp_path / "v9-n1-no-stuck-waiter"
     for suffix in (".itf.json", ".dot", ".graphml", ".txt"):
         assert Path(str(stem) + suffix).is_file()
     itf = json.loads(Path(str(stem) + ".itf.json").read_text())
@@ -39,7 +39,7 @@ def test_violation_exit_1_with_shortest_trace_files_and_replay(
     code, out, _ = run(capsys, "replay", str(stem) + ".itf.json")
     assert code == 0
     assert out.strip().endswith("3 steps replay on revision v9; last state violates "
-                                "put-and-wait-terminates")
+                                "no-stuck-waiter")
 
 
 def test_json_output_is_one_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -84,7 +84,9 @@ def test_complete_search_holds_exit_0(tmp_path: Path, capsys: pytest.CaptureFixt
     assert code == 0
     doc = json.loads(out)
     assert doc["complete"] is True
-    assert [p["status"] for p in doc["properties"]] == ["holds"] * 4
+    assert [p["status"] for p in doc["properties"]] == ["holds"] * 6
+    assert [p["kind"] for p in doc["properties"]][-2:] == ["leads-to", "leads-to"]
+    assert any("lower device eventually frees every skb" in f for f in doc["fairness"])
 
 
 @pytest.mark.parametrize(
@@ -119,9 +121,9 @@ def test_bad_input_one_line_exit_2_nothing_written(
 
 
 def test_replay_detects_tampered_trace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    run(capsys, "check", "--ring-size", "1", "--property", "put-and-wait-terminates",
+    run(capsys, "check", "--ring-size", "1", "--property", "no-stuck-waiter",
         "--out", str(tmp_path), "-q")
-    path = tmp_path / "v9-n1-put-and-wait-terminates.itf.json"
+    path = tmp_path / "v9-n1-no-stuck-waiter.itf.json"
     doc = json.loads(path.read_text())
     doc["states"][2]["rc"][1] = {"#bigint": "0"}
     bad = tmp_path / "bad.itf.json"
@@ -152,7 +154,7 @@ def test_replay_bad_file_exit_2(
 def test_list_shows_revisions_properties_switches(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "list", "--ring-size", "4")
     assert code == 0
-    for text in ("v9", "no-double-use", "memory-safe", "put-and-wait-terminates", "no-leak",
+    for text in ("v9", "no-double-use", "memory-safe", "no-stuck-waiter", "no-quiescent-leak",
                  "Environment switches", "--guest", "--uio-maxiov             16"):
         assert text in out
 
@@ -175,10 +177,10 @@ def test_bmc_engine_finds_shortest_and_trace_replays(
     assert doc["engine"] == "bmc" and doc["depth"] == 8
     verdicts = {p["name"]: (p["status"], p["length"]) for p in doc["properties"]}
     assert verdicts["memory-safe"] == ("violated", 8)
-    assert verdicts["put-and-wait-terminates"] == ("violated", 3)
-    assert verdicts["no-leak"] == ("inconclusive", None)
+    assert verdicts["no-stuck-waiter"] == ("violated", 3)
+    assert verdicts["no-quiescent-leak"] == ("inconclusive", None)
     assert "bounded to depth 8" in next(p["reason"] for p in doc["properties"]
-                                        if p["name"] == "no-leak")
+                                        if p["name"] == "no-quiescent-leak")
     code, out, _ = run(capsys, "replay", str(tmp_path / "v9-n1-memory-safe.itf.json"))
     assert code == 0
 
@@ -186,7 +188,7 @@ def test_bmc_engine_finds_shortest_and_trace_replays(
 @pytest.mark.parametrize(("args", "message"), [
     (["--depth", "5"], "--depth applies to --engine bmc or kind"),
     (["--engine", "bmc", "--max-depth", "5"], "apply to the explicit engine"),
-    (["--engine", "bmc", "--strengthen", "no-leak"], "--strengthen applies to --engine kind"),
+    (["--engine", "bmc", "--strengthen", "no-quiescent-leak"], "--strengthen applies to --engine kind"),
     (["--engine", "bmc", "--depth", "0"], "--depth must be at least 1"),
 ])
 def test_engine_option_conflicts(

@@ -19,3 +19,12 @@ def test_every_action_quotes_code_and_names_a_function() -> None:
     for spec in V9({"ring_size": 1}).action_specs:
         assert spec.code.strip(), spec.name
         assert spec.function.strip(), spec.name
+
+
+def test_readme_test_command_is_what_ci_runs() -> None:
+    """README says its test command "is what .ci/run runs": keep the two the same."""
+    root = DOC.parent.parent
+    readme = (root / "README.md").read_text()
+    block = readme.split("this is what `.ci/run` runs", 1)[1].split("```sh\n", 1)[1]
+    command = block.split("\n", 1)[0]
+    assert command in (root / ".ci" / "run").read_text().splitlines()

@@ -414,7 +414,9 @@ def test_render_text_booleans_self_loops_and_loops() -> None:
     text = render_text(trace)
     assert "  1. [cleaner] clear  -- cell_clear" in text
     assert "       changed: nothing" in text
-    assert "     (the run loops back to the state after step 0)" in text
+    assert "     ---- cycle starts here: the steps below repeat forever ----" in text
+    assert ("     (lasso: steps 1..1 repeat forever; the state after step 1 is the state "
+            "after step 0)") in text
     assert text.endswith("  => nothing happened")
 
     lock_trace = result(run(BrokenLock(), [mutual_exclusion]), "mutual-exclusion").trace

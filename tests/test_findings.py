@@ -38,14 +38,14 @@ def shortest(prop: str, params: dict[str, Any], revision: str = "v9") -> tuple[i
 
 
 def test_f1_put_and_wait_hangs_after_backend_change() -> None:
-    length, why = shortest("put-and-wait-terminates", {"ring_size": 1})
+    length, why = shortest("no-stuck-waiter", {"ring_size": 1})
     assert length == 3
     assert "refcount 1" in why
 
 
 def test_f1_release_hangs_too() -> None:
     params = {"ring_size": 1, "max_backend_changes": 0, "send_failures": 0}
-    assert shortest("put-and-wait-terminates", params)[0] == 8
+    assert shortest("no-stuck-waiter", params)[0] == 8
 
 
 def test_f2_null_ubufs_after_backend_change() -> None:
@@ -61,14 +61,14 @@ def test_f3_failed_sendmsg_reuses_slot_under_dma() -> None:
 
 
 def test_f4_guest_stops_leak_at_ring_2() -> None:
-    length, why = shortest("no-leak", {"ring_size": 2, **DATAPATH})
+    length, why = shortest("no-quiescent-leak", {"ring_size": 2, **DATAPATH})
     assert length == 14
     assert "heads [0] are held by vhost" in why
 
 
 def test_f5_non_wrap_aware_max_pend_leak_at_ring_1() -> None:
-    assert shortest("no-leak", {"ring_size": 1, **DATAPATH})[0] == 47
-    assert shortest("no-leak", {"ring_size": 1, "uio_maxiov": 1, **DATAPATH})[0] == 15
+    assert shortest("no-quiescent-leak", {"ring_size": 1, **DATAPATH})[0] == 47
+    assert shortest("no-quiescent-leak", {"ring_size": 1, "uio_maxiov": 1, **DATAPATH})[0] == 15
 
 
 def test_f6_ring_larger_than_uio_maxiov_is_out_of_bounds() -> None:

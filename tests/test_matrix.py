@@ -94,15 +94,15 @@ def test_bounded_grid_is_inconclusive_exit_3(
                          "--envs", "datapath", "--max-states", "40", "--out", str(out_dir))
     assert code == 3
     assert out.splitlines()[0] == "| property | environment | v9 n=1 | v9 n=2 | v3.1 n=1 | v3.1 n=2 |"
-    assert "| no-leak | datapath | " + " | ".join(["inconclusive (40 states)"] * 4) + " |" in out
+    assert "| no-quiescent-leak | datapath | " + " | ".join(["inconclusive (40 states)"] * 4) + " |" in out
     assert out.rstrip().endswith(
         "result: inconclusive: nothing violated, but some search was bounded (exit 3)")
-    assert "cell v3.1-n2-datapath: 0 violated, 0 holds, 4 inconclusive" in err
+    assert "cell v3.1-n2-datapath: 0 violated, 0 holds, 6 inconclusive" in err
     md = (out_dir / "matrix.md").read_text()
     assert (f"vhostmc matrix --revisions v9,v3.1 --ring-sizes 1-2 --envs datapath "
             f"--max-states 40 --jobs 1 --out {out_dir.as_posix()}") in md
     rows = list(csv.DictReader((out_dir / "matrix.csv").open()))
-    assert len(rows) == 4 * 4
+    assert len(rows) == 6 * 4
     assert {r["status"] for r in rows} == {"inconclusive"}
     assert {r["bound"] for r in rows} == {"40 states"}
     assert (out_dir / "matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -115,15 +115,15 @@ def test_violation_cells_link_their_traces_exit_1(
 ) -> None:
     out_dir = tmp_path / "m"
     code, out, _ = run(capsys, "matrix", "--revisions", "v9", "--ring-sizes", "1,2",
-                       "--property", "put-and-wait-terminates", "--jobs", "2",
+                       "--property", "no-stuck-waiter", "--jobs", "2",
                        "--out", str(out_dir), "-q")
     assert code == 1
-    assert "| put-and-wait-terminates | default | violated (3 steps) | violated (3 steps) |" in out
+    assert "| no-stuck-waiter | default | violated (3 steps) | violated (3 steps) |" in out
     md = (out_dir / "matrix.md").read_text()
-    link = "cells/v9-n2-default/v9-n2-put-and-wait-terminates.itf.json"
+    link = "cells/v9-n2-default/v9-n2-no-stuck-waiter.itf.json"
     assert f"[violated (3 steps)]({link})" in md
     assert (out_dir / link).is_file()
-    assert (out_dir / "cells/v9-n2-default/v9-n2-put-and-wait-terminates.txt").is_file()
+    assert (out_dir / "cells/v9-n2-default/v9-n2-no-stuck-waiter.txt").is_file()
     assert not list((out_dir / "cells/v9-n2-default").glob("*.graphml"))
     code, replayed, _ = run(capsys, "replay", str(out_dir / link), "-q")
     assert code == 0 and "3 steps replay on revision v9" in replayed

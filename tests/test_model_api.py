@@ -118,7 +118,7 @@ def test_param_option_and_default_text() -> None:
     assert Param("d", "derived", lambda v: 1).default_text() == "derived"
     environment = [p.name for p in V9.parameters if p.environment]
     assert environment == ["zcopytx", "initial_backend", "guest", "rogue_posts", "sndbuf",
-                           "release"]
+                           "release", "device_progress", "guest_progress"]
 
 
 def test_params_are_read_only() -> None:
@@ -513,7 +513,7 @@ def test_describe_violation_default_and_explain() -> None:
         return s.x < 2
 
     s = property_view(Counter(), (3,), set())
-    assert plain.describe_violation(s) == "plain is false: x is small"
+    assert plain.describe_violation(s) == "plain is false (x is small): it read x = 3"
     assert reference_models.x_not_bad.describe_violation(s) == "x reached the bad value 3"
     assert plain.predicate(s) is False
 

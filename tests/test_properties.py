@@ -78,9 +78,11 @@ def explain(prop: Property, state: State, model: V9 = M) -> str:
     return prop.describe_violation(view)
 
 
-def test_the_four_properties_in_order() -> None:
-    assert [p.name for p in properties_in(zc)] == [
-        "no-double-use", "memory-safe", "put-and-wait-terminates", "no-leak"]
+def test_the_six_properties_in_order() -> None:
+    assert [(p.name, p.kind) for p in properties_in(zc)] == [
+        ("no-double-use", "always"), ("memory-safe", "always"), ("no-stuck-waiter", "always"),
+        ("no-quiescent-leak", "always"), ("no-leak", "leads-to"),
+        ("put-and-wait-terminates", "leads-to")]
 
 
 @pytest.mark.parametrize("prop", properties_in(zc), ids=lambda p: p.name)
@@ -88,7 +90,12 @@ def test_every_property_holds_initially(prop: Property) -> None:
     for params in ({}, {"initial_backend": "copy"}, {"initial_backend": "none"},
                    {"guest": "rogue"}):
         m = v9(**params)
-        assert check(prop, initial_state(m), m) is True
+        if prop.is_liveness:  # nothing is owed in the initial state
+            view = property_view(m, initial_state(m), expand(m, initial_state(m)).enabled_actors)
+            assert [prop.predicate(view, **args) for args in prop.instances(m.p)] == [
+                (False, True)] * len(prop.instances(m.p))
+        else:
+            assert check(prop, initial_state(m), m) is True
 
 
 # -- no-double-use ------------------------------------------------------------------
@@ -150,7 +157,7 @@ def test_memory_safe_violated_by_a_real_run() -> None:
     assert as_dict(M, after)["mem_err"] == MEM_NULL_UBUFS
 
 
-# -- put-and-wait-terminates ---------------------------------------------------------
+# -- no-stuck-waiter ---------------------------------------------------------
 
 
 def sleeping(**edits: Any) -> State:
@@ -166,7 +173,7 @@ def test_put_and_wait_stuck_after_the_v9_extra_reference() -> None:
     assert check(zc.put_and_wait_terminates, s) is False
     text = explain(zc.put_and_wait_terminates, s)
     assert text == (
-        "put-and-wait-terminates: the control thread sleeps in wait_event on "
+        "no-stuck-waiter: the control thread sleeps in wait_event on "
         "vhost_ubuf_ref #1 with refcount 1, and only 0 reference(s) can still be dropped: "
         "the refcount can never reach 0, so nothing will ever wake it")
 
@@ -216,7 +223,7 @@ def test_put_and_wait_stuck_variants() -> None:
     assert check(zc.put_and_wait_terminates, sleeping(vq_ubufs=1, backend=SOCK_NONE)) is False
 
 
-# -- no-leak ---------------------------------------------------------------------------
+# -- no-quiescent-leak ---------------------------------------------------------------------------
 
 
 def leaked(**edits: Any) -> State:
@@ -235,7 +242,7 @@ def test_no_leak_violated_when_only_the_guest_can_move() -> None:
     assert expand(M, s).enabled_actors == {"guest", "control"}
     assert check(zc.no_leak, s) is False
     assert explain(zc.no_leak, s) == (
-        "no-leak: heads [0] are held by vhost, yet neither the worker, the lower device nor "
+        "no-quiescent-leak: heads [0] are held by vhost, yet neither the worker, the lower device nor "
         "userspace (control: idle) can move: only new guest traffic could return them")
 
 
@@ -243,10 +250,10 @@ def test_no_leak_counts_heads_waiting_in_the_avail_ring() -> None:
     waiting = leaked(inflight={0: 0}, g_owned={1: False}, avail={0: 1}, avail_cnt=1)
     assert check(zc.no_leak, waiting) is False
     assert explain(zc.no_leak, waiting).startswith(
-        "no-leak: 1 head(s) wait in the avail ring, yet neither")
+        "no-quiescent-leak: 1 head(s) wait in the avail ring, yet neither")
     both = leaked(g_owned={1: False}, avail={0: 1}, avail_cnt=1)
     assert explain(zc.no_leak, both).startswith(
-        "no-leak: heads [0] are held by vhost; 1 head(s) wait in the avail ring, yet")
+        "no-quiescent-leak: heads [0] are held by vhost; 1 head(s) wait in the avail ring, yet")
     # without a backend vhost is not expected to consume the ring
     assert check(zc.no_leak, make(M, waiting, backend=SOCK_NONE, vq_ubufs=0)) is True
 
@@ -342,7 +349,7 @@ ZC_NO_CONTROL = {"ring_size": 1, "release": "no", "max_backend_changes": 0, "sen
 def test_all_properties_hold_without_zero_copy(params, states, transitions, depth) -> None:
     res = ExplicitChecker(v9(**params), properties_in(zc), limits=Limits(time_limit=60)).run()
     assert res.complete is True
-    assert [p.status for p in res.properties] == ["holds"] * 4
+    assert [p.status for p in res.properties] == ["holds"] * 6
     assert (res.stats.states, res.stats.transitions, res.stats.max_depth) == (
         states, transitions, depth)
 
@@ -356,7 +363,7 @@ def test_zero_copy_without_control_leaks_but_is_otherwise_safe() -> None:
     assert (res.stats.states, res.stats.transitions) == (11083, 20852)
     status = {p.name: p.status for p in res.properties}
     assert status == {"no-double-use": "holds", "memory-safe": "holds",
-                      "put-and-wait-terminates": "holds", "no-leak": "violated"}
+                      "no-stuck-waiter": "holds", "no-quiescent-leak": "violated"}
     leak = res.properties[3].trace
     assert len(leak) == 47
     assert "dev_complete(k=0)" in [s.label for s in leak.steps]

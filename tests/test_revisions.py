@@ -28,7 +28,7 @@ BACKEND_ONLY = {"ring_size": 1, "send_failures": 0, "release": "no", "max_backen
 def grid(tmp_path_factory: pytest.TempPathFactory) -> MatrixResult:
     out = tmp_path_factory.mktemp("grid")
     plan = MatrixPlan(revisions=["v9", "v3.1"], ring_sizes=[1], envs=["default", "datapath"],
-                      properties=["put-and-wait-terminates", "no-leak"], out_dir=out)
+                      properties=["no-stuck-waiter", "no-quiescent-leak"], out_dir=out)
     return run_matrix(plan, jobs=2)
 
 
@@ -51,7 +51,7 @@ def value(state: dict[str, Any], name: str) -> int:
 
 # -- v9 against v3.1 ------------------------------------------------------------------------
 def test_v9_hangs_in_three_steps_from_the_extra_kref_get(grid: MatrixResult) -> None:
-    p = verdict(grid, "v9", "default", "put-and-wait-terminates")
+    p = verdict(grid, "v9", "default", "no-stuck-waiter")
     assert (p["status"], p["length"]) == ("violated", 3)
     assert actions(p) == ["set_backend", "put_and_wait_put", "put_and_wait_sleep"]
     last = itf_states(p)[-1]
@@ -59,7 +59,7 @@ def test_v9_hangs_in_three_steps_from_the_extra_kref_get(grid: MatrixResult) -> 
 
 
 def test_v31_hang_is_longer_and_needs_the_sendmsg_error_path(grid: MatrixResult) -> None:
-    p = verdict(grid, "v3.1", "default", "put-and-wait-terminates")
+    p = verdict(grid, "v3.1", "default", "no-stuck-waiter")
     assert (p["status"], p["length"]) == ("violated", 14)
     steps = actions(p)
     # the completion drops the skb's reference, then the error path puts it again
@@ -70,12 +70,12 @@ def test_v31_hang_is_longer_and_needs_the_sendmsg_error_path(grid: MatrixResult)
 
 
 def test_default_no_leak_is_longer_in_v31(grid: MatrixResult) -> None:
-    assert verdict(grid, "v9", "default", "no-leak")["length"] == 14
-    assert verdict(grid, "v3.1", "default", "no-leak")["length"] == 18
+    assert verdict(grid, "v9", "default", "no-quiescent-leak")["length"] == 14
+    assert verdict(grid, "v3.1", "default", "no-quiescent-leak")["length"] == 18
 
 
 def test_v9_datapath_leak_needs_upend_to_wrap_below_done(grid: MatrixResult) -> None:
-    p = verdict(grid, "v9", "datapath", "no-leak")
+    p = verdict(grid, "v9", "datapath", "no-quiescent-leak")
     assert (p["status"], p["length"]) == ("violated", 47)
     states = itf_states(p)
     assert any(value(st, "upend") < value(st, "done") for st in states)
@@ -86,15 +86,15 @@ def test_v9_datapath_leak_needs_upend_to_wrap_below_done(grid: MatrixResult) -> 
 
 
 def test_v31_wrap_aware_check_has_no_datapath_leak(grid: MatrixResult) -> None:
-    assert verdict(grid, "v3.1", "datapath", "no-leak")["status"] == "holds"
+    assert verdict(grid, "v3.1", "datapath", "no-quiescent-leak")["status"] == "holds"
     for rev in ("v9", "v3.1"):
-        assert verdict(grid, rev, "datapath", "put-and-wait-terminates")["status"] == "holds"
+        assert verdict(grid, rev, "datapath", "no-stuck-waiter")["status"] == "holds"
     assert grid.docs[grid.cell("v3.1", 1, "datapath")]["complete"] is True
 
 
 def test_backend_changes_alone_hang_v9_in_three_steps(tmp_path: Path) -> None:
     doc = run_check(CheckRequest("v9", dict(BACKEND_ONLY),
-                                 properties=("put-and-wait-terminates",),
+                                 properties=("no-stuck-waiter",),
                                  out_dir=tmp_path)).doc
     (p,) = doc["properties"]
     assert (p["status"], p["length"]) == ("violated", 3)
@@ -102,7 +102,7 @@ def test_backend_changes_alone_hang_v9_in_three_steps(tmp_path: Path) -> None:
 
 def test_backend_changes_alone_do_not_hang_v31_within_ten_steps(tmp_path: Path) -> None:
     doc = run_check(CheckRequest("v3.1", dict(BACKEND_ONLY),
-                                 properties=("put-and-wait-terminates",),
+                                 properties=("no-stuck-waiter",),
                                  limits=Limits(max_depth=10), out_dir=tmp_path)).doc
     (p,) = doc["properties"]
     assert p["status"] == "inconclusive" and p["reason"] == "search cut by depth 10"
@@ -116,7 +116,7 @@ def test_backend_changes_alone_never_hang_v31(tmp_path: Path) -> None:
     assert doc["complete"] is True
     got = {p["name"]: (p["status"], p["length"]) for p in doc["properties"]}
     assert got == {"no-double-use": ("holds", None), "memory-safe": ("violated", 8),
-                   "put-and-wait-terminates": ("holds", None), "no-leak": ("violated", 18)}
+                   "no-stuck-waiter": ("holds", None), "no-quiescent-leak": ("violated", 18)}
 
 
 # -- steps new in a revision ------------------------------------------------------------------
@@ -187,12 +187,12 @@ def test_diff_revisions_shows_verdicts_side_by_side(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as exc:
-        main(["diff-revisions", "v9", "v3.1", "--property", "put-and-wait-terminates",
+        main(["diff-revisions", "v9", "v3.1", "--property", "no-stuck-waiter",
               "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert exc.value.code == 0
     assert "Verdicts at ring size 1, environment default:" in out
-    assert ("  put-and-wait-terminates  violated (3 steps)      violated (14 steps)     changed"
+    assert ("  no-stuck-waiter  violated (3 steps)      violated (14 steps)     changed"
             in out)
-    assert out.rstrip().endswith("verdicts that change: put-and-wait-terminates")
-    assert (tmp_path / "v3.1" / "v3.1-n1-put-and-wait-terminates.itf.json").is_file()
+    assert out.rstrip().endswith("verdicts that change: no-stuck-waiter")
+    assert (tmp_path / "v3.1" / "v3.1-n1-no-stuck-waiter.itf.json").is_file()

@@ -117,10 +117,10 @@ def test_check_runs_user_revision_and_user_property(
 def test_property_selects_among_builtin_and_user(tmp_path: Path) -> None:
     spec = write(tmp_path, "myspec.py", SPEC_OK)
     names = [p.name for p in select_properties([], [spec])]
-    assert names == ["no-double-use", "memory-safe", "put-and-wait-terminates", "no-leak",
-                     "rc-nonneg"]
-    assert [p.name for p in select_properties(["rc-nonneg", "no-leak"], [spec])] == \
-        ["rc-nonneg", "no-leak"]
+    assert names == ["no-double-use", "memory-safe", "no-stuck-waiter", "no-quiescent-leak",
+                     "no-leak", "put-and-wait-terminates", "rc-nonneg"]
+    assert [p.name for p in select_properties(["rc-nonneg", "no-quiescent-leak"], [spec])] == \
+        ["rc-nonneg", "no-quiescent-leak"]
     with pytest.raises(ModelError, match="unknown property 'rc-nonneg'"):
         select_properties(["rc-nonneg"])
 
@@ -309,7 +309,8 @@ def test_spec_without_properties(tmp_path: Path, capsys: pytest.CaptureFixture[s
     path = write(tmp_path, "none.py", "X = 1\n")
     line = one_error(capsys, "check", "--spec", path)
     assert line == (f"vhostmc: error: {path}: defines no properties; declare one with "
-                    "'@invariant(name, statement)' from checker.spec on a function of the state")
+                    "'@invariant(name, statement)' from checker.spec on a function of the state "
+                    "(or @leads_to / @eventually for liveness)")
 
 
 def test_spec_reusing_a_builtin_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -317,12 +318,12 @@ def test_spec_reusing_a_builtin_name(tmp_path: Path, capsys: pytest.CaptureFixtu
         from checker.spec import invariant
 
 
-        @invariant("no-leak", "mine")
+        @invariant("no-quiescent-leak", "mine")
         def mine(s):
             return True
     """)
     line = one_error(capsys, "check", "--spec", path)
-    assert line == (f"vhostmc: error: {path}:4: property 'no-leak' is already defined "
+    assert line == (f"vhostmc: error: {path}:4: property 'no-quiescent-leak' is already defined "
                     "(built in); choose another name")
 
 
@@ -374,7 +375,7 @@ def test_unselected_bad_property_is_not_evaluated(
             return s.rc[1]
     """)
     code, _, _ = run(capsys, "check", "--spec", path, "--ring-size", "1", "--property",
-                     "put-and-wait-terminates", "--out", str(tmp_path / "o"), "-q")
+                     "no-stuck-waiter", "--out", str(tmp_path / "o"), "-q")
     assert code == 1
 
 

@@ -2,11 +2,12 @@
 
 from models.v9.control import ControlActions
 from models.v9.device import DeviceActions
+from models.v9.fairness import FairnessAssumptions
 from models.v9.guest import GuestActions
 from models.v9.worker import WorkerActions
 
 
-class V9(GuestActions, WorkerActions, DeviceActions, ControlActions):
+class V9(FairnessAssumptions, GuestActions, WorkerActions, DeviceActions, ControlActions):
     """The patch as posted: the base every later revision derives from."""
 
     name = "v9"

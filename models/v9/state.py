@@ -86,6 +86,13 @@ PARAMETERS: tuple[Param, ...] = (
           minimum=0, environment=True),
     Param("release", "userspace may close the device (vhost_net_release)", "yes", kind=str,
           choices=("yes", "no"), environment=True),
+    Param("device_progress", "liveness fairness: 'completes': the lower device eventually frees "
+          "every skb it holds; 'may-hold': it may hold one forever", "completes", kind=str,
+          choices=("completes", "may-hold"), environment=True),
+    Param("guest_progress", "liveness fairness: 'any': the guest may post or go quiet at will; "
+          "'keeps-posting': it posts and reclaims whenever it can; 'goes-idle': it eventually "
+          "stops posting", "any", kind=str, choices=("any", "keeps-posting", "goes-idle"),
+          environment=True),
 )
 
 

@@ -1,0 +1,249 @@
+"""Liveness in the explicit engine: fair-cycle search, lassos, fairness switches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from checker.catalog import select_properties
+from checker.cli import main
+from checker.explicit import ExplicitChecker, Limits, RunResult
+from checker.fairness import Fair, resolve
+from checker.itf import to_itf
+from checker.liveness import check_lasso
+from checker.model import Model
+from checker.replay import replay
+from checker.spec import Property
+from checker.trace import Trace, render_text
+from models.v3_1 import V3_1
+from models.v9 import V9
+from tests.liveness_models import (
+    SF_SERVER,
+    WF_CLIENT,
+    WF_NOISE,
+    WF_SERVER,
+    Server,
+    eventually_req,
+    served,
+)
+
+LIVE = select_properties(["no-leak", "put-and-wait-terminates"])
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+def run(model: Model, props: list[Property], fairness: list[Fair] | None = None,
+        limits: Limits | None = None) -> RunResult:
+    return ExplicitChecker(model, props, fairness=fairness, limits=limits or Limits()).run()
+
+
+def verdicts(result: RunResult) -> dict[str, tuple[str, int | None, int | None]]:
+    return {p.name: (p.status, len(p.trace) if p.trace is not None else None,
+                     p.trace.loop if p.trace is not None else None) for p in result.properties}
+
+
+def instances(model: Model, trace: Trace) -> list[int]:
+    return [model.instance(step.label).index for step in trace.steps]
+
+
+def assert_valid_lasso(model: Model, prop: Property, trace: Trace,
+                       fairness: list[Fair]) -> None:
+    assert trace.loop is not None
+    problems = check_lasso(model, prop, trace.property_args, fairness, trace.states,
+                           instances(model, trace), trace.loop)
+    assert problems == []
+
+
+# -- tiny reference models with known answers (tests/liveness_models.py) -------------
+
+@pytest.mark.parametrize("fairness, expected", [
+    ([], {"served": ("violated", 1, 1), "eventually-req": ("violated", 0, 0)}),
+    ([WF_SERVER, WF_NOISE], {"served": ("violated", 3, 1), "eventually-req": ("violated", 2, 0)}),
+    ([SF_SERVER, WF_NOISE], {"served": ("holds", None, None),
+                             "eventually-req": ("violated", 2, 0)}),
+    ([WF_SERVER], {"served": ("violated", 3, 1), "eventually-req": ("violated", 0, 0)}),
+    ([WF_CLIENT], {"served": ("violated", 1, 1), "eventually-req": ("holds", None, None)}),
+], ids=["none", "WF-server-noise", "SF-server-WF-noise", "WF-server", "WF-client"])
+def test_server_verdicts_under_each_fairness(fairness: list[Fair], expected: dict) -> None:
+    model = Server({})
+    result = run(model, [served, eventually_req], fairness)
+    assert result.complete is True
+    assert verdicts(result) == expected
+    for p in result.properties:
+        if p.trace is not None:
+            prop = served if p.name == "served" else eventually_req
+            assert_valid_lasso(model, prop, p.trace, fairness)
+
+
+def test_weak_fairness_cycle_is_reported_with_its_steps() -> None:
+    model = Server({})
+    trace = run(model, [served], [WF_SERVER, WF_NOISE]).properties[0].trace
+    assert trace is not None
+    assert [s.label for s in trace.steps] == ["request", "toggle", "toggle"]
+    assert trace.states[-1] == trace.states[trace.loop]
+    text = render_text(trace)
+    assert "---- cycle starts here: the steps below repeat forever ----" in text
+    assert "(lasso: steps 2..3 repeat forever" in text
+    assert "the run then repeats steps 2..3 forever" in trace.explanation
+
+
+def test_strong_fairness_rejects_the_cycle_weak_fairness_accepts() -> None:
+    model = Server({})
+    weak_trace = run(model, [served], [WF_SERVER, WF_NOISE]).properties[0].trace
+    assert weak_trace is not None
+    problems = check_lasso(model, served, {}, [SF_SERVER, WF_NOISE], weak_trace.states,
+                           instances(model, weak_trace), weak_trace.loop or 0)
+    assert problems == [
+        ("the repeating part is not fair: strong fairness on actor server: the server runs when "
+         "it can, again and again")]
+
+
+def test_finitely_keeps_an_action_out_of_the_cycle() -> None:
+    model = Server({})
+    no_toggle = Fair("finitely", "busy eventually stops toggling", actors=("noise",))
+    trace = run(model, [served], [WF_SERVER, no_toggle]).properties[0].trace
+    assert trace is not None
+    assert trace.loop == len(trace)  # a stutter: the cycle has no step at all
+    assert [s.label for s in trace.steps] == ["request", "toggle"]
+    assert "stays forever in the state after step 2" in trace.explanation
+    problems = check_lasso(model, served, {}, [WF_SERVER, no_toggle],
+                           trace.states + [trace.states[1], trace.states[2]],
+                           instances(model, trace) + [model.instance("toggle").index] * 2, 2)
+    assert problems == [("the repeating part is not fair: finitely fairness on actor noise: "
+                         "busy eventually stops toggling")]
+
+
+def test_check_lasso_rejects_broken_lassos() -> None:
+    model = Server({})
+    trace = run(model, [served], [WF_SERVER, WF_NOISE]).properties[0].trace
+    assert trace is not None
+    insts = instances(model, trace)
+    assert check_lasso(model, served, {}, [], trace.states, insts, 0) == [
+        "the last state differs from state 0, where the loop is said to start"]
+    assert check_lasso(model, served, {}, [], trace.states, insts, 9) == [
+        "loop 9 is outside the trace (0..3)"]
+    # the goal (req false) holds in state 0: a cycle through it does not violate served
+    init_cycle = run(model, [eventually_req], [WF_NOISE]).properties[0].trace
+    assert init_cycle is not None
+    assert check_lasso(model, served, {}, [WF_NOISE], init_cycle.states,
+                       instances(model, init_cycle), 0) == [
+        "the goal of served holds in state 2, inside the repeating part",
+        "the premise of served never holds where the goal stays false"]
+
+
+def test_fairness_groups_resolve_per_instance() -> None:
+    groups = resolve(V9({"ring_size": 2}), V9({"ring_size": 2}).fairness())
+    texts = [g.text for g in groups]
+    assert sum("dev_complete(k=" in t for t in texts) == 3  # device_capacity = ring + 1
+    assert resolve(V9({"device_progress": "may-hold"}),
+                   V9({"device_progress": "may-hold"}).fairness())[-1].text.startswith(
+        "weak fairness on guest_kick, guest_no_kick")
+    idle = V9({"guest_progress": "goes-idle"})
+    assert resolve(idle, idle.fairness())[-1].kind == "finitely"
+
+
+# -- the patch: lassos, partial graphs, the fairness switches -----------------------
+
+def test_v9_put_and_wait_terminates_is_a_9_step_lasso() -> None:
+    model = V9({"ring_size": 1})
+    result = run(model, LIVE)
+    assert verdicts(result)["put-and-wait-terminates"] == ("violated", 9, 9)
+    trace = result.properties[1].trace
+    assert trace is not None
+    assert [s.label for s in trace.steps][:3] == ["set_backend(to=1)", "put_and_wait_put",
+                                                 "put_and_wait_sleep"]
+    assert_valid_lasso(model, LIVE[1], trace, model.fairness())
+    # The state-predicate form stops after 3 steps; fairness makes the queued worker run first.
+    assert trace.steps[-1].actor == "worker"
+
+
+def test_a_lasso_on_a_partial_graph_is_reported_and_valid() -> None:
+    model = V9({"ring_size": 1})
+    result = run(model, LIVE, limits=Limits(max_states=3000))
+    assert result.complete is False
+    status = verdicts(result)
+    assert status["put-and-wait-terminates"][0] == "violated"
+    trace = result.properties[1].trace
+    assert trace is not None
+    assert_valid_lasso(model, LIVE[1], trace, model.fairness())
+
+
+def test_liveness_is_inconclusive_when_the_search_is_cut_without_a_lasso() -> None:
+    model = V3_1({"ring_size": 1, "max_backend_changes": 0, "release": "no",
+                  "send_failures": 0})
+    result = run(model, LIVE, limits=Limits(max_states=500))
+    assert [p.status for p in result.properties] == ["inconclusive", "inconclusive"]
+    assert result.properties[0].reason == "search cut by 500 states"
+
+
+DATAPATH_31 = {"ring_size": 1, "max_backend_changes": 0, "release": "no", "send_failures": 0}
+
+
+def test_device_may_hold_flips_no_leak_on_v3_1() -> None:
+    holds = run(V3_1(DATAPATH_31), LIVE)
+    assert holds.complete is True
+    assert verdicts(holds)["no-leak"] == ("holds", None, None)
+    model = V3_1({**DATAPATH_31, "device_progress": "may-hold"})
+    flipped = run(model, LIVE)
+    assert verdicts(flipped)["no-leak"] == ("violated", 28, 16)
+    trace = flipped.properties[0].trace
+    assert trace is not None and trace.property_args == {"h": 0}
+    assert_valid_lasso(model, LIVE[0], trace, model.fairness())
+    # the cycle never frees the skb: no dev_complete in it
+    assert all(s.action != "dev_complete" for s in trace.steps[trace.loop:])
+
+
+@pytest.mark.slow
+def test_device_may_hold_flips_put_and_wait_on_v3_1_release() -> None:
+    params = {**DATAPATH_31, "release": "yes"}
+    assert verdicts(run(V3_1(params), LIVE))["put-and-wait-terminates"] == ("holds", None, None)
+    flipped = run(V3_1({**params, "device_progress": "may-hold"}), LIVE)
+    assert verdicts(flipped)["put-and-wait-terminates"] == ("violated", 18, 18)
+
+
+# -- outputs: ITF loop, replay, CLI ------------------------------------------------
+
+def test_itf_records_the_loop_and_replay_checks_it(tmp_path: Path) -> None:
+    model = V9({"ring_size": 1})
+    trace = run(model, LIVE).properties[0].trace
+    assert trace is not None
+    doc = to_itf(model, trace)
+    assert doc["loop"] == trace.loop == 14
+    assert doc["#meta"]["property_args"] == {"h": 0}
+    ok = replay(doc)
+    assert ok.ok is True and ok.loop == 14 and ok.violated_at_end is True
+    assert ok.messages[-1].startswith("lasso ok: the run stays in the last state forever")
+    broken = dict(doc, loop=3)
+    bad = replay(broken)
+    assert bad.ok is False
+    assert bad.messages[-1] == "the last state differs from state 3, where the loop is said to start"
+    no_args = json.loads(json.dumps(doc))
+    del no_args["#meta"]["property_args"]
+    assert replay(no_args).messages[-1] == (
+        "no-leak takes arguments (h) but the trace's #meta.property_args gives (none)")
+
+
+def test_cli_summary_prints_fairness_and_lassos(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = cli(capsys, "check", "--ring-size", "1", "--property",
+                       "put-and-wait-terminates", "--out", str(tmp_path), "--pictures", "none")
+    assert code == 1
+    assert "liveness judged under these fairness assumptions:" in out
+    assert ("  - weak fairness on dev_complete (each instance): the lower device eventually "
+            "frees every skb it holds") in out
+    assert "put-and-wait-terminates  VIOLATED  (lasso: 9 steps, then stays put)" in out
+    doc = json.loads((tmp_path / "result.json").read_text())
+    (prop,) = doc["properties"]
+    assert (prop["kind"], prop["loop"], prop["length"]) == ("leads-to", 9, 9)
+    assert len(doc["fairness"]) == 6
+    code, out, _ = cli(capsys, "replay", "-q", prop["trace"]["itf"])
+    assert code == 0
+    assert "a fair lasso (loop to state 9) violating put-and-wait-terminates" in out
