@@ -245,7 +245,8 @@ class LivenessAnalysis:
 
         For each weak constraint it visits a state where the constraint's
         actions are disabled, or else takes one of them; for each strong one
-        enabled in ``comp`` it takes one.  An empty list is a stutter at ``entry``.
+        enabled in ``comp`` it takes one; a constraint the cycle built so far
+        already meets adds no leg.  An empty list is a stutter at ``entry``.
         """
         masks = self.masks
 
@@ -258,8 +259,11 @@ class LivenessAnalysis:
                 taken_any |= masks.inst_mask[k]
         cycle: list[tuple[int, int]] = []
         cur = entry
+        met = ~self.enabled_mask(entry) & masks.weak
         for bit in range(len(masks.groups)):
             flag = 1 << bit
+            if met & flag:
+                continue
             if masks.weak & flag and any(not self.enabled_mask(v) & flag for v in comp):
                 leg = bfs_path(cur, inside, partial(self._disabled, flag))
             elif (masks.weak | masks.strong) & taken_any & flag:
@@ -267,6 +271,8 @@ class LivenessAnalysis:
             else:
                 continue
             cycle += leg
+            for k, j in leg:
+                met |= masks.inst_mask[k] | (~self.enabled_mask(j) & masks.weak)
             cur = leg[-1][1] if leg else cur
         if cur != entry:
             cycle += bfs_path(cur, inside, lambda v: v == entry)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
@@ -60,9 +61,22 @@ def figure_bytes(fig: Figure, fmt: PictureFormat) -> bytes:
     with matplotlib.rc_context({"svg.hashsalt": "vhostmc", "svg.fonttype": "none"}):
         if fmt == "svg":
             fig.savefig(buf, format="svg", metadata={"Date": None})
-        else:
-            fig.savefig(buf, format="png", dpi=PNG_DPI, metadata={"Software": None})
+            return compact_svg(buf.getvalue().decode("utf-8")).encode("utf-8")
+        fig.savefig(buf, format="png", dpi=PNG_DPI, metadata={"Software": None})
     return buf.getvalue()
+
+
+_LONG_DECIMAL = re.compile(r"(\d+\.\d)\d+")
+_BETWEEN_TAGS = re.compile(r">\s+<")
+_PATH_BREAKS = re.compile(r" ?\n(?=[LMQCz ])")
+
+
+def compact_svg(svg: str) -> str:
+    """Matplotlib's SVG with coordinates rounded to 0.1 pt and layout whitespace removed
+    (about half the size; the drawing is the same to the eye)."""
+    svg = _LONG_DECIMAL.sub(r"\1", svg)
+    svg = _PATH_BREAKS.sub(" ", svg)
+    return _BETWEEN_TAGS.sub("><", svg)
 
 
 def inch_axes(width: float, height: float, x0: float, y_top: float) -> tuple[Figure, Axes]:
