@@ -210,6 +210,28 @@ def test_device_may_hold_flips_put_and_wait_on_v3_1_release() -> None:
     assert verdicts(flipped)["put-and-wait-terminates"] == ("violated", 18, 18)
 
 
+COPY_DATAPATH = ["--ring-size", "1", "--initial-backend", "copy", "--max-backend-changes", "0",
+                 "--release", "no", "--send-failures", "0", "--pictures", "none", "--json", "-q"]
+
+
+@pytest.mark.parametrize("switch, expected", [
+    ("any", {"guest-posts": ("violated", 6, 6), "worker-drains": ("violated", 16, 7)}),
+    ("keeps-posting", {"guest-posts": ("holds", None, None),
+                       "worker-drains": ("violated", 16, 7)}),
+    ("goes-idle", {"guest-posts": ("violated", 6, 6), "worker-drains": ("holds", None, None)}),
+])
+def test_guest_progress_switches_flip_guest_dependent_properties(
+    switch: str, expected: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = cli(capsys, "check", *COPY_DATAPATH, "--spec", "examples/guest_liveness.py",
+                       "--property", "guest-posts", "--property", "worker-drains",
+                       "--guest-progress", switch, "--out", str(tmp_path))
+    doc = json.loads(out)
+    assert doc["complete"] is True and code == 1
+    assert {p["name"]: (p["status"], p["length"], p["loop"]) for p in doc["properties"]} == \
+        expected
+
+
 # -- outputs: ITF loop, replay, CLI ------------------------------------------------
 
 def test_itf_records_the_loop_and_replay_checks_it(tmp_path: Path) -> None:
