@@ -361,7 +361,10 @@ def shrink_cmd(trace_file: Path, revision: str | None, specs: tuple[str, ...],
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               metavar="PATH", help=f"Where to write the page (default: RUN_DIR/{REPORT_NAME}).")
-def report_cmd(run_dir: Path, output: Path | None) -> int:
+@click.option("--property", "properties", multiple=True, metavar="NAME",
+              help="Show only this property's counterexample; repeat for several "
+                   "(default: every counterexample of the run).")
+def report_cmd(run_dir: Path, output: Path | None, properties: tuple[str, ...]) -> int:
     """Build the offline HTML report of a stored run (the --out folder of 'vhostmc check').
 
     Reads RUN_DIR/result.json and the ITF trace of each counterexample it
@@ -379,7 +382,7 @@ def report_cmd(run_dir: Path, output: Path | None) -> int:
     Example:
       vhostmc check --ring-size 1 --out run1 -q; vhostmc report run1 -o review.html
     """
-    click.echo(f"report: {write_report(run_dir, output)}")
+    click.echo(f"report: {write_report(run_dir, output, properties)}")
     return 0
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -109,8 +110,9 @@ def trace_file(run_dir: Path, recorded: str) -> Path:
     return local if local.is_file() else Path(recorded)
 
 
-def load_run(run_dir: Path) -> StoredRun:
-    """Read a run folder back: result, model, property statements and counterexamples.
+def load_run(run_dir: Path, only: Sequence[str] = ()) -> StoredRun:
+    """Read a run folder back: result, model, property statements and counterexamples
+    (only those of the properties ``only`` names, when it names any).
 
     Raises :class:`ReportError`, :class:`~checker.itf.ItfError` or
     :class:`~checker.model.ModelError` (each one line) for unusable input.
@@ -119,8 +121,15 @@ def load_run(run_dir: Path) -> StoredRun:
     settings = doc["settings"]
     model = load_revision(str(settings.get("revision_file") or doc["revision"]))(doc["params"])
     properties = {p.name: p for p in all_properties(settings.get("spec_files") or ())}
+    known = [p["name"] for p in doc["properties"]]
+    for name in only:
+        if name not in known:
+            raise ReportError(f"--property {name}: the run has no such property "
+                              f"(it has: {', '.join(known)})")
     counterexamples = []
     for prop in doc["properties"]:
+        if only and prop["name"] not in only:
+            continue
         files = prop.get("trace")
         if not isinstance(files, dict) or not isinstance(files.get("itf"), str):
             continue
@@ -130,9 +139,10 @@ def load_run(run_dir: Path) -> StoredRun:
     return StoredRun(run_dir, doc, model, properties, counterexamples)
 
 
-def build_report(run_dir: Path) -> str:
-    """The HTML page of the run stored in ``run_dir``; see the module docstring."""
-    run = load_run(run_dir)
+def build_report(run_dir: Path, only: Sequence[str] = ()) -> str:
+    """The HTML page of the run stored in ``run_dir``; see the module docstring.
+    ``only``: show just these properties' counterexamples (the verdict table keeps all)."""
+    run = load_run(run_dir, only)
     doc = run.doc
     anchors = _anchors([c.name for c in run.counterexamples])
     title = (f"vhostmc report: revision {doc['revision']}, ring size "
@@ -158,13 +168,13 @@ def build_report(run_dir: Path) -> str:
     return page(f"{title}: {verdict}", "\n".join(body))
 
 
-def write_report(run_dir: Path, output: Path | None = None) -> Path:
+def write_report(run_dir: Path, output: Path | None = None, only: Sequence[str] = ()) -> Path:
     """Build the report of ``run_dir`` and write it (atomically) to ``output``, by default
     ``run_dir/report.html``; nothing is written when the build fails."""
     target = output if output is not None else run_dir / REPORT_NAME
     if target.is_dir():
         raise ReportError(f"{target} is a folder; give the path of the HTML file to write")
-    text = build_report(run_dir)
+    text = build_report(run_dir, only)
     write_atomic(target, text)
     return target
 

@@ -248,3 +248,22 @@ def test_inline_svg_prefixes_ids_and_drops_the_prologue() -> None:
            '<use xlink:href="#m1" clip-path="url(#c1)"/></svg>')
     assert inline_svg(svg, "x-") == ('<svg><defs><path id="x-m1"/><clipPath id="x-c1"/></defs>'
                                      '<use xlink:href="#x-m1" clip-path="url(#x-c1)"/></svg>')
+
+
+def test_report_property_selects_counterexamples(
+    stored_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, _ = run(capsys, "report", str(stored_run), "--property", "memory-safe",
+                     "--output", str(tmp_path / "one.html"))
+    assert code == 0
+    page = (tmp_path / "one.html").read_text(encoding="utf-8")
+    sections = re.findall(r'data-property="([^"]+)" data-steps=', page)
+    assert sections == ["memory-safe"]
+    rows = re.findall(r'<tr class="verdict status-\w+" data-property="([^"]+)"', page)
+    assert rows == ["memory-safe", "put-and-wait-terminates"]  # the verdict table keeps all
+    code, out, err = run(capsys, "report", str(stored_run), "--property", "no-such",
+                         "--output", str(tmp_path / "none.html"))
+    assert (code, out) == (2, "")
+    assert err.strip() == ("vhostmc: error: --property no-such: the run has no such property "
+                           "(it has: memory-safe, put-and-wait-terminates)")
+    assert not (tmp_path / "none.html").exists()
