@@ -12,6 +12,7 @@ writes results/liveness.md (a table; links to each lasso).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -44,8 +45,21 @@ def run_cell(job: tuple[str, int, str, str, float]) -> tuple[str, dict[str, Any]
     key = cell_key(rev, n, env, fair)
     params = {**ENVIRONMENTS[env].switches, **FAIRNESS[fair], "ring_size": n}
     req = CheckRequest(rev, params, PROPERTIES, limits=Limits(time_limit=limit),
-                       out_dir=OUT / key, formats=("itf", "text"))
-    return key, run_check(req).doc
+                       out_dir=OUT / key, formats=("itf", "text"), itf_indent=None)
+    return key, keep_liveness_traces(OUT / key, run_check(req).doc)
+
+
+def keep_liveness_traces(cell: Path, doc: dict[str, Any]) -> dict[str, Any]:
+    """Delete the state-predicate forms' trace files (results/runs and results/cells keep
+    those) and say so in the cell's result.json; returns the updated document."""
+    for p in doc["properties"]:
+        if p["kind"] == "always" and p["trace"]:
+            for path in p["trace"].values():
+                (cell / Path(path).name).unlink(missing_ok=True)
+            p["trace"] = None
+            p["reason"] = "trace not kept in this grid (see results/runs, results/cells)"
+    write_atomic(cell / "result.json", json.dumps(doc, indent=2) + "\n")
+    return doc
 
 
 def verdict(doc: dict[str, Any], key: str, name: str) -> str:
@@ -54,6 +68,8 @@ def verdict(doc: dict[str, Any], key: str, name: str) -> str:
         shape = ""
         if p.get("loop") is not None:
             shape = ", stutter" if p["loop"] == p["length"] else f", cycle {p['loop'] + 1}.."
+        if not p["trace"]:
+            return f"violated ({p['length']}{shape})"
         link = Path(p["trace"]["itf"]).name
         return f"[violated ({p['length']}{shape})](liveness/{key}/{link})"
     if p["status"] == "inconclusive":
@@ -67,16 +83,23 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=300)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--revisions", default="v9,v3.1")
+    ap.add_argument("--table-only", action="store_true",
+                    help="rebuild results/liveness.md from the stored cells, run nothing")
     args = ap.parse_args()
     jobs = [(rev, int(n), env, fair, args.time_limit)
             for rev in args.revisions.split(",") for n in args.ring_sizes.split(",")
             for env in ENVIRONMENTS for fair in FAIRNESS]
     docs: dict[str, dict[str, Any]] = {}
-    with ProcessPoolExecutor(args.jobs) as pool:
-        for key, doc in pool.map(run_cell, jobs):
-            docs[key] = doc
-            print(f"{key}: {doc['stats']['states']} states, {doc['stats']['seconds']:.0f}s",
-                  file=sys.stderr)
+    if args.table_only:
+        for rev, n, env, fair, _ in jobs:
+            key = cell_key(rev, n, env, fair)
+            docs[key] = json.loads((OUT / key / "result.json").read_text())
+    else:
+        with ProcessPoolExecutor(args.jobs) as pool:
+            for key, doc in pool.map(run_cell, jobs):
+                docs[key] = doc
+                print(f"{key}: {doc['stats']['states']} states, {doc['stats']['seconds']:.0f}s",
+                      file=sys.stderr)
     lines = [
         "# Liveness grid: fairness switches x environments",
         "",

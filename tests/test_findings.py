@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,13 @@ from checker.replay import replay
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 STORED = sorted((RESULTS / "runs").glob("*/*.itf.json")) + sorted(
-    (RESULTS / "cells").glob("*/*.itf.json"))
+    (RESULTS / "cells").glob("*/*.itf.json")) + sorted((RESULTS / "liveness").glob("*/*.itf.json"))
 DATAPATH = {"max_backend_changes": 0, "release": "no", "send_failures": 0}
 
 
 def test_findings_have_stored_traces() -> None:
     assert len(STORED) >= 100
+    assert sum(1 for p in STORED if "loop" in json.loads(p.read_text())) >= 50  # lassos
 
 
 @pytest.mark.parametrize("path", STORED, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}/{p.name}")
@@ -81,3 +83,52 @@ def test_f7_rogue_guest_corrupts_ubuf_info() -> None:
     length, why = shortest("no-double-use", {"ring_size": 1, "guest": "rogue", **DATAPATH})
     assert length == 17
     assert "ubuf_info[head] was overwritten" in why
+
+
+def lasso(prop: str, params: dict[str, Any], revision: str = "v9") -> tuple[int, int | None]:
+    model = load_revision(revision)(params)
+    (r,) = ExplicitChecker(model, select_properties([prop])).run().properties
+    assert r.status == "violated" and r.trace is not None
+    return len(r.trace), r.trace.loop
+
+
+def holds(prop: str, params: dict[str, Any], revision: str = "v9") -> bool:
+    model = load_revision(revision)(params)
+    result = ExplicitChecker(model, select_properties([prop])).run()
+    return result.complete and result.properties[0].status == "holds"
+
+
+def test_l1_put_and_wait_hang_is_a_fair_lasso_under_every_switch() -> None:
+    for switch in ({}, {"device_progress": "may-hold"}, {"guest_progress": "keeps-posting"},
+                   {"guest_progress": "goes-idle"}):
+        # the waiter sleeps forever once the queued work has run
+        assert lasso("put-and-wait-terminates", {"ring_size": 1, **switch}) == (9, 9)
+
+
+def test_l2_handle_tx_busy_polls_while_the_device_holds_an_skb() -> None:
+    params = {"ring_size": 1, **DATAPATH, "device_progress": "may-hold"}
+    assert lasso("no-leak", params) == (22, 16)
+    assert lasso("no-leak", params, "v3.1") == (22, 16)
+    assert holds("no-leak", {"ring_size": 1, **DATAPATH}, "v3.1")
+
+
+def test_l3_v3_1_release_waits_for_the_device() -> None:
+    params = {"ring_size": 1, **DATAPATH, "release": "yes"}
+    assert holds("put-and-wait-terminates", params, "v3.1")
+    assert lasso("put-and-wait-terminates", {**params, "device_progress": "may-hold"},
+                 "v3.1") == (18, 18)
+
+
+REPORT_LINK = re.compile(r"\(reports/([\w.-]+\.html)\)")
+
+
+def test_every_finding_links_a_stored_report_of_its_trace() -> None:
+    text = (RESULTS / "FINDINGS.md").read_text()
+    linked = REPORT_LINK.findall(text)
+    assert len(linked) >= 11
+    for name in linked:
+        page = (RESULTS / "reports" / name).read_text(encoding="utf-8")
+        steps = re.findall(r'data-property="[^"]+" data-steps="(\d+)"', page)
+        assert len(steps) == 1, name
+        files = re.findall(r"Trace file: <code>([^<]+)</code>", page)
+        assert files, name
