@@ -83,8 +83,9 @@ def cli() -> None:
 
 REVISION_HELP = ("Revision of the patch: a name (see 'vhostmc list') or the path of a .py file "
                  "defining a Model subclass (docs/extending.md).")
-SPEC_HELP = ("A .py file of properties declared with @invariant (checker.spec); repeat for "
-             "several. --property then selects among built-in and user properties.")
+SPEC_HELP = ("A .py file of properties declared with @invariant, @leads_to or @eventually "
+             "(checker.spec); repeat for several. --property then selects among built-in and "
+             "user properties.")
 
 
 def _spec_option(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -115,8 +116,8 @@ def _check_out_dir(out_dir: Path) -> None:
 @click.option("--engine", type=click.Choice(["explicit", "bmc", "kind"]), default="explicit",
               show_default=True,
               help="explicit: state enumeration (exhaustive verdicts, shortest traces with bfs); "
-                   "bmc: Z3 bounded model checking to --depth (finds shortest violations, never "
-                   "proves); kind: Z3 k-induction up to k = --depth (can prove). See "
+                   "bmc: Z3 bounded model checking to --depth (finds shortest violations and "
+                   "fair lassos, never proves); kind: Z3 k-induction up to k = --depth (can prove). See "
                    "docs/engines.md.")
 @click.option("--depth", type=int, default=None, metavar="K",
               help="bmc: check every path of up to K steps; kind: try k = 1..K. (default: 20)")
@@ -165,6 +166,12 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
     after a complete search; a search cut by --max-states, --max-depth,
     --time-limit or a model capacity is INCONCLUSIVE. Each violation gets its
     shortest trace (with bfs), printed and written to --out.
+
+    Liveness properties (no-leak, put-and-wait-terminates, and any declared
+    with @leads_to / @eventually) are judged under the model's fairness,
+    which the summary prints; --device-progress and --guest-progress change
+    it. Their counterexamples are lassos: a prefix, then a cycle that
+    repeats forever (or a state the run stays in).
 
     \b
     Examples:
