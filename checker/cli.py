@@ -15,6 +15,7 @@ from checker.catalog import all_properties, load_revision, revision_names
 from checker.dumpgraph import MAX_PICTURE_STATES
 from checker.environments import ENVIRONMENTS, get_environment
 from checker.explicit import Limits, RunResult, Stats
+from checker.fairness import describe_all
 from checker.htmlreport import REPORT_NAME, ReportError, write_report
 from checker.itf import ItfError
 from checker.matrix import (
@@ -264,9 +265,9 @@ def list_cmd(ring_size: int, specs: tuple[str, ...]) -> None:
     for name in revision_names():
         cls = load_revision(name)
         click.echo(f"  {name:<10} {cls.description}")
-    click.echo("\nProperties:")
+    click.echo("\nProperties (kind: always = invariant; leads-to, eventually = liveness):")
     for prop in all_properties(specs):
-        click.echo(f"  {prop.name:<25} {prop.statement}")
+        click.echo(f"  {prop.name:<25} {prop.kind:<10} {prop.statement}")
     click.echo("\nEnvironments (vhostmc matrix --envs):")
     for env in ENVIRONMENTS.values():
         switches = " ".join(env.args()) or "(all defaults)"
@@ -278,6 +279,9 @@ def list_cmd(ring_size: int, specs: tuple[str, ...]) -> None:
         for spec in PARAMETERS:
             if spec.environment == is_env:
                 click.echo(f"  {spec.option:<24} {values[spec.name]!s:<10} {spec.help}")
+    click.echo("\nFairness liveness is judged under (v9, default switches; docs/model.md):")
+    for text in describe_all(model.fairness()):
+        click.echo(f"  - {text}")
 
 
 @cli.command(name="replay")

@@ -155,7 +155,10 @@ def test_list_shows_revisions_properties_switches(capsys: pytest.CaptureFixture[
     code, out, _ = run(capsys, "list", "--ring-size", "4")
     assert code == 0
     for text in ("v9", "no-double-use", "memory-safe", "no-stuck-waiter", "no-quiescent-leak",
-                 "Environment switches", "--guest", "--uio-maxiov             16"):
+                 "Environment switches", "--guest", "--uio-maxiov             16",
+                 "  put-and-wait-terminates   leads-to   every vhost_ubuf_put_and_wait call",
+                 "--device-progress        completes",
+                 "  - weak fairness on dev_complete (each instance): the lower device"):
         assert text in out
 
 
