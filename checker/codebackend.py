@@ -213,6 +213,19 @@ def _output(model: Model, vals: list[Any]) -> str:
     return "(" + "".join(c + ", " for c in out) + ")"
 
 
+def symbolic_state(model: Model, em: Emitter) -> list[Any]:
+    """The input state ``v`` as symbolic values: scalar ``i`` is ``v[i]``, element
+    ``j`` of array ``i`` is ``v[i][j]`` (a :class:`SymArray` whose tuple is ``v[i]``)."""
+    vals: list[Any] = []
+    for slot, var in enumerate(model.vars):
+        if var.size is None:
+            vals.append(var_value(em, var, f"v[{slot}]"))
+        else:
+            items = tuple(var_value(em, var, f"v[{slot}][{j}]") for j in range(var.size))
+            vals.append(SymArray(var, slot, items, f"v[{slot}]"))
+    return vals
+
+
 @dataclass
 class StepCode:
     """One instance's compiled statements; ``result`` is the successor tuple's source."""
@@ -235,14 +248,7 @@ def compile_instance(
     for them; it is shared by the instances of one model.
     """
     em = Emitter(consts)
-    vals: list[Any] = []
-    for slot, var in enumerate(model.vars):
-        if var.size is None:
-            vals.append(var_value(em, var, f"v[{slot}]"))
-        else:
-            items = tuple(var_value(em, var, f"v[{slot}][{j}]") for j in range(var.size))
-            vals.append(SymArray(var, slot, items, f"v[{slot}]"))
-    view = CompileView(model, vals, CodeBackend(em))
+    view = CompileView(model, symbolic_state(model, em), CodeBackend(em))
     try:
         inst.spec.body(view, **inst.kwargs())
         result: str | None = _output(model, list(view._vals))

@@ -18,12 +18,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from checker.compiledprops import invariant_checks
 from checker.fairness import Fair
 from checker.liveness import LiveSearch
 from checker.model import ActionInstance, Model, State
 from checker.spec import Property
 from checker.stategraph import StateGraph
-from checker.states import expand, holds_in, initial_state, property_view
+from checker.states import expand, initial_state, property_view
 from checker.trace import Trace, build_trace
 
 Status = Literal["holds", "violated", "inconclusive"]
@@ -107,7 +108,8 @@ class ExplicitChecker:
         violations: dict[str, Trace] = {}
         bounds: list[str] = []
         capacity: set[str] = set()
-        pending = [p for p in self.properties if not p.is_liveness]
+        invariants = [p for p in self.properties if not p.is_liveness]
+        pending = list(zip(invariants, invariant_checks(model, invariants).checks))
         live = LiveSearch(model, graph, self.properties, self.fairness)
         record = self.record_graph or bool(live.pending)
         stats.states = 1
@@ -127,15 +129,16 @@ class ExplicitChecker:
             d = graph.depth[i]
             exp = expand(model, state)
             capacity.update(exp.capacity_hits)
-            view = property_view(model, state, exp.enabled_actors)
-            live.observe(i, view)
-            for prop in list(pending):
-                if not holds_in(prop, view):
+            enabled = exp.enabled_actors
+            live.observe(i, state, enabled)
+            for prop, check in list(pending):
+                if not check(state, enabled):
+                    view = property_view(model, state, enabled)  # interpreted, for the words
                     violations[prop.name] = build_trace(
                         model, prop.name, graph.states[0], self._path(graph, i),
                         prop.describe_violation(view),
                     )
-                    pending.remove(prop)
+                    pending.remove((prop, check))
             if limits.max_depth is not None and d >= limits.max_depth:
                 beyond = any(nxt not in graph.index for _, nxt in exp.successors)
                 if beyond and f"depth {limits.max_depth}" not in bounds:

@@ -23,10 +23,11 @@ from typing import Any
 
 import networkx as nx
 
+from checker.compiledprops import invariant_checks
 from checker.model import ActionInstance, Model, State
 from checker.spec import Property
 from checker.stategraph import StateGraph
-from checker.states import changed, expand, holds
+from checker.states import changed, expand
 from checker.trace import Step, Trace
 
 KEY_VARIABLES: tuple[str, ...] = (
@@ -144,9 +145,10 @@ def violating_states(
 ) -> dict[int, list[str]]:
     """``{state number: [names of the properties false in it]}`` over ``graph``'s states."""
     out: dict[int, list[str]] = {}
+    checks = list(zip(properties, invariant_checks(model, properties).checks))
     for i, state in enumerate(graph.states):
         enabled = expand(model, state).enabled_actors
-        names = [p.name for p in properties if not holds(p, model, state, enabled)]
+        names = [p.name for p, check in checks if not check(state, enabled)]
         if names:
             out[i] = names
     return out

@@ -11,10 +11,12 @@ such a run ends in a cycle, so the search is:
    none of its edges (no cycle inside can do better); it fails a strong one
    when they are enabled somewhere and taken nowhere, and then the states
    where they are enabled are removed and the rest is decomposed again;
-3. the violation is the shallowest ``P``-and-not-``Q`` state that reaches a
-   fair component without passing through ``Q``; the counterexample is the
-   path to it, the path into the component, and a cycle through the
-   component that takes or sees disabled every action fairness forces.
+3. the violation starts at the ``P``-and-not-``Q`` state that reaches a
+   fair component (without passing through ``Q``) by the shortest prefix:
+   its search-tree path (shortest, under BFS) plus the shortest path into
+   the component; the counterexample is that prefix and a cycle through the
+   component that takes or sees disabled every action fairness forces
+   (the cycle is not minimised).
 
 Every state may stutter (stay put): runs are not forced to move, only the
 fairness constraints force actions.  A cycle that is a single stutter is a
@@ -28,9 +30,11 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import partial
 
+from checker.compiledprops import obligation_checks
 from checker.fairness import Fair, FairGroup, resolve
 from checker.model import Model, State
 from checker.spec import Property
@@ -106,8 +110,13 @@ class ObligationFlags:
         self.goal = bytearray()
 
     def record(self, i: int, premise: bool, goal: bool) -> None:
-        if len(self.goal) <= i:
-            grow = bytes(i + 1 - len(self.goal))
+        n = len(self.goal)
+        if i == n:  # the next state number: every state, under BFS
+            self.premise.append(premise)
+            self.goal.append(goal)
+            return
+        if n < i:
+            grow = bytes(i + 1 - n)
             self.premise.extend(grow)
             self.goal.extend(grow)
         self.premise[i], self.goal[i] = premise, goal
@@ -145,7 +154,7 @@ class LivenessAnalysis:
 
     # -- the search -----------------------------------------------------------
     def find(self, obl: Obligation, flags: ObligationFlags) -> Lasso | None:
-        """The shallowest fair lasso violating ``obl``, or ``None``.
+        """A fair lasso violating ``obl`` with the shortest prefix, or ``None``.
 
         ``flags`` holds the premise and goal of every expanded state.
         """
@@ -172,9 +181,11 @@ class LivenessAnalysis:
         if not fair:
             return None
         reach = self._reaching(alive, fair)
-        start = next((i for i in starts if i in reach), None)
-        if start is None:
+        reachable = [i for i in starts if i in reach]
+        if not reachable:
             return None
+        # the shortest prefix into a fair component: path to the premise, then inside it
+        start = min(reachable, key=lambda i: (graph.depth[i] + reach[i], graph.depth[i], i))
         into = bfs_path(start, lambda v: ((k, j) for k, j in graph.edges(v) if j in alive),
                         lambda v: v in fair)
         entry = into[-1][1] if into else start
@@ -214,22 +225,23 @@ class LivenessAnalysis:
                     continue
                 yield comp
 
-    def _reaching(self, alive: set[int], targets: dict[int, frozenset[int]]) -> set[int]:
-        """States of ``alive`` with a path inside ``alive`` to a state of ``targets``."""
+    def _reaching(self, alive: set[int], targets: dict[int, frozenset[int]]) -> dict[int, int]:
+        """The states of ``alive`` with a path inside ``alive`` to a state of ``targets``,
+        each mapped to the length of the shortest such path."""
         preds: dict[int, list[int]] = {}
         for v in alive:
             for _, j in self.graph.edges(v):
                 if j in alive:
                     preds.setdefault(j, []).append(v)
-        seen = set(targets)
-        queue = deque(seen)
+        dist = dict.fromkeys(targets, 0)
+        queue = deque(dist)
         while queue:
             v = queue.popleft()
             for u in preds.get(v, ()):
-                if u not in seen:
-                    seen.add(u)
+                if u not in dist:
+                    dist[u] = dist[v] + 1
                     queue.append(u)
-        return seen
+        return dist
 
     def _disabled(self, flag: int, v: int) -> bool:
         return not self.enabled_mask(v) & flag
@@ -461,6 +473,9 @@ class LiveSearch:
         self.model = model
         self.graph = graph
         self.obligations = obligations(model, props)
+        self.checks = obligation_checks(
+            model, [(o.prop, dict(o.args)) for o in self.obligations]).checks
+        """``(premise, goal)`` of each obligation as a function of a state (compiled)."""
         self.flags = [ObligationFlags() for _ in self.obligations]
         self.analysis = LivenessAnalysis(model, graph, constraints)
         self.found: dict[str, Trace] = {}
@@ -471,10 +486,11 @@ class LiveSearch:
         """Liveness properties not yet found violated."""
         return [o.prop.name for o in self.obligations if o.prop.name not in self.found]
 
-    def observe(self, i: int, view: object) -> None:
-        """Record the premise and goal of each obligation in expanded state ``i``."""
-        for obl, flags in zip(self.obligations, self.flags):
-            premise, goal = obl.evaluate(view)
+    def observe(self, i: int, state: State, enabled_actors: AbstractSet[str]) -> None:
+        """Record the premise and goal of each obligation in expanded state ``i``
+        (``state``, where the actors ``enabled_actors`` can move)."""
+        for check, flags in zip(self.checks, self.flags):
+            premise, goal = check(state, enabled_actors)
             flags.record(i, premise, goal)
 
     def checkpoint(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +77,15 @@ def use_compiled(model: Model, compiled: bool | None) -> None:
         model.__dict__[_MODE_ATTR] = compiled
 
 
+def compiles(model: Model, compiled: bool | None = None) -> bool:
+    """Whether ``model`` runs compiled: ``compiled`` if given, else the choice of
+    :func:`use_compiled` for it, else :data:`COMPILED_BY_DEFAULT` (actions and
+    properties alike: see :func:`expand`, :mod:`checker.compiledprops`)."""
+    if compiled is None:
+        return bool(model.__dict__.get(_MODE_ATTR, COMPILED_BY_DEFAULT))
+    return compiled
+
+
 def expand(model: Model, state: State, compiled: bool | None = None) -> Expansion:
     """Every enabled action instance of ``state`` and its successor.
 
@@ -86,9 +96,7 @@ def expand(model: Model, state: State, compiled: bool | None = None) -> Expansio
     :data:`COMPILED_BY_DEFAULT` (compiled unless ``$VHOSTMC_INTERPRET`` was
     set to something other than 0 when the process started).
     """
-    if compiled is None:
-        compiled = model.__dict__.get(_MODE_ATTR, COMPILED_BY_DEFAULT)
-    if compiled:
+    if compiles(model, compiled):
         from checker.compiled import compiled_expand  # here: checker.compiled imports this module
 
         return compiled_expand(model, state)
@@ -112,8 +120,12 @@ def interpreted_expand(model: Model, state: State) -> Expansion:
     return out
 
 
-def property_view(model: Model, state: State, enabled_actors: set[str]) -> StateView:
-    """A read-only-by-convention view on which properties are evaluated."""
+def property_view(model: Model, state: State, enabled_actors: AbstractSet[str]) -> StateView:
+    """A read-only-by-convention view on which properties are evaluated.
+
+    The explorer's per-state checks run the compiled form of the predicates
+    (:mod:`checker.compiledprops`); this view is the interpreted one.
+    """
 
     def enabled(actors: tuple[str, ...]) -> bool:
         return any(a in enabled_actors for a in actors)
@@ -121,7 +133,9 @@ def property_view(model: Model, state: State, enabled_actors: set[str]) -> State
     return StateView(model, state, CONCRETE, enabled)
 
 
-def holds(prop: Property, model: Model, state: State, enabled_actors: set[str]) -> bool:
+def holds(
+    prop: Property, model: Model, state: State, enabled_actors: AbstractSet[str]
+) -> bool:
     """Whether ``prop`` holds in ``state``."""
     return holds_in(prop, property_view(model, state, enabled_actors))
 

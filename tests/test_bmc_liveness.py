@@ -214,7 +214,7 @@ def test_v9_put_and_wait_terminates_lasso() -> None:
     fairness = model.fairness()
     explicit, bmc = assert_agree(model, prop, fairness, depth=9)
     assert explicit.trace is not None and bmc.trace is not None
-    assert len(bmc.trace) == 5 < len(explicit.trace)
+    assert len(bmc.trace) == 5 == len(explicit.trace)  # both minimal here
 
 
 def test_v9_datapath_put_and_wait_never_starts() -> None:

@@ -151,17 +151,17 @@ def test_fairness_groups_resolve_per_instance() -> None:
 
 # -- the patch: lassos, partial graphs, the fairness switches -----------------------
 
-def test_v9_put_and_wait_terminates_is_a_9_step_lasso() -> None:
+def test_v9_put_and_wait_terminates_is_a_5_step_lasso() -> None:
     model = V9({"ring_size": 1})
     result = run(model, LIVE)
-    assert verdicts(result)["put-and-wait-terminates"] == ("violated", 9, 9)
+    assert verdicts(result)["put-and-wait-terminates"] == ("violated", 5, 5)
     trace = result.properties[1].trace
     assert trace is not None
-    assert [s.label for s in trace.steps][:3] == ["set_backend(to=1)", "put_and_wait_put",
-                                                 "put_and_wait_sleep"]
-    assert_valid_lasso(model, LIVE[1], trace, model.fairness())
     # The state-predicate form stops after 3 steps; fairness makes the queued worker run first.
-    assert trace.steps[-1].actor == "worker"
+    assert [s.label for s in trace.steps] == [
+        "set_backend(to=0)", "put_and_wait_put", "put_and_wait_sleep", "worker_run_sock",
+        "tx_no_sock"]
+    assert_valid_lasso(model, LIVE[1], trace, model.fairness())
 
 
 def test_a_lasso_on_a_partial_graph_is_reported_and_valid() -> None:
@@ -263,11 +263,11 @@ def test_cli_summary_prints_fairness_and_lassos(
     assert "liveness judged under these fairness assumptions:" in out
     assert ("  - weak fairness on dev_complete (each instance): the lower device eventually "
             "frees every skb it holds") in out
-    assert "put-and-wait-terminates  VIOLATED  (lasso: 9 steps, then stays put)" in out
+    assert "put-and-wait-terminates  VIOLATED  (lasso: 5 steps, then stays put)" in out
     doc = json.loads((tmp_path / "result.json").read_text())
     (prop,) = doc["properties"]
-    assert (prop["kind"], prop["loop"], prop["length"]) == ("leads-to", 9, 9)
+    assert (prop["kind"], prop["loop"], prop["length"]) == ("leads-to", 5, 5)
     assert len(doc["fairness"]) == 6
     code, out, _ = cli(capsys, "replay", "-q", prop["trace"]["itf"])
     assert code == 0
-    assert "a fair lasso (loop to state 9) violating put-and-wait-terminates" in out
+    assert "a fair lasso (loop to state 5) violating put-and-wait-terminates" in out
