@@ -83,12 +83,15 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=300)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--revisions", default="v9,v3.1")
+    ap.add_argument("--envs", default=",".join(ENVIRONMENTS))
+    ap.add_argument("--fairness", default=",".join(FAIRNESS))
+    ap.add_argument("--output", default="liveness.md", help="table file under results/")
     ap.add_argument("--table-only", action="store_true",
                     help="rebuild results/liveness.md from the stored cells, run nothing")
     args = ap.parse_args()
     jobs = [(rev, int(n), env, fair, args.time_limit)
             for rev in args.revisions.split(",") for n in args.ring_sizes.split(",")
-            for env in ENVIRONMENTS for fair in FAIRNESS]
+            for env in args.envs.split(",") for fair in args.fairness.split(",")]
     docs: dict[str, dict[str, Any]] = {}
     if args.table_only:
         for rev, n, env, fair, _ in jobs:
@@ -104,7 +107,8 @@ def main() -> None:
         "# Liveness grid: fairness switches x environments",
         "",
         ("Reproduce with `.venv/bin/python results/liveness.py --ring-sizes "
-        f"{args.ring_sizes} --time-limit {args.time_limit:g} --jobs {args.jobs}`."),
+        f"{args.ring_sizes} --time-limit {args.time_limit:g} --jobs {args.jobs} --envs "
+        f"{args.envs} --fairness {args.fairness} --output {args.output}`."),
         ("Lasso lengths in steps; *stutter*: the run stops in its last state; *cycle k..*: "
         "steps k to the end repeat. `no-quiescent-leak` / `no-stuck-waiter` are the "
         "state-predicate forms, shown for comparison."),
@@ -119,7 +123,7 @@ def main() -> None:
         lines.append(f"| {rev} | {n} | {env} | {fair} | "
                      + " | ".join(verdict(doc, key, p) for p in PROPERTIES)
                      + f" | {doc['stats']['states']} | {doc['stats']['seconds']:.0f} | {search} |")
-    write_atomic(ROOT / "results" / "liveness.md", "\n".join(lines) + "\n")
+    write_atomic(ROOT / "results" / args.output, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
