@@ -363,7 +363,8 @@ def test_zero_copy_without_control_leaks_but_is_otherwise_safe() -> None:
     assert (res.stats.states, res.stats.transitions) == (11083, 20852)
     status = {p.name: p.status for p in res.properties}
     assert status == {"no-double-use": "holds", "memory-safe": "holds",
-                      "no-stuck-waiter": "holds", "no-quiescent-leak": "violated"}
+                      "no-stuck-waiter": "holds", "no-quiescent-leak": "violated",
+                      "no-leak": "violated", "put-and-wait-terminates": "holds"}
     leak = res.properties[3].trace
     assert len(leak) == 47
     assert "dev_complete(k=0)" in [s.label for s in leak.steps]

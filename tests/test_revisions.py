@@ -116,7 +116,8 @@ def test_backend_changes_alone_never_hang_v31(tmp_path: Path) -> None:
     assert doc["complete"] is True
     got = {p["name"]: (p["status"], p["length"]) for p in doc["properties"]}
     assert got == {"no-double-use": ("holds", None), "memory-safe": ("violated", 8),
-                   "no-stuck-waiter": ("holds", None), "no-quiescent-leak": ("violated", 18)}
+                   "no-stuck-waiter": ("holds", None), "no-quiescent-leak": ("violated", 18),
+                   "no-leak": ("violated", 18), "put-and-wait-terminates": ("holds", None)}
 
 
 # -- steps new in a revision ------------------------------------------------------------------
