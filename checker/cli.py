@@ -232,6 +232,9 @@ def _progress_printer(engine: str = "explicit") -> Callable[[Stats], None]:
             click.echo(f"progress: {engine} depth {stats.max_depth} done, "
                        f"{stats.transitions} solver queries, {stats.seconds:.1f}s", err=True)
             return
+        if stats.phase:
+            click.echo(f"progress: {stats.phase} ({stats.seconds:.0f}s)", err=True)
+            return
         rate = stats.states / stats.seconds if stats.seconds else 0.0
         click.echo(
             f"progress: {stats.states} distinct states, {stats.transitions} transitions, "

@@ -46,6 +46,8 @@ class Stats:
     max_depth: int = 0
     seconds: float = 0.0
     queue: int = 0
+    phase: str = ""
+    """What the explorer is doing besides exploring (a fair-cycle analysis), if anything."""
 
 
 @dataclass
@@ -163,8 +165,12 @@ class ExplicitChecker:
                 edges.append((inst.index, j))
             if record:
                 graph.add_row(i, edges)
-                live.checkpoint()
+                if live.due():
+                    self._announce(stats, graph, start)
+                    live.checkpoint()
 
+        if live.pending:
+            self._announce(stats, graph, start)
         live.finish()
         violations.update(live.found)
         stats.seconds, stats.queue = time.monotonic() - start, len(frontier)
@@ -184,6 +190,18 @@ class ExplicitChecker:
         if self.record_graph:
             run.graph = graph
         return run
+
+    ANNOUNCE_FROM = 100_000
+    """Graphs at least this large get a progress line before each fair-cycle analysis."""
+
+    def _announce(self, stats: Stats, graph: StateGraph, start: float) -> None:
+        """Tell the progress callback that a fair-cycle analysis of the graph begins."""
+        if self.progress is None or graph.expanded < self.ANNOUNCE_FROM:
+            return
+        stats.seconds = time.monotonic() - start
+        stats.phase = f"looking for fair cycles in {graph.expanded} expanded states"
+        self.progress(stats)
+        stats.phase = ""
 
     @staticmethod
     def _record(graph: StateGraph, i: int, successors: list[tuple[ActionInstance, State]]) -> None:

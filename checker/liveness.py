@@ -493,9 +493,13 @@ class LiveSearch:
             premise, goal = check(state, enabled_actors)
             flags.record(i, premise, goal)
 
+    def due(self) -> bool:
+        """Whether the graph has doubled since the last analysis (and one is needed)."""
+        return bool(self.pending) and self.graph.expanded >= self.next_check
+
     def checkpoint(self) -> None:
         """Analyse the graph when it has doubled since the last analysis."""
-        if self.pending and self.graph.expanded >= self.next_check:
+        if self.due():
             self.next_check = 2 * self.graph.expanded
             self.analyse()
 

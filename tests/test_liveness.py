@@ -271,3 +271,18 @@ def test_cli_summary_prints_fairness_and_lassos(
     code, out, _ = cli(capsys, "replay", "-q", prop["trace"]["itf"])
     assert code == 0
     assert "a fair lasso (loop to state 5) violating put-and-wait-terminates" in out
+
+
+def test_progress_announces_each_fair_cycle_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ExplicitChecker, "ANNOUNCE_FROM", 0)
+    monkeypatch.setattr("checker.liveness.LiveSearch.FIRST_CHECKPOINT", 100)
+    seen: list[str] = []
+    model = V3_1(DATAPATH_31)
+    result = ExplicitChecker(model, LIVE, progress=lambda st: seen.append(st.phase),
+                             progress_every=1e9).run()
+    assert result.complete is True and result.stats.states == 12419
+    phases = [p for p in seen if p]
+    # one announcement per doubling from 100 expanded states, then the final analysis
+    assert phases[0] == "looking for fair cycles in 100 expanded states"
+    assert phases[-1] == "looking for fair cycles in 12419 expanded states"
+    assert len(phases) == 8  # 100, 200, ..., 6400, then 12419
