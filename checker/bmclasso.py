@@ -44,13 +44,13 @@ from typing import Any
 import z3
 
 from checker.fairness import Fair, FairGroup, resolve
-from checker.liveness import Obligation, check_lasso, explain_lasso, obligations
+from checker.liveness import Obligation, check_lasso, obligations, trace_of_lasso
 from checker.model import Model, State
 from checker.spec import Property
 from checker.states import expand, property_view
 from checker.symbolic import Z3Backend, as_bool
 from checker.symexec import unflatten
-from checker.trace import Trace, build_trace
+from checker.trace import Trace
 from checker.unroll import EncodingError, Unrolling, replay
 from checker.view import StateView
 
@@ -246,9 +246,5 @@ class LassoSearch:
         if problems:
             raise EncodingError(f"decoded lasso for {obl.title} is not a fair counterexample: "
                                 + "; ".join(problems))
-        trace = build_trace(self.model, obl.prop.name, first, path)
-        trace.loop = start
-        trace.property_args = args
-        trace.explanation = explain_lasso(
-            self.model, trace, premise_position(self.model, obl, states))
-        return trace
+        return trace_of_lasso(self.model, obl, first, path, start,
+                              premise_position(self.model, obl, states))

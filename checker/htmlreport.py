@@ -34,6 +34,7 @@ from checker.itf import trace_from_itf
 from checker.model import Model
 from checker.outputs import write_atomic
 from checker.replay import load_trace_file
+from checker.report import VERDICTS, violation_shape
 from checker.spec import Property
 from checker.trace import Trace
 
@@ -43,9 +44,6 @@ REPORT_NAME = "report.html"
 _RESULT_FIELDS: dict[str, type] = {"revision": str, "params": dict, "environment": dict,
                                    "engine": str, "settings": dict, "stats": dict,
                                    "properties": list}
-_VERDICTS = {0: "all properties hold", 1: "violations found",
-             3: "inconclusive: nothing violated, but the search was bounded"}
-
 
 class ReportError(ValueError):
     """The folder is not a run vhostmc can report on (a one-line, user-facing message)."""
@@ -147,7 +145,7 @@ def build_report(run_dir: Path, only: Sequence[str] = ()) -> str:
     anchors = _anchors([c.name for c in run.counterexamples])
     title = (f"vhostmc report: revision {doc['revision']}, ring size "
              f"{doc['params'].get('ring_size', '?')}")
-    verdict = _VERDICTS.get(doc.get("exit_code", -1), "unknown")
+    verdict = VERDICTS.get(doc.get("exit_code", -1), "unknown")
     body = [
         "<header>",
         f"<h1>{esc(title)}</h1>",
@@ -262,12 +260,8 @@ def _verdict_section(run: StoredRun, anchors: dict[str, str]) -> str:
         prop = run.properties.get(name)
         link = (f'<a href="#{esc(anchors[name])}">{esc(name)}</a>' if name in anchors
                 else esc(name))
-        if status == "violated" and p.get("length") is not None and p.get("loop") is not None:
-            detail = (f"lasso: {p['length']} steps, then stays put" if p["loop"] == p["length"]
-                      else f"lasso: {p['length']} steps, steps {p['loop'] + 1}..{p['length']} "
-                      "repeat")
-        elif status == "violated" and p.get("length") is not None:
-            detail = f"{p['length']} steps"
+        if status == "violated" and p.get("length") is not None:
+            detail = violation_shape(p)
         else:
             detail = str(p.get("reason") or "")
         rows.append((link, esc(getattr(prop, "kind", "always")) if prop else "",

@@ -36,7 +36,7 @@ from functools import partial
 
 from checker.compiledprops import obligation_checks
 from checker.fairness import Fair, FairGroup, resolve
-from checker.model import Model, State
+from checker.model import ActionInstance, Model, State
 from checker.spec import Property
 from checker.stategraph import StateGraph
 from checker.states import expand, property_view
@@ -91,14 +91,20 @@ class FairnessMasks:
             mask |= self.inst_mask[k]
         return mask
 
-    def violated(self, enabled: Sequence[int], taken: int) -> list[FairGroup]:
-        """The groups a cycle breaks: its states' enabled masks and the mask of its edges."""
+    def unmet(self, enabled: Iterable[int], taken: int) -> int:
+        """The groups (as a mask) a cycle breaks, from its states' enabled masks and the
+        mask of its edges: weak ones enabled everywhere and never taken, strong ones
+        enabled somewhere and never taken, "finitely" ones taken."""
         en_or, dis_or = 0, 0
         for e in enabled:
             en_or |= e
             dis_or |= ~e & self.all
-        bad = (self.weak & ~(taken | dis_or)) | (self.strong & ~taken & en_or) | (
-            self.finite & taken)
+        return ((self.weak & ~(taken | dis_or)) | (self.strong & ~taken & en_or)
+                | (self.finite & taken))
+
+    def violated(self, enabled: Iterable[int], taken: int) -> list[FairGroup]:
+        """The groups a cycle breaks (:meth:`unmet`), as :class:`FairGroup` objects."""
+        bad = self.unmet(enabled, taken)
         return [g for b, g in enumerate(self.groups) if bad >> b & 1]
 
 
@@ -164,7 +170,7 @@ class LivenessAnalysis:
         if obl.prop.kind == "eventually":
             starts = [0] if 0 in alive else []
         else:
-            starts = sorted((i for i in alive if premise[i]), key=lambda i: (graph.depth[i], i))
+            starts = [i for i in alive if premise[i]]
         if not starts:
             return None
 
@@ -211,13 +217,10 @@ class LivenessAnalysis:
                         if j in members:
                             taken |= masks.inst_mask[k]
                 enabled = [self.enabled_mask(v) for v in comp]
-                en_or = dis_or = 0
-                for e in enabled:
-                    en_or |= e
-                    dis_or |= ~e & masks.all
-                if masks.weak & ~(taken | dis_or):
+                unmet = masks.unmet(enabled, taken)
+                if unmet & masks.weak:  # no cycle inside can do better
                     continue
-                starved = masks.strong & ~taken & en_or
+                starved = unmet & masks.strong
                 if starved:
                     rest = {v for v, e in zip(comp, enabled) if not e & starved}
                     if rest:
@@ -390,13 +393,23 @@ def _unwind(back: dict[int, tuple[int, int]], v: int) -> list[tuple[int, int]]:
 
 
 def lasso_trace(model: Model, graph: StateGraph, lasso: Lasso) -> Trace:
-    """The lasso as a :class:`Trace` with ``loop`` set and a plain-words explanation."""
+    """The explicit engine's lasso as a :class:`Trace` (see :func:`trace_of_lasso`)."""
     states = graph.states
     steps = [(model.instances[k], states[j]) for k, j in lasso.path]
-    trace = build_trace(model, lasso.obligation.prop.name, states[0], steps)
-    trace.loop = lasso.loop
-    trace.property_args = dict(lasso.obligation.args)
-    trace.explanation = explain_lasso(model, trace, lasso.premise_at)
+    return trace_of_lasso(model, lasso.obligation, states[0], steps, lasso.loop,
+                          lasso.premise_at)
+
+
+def trace_of_lasso(
+    model: Model, obl: Obligation, initial: State,
+    steps: Sequence[tuple[ActionInstance, State]], loop: int, premise_at: int,
+) -> Trace:
+    """A lasso of any engine as a :class:`Trace`: ``loop`` and the obligation's
+    arguments set, and the plain-words explanation (:func:`explain_lasso`)."""
+    trace = build_trace(model, obl.prop.name, initial, steps)
+    trace.loop = loop
+    trace.property_args = dict(obl.args)
+    trace.explanation = explain_lasso(model, trace, premise_at)
     return trace
 
 
@@ -441,10 +454,9 @@ def check_lasso(
     if states[loop] != states[n]:
         return [f"the last state differs from state {loop}, where the loop is said to start"]
     obl = Obligation(prop, tuple(args.items()))
-    flags = []
-    for st in states:
-        exp = expand(model, st)
-        flags.append(obl.evaluate(property_view(model, st, exp.enabled_actors)))
+    expansions = [expand(model, st) for st in states]
+    flags = [obl.evaluate(property_view(model, st, exp.enabled_actors))
+             for st, exp in zip(states, expansions)]
     first_free = max((i + 1 for i, (_, g) in enumerate(flags) if g), default=0)
     if first_free > loop:
         problems.append(f"the goal of {obl.title} holds in state {first_free - 1}, inside the "
@@ -455,8 +467,8 @@ def check_lasso(
     elif not any(p for p, _ in flags[first_free:]):
         problems.append(f"the premise of {obl.title} never holds where the goal stays false")
     masks = FairnessMasks(model, constraints)
-    enabled = [masks.enabled(inst.index for inst, _ in expand(model, st).successors)
-               for st in states[loop:n] or states[n:]]
+    enabled = [masks.enabled(inst.index for inst, _ in exp.successors)
+               for exp in expansions[loop:n] or expansions[n:]]
     taken = masks.enabled(instances[loop:n])
     for group in masks.violated(enabled, taken):
         problems.append(f"the repeating part is not fair: {group.text}")
@@ -479,12 +491,9 @@ class LiveSearch:
         self.flags = [ObligationFlags() for _ in self.obligations]
         self.analysis = LivenessAnalysis(model, graph, constraints)
         self.found: dict[str, Trace] = {}
+        self.pending: list[str] = list(dict.fromkeys(o.prop.name for o in self.obligations))
+        """Liveness properties not yet found violated (kept up to date by :meth:`analyse`)."""
         self.next_check = self.FIRST_CHECKPOINT
-
-    @property
-    def pending(self) -> list[str]:
-        """Liveness properties not yet found violated."""
-        return [o.prop.name for o in self.obligations if o.prop.name not in self.found]
 
     def observe(self, i: int, state: State, enabled_actors: AbstractSet[str]) -> None:
         """Record the premise and goal of each obligation in expanded state ``i``
@@ -498,10 +507,10 @@ class LiveSearch:
         return bool(self.pending) and self.graph.expanded >= self.next_check
 
     def checkpoint(self) -> None:
-        """Analyse the graph when it has doubled since the last analysis."""
-        if self.due():
-            self.next_check = 2 * self.graph.expanded
-            self.analyse()
+        """Analyse the graph now; the next analysis is due when it has doubled again.
+        The explorer calls this when :meth:`due` says so."""
+        self.next_check = 2 * self.graph.expanded
+        self.analyse()
 
     def finish(self) -> None:
         if self.pending:
@@ -514,3 +523,4 @@ class LiveSearch:
             lasso = self.analysis.find(obl, flags)
             if lasso is not None:
                 self.found[obl.prop.name] = lasso_trace(self.model, self.graph, lasso)
+        self.pending = [name for name in self.pending if name not in self.found]

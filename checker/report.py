@@ -15,6 +15,22 @@ EXIT_USAGE = 2
 EXIT_INCONCLUSIVE = 3
 
 
+VERDICTS = {EXIT_HOLDS: "all properties hold", EXIT_VIOLATED: "violations found",
+            EXIT_INCONCLUSIVE: "inconclusive: nothing violated, but the search was bounded"}
+"""The words for each exit code of a run (summary, HTML report)."""
+
+
+def violation_shape(prop: dict[str, Any]) -> str:
+    """The length of a violated property's counterexample, from its result.json entry:
+    ``8 steps``, or for a lasso ``lasso: 14 steps, then stays put`` /
+    ``lasso: 22 steps, steps 17..22 repeat``."""
+    length, loop = prop["length"], prop.get("loop")
+    if loop is None:
+        return f"{length} steps"
+    cycle = "then stays put" if loop == length else f"steps {loop + 1}..{length} repeat"
+    return f"lasso: {length} steps, {cycle}"
+
+
 def exit_code(result: RunResult) -> int:
     """1 if any property is violated, else 3 if any is inconclusive, else 0."""
     statuses = {p.status for p in result.properties}
@@ -109,20 +125,13 @@ def summary_text(doc: dict[str, Any]) -> str:
     width = max((len(p["name"]) for p in doc["properties"]), default=8)
     for p in doc["properties"]:
         line = f"  {p['name']:<{width}}  {p['status'].upper()}"
-        if p["status"] == "violated" and p.get("loop") is not None:
-            cycle = ("then stays put" if p["loop"] == p["length"]
-                     else f"steps {p['loop'] + 1}..{p['length']} repeat")
-            line += f"  (lasso: {p['length']} steps, {cycle})"
-            if p["trace"]:
-                line += f"  {p['trace']['itf']}"
-        elif p["status"] == "violated":
-            line += f"  ({p['length']} steps)"
+        if p["status"] == "violated":
+            line += f"  ({violation_shape(p)})"
             if p["trace"]:
                 line += f"  {p['trace']['itf']}"
         elif p["status"] == "inconclusive" and p["reason"]:
             line += f"  ({p['reason']})"
         lines.append(line)
-    verdict = {0: "all properties hold", 1: "violations found",
-               3: "inconclusive: nothing violated, but the search was bounded"}[doc["exit_code"]]
+    verdict = VERDICTS[doc["exit_code"]]
     lines.append(f"result: {verdict} (exit {doc['exit_code']})")
     return "\n".join(lines)
