@@ -32,10 +32,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from checker.bmc import run_bmc
-from checker.explicit import ExplicitChecker, Limits, Stats
-from checker.spec import Property, properties_in
-from checker.unroll import StepTemplate
+from checker.engines.base import Limits, Stats
+from checker.engines.explicit.search import ExplicitChecker
+from checker.engines.symbolic.bmc import run_bmc
+from checker.engines.symbolic.unroll import StepTemplate
+from checker.lang.spec import Property, properties_in
 from models.v9 import V9
 from specs import zerocopy
 

@@ -35,10 +35,11 @@ def run_one(
 ) -> dict[str, Any]:
     """Explore ``V9(params)`` with one engine in this process; the measurements."""
     sys.path.insert(0, str(ROOT))
-    from checker.compiled import compiled
-    from checker.explicit import ExplicitChecker, Limits
-    from checker.spec import Property
-    from checker.states import use_compiled
+    from checker.engines.base import Limits
+    from checker.engines.explicit.search import ExplicitChecker
+    from checker.lang.spec import Property
+    from checker.semantics.compiled import compiled
+    from checker.semantics.states import use_compiled
     from models.v9 import V9
 
     model = V9(params)

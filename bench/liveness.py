@@ -50,9 +50,9 @@ def parse_config(text: str) -> tuple[str, dict[str, Any]]:
 def run_one(mode: str, config: str) -> dict[str, Any]:
     """One complete run in this process; its measurements."""
     sys.path.insert(0, str(ROOT))
-    from checker.catalog import load_revision, select_properties
-    from checker.explicit import ExplicitChecker
-    from checker.spec import Property
+    from checker.engines.explicit.search import ExplicitChecker
+    from checker.lang.spec import Property
+    from checker.runs.catalog import load_revision, select_properties
 
     revision, params = parse_config(config)
     model = load_revision(revision)(params)

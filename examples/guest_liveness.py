@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from checker.spec import eventually, leads_to
-from checker.view import StateView
+from checker.lang.spec import eventually, leads_to
+from checker.lang.view import StateView
 from models.v9.constants import W_IDLE
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from checker.spec import invariant
-from checker.view import StateView
+from checker.lang.spec import invariant
+from checker.lang.view import StateView
 
 
 def _explain(s: StateView) -> str:

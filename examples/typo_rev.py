@@ -7,8 +7,8 @@ revision must say ``@action(..., adds=True)``.
 
 from __future__ import annotations
 
-from checker.model import action
-from checker.view import StateView
+from checker.lang.model import action
+from checker.lang.view import StateView
 from models.v9 import V9
 from models.v9.constants import C_FREE, OBJ_FREED
 from models.v9.state import CONTROL

@@ -27,8 +27,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from checker.model import Params, Var, action, int_var
-from checker.view import StateView
+from checker.lang.model import Params, Var, action, int_var
+from checker.lang.view import StateView
 from models.v9 import V9
 from models.v9.constants import (
     C_FLUSH,

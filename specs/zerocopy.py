@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from checker.spec import invariant, leads_to
-from checker.view import StateView
+from checker.lang.spec import invariant, leads_to
+from checker.lang.view import StateView
 from models.v9.constants import (
     C_DONE,
     C_FREE,

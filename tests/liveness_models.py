@@ -25,10 +25,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from checker.fairness import Fair
-from checker.model import Model, Params, Var, action, bool_var
-from checker.spec import eventually, leads_to
-from checker.view import StateView
+from checker.lang.fairness import Fair
+from checker.lang.model import Model, Params, Var, action, bool_var
+from checker.lang.spec import eventually, leads_to
+from checker.lang.view import StateView
 
 
 class Server(Model):

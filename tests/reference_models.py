@@ -2,8 +2,8 @@
 
 This is a helper module for the engine tests (``tests/test_explicit.py``), not
 a test file.  Every model is written with the public model API only
-(:class:`checker.model.Model`, :func:`checker.model.action`,
-:class:`checker.model.Param`), and each docstring derives the numbers the
+(:class:`checker.lang.model.Model`, :func:`checker.lang.model.action`,
+:class:`checker.lang.model.Param`), and each docstring derives the numbers the
 tests assert: reachable states, transitions (one per enabled action instance
 per reachable state, self-loops included), the maximal BFS depth, and the
 length of the shortest counterexample of each property that fails.
@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from checker.model import Model, Param, Params, Var, action, bool_var, int_array, int_var
-from checker.spec import Property, invariant
-from checker.view import StateView
+from checker.lang.model import Model, Param, Params, Var, action, bool_var, int_array, int_var
+from checker.lang.spec import Property, invariant
+from checker.lang.view import StateView
 
 # ---------------------------------------------------------------------------
 # (a) Counter: x in 0..M-1, incremented mod M by one actor, reset by another.

@@ -7,18 +7,19 @@ from typing import Any
 
 import pytest
 
-from checker import bmclasso
-from checker.bmc import run_bmc
-from checker.explicit import ExplicitChecker, PropertyResult
-from checker.fairness import Fair
-from checker.kinduction import LIVENESS_REASON, run_kind
-from checker.liveness import check_lasso
-from checker.model import Model, ModelError, Params, Var, action, bool_var
-from checker.spec import Property, eventually, invariant, properties_in
-from checker.trace import Trace
-from checker.unroll import EncodingError
-from checker.userfiles import guarded
-from checker.view import StateView
+from checker.engines.base import PropertyResult
+from checker.engines.explicit.liveness import check_lasso
+from checker.engines.explicit.search import ExplicitChecker
+from checker.engines.symbolic import lasso as bmclasso
+from checker.engines.symbolic.bmc import run_bmc
+from checker.engines.symbolic.kinduction import LIVENESS_REASON, run_kind
+from checker.engines.symbolic.unroll import EncodingError
+from checker.lang.fairness import Fair
+from checker.lang.model import Model, ModelError, Params, Var, action, bool_var
+from checker.lang.spec import Property, eventually, invariant, properties_in
+from checker.lang.view import StateView
+from checker.runs.userfiles import guarded
+from checker.traces.trace import Trace
 from tests.liveness_models import (
     SF_SERVER,
     WF_CLIENT,

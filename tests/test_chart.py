@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from reference_models import Counter, x_not_bad
 
-from checker.catalog import load_revision
-from checker.chart import INTERACTIONS, WATCHED, render_chart, sequence_chart
-from checker.explicit import ExplicitChecker
-from checker.model import Model
-from checker.states import fire, initial_state
-from checker.trace import Trace, build_trace
+from checker.engines.explicit.search import ExplicitChecker
+from checker.lang.model import Model
+from checker.outputs.chart import INTERACTIONS, WATCHED, render_chart, sequence_chart
+from checker.runs.catalog import load_revision
+from checker.semantics.states import fire, initial_state
+from checker.traces.trace import Trace, build_trace
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 KICK_TO_COMPLETION = [

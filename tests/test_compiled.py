@@ -1,7 +1,7 @@
 """The compiled step functions agree with the interpreted model, state by state.
 
-:func:`checker.compiled.compiled_expand` must give exactly what
-:func:`checker.states.interpreted_expand` gives: the same successors (same
+:func:`checker.semantics.compiled.compiled_expand` must give exactly what
+:func:`checker.semantics.states.interpreted_expand` gives: the same successors (same
 instance indices, same values, same Python types), the same enabled actors
 and capacity hits, and the same ModelBug / IndexError / CapacityReached
 (type and message) where the interpreted model raises one.
@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 
-import checker.compiled
-from checker.compiled import compiled, compiled_expand, stepwise_expand
-from checker.model import Model, Params, State, Var, action, int_array, int_var
-from checker.states import (
+import checker.semantics.compiled
+from checker.lang.model import Model, Params, State, Var, action, int_array, int_var
+from checker.lang.view import CapacityReached, ModelBug, StateView
+from checker.semantics.compiled import compiled, compiled_expand, stepwise_expand
+from checker.semantics.states import (
     Expansion,
     as_dict,
     expand,
@@ -31,7 +32,6 @@ from checker.states import (
     interpreted_expand,
     use_compiled,
 )
-from checker.view import CapacityReached, ModelBug, StateView
 from models.v9 import V9
 from models.v9.constants import (
     LEN_LARGE,
@@ -222,14 +222,14 @@ def test_expand_default_and_switches(monkeypatch: pytest.MonkeyPatch) -> None:
     want = key(interpreted_expand(model, init))
     assert key(expand(model, init)) == key(expand(model, init, compiled=False)) == want
     use_compiled(model, False)
-    monkeypatch.setattr(checker.compiled, "compiled_expand", None)  # must not be called
+    monkeypatch.setattr(checker.semantics.compiled, "compiled_expand", None)  # must not be called
     assert key(expand(model, init)) == want
     use_compiled(model, None)
     assert "def step_" in compiled(model).source and "def expand_all" in compiled(model).source
 
 
 def test_environment_variable_selects_the_interpreter() -> None:
-    code = "import checker.states as s; print(s.COMPILED_BY_DEFAULT)"
+    code = "import checker.semantics.states as s; print(s.COMPILED_BY_DEFAULT)"
     for value, want in (("1", "False"), ("0", "True")):
         env = {**os.environ, "VHOSTMC_INTERPRET": value}
         out = subprocess.run([sys.executable, "-c", code], env=env, check=True,

@@ -1,6 +1,6 @@
 """Compiled property predicates agree with the interpreted ones, state by state.
 
-:mod:`checker.compiledprops` turns each property (and each liveness
+:mod:`checker.semantics.compiledprops` turns each property (and each liveness
 obligation instance) into a Python function of the state tuple and the set
 of enabled actors.  On every state of complete small explorations it must
 give exactly what the predicate gives on a :func:`property_view`: the same
@@ -25,15 +25,16 @@ from typing import Any
 
 import pytest
 
-from checker.catalog import load_revision
-from checker.compiledprops import invariant_checks, obligation_checks
-from checker.explicit import ExplicitChecker, Limits, RunResult
-from checker.liveness import Obligation, obligations
-from checker.model import Model, ModelError, State
-from checker.spec import Property, eventually, invariant, leads_to, properties_in
-from checker.states import expand, holds_in, initial_state, property_view, use_compiled
-from checker.userfiles import guarded, load_spec_file
-from checker.view import StateView
+from checker.engines.base import Limits, RunResult
+from checker.engines.explicit.liveness import Obligation, obligations
+from checker.engines.explicit.search import ExplicitChecker
+from checker.lang.model import Model, ModelError, State
+from checker.lang.spec import Property, eventually, invariant, leads_to, properties_in
+from checker.lang.view import StateView
+from checker.runs.catalog import load_revision
+from checker.runs.userfiles import guarded, load_spec_file
+from checker.semantics.compiledprops import invariant_checks, obligation_checks
+from checker.semantics.states import expand, holds_in, initial_state, property_view, use_compiled
 from specs import zerocopy
 from tests import liveness_models as lm
 from tests import reference_models as rm
@@ -304,7 +305,7 @@ def test_user_property_raising_in_compiled_code_names_its_line(
 
     path = tmp_path / "peek.py"
     path.write_text(textwrap.dedent("""
-        from checker.spec import invariant
+        from checker.lang.spec import invariant
 
 
         @invariant("peek", "reads inflight[] at the skb count: out of range once 2 skbs")
@@ -334,7 +335,7 @@ def test_interpreter_switches_turn_compilation_off() -> None:
         use_compiled(model, None)
     assert code.source == "" and code.fallbacks == []
     assert "def prop_0(v, e):" in invariant_checks(model, [rm.x_in_range]).source
-    script = ("from checker.compiledprops import invariant_checks; "
+    script = ("from checker.semantics.compiledprops import invariant_checks; "
               "from tests.reference_models import Counter, x_in_range; "
               "print(repr(invariant_checks(Counter(), [x_in_range]).source))")
     for value, compiled in (("1", False), ("0", True)):
@@ -348,9 +349,9 @@ def test_interpreter_switches_turn_compilation_off() -> None:
 
 WHOLE_RUN = """
 import json, sys
-from checker.catalog import load_revision
-from checker.explicit import ExplicitChecker
-from checker.spec import properties_in
+from checker.runs.catalog import load_revision
+from checker.engines.explicit.search import ExplicitChecker
+from checker.lang.spec import properties_in
 from specs import zerocopy
 from tests.test_compiled_properties import verdicts
 model = load_revision("v3.1")({"ring_size": 1})

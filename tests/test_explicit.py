@@ -30,11 +30,12 @@ from reference_models import (
     x_not_bad,
 )
 
-from checker.explicit import ExplicitChecker, Limits, RunResult, Stats
-from checker.model import Model
-from checker.spec import Property, invariant
-from checker.states import expand, fire, from_dict, initial_state
-from checker.trace import Trace, build_trace, render_text, to_graph
+from checker.engines.base import Limits, RunResult, Stats
+from checker.engines.explicit.search import ExplicitChecker
+from checker.lang.model import Model
+from checker.lang.spec import Property, invariant
+from checker.semantics.states import expand, fire, from_dict, initial_state
+from checker.traces.trace import Trace, build_trace, render_text, to_graph
 
 
 def run(model: Model, props: list[Property], search: str = "bfs", **limits: float) -> RunResult:

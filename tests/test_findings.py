@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from checker.catalog import load_revision, select_properties
-from checker.explicit import ExplicitChecker
-from checker.replay import replay
+from checker.engines.explicit.search import ExplicitChecker
+from checker.runs.catalog import load_revision, select_properties
+from checker.traces.replay import replay
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 STORED = sorted((RESULTS / "runs").glob("*/*.itf.json")) + sorted(

@@ -12,10 +12,11 @@ from typing import Any
 import networkx as nx
 import pytest
 
-from checker.catalog import load_revision, select_properties
 from checker.cli import main
-from checker.explicit import ExplicitChecker
-from checker.graphs import (
+from checker.engines.explicit.search import ExplicitChecker
+from checker.lang.model import Model
+from checker.lang.spec import invariant
+from checker.outputs.graphs import (
     explored_graph,
     neighbourhood_graph,
     to_dot,
@@ -24,12 +25,11 @@ from checker.graphs import (
     trace_graph,
     violating_states,
 )
-from checker.itf import decode_value
-from checker.model import Model
-from checker.pictures import explored_picture, neighbourhood_picture, trace_picture
-from checker.spec import invariant
-from checker.states import as_dict, expand, fire, initial_state
-from checker.trace import Trace, build_trace, to_graph
+from checker.outputs.pictures import explored_picture, neighbourhood_picture, trace_picture
+from checker.runs.catalog import load_revision, select_properties
+from checker.semantics.states import as_dict, expand, fire, initial_state
+from checker.traces.itf import decode_value
+from checker.traces.trace import Trace, build_trace, to_graph
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TINY = ["--ring-size", "1", "--max-backend-changes", "0", "--release", "no",

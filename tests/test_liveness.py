@@ -7,16 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from checker.catalog import select_properties
 from checker.cli import main
-from checker.explicit import ExplicitChecker, Limits, RunResult
-from checker.fairness import Fair, resolve
-from checker.itf import to_itf
-from checker.liveness import check_lasso
-from checker.model import Model
-from checker.replay import replay
-from checker.spec import Property
-from checker.trace import Trace, render_text
+from checker.engines.base import Limits, RunResult
+from checker.engines.explicit.liveness import check_lasso
+from checker.engines.explicit.search import ExplicitChecker
+from checker.lang.fairness import Fair, resolve
+from checker.lang.model import Model
+from checker.lang.spec import Property
+from checker.runs.catalog import select_properties
+from checker.traces.itf import to_itf
+from checker.traces.replay import replay
+from checker.traces.trace import Trace, render_text
 from models.v3_1 import V3_1
 from models.v9 import V9
 from tests.liveness_models import (
@@ -275,7 +276,7 @@ def test_cli_summary_prints_fairness_and_lassos(
 
 def test_progress_announces_each_fair_cycle_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ExplicitChecker, "ANNOUNCE_FROM", 0)
-    monkeypatch.setattr("checker.liveness.LiveSearch.FIRST_CHECKPOINT", 100)
+    monkeypatch.setattr("checker.engines.explicit.liveness.LiveSearch.FIRST_CHECKPOINT", 100)
     seen: list[str] = []
     model = V3_1(DATAPATH_31)
     result = ExplicitChecker(model, LIVE, progress=lambda st: seen.append(st.phase),

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from checker.cli import main
-from checker.environments import ENVIRONMENTS, get_environment
-from checker.environments import main as environments_main
-from checker.matrix import Cell, MatrixResult, parse_list, parse_ring_sizes
-from checker.model import ModelError
+from checker.lang.model import ModelError
+from checker.runs.environments import ENVIRONMENTS, get_environment
+from checker.runs.environments import main as environments_main
+from checker.runs.matrix import Cell, MatrixResult, parse_list, parse_ring_sizes
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -145,7 +145,7 @@ def test_property_error_in_a_cell_is_one_line_exit_2(
 ) -> None:
     spec = tmp_path / "late.py"
     spec.write_text(textwrap.dedent("""
-        from checker.spec import invariant
+        from checker.lang.spec import invariant
 
 
         @invariant("late", "fails once an skb is held")
@@ -170,7 +170,7 @@ def test_bad_property_fails_before_any_cell_runs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     spec = tmp_path / "typo.py"
-    spec.write_text("from checker.spec import invariant\n\n\n"
+    spec.write_text("from checker.lang.spec import invariant\n\n\n"
                     "@invariant('t', 'typo')\ndef t(s):\n    return s.upend_idx == 0\n")
     out_dir = tmp_path / "m"
     code, out, err = run(capsys, "matrix", "--spec", str(spec), "--out", str(out_dir))

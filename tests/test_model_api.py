@@ -6,8 +6,8 @@ import pytest
 import reference_models
 from reference_models import Cells, Counter, Lock
 
-from checker.expr import CONCRETE, ConcreteBackend
-from checker.model import (
+from checker.lang.expr import CONCRETE, ConcreteBackend
+from checker.lang.model import (
     Model,
     ModelError,
     Param,
@@ -18,8 +18,9 @@ from checker.model import (
     int_array,
     int_var,
 )
-from checker.spec import invariant, properties_in
-from checker.states import (
+from checker.lang.spec import invariant, properties_in
+from checker.lang.view import CapacityReached, Disabled, ModelBug, StateView
+from checker.semantics.states import (
     as_dict,
     changed,
     default_value,
@@ -28,7 +29,6 @@ from checker.states import (
     initial_state,
     property_view,
 )
-from checker.view import CapacityReached, Disabled, ModelBug, StateView
 from models.v9 import V9
 
 # -- parameters ----------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """The properties of specs/zerocopy.py on hand-built PATCHv9 states, and end to end.
 
-Each property is evaluated with :func:`checker.states.holds` on a state built
+Each property is evaluated with :func:`checker.semantics.states.holds` on a state built
 from the initial state of ``V9`` (edited through ``as_dict``/``from_dict``),
-with the enabled actors that :func:`checker.states.expand` computes for that
+with the enabled actors that :func:`checker.semantics.states.expand` computes for that
 state, exactly as the explorer does.
 """
 
@@ -14,10 +14,19 @@ from typing import Any
 import pytest
 
 import specs.zerocopy as zc
-from checker.explicit import ExplicitChecker, Limits
-from checker.model import State
-from checker.spec import Property, properties_in
-from checker.states import as_dict, expand, fire, from_dict, holds, initial_state, property_view
+from checker.engines.base import Limits
+from checker.engines.explicit.search import ExplicitChecker
+from checker.lang.model import State
+from checker.lang.spec import Property, properties_in
+from checker.semantics.states import (
+    as_dict,
+    expand,
+    fire,
+    from_dict,
+    holds,
+    initial_state,
+    property_view,
+)
 from models.v9 import V9
 from models.v9.constants import (
     C_DONE,

@@ -13,18 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from checker.catalog import load_revision
 from checker.cli import main
-from checker.htmlparts import UnsafeSvg, inline_svg, json_for_script
-from checker.htmlreport import build_report
-from checker.itf import ItfError, read_header, to_itf, trace_from_itf
-from checker.trace import render_text
+from checker.outputs.html.page import build_report
+from checker.outputs.html.parts import UnsafeSvg, inline_svg, json_for_script
+from checker.runs.catalog import load_revision
+from checker.traces.itf import ItfError, read_header, to_itf, trace_from_itf
+from checker.traces.trace import render_text
 
 RUN_ARGS = ["check", "--ring-size", "1", "--property", "memory-safe", "--property",
             "put-and-wait-terminates", "-q", "--report"]
 
 HOSTILE_SPEC = '''\
-from checker.spec import invariant
+from checker.lang.spec import invariant
 
 
 @invariant("quiet-worker",

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from checker.cli import main
-from checker.explicit import Limits
-from checker.matrix import MatrixPlan, MatrixResult, run_matrix
-from checker.model import ModelError, action, source_location
-from checker.runner import CheckRequest, run_check
+from checker.engines.base import Limits
+from checker.lang.model import ModelError, action, source_location
+from checker.runs.check import CheckRequest, run_check
+from checker.runs.matrix import MatrixPlan, MatrixResult, run_matrix
 from models.v3_1 import V3_1
 from models.v9 import V9
 from models.v9.state import CONTROL

@@ -15,16 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from checker.catalog import select_properties
 from checker.cli import main
-from checker.explain import RecordingView
-from checker.model import Model
-from checker.runner import CheckRequest, run_check
-from checker.shrink import ShrinkError, shrink_trace
-from checker.spec import Property, invariant
-from checker.states import expand, fire, holds, initial_state, property_view
-from checker.trace import Trace
-from checker.view import CapacityReached
+from checker.lang.explain import RecordingView
+from checker.lang.model import Model
+from checker.lang.spec import Property, invariant
+from checker.lang.view import CapacityReached
+from checker.runs.catalog import select_properties
+from checker.runs.check import CheckRequest, run_check
+from checker.semantics.states import expand, fire, holds, initial_state, property_view
+from checker.traces.shrink import ShrinkError, shrink_trace
+from checker.traces.trace import Trace
 from models.v9 import V9
 
 MEASURED = {  # property: (DFS length, BFS length, shrunk length)
@@ -212,7 +212,7 @@ def test_out_that_is_a_folder_or_the_input_is_refused(
 
 
 USER_SPEC = '''
-from checker.spec import invariant
+from checker.lang.spec import invariant
 
 
 @invariant("upend-stays-0", "upend_idx never moves while slot 0 is in flight")

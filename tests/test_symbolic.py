@@ -7,15 +7,16 @@ from typing import Any
 import pytest
 import z3
 
-from checker.bmc import run_bmc
-from checker.explicit import ExplicitChecker, Limits, RunResult
-from checker.intervals import Intervals
-from checker.kinduction import LIVENESS_REASON, KindPropertyResult, run_kind
-from checker.model import Model, Params, action, bool_var, int_array, int_var
-from checker.spec import Property, invariant, properties_in
-from checker.symbolic import Z3, Z3Backend
-from checker.symexec import InstanceExec, execute
-from checker.view import ModelBug, StateView
+from checker.engines.base import Limits, RunResult
+from checker.engines.explicit.search import ExplicitChecker
+from checker.engines.symbolic.bmc import run_bmc
+from checker.engines.symbolic.encoding import Z3, Z3Backend
+from checker.engines.symbolic.intervals import Intervals
+from checker.engines.symbolic.kinduction import LIVENESS_REASON, KindPropertyResult, run_kind
+from checker.engines.symbolic.symexec import InstanceExec, execute
+from checker.lang.model import Model, Params, action, bool_var, int_array, int_var
+from checker.lang.spec import Property, invariant, properties_in
+from checker.lang.view import ModelBug, StateView
 
 # -- the backend ------------------------------------------------------------------
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from checker.catalog import load_revision, select_properties
 from checker.cli import main
-from checker.model import ModelError
-from checker.userfiles import load_spec_file
+from checker.lang.model import ModelError
+from checker.runs.catalog import load_revision, select_properties
+from checker.runs.userfiles import load_spec_file
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ["--ring-size", "1", "--max-backend-changes", "0", "--release", "no",
@@ -54,7 +54,7 @@ REV_OK = """
 """
 
 SPEC_OK = """
-    from checker.spec import invariant
+    from checker.lang.spec import invariant
 
 
     @invariant("rc-nonneg", "no refcount below zero")
@@ -215,7 +215,7 @@ def test_override_of_a_step_the_base_lacks(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write(tmp_path, "typo.py", """
-        from checker.model import action
+        from checker.lang.model import action
         from models.v9 import V9
 
 
@@ -232,7 +232,7 @@ def test_override_of_a_step_the_base_lacks(
 
 def test_adds_true_on_an_existing_step(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, "dup.py", """
-        from checker.model import action
+        from checker.lang.model import action
         from models.v9 import V9
 
 
@@ -248,7 +248,7 @@ def test_adds_true_on_an_existing_step(tmp_path: Path, capsys: pytest.CaptureFix
 
 def test_new_step_with_adds_is_accepted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, "new.py", """
-        from checker.model import action
+        from checker.lang.model import action
         from models.v9 import V9
 
 
@@ -281,7 +281,7 @@ def test_revision_step_raising_during_search(
 # -- errors in spec files ------------------------------------------------------------------
 def test_spec_syntax_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, "bad_spec.py", """
-        from checker.spec import invariant
+        from checker.lang.spec import invariant
 
         @invariant("x", "y")
         def x(s):
@@ -293,7 +293,7 @@ def test_spec_syntax_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 
 def test_spec_exception_at_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, "boom_spec.py", """
-        from checker.spec import invariant
+        from checker.lang.spec import invariant
 
 
         @invariant("x")
@@ -309,13 +309,13 @@ def test_spec_without_properties(tmp_path: Path, capsys: pytest.CaptureFixture[s
     path = write(tmp_path, "none.py", "X = 1\n")
     line = one_error(capsys, "check", "--spec", path)
     assert line == (f"vhostmc: error: {path}: defines no properties; declare one with "
-                    "'@invariant(name, statement)' from checker.spec on a function of the state "
+                    "'@invariant(name, statement)' from checker.lang.spec on a function of the state "
                     "(or @leads_to / @eventually for liveness)")
 
 
 def test_spec_reusing_a_builtin_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, "dup.py", """
-        from checker.spec import invariant
+        from checker.lang.spec import invariant
 
 
         @invariant("no-quiescent-leak", "mine")
@@ -331,7 +331,7 @@ def test_property_reading_an_unknown_variable(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write(tmp_path, "typo_spec.py", """
-        from checker.spec import invariant
+        from checker.lang.spec import invariant
 
 
         @invariant("rc-nonneg", "no refcount below zero")
@@ -351,7 +351,7 @@ def test_property_returning_a_non_boolean(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write(tmp_path, "int_spec.py", """
-        from checker.spec import invariant
+        from checker.lang.spec import invariant
 
 
         @invariant("count", "a count, not a condition")
@@ -367,7 +367,7 @@ def test_unselected_bad_property_is_not_evaluated(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write(tmp_path, "int_spec.py", """
-        from checker.spec import invariant
+        from checker.lang.spec import invariant
 
 
         @invariant("count", "a count, not a condition")
@@ -383,7 +383,7 @@ def test_property_raising_during_the_search(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write(tmp_path, "late.py", """
-        from checker.spec import invariant
+        from checker.lang.spec import invariant
 
 
         @invariant("late", "fails only once an skb is held")
@@ -401,7 +401,7 @@ def test_property_turning_non_boolean_during_the_search(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write(tmp_path, "late_int.py", """
-        from checker.spec import invariant
+        from checker.lang.spec import invariant
 
 
         @invariant("late-int", "an int once an skb is held")

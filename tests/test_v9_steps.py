@@ -1,8 +1,8 @@
 """Step semantics of the PATCHv9 model, one action at a time on hand-built states.
 
-States are built from :func:`checker.states.initial_state` and edited through
+States are built from :func:`checker.semantics.states.initial_state` and edited through
 ``as_dict``/``from_dict``; each step is fired by its instance label and the
-test asserts the exact set of variables it changed (``checker.states.changed``).
+test asserts the exact set of variables it changed (``checker.semantics.states.changed``).
 Default parameters: ring_size 2, UIO_MAXIOV 8, VHOST_MAX_PEND 1, weight 2,
 device capacity 3, objects 1 and 2.
 """
@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from checker.model import State
-from checker.states import as_dict, changed, expand, fire, from_dict, initial_state
-from checker.view import CapacityReached
+from checker.lang.model import State
+from checker.lang.view import CapacityReached
+from checker.semantics.states import as_dict, changed, expand, fire, from_dict, initial_state
 from models.v9 import V9
 from models.v9.constants import (
     C_CLEANUP,

@@ -7,8 +7,8 @@ shared sub-sequences; ``c_op`` says where each returns to.
 
 from __future__ import annotations
 
-from checker.model import action
-from checker.view import StateView
+from checker.lang.model import action
+from checker.lang.view import StateView
 from models.v9.constants import (
     C_CLEANUP,
     C_DONE,

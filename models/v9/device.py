@@ -7,8 +7,8 @@ separate step, the release function's ``wake_up``.
 
 from __future__ import annotations
 
-from checker.model import action
-from checker.view import StateView
+from checker.lang.model import action
+from checker.lang.view import StateView
 from models.v9.constants import MEM_UAF_VQ, POLL_STARTED, VHOST_DMA_DONE_LEN
 from models.v9.kernel import KernelHelpers
 from models.v9.state import DEVICE

@@ -14,7 +14,7 @@ forever) and ``--guest-progress keeps-posting | goes-idle`` change that.
 
 from __future__ import annotations
 
-from checker.fairness import Fair
+from checker.lang.fairness import Fair
 from models.v9.state import CONTROL, GUEST, WORKER, V9State
 
 CALL_STARTS = ("set_backend", "release_stop")

@@ -6,8 +6,8 @@ does not own, or one ``>= vq->num``, into the avail ring.
 
 from __future__ import annotations
 
-from checker.model import action
-from checker.view import StateView
+from checker.lang.model import action
+from checker.lang.view import StateView
 from models.v9.kernel import KernelHelpers
 from models.v9.state import GUEST
 

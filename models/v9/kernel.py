@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from checker.view import StateView
+from checker.lang.view import StateView
 from models.v9.constants import (
     C_SLEEP,
     C_WAIT,

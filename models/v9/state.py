@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from checker.model import (
+from checker.lang.model import (
     Model,
     ModelError,
     Param,
@@ -16,7 +16,7 @@ from checker.model import (
     int_array,
     int_var,
 )
-from checker.view import StateView
+from checker.lang.view import StateView
 from models.v9.constants import (
     C_PC_NAMES,
     LEN_IN_FLIGHT,

@@ -7,8 +7,8 @@ difference (docs/model.md, "Atomic steps").
 
 from __future__ import annotations
 
-from checker.model import action
-from checker.view import StateView
+from checker.lang.model import action
+from checker.lang.view import StateView
 from models.v9.constants import (
     ITEM_KICK,
     ITEM_SOCK,

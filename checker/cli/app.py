@@ -1,0 +1,86 @@
+"""The ``vhostmc`` command group and the options and checks its commands share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from checker import __version__
+from checker.engines.base import Limits
+from models.v9.state import PARAMETERS
+
+EXIT_CODES = """\b
+Exit codes:
+  0  every checked property holds (the search was complete)
+  1  at least one property is violated (a trace was written)
+  2  bad usage or bad input (one line on stderr says what to change)
+  3  nothing violated, but the search was cut by a bound or limit
+     (inconclusive; never reported as 0)
+"""
+
+
+class UsageProblem(Exception):
+    """Bad input detected by vhostmc itself (exit 2)."""
+
+
+def _param_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """One option per model parameter and environment switch."""
+    for spec in reversed(PARAMETERS):
+        default = spec.default_text()
+        tag = "[env] " if spec.environment else ""
+        help_text = f"{tag}{spec.help} (default: {default})"
+        if spec.choices is not None:
+            opt = click.option(spec.option, spec.name, type=click.Choice(spec.choices),
+                               default=None, help=help_text)
+        else:
+            opt = click.option(spec.option, spec.name, type=int, default=None, help=help_text,
+                               metavar="N")
+        fn = opt(fn)
+    return fn
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             epilog=EXIT_CODES)
+@click.version_option(__version__, prog_name="vhostmc")
+def cli() -> None:
+    """vhostmc: model checker for the vhost-net zero-copy TX path ([PATCHv9], 2011).
+
+    \b
+    Start with:
+      vhostmc list                      revisions, properties, parameters
+      vhostmc check --ring-size 2       check every property of the patch as posted
+      vhostmc replay TRACE.itf.json     re-execute a counterexample on the model
+      vhostmc shrink TRACE.itf.json     drop the steps a counterexample does not need
+      vhostmc report vhostmc-out        one offline HTML page of a stored run
+    """
+
+
+REVISION_HELP = ("Revision of the patch: a name (see 'vhostmc list') or the path of a .py file "
+                 "defining a Model subclass (docs/extending.md).")
+SPEC_HELP = ("A .py file of properties declared with @invariant, @leads_to or @eventually "
+             "(checker.lang.spec); repeat for several. --property then selects among built-in and "
+             "user properties.")
+
+
+def _spec_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--spec", "specs", multiple=True, metavar="PATH.py", help=SPEC_HELP)(fn)
+
+
+def _limits(max_states: int | None, max_depth: int | None, time_limit: float | None) -> Limits:
+    """The search limits, checked (exit 2 for a non-positive value)."""
+    for name, value in (("--max-states", max_states), ("--max-depth", max_depth)):
+        if value is not None and value < 1:
+            raise UsageProblem(f"{name} must be at least 1, not {value}")
+    if time_limit is not None and time_limit <= 0:
+        raise UsageProblem(f"--time-limit must be positive, not {time_limit:g}")
+    return Limits(max_states, max_depth, time_limit)
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageProblem(f"--out {out_dir} exists and is not a folder; choose another path")
+
+

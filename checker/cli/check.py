@@ -1,0 +1,192 @@
+"""``vhostmc check``: one run of an engine on a revision."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from checker.cli.app import (
+    EXIT_CODES,
+    REVISION_HELP,
+    UsageProblem,
+    _check_out_dir,
+    _limits,
+    _param_options,
+    _spec_option,
+    cli,
+)
+from checker.engines.base import RunResult, Stats
+from checker.engines.registry import DEFAULT_ENGINE, engine_names, get_engine
+from checker.outputs.dumpgraph import MAX_PICTURE_STATES
+from checker.outputs.html.page import REPORT_NAME, write_report
+from checker.outputs.summary import exit_code, summary_text
+from checker.runs.check import PICTURE_CHOICES, CheckRequest, run_check, trace_formats
+from checker.traces.trace import render_text
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.option("--revision", default="v9", show_default=True, metavar="NAME|PATH.py",
+              help=REVISION_HELP)
+@_spec_option
+@click.option("--property", "properties", multiple=True, metavar="NAME",
+              help="Property to check; repeat for several (default: all).")
+@click.option("--engine", type=click.Choice(engine_names()), default=DEFAULT_ENGINE,
+              show_default=True,
+              help="explicit: state enumeration (exhaustive verdicts, shortest traces with bfs); "
+                   "bmc: Z3 bounded model checking to --depth (finds shortest violations and "
+                   "fair lassos, never proves); kind: Z3 k-induction up to k = --depth (can prove). "
+                   "'vhostmc list' describes every engine; see docs/engines.md.")
+@click.option("--depth", type=int, default=None, metavar="K",
+              help="bmc: check every path of up to K steps; kind: try k = 1..K. (default: 20)")
+@click.option("--strengthen", multiple=True, metavar="NAME",
+              help="kind: a property assumed and proved alongside, to make induction go "
+                   "through; repeatable.")
+@click.option("--search", type=click.Choice(["bfs", "dfs"]), default="bfs", show_default=True,
+              help="bfs gives shortest counterexamples; dfs reaches deep states sooner.")
+@click.option("--max-states", type=int, default=None, metavar="N",
+              help="Stop after N distinct states (the verdict is then inconclusive).")
+@click.option("--max-depth", type=int, default=None, metavar="N",
+              help="Do not explore beyond N steps (inconclusive if states lie beyond).")
+@click.option("--time-limit", type=float, default=None, metavar="SECONDS",
+              help="Stop after this long (inconclusive if not finished).")
+@_param_options
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("vhostmc-out"), show_default=True,
+              help="Folder for counterexample traces (ITF, text, DOT, GraphML, JSON graphs, "
+                   "pictures) and result.json.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON document on stdout (progress and summary go to stderr).")
+@click.option("--report", "html_report", is_flag=True,
+              help=f"After the run, write {REPORT_NAME} into --out: one self-contained page "
+                   "(verdicts, statistics, each counterexample's charts and a step table to "
+                   "walk with the keyboard); see 'vhostmc report'.")
+@click.option("--pictures", type=click.Choice(list(PICTURE_CHOICES)), default="svg",
+              show_default=True,
+              help="Pictures of each counterexample (trace graph, neighbourhood, sequence "
+                   "chart) and of --dump-graph: svg, png, all (both) or none. PNG takes two "
+                   "to three times as long to draw as SVG.")
+@click.option("--dump-graph", is_flag=True,
+              help="Explicit engine: explore every reachable state (even after every property "
+                   "is violated) and write the explored state graph as state-graph.dot, "
+                   f".graphml and .json into --out, pictures too when at most "
+                   f"{MAX_PICTURE_STATES} states; violating states are marked.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
+def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], engine: str,
+          depth: int | None, strengthen: tuple[str, ...], search: str, max_states: int | None, max_depth: int | None, time_limit: float | None,
+          out_dir: Path, as_json: bool, html_report: bool, pictures: str, dump_graph: bool,
+          quiet: bool, **params: Any) -> int:
+    """Check properties of a revision of the patch at a chosen ring size.
+
+    Every model parameter and [env] environment switch has a default that
+    keeps the kernel's proportions (ring 256, VHOST_MAX_PEND 128, UIO_MAXIOV
+    1024); set any of them to explore other cases. A property HOLDS only
+    after a complete search; a search cut by --max-states, --max-depth,
+    --time-limit or a model capacity is INCONCLUSIVE. Each violation gets its
+    shortest trace (with bfs), printed and written to --out.
+
+    Liveness properties (no-leak, put-and-wait-terminates, and any declared
+    with @leads_to / @eventually) are judged under the model's fairness,
+    which the summary prints; --device-progress and --guest-progress change
+    it. Their counterexamples are lassos: a prefix, then a cycle that
+    repeats forever (or a state the run stays in).
+
+    \b
+    Examples:
+      vhostmc check --ring-size 1
+      vhostmc check --ring-size 2 --property no-leak --max-backend-changes 0 --release no
+      vhostmc check --ring-size 3 --guest rogue --json > result.json
+      vhostmc check --ring-size 1 --report --out run1   (then open run1/report.html)
+      vhostmc check --ring-size 1 --property no-stuck-waiter --max-depth 4 --dump-graph
+      vhostmc check --revision examples/my_rev.py --spec examples/my_spec.py --ring-size 1
+    """
+    limits = _limits(max_states, max_depth, time_limit)
+    _check_engine_options(engine, depth, strengthen, search, max_states, max_depth,
+                          dump_graph)
+    overrides = {k: v for k, v in params.items() if v is not None}
+    if overrides.get("rogue_posts") is not None and overrides.get("guest") != "rogue":
+        raise UsageProblem("--rogue-posts only applies with --guest rogue; add --guest rogue")
+    _check_out_dir(out_dir)
+    progress = None if quiet else _progress_printer(engine)
+    request = CheckRequest(revision=revision, params=overrides, properties=properties,
+                           specs=specs, search=search, limits=limits,  # type: ignore[arg-type]
+                           out_dir=out_dir, engine=engine,  # type: ignore[arg-type]
+                           depth=depth if depth is not None else 20, strengthen=strengthen,
+                           formats=trace_formats(pictures), dump_graph=dump_graph)
+    outcome = run_check(request, progress)
+    for note in outcome.notes:
+        click.echo(f"vhostmc: {note}", err=True)
+    _print_result(outcome.result, outcome.doc, as_json)
+    if html_report:
+        click.echo(f"report: {write_report(out_dir)}", err=True)
+    return exit_code(outcome.result)
+
+
+def _engines_with(option: str) -> str:
+    """``--engine a or b``: the engines that honour ``option``."""
+    names = [n for n in engine_names() if option in get_engine(n).options]
+    return "--engine " + " or ".join(names)
+
+
+def _check_engine_options(engine: str, depth: int | None, strengthen: tuple[str, ...],
+                          search: str, max_states: int | None, max_depth: int | None,
+                          dump_graph: bool) -> None:
+    """Reject options the chosen engine does not honour (its ``options``)."""
+    accepts = get_engine(engine).options
+    if depth is not None and "depth" not in accepts:
+        raise UsageProblem(f"--depth applies to {_engines_with('depth')}; for the {engine} "
+                           "engine use --max-depth")
+    if depth is not None and depth < 1:
+        raise UsageProblem(f"--depth must be at least 1, not {depth}")
+    if strengthen and "strengthen" not in accepts:
+        raise UsageProblem(f"--strengthen applies to {_engines_with('strengthen')} only")
+    if dump_graph and "dump_graph" not in accepts:
+        raise UsageProblem(f"--dump-graph needs {_engines_with('dump_graph')} (--engine {engine} "
+                           "explores no state graph)")
+    unused = [flag for flag, given, option in (
+        ("--search", search != "bfs", "search"), ("--max-states", max_states is not None,
+                                                  "max_states"),
+        ("--max-depth", max_depth is not None, "max_depth")) if given and option not in accepts]
+    if unused:
+        names = " or ".join(n for n in engine_names() if "search" in get_engine(n).options)
+        raise UsageProblem(f"--search, --max-states and --max-depth apply to the {names} "
+                           f"engine; with --engine {engine} use --depth")
+
+
+def _progress_printer(engine: str = DEFAULT_ENGINE) -> Callable[[Stats], None]:
+    unit = get_engine(engine).progress_unit
+
+    def show(stats: Stats) -> None:
+        if unit == "depth":
+            click.echo(f"progress: {engine} depth {stats.max_depth} done, "
+                       f"{stats.transitions} solver queries, {stats.seconds:.1f}s", err=True)
+            return
+        if stats.phase:
+            click.echo(f"progress: {stats.phase} ({stats.seconds:.0f}s)", err=True)
+            return
+        rate = stats.states / stats.seconds if stats.seconds else 0.0
+        click.echo(
+            f"progress: {stats.states} distinct states, {stats.transitions} transitions, "
+            f"depth {stats.max_depth}, {rate:,.0f} states/s, queue {stats.queue}, "
+            f"{stats.seconds:.0f}s",
+            err=True,
+        )
+    return show
+
+
+def _print_result(result: RunResult, doc: dict[str, Any], as_json: bool) -> None:
+    summary = summary_text(doc)
+    if as_json:
+        click.echo(summary, err=True)
+        click.echo(json.dumps(doc, indent=2))
+        return
+    for p in result.properties:
+        if p.trace is not None:
+            click.echo(render_text(p.trace))
+            click.echo()
+    click.echo(summary)
+
+

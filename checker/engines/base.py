@@ -1,0 +1,105 @@
+"""What every engine shares: the request it gets, the result it returns, its protocol.
+
+An engine is one object with a ``name``, a one-line ``description``, the set of
+engine-specific ``options`` it accepts and a ``run(request)`` that returns a
+:class:`RunResult`.  :mod:`checker.engines.registry` lists the engines; the CLI,
+``result.json``, the HTML report and the matrix read everything they need from
+there and from the result, so adding an engine touches no other layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from checker.lang.model import Model
+from checker.lang.spec import Property
+from checker.traces.trace import Trace
+
+if TYPE_CHECKING:
+    from checker.engines.stategraph import StateGraph
+
+Status = Literal["holds", "violated", "inconclusive"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on a search; ``None`` is unbounded."""
+
+    max_states: int | None = None
+    max_depth: int | None = None
+    time_limit: float | None = None
+
+
+@dataclass
+class Stats:
+    states: int = 0
+    transitions: int = 0
+    max_depth: int = 0
+    seconds: float = 0.0
+    queue: int = 0
+    phase: str = ""
+    """What the explorer is doing besides exploring (a fair-cycle analysis), if anything."""
+
+
+@dataclass
+class PropertyResult:
+    name: str
+    status: Status
+    trace: Trace | None = None
+    reason: str | None = None
+
+
+@dataclass
+class RunResult:
+    """The outcome of one run over all selected properties."""
+
+    engine: str
+    complete: bool
+    stats: Stats
+    properties: list[PropertyResult]
+    bounds_hit: list[str] = field(default_factory=list)
+    graph: StateGraph | None = None
+    """The explored state graph, when the checker was asked to record it."""
+
+
+Progress = Callable[[Stats], None]
+
+
+
+EngineOption = Literal["search", "max_states", "max_depth", "dump_graph", "depth", "strengthen"]
+"""Engine-specific options of ``vhostmc check`` (``--time-limit`` applies to every engine)."""
+
+
+@dataclass
+class EngineRequest:
+    """Everything an engine needs for one run."""
+
+    model: Model
+    properties: Sequence[Property]
+    limits: Limits = field(default_factory=lambda: Limits())
+    search: str = "bfs"
+    """Explicit engines: ``bfs`` (shortest traces) or ``dfs``."""
+    depth: int | None = None
+    """Symbolic engines: the unrolling depth / largest k."""
+    strengthen: Sequence[Property] = ()
+    """k-induction: extra invariants assumed and checked."""
+    record_graph: bool = False
+    """Explicit engines: keep the explored state graph in the result."""
+    progress: Progress | None = None
+
+
+class Engine(Protocol):
+    """One way of deciding properties of a model."""
+
+    name: str
+    description: str
+    options: frozenset[str]
+    """The engine-specific options (:data:`EngineOption`) it honours; the CLI refuses others."""
+    progress_unit: Literal["states", "depth"]
+    """How its progress reads: explored states, or the depth reached."""
+
+    def run(self, request: EngineRequest) -> RunResult:
+        """Check ``request.properties`` on ``request.model``; never raise on a verdict."""
+        ...

@@ -1,0 +1,292 @@
+"""k-induction with Z3: proofs that a property holds in every reachable state.
+
+For each ``k = 1, 2, ... max_k`` two questions are asked.
+
+*Base case*: is the property violated on some path of ``k - 1`` steps from
+the initial state?  This is the incremental BMC of :mod:`checker.engines.symbolic.bmc` (a
+violation there is a real, replayed, shortest counterexample).
+
+*Step case*: are there ``k + 1`` consecutive states ``s0 .. sk`` of the
+model (pairwise distinct, constrained only by the variable types and the
+transition relation, not by the initial state) such that the invariant
+holds in ``s0 .. s(k-1)`` and fails in ``sk``?  If not, and the base case
+is clean up to ``k - 1``, the invariant holds in every reachable state.
+
+The invariant proved for a property ``P`` is ``P`` *and* every
+strengthening property *and* "no model capacity is hit, no write leaves
+its type".  The strengthening properties are thus proved, not trusted, and
+a proof never rests on a capacity bound silently cutting behaviour: if a
+capacity is reachable (found by the base case) nothing is reported to hold,
+as with the explicit engine.  When the step case stays satisfiable up to
+``max_k`` the property is inconclusive and the result keeps the
+counterexample to induction (``KindPropertyResult.cti``).
+
+``Stats.max_depth`` is the last ``k`` tried, ``Stats.transitions`` the
+solver queries of both cases, ``Stats.states`` 0.
+
+Only invariants are checked: liveness properties come back inconclusive
+(:data:`LIVENESS_REASON`), and cannot be strengthening properties.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import z3
+
+from checker.engines.base import EngineRequest, Progress, PropertyResult, RunResult, Stats
+from checker.engines.symbolic.bmc import (
+    BoundedSearch,
+    SolverGaveUp,
+    capacity_note,
+    new_solver,
+    solve,
+    stop_reason,
+)
+from checker.engines.symbolic.unroll import StepTemplate, Unrolling, model_bug, replay
+from checker.lang.model import Model, ModelError, State
+from checker.lang.spec import Property
+from checker.semantics.states import as_dict
+
+
+@dataclass
+class KindPropertyResult(PropertyResult):
+    """A :class:`PropertyResult` with the step case's counterexample to induction.
+
+    ``cti`` is the states ``s0 .. sk`` (as :func:`checker.semantics.states.as_dict`
+    dicts) of the last failed step case; ``cti_actions`` the instance
+    labels fired between them; ``k`` the induction depth of the proof or
+    of the last attempt.
+    """
+
+    cti: list[dict[str, Any]] | None = None
+    cti_actions: list[str] | None = None
+    k: int | None = None
+
+
+class StepCase:
+    """The incremental step-case unrolling, shared by every property."""
+
+    def __init__(
+        self,
+        model: Model,
+        template: StepTemplate,
+        properties: Sequence[Property],
+        strengthening: Sequence[Property],
+        simple_path: bool = True,
+    ) -> None:
+        self.model = model
+        self.u = Unrolling(model, tag="'", template=template)
+        self.properties = list(properties)
+        self.strengthening = list(strengthening)
+        self.simple_path = simple_path
+        self.solver = new_solver()
+        self.solver.add(self.u.ranges(0))
+        self.assume = {p.name: z3.Bool(f"assume {p.name}") for p in self.properties}
+        self.k = 0
+        self.queries = 0
+
+    def shared(self, i: int) -> list[z3.BoolRef]:
+        """The part of every invariant that is not the property itself, at step ``i``."""
+        return [*(self.u.holds(i, s) for s in self.strengthening), self.u.safe(i)]
+
+    def extend(self) -> None:
+        """Add one premise state: the invariants hold in ``s_k``, then a transition."""
+        k = self.k
+        for prop in self.properties:
+            self.solver.add(z3.Implies(self.assume[prop.name], self.u.holds(k, prop)))
+        self.solver.add(*self.shared(k))
+        self.solver.add(*self.u.transition(k, halt=False))
+        if self.simple_path:
+            self.solver.add(*(self.u.distinct(i, k + 1) for i in range(k + 1)))
+        self.k = k + 1
+
+    def check(
+        self, prop: Property, left: float | None
+    ) -> tuple[list[dict[str, Any]], list[str], str] | None:
+        """``None`` if ``prop``'s invariant is ``k``-inductive, else the CTI:
+        its states, the actions between them, and which part of the invariant fails."""
+        k = self.k
+        goal = self.u.holds(k, prop)
+        shared = self.shared(k)
+        self.queries += 1
+        lit = z3.Bool(f"step query#{self.queries}")  # not push/pop: see BoundedSearch.query
+        self.solver.add(z3.Implies(lit, z3.Not(z3.And(goal, *shared))))
+        try:
+            m = solve(self.solver, left, self.assume[prop.name], lit)
+        finally:
+            self.solver.add(z3.Not(lit))
+        if m is None:
+            return None
+        first, path = self.u.decode_path(m, k)
+        replay(self.model, first, path)
+        last = path[-1][1] if path else first
+        states = [as_dict(self.model, first)] + [as_dict(self.model, s) for _, s in path]
+        broken = [prop.name] if z3.is_false(m.eval(goal, model_completion=True)) else []
+        broken += [
+            s.name
+            for s, term in zip(self.strengthening, shared)
+            if z3.is_false(m.eval(term, model_completion=True))
+        ]
+        if not broken:
+            broken = [self._unsafe(m, k, last)]
+        return states, [inst.label for inst, _ in path], ", ".join(broken)
+
+    def _unsafe(self, m: z3.ModelRef, k: int, last: State) -> str:
+        """Which of "no capacity hit" and "well typed" step ``k`` of ``m`` breaks."""
+        for inst, cond in self.u.type_errors(k):
+            if z3.is_true(m.eval(cond, model_completion=True)):
+                bug = model_bug(self.model, inst, last)
+                return f"well-typed ({inst.label}: {bug})"
+        hit = [
+            what
+            for what, cond in self.u.capacity_hits(k).items()
+            if z3.is_true(m.eval(cond, model_completion=True))
+        ]
+        return f"no capacity hit ({', '.join(hit)})"
+
+
+def run_kind(
+    model: Model,
+    properties: list[Property],
+    max_k: int,
+    strengthening: Sequence[Property] = (),
+    progress: Progress | None = None,
+    simple_path: bool = True,
+    time_limit: float | None = None,
+    bitvectors: bool = True,
+) -> RunResult:
+    """Try to prove each of ``properties`` by k-induction, for k up to ``max_k``
+    (``bitvectors``: see :class:`checker.engines.symbolic.unroll.StepTemplate`).  Liveness
+    properties are not checked: they come back inconclusive (:data:`LIVENESS_REASON`)."""
+    live = [p for p in properties if p.is_liveness]
+    bad = [p.name for p in strengthening if p.is_liveness]
+    if bad:
+        raise ModelError(f"a liveness property cannot strengthen an invariant: {', '.join(bad)}")
+    if live:
+        invariants = [p for p in properties if not p.is_liveness]
+        run = run_kind(model, invariants, max_k, strengthening, progress, simple_path,
+                       time_limit, bitvectors) if invariants else RunResult("kind", True, Stats(), [])
+        return _with_liveness_skipped(run, properties)
+    start = time.monotonic()
+    deadline = None if time_limit is None else start + time_limit
+    template = StepTemplate(model, bitvectors)
+    base = BoundedSearch(model, deadline, template)
+    step = StepCase(model, template, properties, strengthening, simple_path)
+    stats = Stats()
+    results: dict[str, KindPropertyResult] = {}
+    ctis: dict[str, tuple[list[dict[str, Any]], list[str], str]] = {}
+    lemma_broken: str | None = None
+    stop: str | None = None
+    k = 0
+    try:
+        for k in range(1, max_k + 1):
+            if k > 1:
+                base.extend()
+            pending = [p for p in properties if p.name not in results]
+            found = base.check_depth([*pending, *strengthening])
+            for name, trace in found.items():
+                if name in {p.name for p in pending}:
+                    results[name] = KindPropertyResult(name, "violated", trace, k=k)
+            bad_lemmas = sorted(set(found) & {s.name for s in strengthening})
+            if bad_lemmas:
+                lemma_broken = ", ".join(bad_lemmas)
+                break
+            # With a capacity reachable nothing can hold: only the base case goes on.
+            while not base.capacity and step.k < k:
+                step.extend()
+            for prop in [p for p in properties if p.name not in results and not base.capacity]:
+                cti = step.check(prop, base.remaining())
+                if cti is None:
+                    results[prop.name] = KindPropertyResult(prop.name, "holds", k=k)
+                else:
+                    ctis[prop.name] = cti
+            stats.max_depth = k
+            stats.seconds = time.monotonic() - start
+            stats.transitions = base.queries + step.queries
+            if progress is not None:
+                progress(stats)
+            if len(results) == len(properties):
+                break
+    except SolverGaveUp as why:
+        stop = stop_reason(why, time_limit)
+    stats.seconds = time.monotonic() - start
+    stats.transitions = base.queries + step.queries
+    bounds = [stop] if stop else []
+    if lemma_broken:
+        bounds.append(f"strengthening invariant violated: {lemma_broken}")
+    elif len(results) < len(properties) and not stop:
+        bounds.append(f"k {stats.max_depth}")
+    bounds += [f"model capacity: {what}" for what in sorted(base.capacity)]
+    out: list[PropertyResult] = []
+    for prop in properties:
+        if prop.name in results:
+            out.append(results[prop.name])
+            continue
+        out.append(_inconclusive(prop, stats.max_depth, ctis.get(prop.name), lemma_broken,
+                                 stop, base.capacity))
+    complete = all(r.status != "inconclusive" for r in out)
+    return RunResult("kind", complete, stats, out, bounds)
+
+
+LIVENESS_REASON = "k-induction checks invariants only; use --engine explicit or bmc for liveness"
+
+
+def _with_liveness_skipped(run: RunResult, properties: Sequence[Property]) -> RunResult:
+    """``run`` (over the invariants of ``properties``) with every liveness property
+    added, in order, as inconclusive."""
+    done = {r.name: r for r in run.properties}
+    out = [done[p.name] if p.name in done
+           else KindPropertyResult(p.name, "inconclusive", reason=LIVENESS_REASON)
+           for p in properties]
+    return RunResult("kind", False, run.stats, out, run.bounds_hit)
+
+
+def _inconclusive(
+    prop: Property,
+    k: int,
+    cti: tuple[list[dict[str, Any]], list[str], str] | None,
+    lemma_broken: str | None,
+    stop: str | None,
+    capacity: Sequence[str],
+) -> KindPropertyResult:
+    """The result of a property k-induction neither proved nor refuted."""
+    if lemma_broken:
+        reason = f"strengthening invariant {lemma_broken} is violated: it cannot support a proof"
+    else:
+        reason = f"k-induction reached k={k}: no counterexample within {max(k - 1, 0)} steps"
+        if cti is not None:
+            _, actions, broken = cti
+            reason += (
+                f"; step case fails: {broken} breaks after {' -> '.join(actions)} "
+                "from states where the invariant held (maybe unreachable; "
+                "counterexample to induction in .cti)"
+            )
+    if stop:
+        reason += f" ({stop})"
+    reason += capacity_note(capacity)
+    result = KindPropertyResult(prop.name, "inconclusive", reason=reason, k=k)
+    if cti is not None:
+        result.cti, result.cti_actions = cti[0], cti[1]
+    return result
+
+
+class KInductionEngine:
+    """Z3 k-induction up to k = --depth (proofs; --strengthen adds invariants)."""
+
+    name = "kind"
+    description = "Z3 k-induction up to k = --depth (proofs; --strengthen adds invariants)"
+    options = frozenset({"depth", "strengthen"})
+    progress_unit: Literal["states", "depth"] = "depth"
+
+    def run(self, request: EngineRequest) -> RunResult:
+        """Run on ``request.model`` to depth ``request.depth`` (20 when unset)."""
+        return run_kind(request.model, list(request.properties), request.depth or 20,
+                        strengthening=request.strengthen, progress=request.progress,
+                        time_limit=request.limits.time_limit)
+
+
+ENGINE = KInductionEngine()

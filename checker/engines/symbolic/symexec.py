@@ -1,0 +1,246 @@
+"""Symbolic execution of one action instance, mirroring the concrete checks.
+
+:func:`execute` runs an action body on a :class:`checker.lang.view.StateView`
+over the Z3 backend and returns an :class:`InstanceExec`: the guards
+(``require`` and ``capacity``, in program order), which of them are
+capacities, the next-state terms, and the condition under which the
+concrete backend would raise ``ModelBug`` because a write leaves its
+variable's type.  The concrete view checks every write as it happens
+(intermediate values included, and also writes made before a later
+``require`` fails), so the symbolic one records every write with the
+number of guards passed before it, and the condition is built from those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import z3
+
+from checker.engines.symbolic.encoding import Z3Backend, as_bool, is_bool
+from checker.engines.symbolic.intervals import Intervals
+from checker.lang.expr import Value
+from checker.lang.model import ActionInstance, Model, Var
+from checker.lang.view import ModelBug, StateView
+
+Write = tuple[Var, Value, Value, int]
+"""``(variable, value, condition, guards passed)`` for one scalar write."""
+
+
+@dataclass(frozen=True)
+class InstanceExec:
+    """What one action instance does from a symbolic state.
+
+    ``guards`` are the ``require``/``capacity`` conditions in program order;
+    ``caps`` the positions in ``guards`` that are capacity conditions, with
+    their names.  ``values`` is the next state, flattened like the state
+    variables (one term per scalar).  ``ill_typed`` is when the concrete
+    backend would raise ``ModelBug`` (a write outside a type).
+    """
+
+    inst: ActionInstance
+    guards: tuple[z3.BoolRef, ...]
+    caps: tuple[tuple[int, str], ...]
+    values: tuple[Any, ...]
+    ill_typed: z3.BoolRef
+
+    @property
+    def enabled(self) -> z3.BoolRef:
+        """Every guard holds: the step fires (the concrete ``fire`` returns a state)."""
+        return z3.And(*self.guards) if self.guards else z3.BoolVal(True)
+
+    def capacity_hits(self) -> list[tuple[str, z3.BoolRef]]:
+        """For each capacity condition, when it is the first guard to fail
+        (the concrete backend raises ``CapacityReached`` there)."""
+        return [
+            (what, z3.And(*self.guards[:pos], z3.Not(self.guards[pos])))
+            for pos, what in self.caps
+        ]
+
+    @property
+    def enabled_or_hit(self) -> z3.BoolRef:
+        """The step fires or stops at a capacity bound: what the explicit
+        engine counts as its actor being enabled."""
+        cap_pos = {pos for pos, _ in self.caps}
+        result: z3.BoolRef = z3.BoolVal(True)
+        for pos in range(len(self.guards) - 1, -1, -1):
+            g = self.guards[pos]
+            result = z3.Or(z3.Not(g), result) if pos in cap_pos else z3.And(g, result)
+        return result
+
+
+class _Recorder(Z3Backend):
+    """The Z3 backend, also recording element writes of arrays for one view."""
+
+    def __init__(self, bits: int | None) -> None:
+        super().__init__(bits)
+        self.view: StateView | None = None
+        self.writes: list[Write] = []
+
+    def _record(self, array: tuple[Value, ...], cond: Value, value: Value) -> None:
+        """Note a write of ``value`` (when ``cond``) into the variable holding ``array``."""
+        view = self.view
+        assert view is not None
+        for slot, current in enumerate(view._vals):  # the view is ours, built in execute()
+            if current is array:
+                self.writes.append((view._m.vars[slot], value, cond, len(view.guards)))
+
+    def store(self, array: tuple[Value, ...], index: Value, value: Value) -> tuple[Value, ...]:
+        """Record the write, then store."""
+        self._record(array, True, value)
+        return super().store(array, index, value)
+
+    def store_if(
+        self, array: tuple[Value, ...], cond: Value, index: Value, value: Value
+    ) -> tuple[Value, ...]:
+        """Record the conditional write, then store."""
+        self._record(array, cond, value)
+        return super().store_if(array, cond, index, value)
+
+
+class _RecordingView(StateView):
+    """A symbolic view that records whole-variable writes in its backend."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Record the write (each element of an array), then assign."""
+        rec = self._b
+        slot = self._m.var_index.get(name)
+        if isinstance(rec, _Recorder) and slot is not None:
+            var = self._m.vars[slot]
+            if var.size is not None:
+                value = tuple(value)
+            for v in [value] if var.size is None else value:
+                rec.writes.append((var, v, True, len(self.guards)))
+        super().__setattr__(name, value)
+
+
+def flatten(model: Model, state: Sequence[Value]) -> tuple[Value, ...]:
+    """A state (arrays as tuples) as one flat tuple of scalars."""
+    out: list[Value] = []
+    for var, value in zip(model.vars, state):
+        if var.size is None:
+            out.append(value)
+        else:
+            out.extend(value)
+    return tuple(out)
+
+
+def unflatten(model: Model, flat: Sequence[Value]) -> tuple[Any, ...]:
+    """The inverse of :func:`flatten`."""
+    out: list[Any] = []
+    pos = 0
+    for var in model.vars:
+        if var.size is None:
+            out.append(flat[pos])
+            pos += 1
+        else:
+            out.append(tuple(flat[pos : pos + var.size]))
+            pos += var.size
+    return tuple(out)
+
+
+def scalar_vars(model: Model) -> list[tuple[Var, str]]:
+    """``(variable, name)`` per scalar of the flattened state (``a[2]`` for arrays)."""
+    out: list[tuple[Var, str]] = []
+    for var in model.vars:
+        if var.size is None:
+            out.append((var, var.name))
+        else:
+            out.extend((var, f"{var.name}[{i}]") for i in range(var.size))
+    return out
+
+
+def as_term(var: Var, value: Value, where: str, backend: Z3Backend) -> Any:
+    """``value`` as a Z3 term of ``var``'s sort; a bool written to an int (or the
+    reverse) is a model bug, as on the concrete backend."""
+    if var.is_bool != is_bool(value):
+        want = "bool" if var.is_bool else "int"
+        raise ModelBug(f"{where} writes {value!r} to {want} variable {var.name}")
+    if isinstance(value, bool):
+        return z3.BoolVal(value)
+    if isinstance(value, int):
+        return backend.num(value)
+    return value
+
+
+def simplify_all(terms: Sequence[z3.ExprRef]) -> list[z3.ExprRef]:
+    """``z3.simplify`` of each term, in one call so shared subterms are simplified once."""
+    if not terms:
+        return []
+    pack = z3.Function("pack", *(t.sort() for t in terms), z3.BoolSort())
+    packed = z3.simplify(pack(*terms))
+    return [packed.arg(i) for i in range(len(terms))]
+
+
+def execute(
+    model: Model,
+    inst: ActionInstance,
+    state: Sequence[Value],
+    types: dict[int, tuple[int, int]],
+    bits: int | None = None,
+) -> InstanceExec:
+    """Run ``inst`` on the symbolic ``state`` (arrays as tuples of terms; ints
+    of ``bits`` bits, or ``Int`` when ``None``).
+
+    ``types`` bounds the state's int constants (by AST id): writes that
+    :class:`checker.engines.symbolic.intervals.Intervals` keeps within their type under the
+    guards passed so far need no ``ill_typed`` term.
+    """
+    rec = _Recorder(bits)
+    view = _RecordingView(model, state, rec)
+    rec.view = view
+    inst.spec.body(view, **inst.kwargs())
+    cap_ids = [id(cond) for _, cond in view.caps]
+    caps: list[tuple[int, str]] = []
+    for pos, g in enumerate(view.guards):
+        if len(caps) < len(cap_ids) and id(g) == cap_ids[len(caps)]:
+            caps.append((pos, view.caps[len(caps)][0]))
+    guards = [as_bool(g) for g in view.guards]
+    values = [
+        as_term(var, value, inst.label, rec)
+        for (var, _), value in zip(scalar_vars(model), flatten(model, view.values()))
+    ]
+    terms = simplify_all([*guards, *values])
+    guards, values = terms[: len(guards)], terms[len(guards) :]
+    bad = z3.simplify(_ill_typed(rec, guards, types, inst.label))
+    return InstanceExec(inst, tuple(guards), tuple(caps), tuple(values), bad)
+
+
+def _ill_typed(
+    rec: _Recorder, guards: list[z3.BoolRef], types: dict[int, tuple[int, int]], where: str
+) -> z3.BoolRef:
+    """When some write ``rec`` recorded happens (its guards passed, its condition
+    true) with a value outside its variable's type."""
+    scopes: dict[int, Intervals] = {}
+    out = []
+    for var, value, cond, passed in rec.writes:
+        term = as_term(var, value, where, rec)
+        if var.is_bool:
+            continue
+        if passed not in scopes:
+            scopes[passed] = Intervals(types, budget=[5_000]).under_all(guards[:passed])
+        scope = scopes[passed]
+        if not isinstance(cond, bool):
+            scope = scope.under(cond, True)
+        elif not cond:
+            continue
+        span = scope.of(term)
+        if span is not None and (span[0] > span[1] or var.lo <= span[0] <= span[1] <= var.hi):
+            continue
+        out.append(z3.And(*guards[:passed], as_bool(cond), z3.Or(term < var.lo, term > var.hi)))
+    return z3.Or(*out) if out else z3.BoolVal(False)
+
+
+def property_term(
+    model: Model,
+    predicate: Callable[[StateView], Any],
+    state: Sequence[Value],
+    enabled: Callable[[tuple[str, ...]], Value],
+    bits: int | None = None,
+) -> z3.BoolRef:
+    """A property's predicate evaluated on a symbolic state, as a Z3 Boolean."""
+    return as_bool(predicate(StateView(model, state, Z3Backend(bits), enabled)))

@@ -1,0 +1,268 @@
+"""The model as Z3 formulas over a sequence of steps (shared by BMC and k-induction).
+
+Step ``k`` has one Z3 constant per scalar of the state (``name@k``, arrays
+as ``name[i]@k``): an int constrained to the variable's ``[lo, hi]`` (a
+signed bit-vector of :func:`checker.engines.symbolic.encoding.int_bits` bits by default, a
+Z3 ``Int`` with ``bitvectors=False``) or a ``Bool``.  The transition from step ``k`` to ``k+1`` has an ``Int``
+selector ``sel@k`` naming the :class:`checker.lang.model.ActionInstance` that
+fires (its ``index``).  Every instance body is run once, on the symbolic
+backend, over the constants of a generic step (:class:`StepTemplate`); the
+selector must pick an enabled instance, and each next-state constant equals
+the value the selected instance computes (an ``If`` over the selector that
+lists only the instances that change that scalar).  One more selector
+value, :attr:`StepTemplate.halt` (the number of instances), leaves the
+state unchanged: BMC lets a path halt (and stay halted), so the state at
+step ``k`` ranges over every state within ``k`` steps and every state has a
+successor; the k-induction step case forbids it.  The template's terms
+(transition, properties, capacity and type conditions) are instantiated
+for step ``k`` by substitution, so the Python model code runs once per
+model, not once per step.
+
+Two things the concrete engine reports instead of exploring are kept as
+conditions on a step, never silently cut: a capacity hit (the step stops at
+``s.capacity``) and an ill-typed write (``ModelBug``).  Both are excluded
+from the transition (as the concrete engine has no successor there either)
+and checked by the engines at every step (:meth:`Unrolling.capacity_hits`,
+:meth:`Unrolling.type_errors`).
+
+Nothing here knows what the model or its properties mean: both are the
+same Python code the explicit engine runs, evaluated on Z3 terms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import z3
+
+from checker.engines.symbolic.encoding import int_bits, literal
+from checker.engines.symbolic.symexec import execute, flatten, property_term, scalar_vars, unflatten
+from checker.lang.model import ActionInstance, Model, State, Var
+from checker.lang.spec import Property
+from checker.lang.view import CapacityReached, ModelBug
+from checker.semantics.states import fire, initial_state
+
+
+class EncodingError(RuntimeError):
+    """A trace decoded from Z3 does not replay on the concrete model: the symbolic
+    and concrete semantics disagree (a bug in vhostmc, not in the model)."""
+
+
+class StepTemplate:
+    """One transition of the model as Z3 terms over template constants.
+
+    The instance bodies and property predicates run once, here, on the
+    constants of a generic step (``name@cur``, successor ``name@nxt``,
+    selector ``sel@cur``); :class:`Unrolling` instantiates the resulting
+    terms for step ``k`` with ``z3.substitute``, which is far cheaper than
+    running the Python model code again.
+    """
+
+    def __init__(self, model: Model, bitvectors: bool = True) -> None:
+        self.model = model
+        self.bits = int_bits(model) if bitvectors else None
+        self.scalars = scalar_vars(model)
+        self.cur = _consts(self.scalars, "@cur", self.bits)
+        self.nxt = _consts(self.scalars, "@nxt", self.bits)
+        self.sel = z3.Int("sel@cur")
+        self.halt = len(model.instances)
+        state = unflatten(model, self.cur)
+        types = {c.get_id(): (v.lo, v.hi) for (v, _), c in zip(self.scalars, self.cur)}
+        self.execs = [execute(model, inst, state, types, self.bits) for inst in model.instances]
+        self._enabled: dict[tuple[str, ...], z3.BoolRef] = {}
+        self._holds: dict[int, z3.BoolRef] = {}
+        self.transition = self._transition()
+        self.capacity_hits = self._capacity_hits()
+        self.type_errors = [
+            (ex.inst, ex.ill_typed) for ex in self.execs if not z3.is_false(ex.ill_typed)
+        ]
+        bad = [*self.capacity_hits.values(), *(c for _, c in self.type_errors)]
+        self.safe = z3.Not(z3.Or(*bad)) if bad else z3.BoolVal(True)
+
+    def enabled(self, actors: tuple[str, ...]) -> z3.BoolRef:
+        """Some instance of ``actors`` fires or hits a capacity bound (what
+        :func:`checker.semantics.states.expand` reports as the actor being enabled)."""
+        if actors not in self._enabled:
+            terms = [ex.enabled_or_hit for ex in self.execs if ex.inst.spec.actor in actors]
+            self._enabled[actors] = z3.simplify(z3.Or(*terms)) if terms else z3.BoolVal(False)
+        return self._enabled[actors]
+
+    def holds(self, prop: Property) -> z3.BoolRef:
+        """``prop``'s predicate on the current state."""
+        key = id(prop.predicate)
+        if key not in self._holds:
+            state = unflatten(self.model, self.cur)
+            self._holds[key] = z3.simplify(
+                property_term(self.model, prop.predicate, state, self.enabled, self.bits)
+            )
+        return self._holds[key]
+
+    def _transition(self) -> z3.BoolRef:
+        """The next state is the successor of the current one under the selected,
+        enabled instance (or the same state, for ``halt``); an ``If`` per scalar
+        lists only the instances that change it."""
+        sel = self.sel
+        out: list[z3.BoolRef] = [sel >= 0, sel <= self.halt]
+        out += [z3.Implies(sel == ex.inst.index, ex.enabled) for ex in self.execs]
+        for j, (c, n) in enumerate(zip(self.cur, self.nxt)):
+            groups: dict[int, tuple[Any, list[int]]] = {}
+            for ex in self.execs:
+                v = ex.values[j]
+                if not v.eq(c):
+                    groups.setdefault(v.get_id(), (v, []))[1].append(ex.inst.index)
+            value: Any = c
+            for v, idxs in groups.values():
+                value = z3.If(z3.Or(*(sel == i for i in idxs)), v, value)
+            out.append(n == value)
+        return z3.And(*out)
+
+    def _capacity_hits(self) -> dict[str, z3.BoolRef]:
+        """For each model capacity, when some instance stops at it."""
+        hits: dict[str, list[z3.BoolRef]] = {}
+        for ex in self.execs:
+            for what, cond in ex.capacity_hits():
+                hits.setdefault(what, []).append(cond)
+        return {what: z3.simplify(z3.Or(*conds)) for what, conds in hits.items()}
+
+
+def _consts(scalars: list[tuple[Var, str]], suffix: str, bits: int | None) -> tuple[Any, ...]:
+    """One Z3 constant per scalar: ``Bool``, or ``Int`` / ``bits``-wide bit-vector."""
+    return tuple(
+        z3.Bool(name + suffix) if var.is_bool
+        else z3.Int(name + suffix) if bits is None
+        else z3.BitVec(name + suffix, bits)
+        for var, name in scalars
+    )
+
+
+class Unrolling:
+    """Per-step Z3 constants and the formulas that relate them."""
+
+    def __init__(self, model: Model, tag: str = "", template: StepTemplate | None = None) -> None:
+        self.model = model
+        self.tag = tag
+        self.t = template if template is not None else StepTemplate(model)
+        self.scalars = self.t.scalars
+        self._consts: list[tuple[Any, ...]] = []
+
+    # -- variables ----------------------------------------------------------
+    def flat(self, k: int) -> tuple[Any, ...]:
+        """The scalar constants of step ``k`` (created on first use)."""
+        while len(self._consts) <= k:
+            suffix = f"{self.tag}@{len(self._consts)}"
+            self._consts.append(_consts(self.scalars, suffix, self.t.bits))
+        return self._consts[k]
+
+    def state(self, k: int) -> tuple[Any, ...]:
+        """Step ``k`` in the model's state layout (arrays as tuples of constants)."""
+        return unflatten(self.model, self.flat(k))
+
+    def selector(self, k: int) -> z3.ArithRef:
+        """The instance index fired from step ``k`` to ``k + 1``."""
+        return z3.Int(f"sel{self.tag}@{k}")
+
+    def at(self, term: z3.ExprRef, k: int) -> Any:
+        """A template term instantiated for step ``k`` (successor ``k + 1``)."""
+        pairs = [*zip(self.t.cur, self.flat(k)), *zip(self.t.nxt, self.flat(k + 1))]
+        pairs.append((self.t.sel, self.selector(k)))
+        return z3.substitute(term, *pairs)
+
+    def ranges(self, k: int) -> list[z3.BoolRef]:
+        """The type constraints of step ``k``'s int constants."""
+        return [
+            z3.And(c >= var.lo, c <= var.hi)
+            for (var, _), c in zip(self.scalars, self.flat(k))
+            if not var.is_bool
+        ]
+
+    def initial(self, k: int = 0) -> list[z3.BoolRef]:
+        """Step ``k`` is the model's (concrete) initial state."""
+        init = flatten(self.model, initial_state(self.model))
+        return [c == v for c, v in zip(self.flat(k), init)]
+
+    def distinct(self, i: int, j: int) -> z3.BoolRef:
+        """Steps ``i`` and ``j`` are different states."""
+        return z3.Or(*(a != b for a, b in zip(self.flat(i), self.flat(j))))
+
+    # -- formulas at step k -----------------------------------------------------
+    def holds(self, k: int, prop: Property) -> z3.BoolRef:
+        """``prop``'s predicate at step ``k``."""
+        return self.at(self.t.holds(prop), k)
+
+    def transition(self, k: int, halt: bool) -> list[z3.BoolRef]:
+        """Step ``k + 1`` is a successor of step ``k``, within its types.  With
+        ``halt`` the path may stop here (and then stays stopped); without, it may not."""
+        out = [self.at(self.t.transition, k), *self.ranges(k + 1)]
+        if not halt:
+            out.append(self.selector(k) != self.t.halt)
+        elif k > 0:
+            out.append(z3.Implies(self.selector(k - 1) == self.t.halt, self.selector(k) == self.t.halt))
+        return out
+
+    def moves(self, k: int) -> z3.BoolRef:
+        """The step from ``k`` to ``k + 1`` fires an instance (does not halt)."""
+        return self.selector(k) != self.t.halt
+
+    def capacity_hits(self, k: int) -> dict[str, z3.BoolRef]:
+        """For each model capacity, when some instance stops at it from step ``k``."""
+        return {what: self.at(c, k) for what, c in self.t.capacity_hits.items()}
+
+    def type_errors(self, k: int) -> list[tuple[ActionInstance, z3.BoolRef]]:
+        """For each instance that may write outside a type, when it does so from step ``k``."""
+        return [(inst, self.at(c, k)) for inst, c in self.t.type_errors]
+
+    def safe(self, k: int) -> z3.BoolRef:
+        """From step ``k`` no instance stops at a capacity or writes outside a type."""
+        return self.at(self.t.safe, k)
+
+    # -- decoding ----------------------------------------------------------------
+    def decode_state(self, m: z3.ModelRef, k: int) -> State:
+        """Step ``k`` of the Z3 model ``m`` as a concrete state."""
+        flat = []
+        for (var, _), c in zip(self.scalars, self.flat(k)):
+            v = m.eval(c, model_completion=True)
+            flat.append(z3.is_true(v) if var.is_bool else literal(v))
+        return unflatten(self.model, flat)
+
+    def decode_path(
+        self, m: z3.ModelRef, length: int, start: int = 0
+    ) -> tuple[State, list[tuple[ActionInstance, State]]]:
+        """Steps ``start .. start + length`` of ``m``: first state and (instance, state)
+        pairs (halting steps left out)."""
+        first = self.decode_state(m, start)
+        path = []
+        for k in range(start, start + length):
+            idx = m.eval(self.selector(k), model_completion=True).as_long()
+            if idx != self.t.halt:
+                path.append((self.model.instances[idx], self.decode_state(m, k + 1)))
+        return first, path
+
+
+def replay(model: Model, first: State, path: Sequence[tuple[ActionInstance, State]]) -> None:
+    """Re-execute ``path`` from ``first`` on the concrete backend; raise
+    :class:`EncodingError` unless every step fires and reaches the decoded state."""
+    cur = first
+    for i, (inst, decoded) in enumerate(path, start=1):
+        try:
+            nxt = fire(model, inst, cur)
+        except CapacityReached as hit:
+            raise EncodingError(f"step {i} ({inst.label}) of a decoded trace hits {hit.what}") from None
+        if nxt != decoded:
+            raise EncodingError(
+                f"step {i} ({inst.label}) of a decoded trace does not replay: "
+                f"concrete {nxt!r}, symbolic {decoded!r}"
+            )
+        cur = nxt
+
+
+def model_bug(model: Model, inst: ActionInstance, state: State) -> ModelBug:
+    """The ``ModelBug`` the concrete backend raises firing ``inst`` in ``state``;
+    :class:`EncodingError` if it raises none (the type condition was wrong)."""
+    try:
+        fire(model, inst, state)
+    except ModelBug as bug:
+        return bug
+    except CapacityReached:
+        pass
+    raise EncodingError(f"{inst.label} was decoded as writing outside a type but does not")

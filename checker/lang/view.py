@@ -1,0 +1,184 @@
+"""State views: how model code reads and writes a state on any backend.
+
+``s.x`` reads variable ``x``; ``s.x = v`` writes it; ``s.a[i]`` and
+``s.a[i] = v`` read and write array elements (``i`` may be symbolic).
+Writes are sequential, as in C: a later read in the same action sees them.
+``s.require(c)`` is the guard of the action; ``s.capacity(c, what)`` marks
+a model bound (a bounded counter or pool) that, when it would be exceeded,
+makes the search inconclusive instead of silently cutting behaviour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from checker.lang.expr import CONCRETE, Backend, Value
+
+if TYPE_CHECKING:
+    from checker.lang.model import Model
+
+
+class Disabled(Exception):
+    """Raised by ``require`` on the concrete backend: the action is not enabled."""
+
+
+class CapacityReached(Exception):
+    """Raised by ``capacity`` on the concrete backend: a model bound was hit."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
+class ModelBug(Exception):
+    """The model wrote a value outside a variable's declared type."""
+
+
+_DISABLED = Disabled()
+
+
+class ArrayRef:
+    """An array variable seen through a view: indexable, assignable, iterable."""
+
+    __slots__ = ("_slot", "_view")
+
+    def __init__(self, view: StateView, slot: int) -> None:
+        self._view = view
+        self._slot = slot
+
+    def __getitem__(self, index: Value) -> Value:
+        view = self._view
+        return view._b.select(view._vals[self._slot], index)
+
+    def __setitem__(self, index: Value, value: Value) -> None:
+        view = self._view
+        if not view._b.symbolic:
+            view._check(self._slot, value)
+        view._vals[self._slot] = view._b.store(view._vals[self._slot], index, value)
+
+    def set_if(self, cond: Value, index: Value, value: Value) -> None:
+        """``self[index] = value`` only when ``cond`` holds (symbolic-safe ``if``)."""
+        view = self._view
+        if not view._b.symbolic:
+            if not cond:
+                return
+            view._check(self._slot, value)
+        view._vals[self._slot] = view._b.store_if(view._vals[self._slot], cond, index, value)
+
+    def __len__(self) -> int:
+        return len(self._view._vals[self._slot])
+
+    def __iter__(self) -> Any:
+        return iter(self._view._vals[self._slot])
+
+
+class StateView:
+    """A mutable window on one state, for model actions, init and properties."""
+
+    __slots__ = ("_b", "_enabled", "_m", "_vals", "caps", "guards", "p")
+
+    def __init__(
+        self,
+        model: Model,
+        values: Iterable[Value],
+        backend: Backend = CONCRETE,
+        enabled: Callable[[tuple[str, ...]], Value] | None = None,
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "_m", model)
+        set_(self, "_vals", list(values))
+        set_(self, "_b", backend)
+        set_(self, "p", model.p)
+        set_(self, "guards", [])
+        set_(self, "caps", [])
+        set_(self, "_enabled", enabled)
+
+    # -- variables ----------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        try:
+            slot = self._m.var_index[name]
+        except KeyError:
+            raise AttributeError(f"model {self._m.name} has no state variable '{name}'") from None
+        if self._m.vars[slot].size is not None:
+            return ArrayRef(self, slot)
+        return self._vals[slot]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        try:
+            slot = self._m.var_index[name]
+        except KeyError:
+            raise AttributeError(f"model {self._m.name} has no state variable '{name}'") from None
+        var = self._m.vars[slot]
+        if var.size is not None:
+            value = tuple(value)
+            if len(value) != var.size:
+                raise ModelBug(f"{name}: array of {var.size} elements assigned {len(value)}")
+            if not self._b.symbolic:
+                for v in value:
+                    self._check(slot, v)
+        elif not self._b.symbolic:
+            self._check(slot, value)
+        self._vals[slot] = value
+
+    def _check(self, slot: int, value: Value) -> None:
+        var = self._m.vars[slot]
+        if not var.in_range(value):
+            raise ModelBug(f"{var.name} := {value!r} is outside its type [{var.lo}, {var.hi}]")
+
+    def reset(self, values: Iterable[Value]) -> None:
+        """Point the view at another state (reuses the object on the explorer's hot path)."""
+        object.__setattr__(self, "_vals", list(values))
+
+    def values(self) -> tuple[Any, ...]:
+        """The state as a tuple (arrays as tuples)."""
+        return tuple(self._vals)
+
+    # -- guards and bounds ------------------------------------------------
+    def require(self, cond: Value) -> None:
+        """The action is enabled only if ``cond`` holds (checked in program order)."""
+        if self._b.symbolic:
+            self.guards.append(cond)
+        elif not cond:
+            raise _DISABLED.with_traceback(None)
+
+    def capacity(self, cond: Value, what: str) -> None:
+        """A model bound: ``cond`` must hold or the model's capacity ``what`` is exceeded."""
+        if self._b.symbolic:
+            self.caps.append((what, cond))
+            self.guards.append(cond)
+        elif not cond:
+            raise CapacityReached(what)
+
+    def enabled(self, *actors: str) -> Value:
+        """Whether some action of one of ``actors`` is enabled in this state."""
+        if self._enabled is None:
+            raise ModelBug("enabled() is only available to properties")
+        return self._enabled(actors)
+
+    # -- operators Python cannot overload ---------------------------------
+    @property
+    def symbolic(self) -> bool:
+        return self._b.symbolic
+
+    def ite(self, cond: Value, then: Value, other: Value) -> Value:
+        return self._b.ite(cond, then, other)
+
+    def all(self, *conds: Value) -> Value:
+        return self._b.and_(*conds)
+
+    def any(self, *conds: Value) -> Value:
+        return self._b.or_(*conds)
+
+    def neg(self, cond: Value) -> Value:
+        return self._b.not_(cond)
+
+    def implies(self, cond: Value, then: Value) -> Value:
+        return self._b.or_(self._b.not_(cond), then)
+
+    def count(self, conds: Iterable[Value]) -> Value:
+        """How many of ``conds`` hold."""
+        total: Value = 0
+        for c in conds:
+            total = total + self._b.ite(c, 1, 0)
+        return total

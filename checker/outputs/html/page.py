@@ -1,0 +1,308 @@
+"""One self-contained HTML page per run, built from the run's stored files only.
+
+:func:`build_report` reads ``result.json`` of a run folder (the ``--out`` of
+``vhostmc check``) and the ITF trace of each counterexample it names,
+rebuilds each :class:`~checker.traces.trace.Trace` on the model (the revision and
+parameters ``result.json`` records), and returns one HTML page: the run's
+parameters and environment switches, the verdict table, the search
+statistics and, for each counterexample, its sequence chart and
+neighbourhood graph (inline SVG), a step table to walk with the keyboard,
+and the explanation of the violation.
+
+The page needs nothing but itself: CSS, script and pictures are inline, a
+Content-Security-Policy forbids every fetch, and the script (allowed by its
+hash only) just moves the highlighted step; without it the page shows every
+step as a static table.  Every text is HTML-escaped; the same stored run
+always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from checker.lang.model import Model
+from checker.lang.spec import Property
+from checker.outputs.files import write_atomic
+from checker.outputs.html.parts import definition_list, esc, slug, table
+from checker.outputs.html.steps import counterexample_section
+from checker.outputs.summary import VERDICTS, violation_shape
+from checker.runs.catalog import all_properties, load_revision
+from checker.traces.itf import trace_from_itf
+from checker.traces.replay import load_trace_file
+from checker.traces.trace import Trace
+
+REPORT_NAME = "report.html"
+"""The file ``vhostmc check --report`` writes into the run folder."""
+
+_RESULT_FIELDS: dict[str, type] = {"revision": str, "params": dict, "environment": dict,
+                                   "engine": str, "settings": dict, "stats": dict,
+                                   "properties": list}
+
+class ReportError(ValueError):
+    """The folder is not a run vhostmc can report on (a one-line, user-facing message)."""
+
+
+@dataclass
+class Counterexample:
+    """A violated property's trace, rebuilt from its ITF file."""
+
+    name: str
+    itf_path: Path
+    trace: Trace
+
+
+@dataclass
+class StoredRun:
+    """A run folder as read back: its result document, model, properties and traces."""
+
+    folder: Path
+    doc: dict[str, Any]
+    model: Model
+    properties: dict[str, Property]
+    counterexamples: list[Counterexample]
+
+
+def read_result(run_dir: Path) -> dict[str, Any]:
+    """``run_dir/result.json``, checked; :class:`ReportError` says what is wrong."""
+    hint = "give the --out folder of a 'vhostmc check' run"
+    if not run_dir.exists():
+        raise ReportError(f"{run_dir} does not exist; {hint}")
+    if not run_dir.is_dir():
+        raise ReportError(f"{run_dir} is not a folder; {hint}")
+    path = run_dir / "result.json"
+    if not path.is_file():
+        raise ReportError(f"{run_dir} has no result.json; {hint}")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ReportError(f"cannot read {path}: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise ReportError(f"{path} is not UTF-8 text") from None
+    except json.JSONDecodeError as err:
+        raise ReportError(f"{path} is not JSON: {err.msg} at line {err.lineno}") from None
+    if not isinstance(doc, dict) or doc.get("tool") != "vhostmc":
+        raise ReportError(f"{path} is not a vhostmc result document")
+    if "error" in doc:
+        raise ReportError(f"{path} records a failed run: {doc['error']}")
+    for key, kind in _RESULT_FIELDS.items():
+        if not isinstance(doc.get(key), kind):
+            raise ReportError(f"{path} lacks '{key}' (a {kind.__name__})")
+    for i, prop in enumerate(doc["properties"]):
+        if not isinstance(prop, dict) or not isinstance(prop.get("name"), str) \
+                or not isinstance(prop.get("status"), str):
+            raise ReportError(f"{path}: properties[{i}] lacks 'name' or 'status'")
+    return doc
+
+
+def trace_file(run_dir: Path, recorded: str) -> Path:
+    """Where the ITF file ``result.json`` records is now: in the run folder if a file of
+    that name is there (the folder may have moved), else the recorded path."""
+    local = run_dir / Path(recorded).name
+    return local if local.is_file() else Path(recorded)
+
+
+def load_run(run_dir: Path, only: Sequence[str] = ()) -> StoredRun:
+    """Read a run folder back: result, model, property statements and counterexamples
+    (only those of the properties ``only`` names, when it names any).
+
+    Raises :class:`ReportError`, :class:`~checker.traces.itf.ItfError` or
+    :class:`~checker.lang.model.ModelError` (each one line) for unusable input.
+    """
+    doc = read_result(run_dir)
+    settings = doc["settings"]
+    model = load_revision(str(settings.get("revision_file") or doc["revision"]))(doc["params"])
+    properties = {p.name: p for p in all_properties(settings.get("spec_files") or ())}
+    known = [p["name"] for p in doc["properties"]]
+    for name in only:
+        if name not in known:
+            raise ReportError(f"--property {name}: the run has no such property "
+                              f"(it has: {', '.join(known)})")
+    counterexamples = []
+    for prop in doc["properties"]:
+        if only and prop["name"] not in only:
+            continue
+        files = prop.get("trace")
+        if not isinstance(files, dict) or not isinstance(files.get("itf"), str):
+            continue
+        path = trace_file(run_dir, files["itf"])
+        trace = trace_from_itf(model, load_trace_file(path))
+        counterexamples.append(Counterexample(prop["name"], path, trace))
+    return StoredRun(run_dir, doc, model, properties, counterexamples)
+
+
+def build_report(run_dir: Path, only: Sequence[str] = ()) -> str:
+    """The HTML page of the run stored in ``run_dir``; see the module docstring.
+    ``only``: show just these properties' counterexamples (the verdict table keeps all)."""
+    run = load_run(run_dir, only)
+    doc = run.doc
+    anchors = _anchors([c.name for c in run.counterexamples])
+    title = (f"vhostmc report: revision {doc['revision']}, ring size "
+             f"{doc['params'].get('ring_size', '?')}")
+    verdict = VERDICTS.get(doc.get("exit_code", -1), "unknown")
+    body = [
+        "<header>",
+        f"<h1>{esc(title)}</h1>",
+        (f'<p class="verdict-line">result: {esc(verdict)} (exit {esc(doc.get("exit_code"))})'
+        f" &mdash; {esc(_counts(doc))}</p>"),
+        (f'<p class="muted">vhostmc {esc(doc.get("version", "?"))}, engine {esc(doc["engine"])}; '
+        "built from result.json and the ITF traces of the run folder.</p>"),
+        _contents(run, anchors),
+        "</header>",
+        _run_section(run),
+        _verdict_section(run, anchors),
+        _stats_section(doc),
+    ]
+    for cex in run.counterexamples:
+        prop = run.properties.get(cex.name)
+        body.append(counterexample_section(run.model, cex.trace, anchors[cex.name],
+                                           prop.statement if prop else "", cex.itf_path.name))
+    return page(f"{title}: {verdict}", "\n".join(body))
+
+
+def write_report(run_dir: Path, output: Path | None = None, only: Sequence[str] = ()) -> Path:
+    """Build the report of ``run_dir`` and write it (atomically) to ``output``, by default
+    ``run_dir/report.html``; nothing is written when the build fails."""
+    target = output if output is not None else run_dir / REPORT_NAME
+    if target.is_dir():
+        raise ReportError(f"{target} is a folder; give the path of the HTML file to write")
+    text = build_report(run_dir, only)
+    write_atomic(target, text)
+    return target
+
+
+def page(title: str, body: str) -> str:
+    """The complete HTML document: inline CSS, ``body``, the inline stepping script."""
+    css = _asset("report.css")
+    script = _asset("report.js")
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+    policy = ("default-src 'none'; style-src 'unsafe-inline'; "
+              f"script-src 'sha256-{digest}'; img-src data:; base-uri 'none'; form-action 'none'")
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f'<meta http-equiv="Content-Security-Policy" content="{policy}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{esc(title)}</title>\n<style>\n{css}</style>\n</head>\n<body>\n{body}\n"
+        f"<script>{script}</script>\n</body>\n</html>\n"
+    )
+
+
+def _asset(name: str) -> str:
+    """A file of ``checker/outputs/html/assets`` (package data) as text."""
+    text = resources.files("checker.outputs.html").joinpath("assets", name).read_text(encoding="utf-8")
+    if "</" + "script" in text.lower() or "<!--" in text:
+        raise ValueError(f"report asset {name} must not contain '</script' or '<!--'")
+    return text
+
+
+def _anchors(names: list[str]) -> dict[str, str]:
+    """A distinct element id per counterexample, ``cex-<name>``."""
+    out: dict[str, str] = {}
+    for name in names:
+        anchor = f"cex-{slug(name)}"
+        while anchor in out.values():
+            anchor += "-x"
+        out[name] = anchor
+    return out
+
+
+def _counts(doc: dict[str, Any]) -> str:
+    statuses = [p["status"] for p in doc["properties"]]
+    return ", ".join(f"{statuses.count(s)} {s}" for s in ("violated", "holds", "inconclusive"))
+
+
+def _contents(run: StoredRun, anchors: dict[str, str]) -> str:
+    links = ['<a href="#run">Run</a>', '<a href="#verdicts">Verdicts</a>',
+             '<a href="#stats">Statistics</a>']
+    links += [f'<a href="#{esc(anchors[c.name])}">{esc(c.name)}</a>'
+              for c in run.counterexamples]
+    return f'<nav aria-label="contents">{" &middot; ".join(links)}</nav>'
+
+
+def _run_section(run: StoredRun) -> str:
+    """Parameters and environment switches (with their meaning), revision and user files."""
+    doc = run.doc
+    help_of = {p.name: p.help for p in run.model.parameters}
+    env = doc["environment"]
+
+    def params_table(environment: bool, title: str) -> str:
+        rows = [(f"<code>--{esc(k.replace('_', '-'))}</code>", f"<code>{esc(v)}</code>",
+                 esc(help_of.get(k, ""))) for k, v in doc["params"].items()
+                if (k in env) == environment]
+        css = "environment" if environment else "parameters"
+        return f"<div><h3>{esc(title)}</h3>" + table(("option", "value", "meaning"), rows,
+                                                       css) + "</div>"
+
+    settings = doc["settings"]
+    where = [("revision", (f"<code>{esc(doc['revision'])}</code> "
+              f"<span class=\"muted\">{esc(run.model.description)}</span>"))]
+    if settings.get("revision_file"):
+        where.append(("revision file", f"<code>{esc(settings['revision_file'])}</code>"))
+    if settings.get("spec_files"):
+        where.append(("spec files", ", ".join(f"<code>{esc(f)}</code>"
+                                              for f in settings["spec_files"])))
+    return ('<section id="run"><h2>Run</h2>' + definition_list(where) + '<div class="columns">'
+            + params_table(False, "Parameters") + params_table(True, "Environment switches")
+            + "</div></section>")
+
+
+def _verdict_section(run: StoredRun, anchors: dict[str, str]) -> str:
+    """One row per property of result.json: name, statement, status, steps or reason."""
+    rows, attrs = [], []
+    for p in run.doc["properties"]:
+        name, status = p["name"], p["status"]
+        prop = run.properties.get(name)
+        link = (f'<a href="#{esc(anchors[name])}">{esc(name)}</a>' if name in anchors
+                else esc(name))
+        if status == "violated" and p.get("length") is not None:
+            detail = violation_shape(p)
+        else:
+            detail = str(p.get("reason") or "")
+        rows.append((link, esc(getattr(prop, "kind", "always")) if prop else "",
+                     esc(prop.statement) if prop else "", esc(status.upper()), esc(detail)))
+        attrs.append(f' class="verdict status-{esc(slug(status))}" data-property="{esc(name)}"'
+                     f' data-status="{esc(status)}"')
+    verdicts = table(("property", "kind", "statement", "status", "steps / reason"), rows,
+                     "verdicts", attrs)
+    fairness = run.doc.get("fairness") or []
+    judged = ("<p>Liveness properties (kinds leads-to, eventually) were judged on the runs "
+              "that respect these fairness assumptions:</p><ul class=\"fairness\">"
+              + "".join(f"<li>{esc(text)}</li>" for text in fairness) + "</ul>"
+              if fairness else "")
+    return ('<section id="verdicts"><h2>Verdicts</h2>'
+            + verdicts + judged + "</section>")
+
+
+def _stats_section(doc: dict[str, Any]) -> str:
+    """The engine's work (states, transitions, depth, time) and the settings and limits."""
+    stats = doc["stats"]
+    search = "complete" if doc.get("complete") else "incomplete"
+    if not doc.get("complete") and doc.get("bounds_hit"):
+        search += f" (cut by {', '.join(map(str, doc['bounds_hit']))})"
+    work: list[tuple[str, Any]] = [("engine", doc["engine"]), ("search", search)]
+    if doc["engine"] == "explicit":
+        work += [("states", stats.get("states")), ("transitions", stats.get("transitions"))]
+    else:  # the Z3 engines count solver queries, not states
+        work.append(("solver queries", stats.get("transitions")))
+    work += [("depth reached", stats.get("max_depth")), ("seconds", stats.get("seconds"))]
+    limits = [(key.replace("_", " "), _setting(value)) for key, value in doc["settings"].items()
+              if key not in ("revision_file", "spec_files")]
+    return ('<section id="stats"><h2>Statistics</h2><div class="columns"><div>'
+            + definition_list([(k, esc(v)) for k, v in work], "stats")
+            + "</div><div><h3>Settings and limits</h3>"
+            + definition_list([(k, esc(v)) for k, v in limits], "limits")
+            + "</div></div></section>")
+
+
+def _setting(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)

@@ -1,0 +1,416 @@
+"""The revision x ring-size verdict matrix (``vhostmc matrix``).
+
+Every combination of revision, ring size and environment is one *cell*: one
+explicit-engine run through :func:`checker.runs.check.run_check` (the code path
+of ``vhostmc check``), writing its traces and ``result.json`` under
+``DIR/cells/<revision>-n<N>-<env>/``.  The matrix has one row per property
+and environment and one column per revision and ring size; it is written
+as ``matrix.md`` (with links to each counterexample's ITF trace),
+``matrix.csv`` and ``matrix.png`` (a heat map).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shlex
+import shutil
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from checker.engines.base import Limits
+from checker.lang.model import ModelError
+from checker.lang.view import ModelBug
+from checker.outputs.files import write_atomic
+from checker.outputs.summary import EXIT_HOLDS, EXIT_INCONCLUSIVE, EXIT_USAGE, EXIT_VIOLATED
+from checker.runs.check import CheckRequest, prepare, run_check
+from checker.runs.environments import get_environment
+
+CELL_FORMATS: tuple[str, ...] = ("itf", "text")
+"""Trace formats a matrix cell writes (the ITF, on one line, is what the matrix links to)."""
+
+
+def parse_ring_sizes(text: str) -> list[int]:
+    """``"1-3"`` -> ``[1, 2, 3]``, ``"1,2,4"`` -> ``[1, 2, 4]`` (ranges and lists mix).
+
+    Raises :class:`ValueError` with a message for the user.
+    """
+    sizes: list[int] = []
+    for part in text.split(","):
+        item = part.strip()
+        lo_text, dash, hi_text = item.partition("-")
+        try:
+            lo = int(lo_text)
+            hi = int(hi_text) if dash else lo
+        except ValueError:
+            raise ValueError(
+                f"'{item}' is not a ring size or range; write e.g. 1-3 or 1,2,4"
+            ) from None
+        if lo < 1:
+            raise ValueError(f"ring sizes must be at least 1, not {lo}")
+        if hi < lo:
+            raise ValueError(f"range '{item}' is empty; write the smaller size first")
+        sizes.extend(n for n in range(lo, hi + 1) if n not in sizes)
+    return sizes
+
+
+def parse_list(text: str, what: str) -> list[str]:
+    """A comma-separated list with no empty entry; :class:`ValueError` otherwise."""
+    items = [t.strip() for t in text.split(",")]
+    if not all(items):
+        raise ValueError(f"empty {what} in '{text}'; separate {what}s with single commas")
+    return list(dict.fromkeys(items))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One run of the matrix: a revision (name or file), a ring size, an environment."""
+
+    revision: str
+    label: str
+    ring_size: int
+    env: str
+
+    @property
+    def key(self) -> str:
+        """``<revision>-n<N>-<env>``: the cell's folder under ``cells/``."""
+        return f"{self.label}-n{self.ring_size}-{self.env}"
+
+    @property
+    def column(self) -> str:
+        return f"{self.label} n={self.ring_size}"
+
+
+@dataclass
+class MatrixResult:
+    """Every cell's result document, and the properties in row order."""
+
+    cells: list[Cell]
+    properties: list[str]
+    envs: list[str]
+    docs: dict[Cell, dict[str, Any]] = field(default_factory=dict)
+
+    def verdict(self, cell: Cell, prop: str) -> dict[str, Any]:
+        """The result document's entry for ``prop`` in ``cell`` (status ``error``
+        for a cell that failed)."""
+        doc = self.docs[cell]
+        if "error" in doc:
+            return {"name": prop, "status": "error", "length": None, "trace": None}
+        return next(p for p in doc["properties"] if p["name"] == prop)
+
+    def errors(self) -> list[tuple[Cell, str]]:
+        """``(cell, message)`` for each cell that failed, in cell order."""
+        return [(c, self.docs[c]["error"]) for c in self.cells
+                if c in self.docs and "error" in self.docs[c]]
+
+    def statuses(self) -> list[str]:
+        """Every cell's verdict of every property."""
+        return [self.verdict(c, p)["status"] for c in self.cells if c in self.docs
+                for p in self.properties]
+
+    def exit_code(self) -> int:
+        """2 if a cell failed; else 1 if any cell has a violation, else 3 if any is
+        inconclusive, else 0."""
+        if self.errors():
+            return EXIT_USAGE
+        statuses = set(self.statuses())
+        if "violated" in statuses:
+            return EXIT_VIOLATED
+        if "inconclusive" in statuses or not statuses:
+            return EXIT_INCONCLUSIVE
+        return EXIT_HOLDS
+
+    def columns(self) -> list[tuple[str, int]]:
+        """``(revision label, ring size)`` per column, in order."""
+        return list(dict.fromkeys((c.label, c.ring_size) for c in self.cells))
+
+    def cell(self, label: str, ring_size: int, env: str) -> Cell:
+        return next(c for c in self.cells
+                    if (c.label, c.ring_size, c.env) == (label, ring_size, env))
+
+
+@dataclass(frozen=True)
+class MatrixPlan:
+    """What to run: revisions (names or files) x ring sizes x environments."""
+
+    revisions: Sequence[str]
+    ring_sizes: Sequence[int]
+    envs: Sequence[str]
+    properties: Sequence[str] = ()
+    specs: Sequence[str] = ()
+    limits: Limits = field(default_factory=Limits)
+    out_dir: Path = Path("vhostmc-matrix")
+
+    def command(self, jobs: int) -> str:
+        """The command line that reproduces this matrix (written at the top of matrix.md)."""
+        sizes = list(self.ring_sizes)
+        span = list(range(sizes[0], sizes[-1] + 1)) if sizes else []
+        ring = (f"{sizes[0]}-{sizes[-1]}" if len(sizes) > 1 and sizes == span
+                else ",".join(map(str, sizes)))
+        parts = ["vhostmc", "matrix", "--revisions", ",".join(self.revisions),
+                 "--ring-sizes", ring, "--envs", ",".join(self.envs)]
+        for prop in self.properties:
+            parts += ["--property", prop]
+        for spec in self.specs:
+            parts += ["--spec", spec]
+        for option, limit in (("--time-limit", self.limits.time_limit),
+                              ("--max-states", self.limits.max_states),
+                              ("--max-depth", self.limits.max_depth)):
+            if limit is not None:
+                parts += [option, str(limit) if isinstance(limit, int) else f"{limit:g}"]
+        parts += ["--jobs", str(jobs), "--out", self.out_dir.as_posix()]
+        return " ".join(shlex.quote(p) for p in parts)
+
+    def request(self, cell: Cell) -> CheckRequest:
+        """The check a cell runs."""
+        params = {"ring_size": cell.ring_size, **get_environment(cell.env).switches}
+        return CheckRequest(revision=cell.revision, params=params,
+                            properties=tuple(self.properties), specs=tuple(self.specs),
+                            limits=self.limits, out_dir=self.out_dir / "cells" / cell.key,
+                            formats=CELL_FORMATS, itf_indent=None)
+
+
+def plan_cells(plan: MatrixPlan) -> tuple[list[Cell], list[str]]:
+    """Every cell, each prepared once (model built, properties evaluated on its
+    initial state) so that bad input fails before any search; and the
+    property names in row order.  Raises :class:`ModelError`."""
+    for env in plan.envs:
+        get_environment(env)
+    cells: list[Cell] = []
+    prop_names: list[str] = []
+    labels: dict[str, str] = {}
+    for revision in plan.revisions:
+        for n in plan.ring_sizes:
+            for env in plan.envs:
+                cell = Cell(revision, labels.get(revision, revision), n, env)
+                model, props = prepare(plan.request(cell))
+                labels.setdefault(revision, model.name)
+                cells.append(Cell(revision, model.name, n, env))
+                prop_names = prop_names or [p.name for p in props]
+    seen: dict[str, str] = {}
+    for revision, label in labels.items():
+        if label in seen:
+            raise ModelError(f"revisions {seen[label]} and {revision} are both named '{label}'; "
+                             "set a distinct `name` in the revision class")
+        seen[label] = revision
+    return cells, prop_names
+
+
+def _run_cell(plan: MatrixPlan, cell: Cell) -> dict[str, Any]:
+    """Run one cell (in a worker process when --jobs > 1); its result document.
+
+    A cell that fails (the model is inconsistent, a property raises) gives
+    ``{"error": message}`` instead, so the other cells' work is kept.
+    """
+    out = plan.out_dir / "cells" / cell.key
+    if out.is_dir():
+        shutil.rmtree(out)
+    try:
+        return run_check(plan.request(cell)).doc
+    except ModelBug as err:
+        return {"error": f"the model is inconsistent: {err} (fix the revision)"}
+    except ModelError as err:
+        return {"error": str(err)}
+
+
+def run_matrix(
+    plan: MatrixPlan,
+    jobs: int = 1,
+    on_cell: Callable[[Cell, dict[str, Any]], None] | None = None,
+    command: str | None = None,
+) -> MatrixResult:
+    """Run every cell (``jobs`` at a time) and write matrix.md, .csv and .png;
+    ``command`` (the command line that reproduces the matrix) heads matrix.md."""
+    cells, props = plan_cells(plan)
+    result = MatrixResult(cells, props, list(plan.envs))
+    order = sorted(cells, key=lambda c: c.ring_size)  # quick cells first: early feedback
+
+    def record(cell: Cell, doc: dict[str, Any]) -> None:
+        result.docs[cell] = doc
+        if on_cell is not None:
+            on_cell(cell, doc)
+
+    if jobs <= 1:
+        for cell in order:
+            record(cell, _run_cell(plan, cell))
+    else:
+        pool = ProcessPoolExecutor(max_workers=jobs)
+        try:
+            futures = {pool.submit(_run_cell, plan, cell): cell for cell in order}
+            for fut in as_completed(futures):
+                record(futures[fut], fut.result())
+        except BaseException:
+            _stop(pool)
+            raise
+        pool.shutdown()
+    write_outputs(result, plan.out_dir, command)
+    return result
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel queued cells and end the worker processes this pool started."""
+    workers = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in workers:
+        if proc.is_alive():
+            proc.terminate()
+
+
+# -- outputs -------------------------------------------------------------------------------
+def cell_text(result: MatrixResult, cell: Cell, prop: str, out_dir: Path | None) -> str:
+    """``holds``, ``violated (L steps)`` (linked to its ITF trace when ``out_dir``
+    is given) or ``inconclusive (<bound>)``."""
+    p = result.verdict(cell, prop)
+    if p["status"] == "violated":
+        text = f"violated ({p['length']} steps)"
+        itf = (p.get("trace") or {}).get("itf")
+        if out_dir is not None and itf:
+            return f"[{text}]({_relative(Path(itf), out_dir)})"
+        return text
+    if p["status"] == "inconclusive":
+        return f"inconclusive ({bound_text(result.docs[cell])})"
+    if p["status"] == "error":
+        return "error (see Runs)"
+    return "holds"
+
+
+def bound_text(doc: dict[str, Any]) -> str:
+    """The bound(s) that cut a run, in words."""
+    return ", ".join(doc.get("bounds_hit") or []) or "search incomplete"
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def markdown_table(result: MatrixResult, out_dir: Path | None = None) -> str:
+    """The verdict table in Markdown; cells link to their traces when ``out_dir`` is given
+    (links are relative to it)."""
+    cols = result.columns()
+    lines = ["| property | environment | " + " | ".join(f"{r} n={n}" for r, n in cols) + " |",
+             "| --- | --- | " + " | ".join("---" for _ in cols) + " |"]
+    for env in result.envs:
+        for prop in result.properties:
+            row = [cell_text(result, result.cell(r, n, env), prop, out_dir) for r, n in cols]
+            lines.append(f"| {prop} | {env} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def markdown(result: MatrixResult, out_dir: Path, command: str | None) -> str:
+    """The matrix as a Markdown page: the command, the table, the runs."""
+    lines = ["# Verdict matrix: revisions x ring sizes", ""]
+    if command:
+        lines += ["Reproduce with one command (from the repository root):", "",
+                  "```sh", command, "```", ""]
+    lines += [
+        ("Each column is a revision at a ring size (`vq->num`), each row a property under a "
+         "named environment (`checker/environments.py`). A cell is `holds` (complete search), "
+         "`violated (L steps)` linked to its shortest counterexample (ITF; `vhostmc replay` "
+         "re-executes it) or `inconclusive (<bound>)` when a limit cut the search."),
+        "",
+        markdown_table(result, out_dir),
+    ]
+    lines += ["", "## Runs", "",
+              "| cell | states | transitions | depth | seconds | search |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    for cell in result.cells:
+        doc = result.docs[cell]
+        if "error" in doc:
+            lines.append(f"| {cell.key} | | | | | error: {doc['error']} |")
+            continue
+        st = doc["stats"]
+        search = "complete" if doc["complete"] else f"cut ({bound_text(doc)})"
+        if not doc["complete"] and not doc.get("bounds_hit"):
+            search = "stopped: every property violated"
+        lines.append(f"| [{cell.key}](cells/{cell.key}/result.json) | {st['states']} | "
+                     f"{st['transitions']} | {st['max_depth']} | {st['seconds']:.1f} | {search} |")
+    envs = ", ".join(f"`{e}`: {get_environment(e).description}" for e in result.envs)
+    lines += ["", f"Environments: {envs}.", ""]
+    return "\n".join(lines)
+
+
+CSV_FIELDS = ("property", "environment", "revision", "ring_size", "status", "steps", "bound",
+              "trace", "states", "seconds")
+
+
+def csv_text(result: MatrixResult, out_dir: Path) -> str:
+    """One line per cell and property."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for env in result.envs:
+        for prop in result.properties:
+            for label, n in result.columns():
+                cell = result.cell(label, n, env)
+                doc = result.docs[cell]
+                p = result.verdict(cell, prop)
+                itf = (p.get("trace") or {}).get("itf")
+                stats = doc.get("stats", {})
+                note = {"inconclusive": bound_text(doc), "error": doc.get("error", "")}
+                writer.writerow([
+                    prop, env, label, n, p["status"], p["length"] or "",
+                    note.get(p["status"], ""),
+                    _relative(Path(itf), out_dir) if itf else "",
+                    stats.get("states", ""), stats.get("seconds", ""),
+                ])
+    return buf.getvalue()
+
+
+STATUS_COLORS = {"holds": "#4caf50", "violated": "#e53935", "inconclusive": "#bdbdbd",
+                 "error": "#8e24aa"}
+
+
+def write_png(result: MatrixResult, path: Path) -> None:
+    """A heat map: green holds, red violated (with the trace length), grey inconclusive."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    order = list(STATUS_COLORS)
+    cols = result.columns()
+    rows = [(env, prop) for env in result.envs for prop in result.properties]
+    grid = [[order.index(result.verdict(result.cell(r, n, env), prop)["status"])
+             for r, n in cols] for env, prop in rows]
+    fig, ax = plt.subplots(figsize=(1.3 + 1.1 * len(cols) + 2.5, 0.9 + 0.42 * len(rows)))
+    ax.imshow(grid, cmap=ListedColormap([STATUS_COLORS[s] for s in order]), vmin=0,
+              vmax=len(order) - 1, aspect="auto")
+    for i, (env, prop) in enumerate(rows):
+        for j, (r, n) in enumerate(cols):
+            p = result.verdict(result.cell(r, n, env), prop)
+            text = {"holds": "holds", "inconclusive": "?", "error": "error"}.get(
+                p["status"], f"{p['length']}")
+            ax.text(j, i, text, ha="center", va="center", fontsize=8)
+    ax.set_xticks(range(len(cols)), [f"{r}\nn={n}" for r, n in cols], fontsize=8)
+    ax.set_yticks(range(len(rows)), [f"{prop} / {env}" for env, prop in rows], fontsize=8)
+    ax.set_xticks([x - 0.5 for x in range(1, len(cols))], minor=True)
+    ax.set_yticks([y - 0.5 for y in range(1, len(rows))], minor=True)
+    ax.grid(which="minor", color="white", linewidth=1.5)
+    ax.tick_params(which="minor", length=0)
+    ax.set_title("vhostmc verdicts (number: counterexample length in steps)", fontsize=9)
+    shown = [s for s in order if any(s == result.verdict(result.cell(r, n, env), prop)["status"]
+                                     for env, prop in rows for r, n in cols)]
+    ax.legend(handles=[Patch(color=STATUS_COLORS[s], label=s) for s in shown or order],
+              loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+    os.replace(tmp, path)  # atomic, as every other output
+
+
+def write_outputs(result: MatrixResult, out_dir: Path, command: str | None) -> None:
+    """matrix.md, matrix.csv and matrix.png in ``out_dir``."""
+    write_atomic(out_dir / "matrix.md", markdown(result, out_dir, command))
+    write_atomic(out_dir / "matrix.csv", csv_text(result, out_dir))
+    write_png(result, out_dir / "matrix.png")

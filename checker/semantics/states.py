@@ -1,0 +1,180 @@
+"""Concrete execution of a model: initial state, successors, property checks.
+
+This is the concrete backend's side of the model contract; the explicit
+explorer, ``vhostmc replay`` and the trace builder all go through it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from typing import Any
+
+from checker.lang.expr import CONCRETE
+from checker.lang.model import ActionInstance, Model, State
+from checker.lang.spec import Property
+from checker.lang.view import CapacityReached, Disabled, StateView
+
+
+def default_value(model: Model, slot: int) -> Any:
+    """0 (or False), clamped into the variable's range; arrays of that."""
+    var = model.vars[slot]
+    scalar: Any = False if var.is_bool else min(max(0, var.lo), var.hi)
+    return scalar if var.size is None else (scalar,) * var.size
+
+
+def initial_state(model: Model) -> State:
+    """The model's initial state: defaults, then :meth:`Model.init`."""
+    view = StateView(model, (default_value(model, i) for i in range(len(model.vars))))
+    model.init(view)
+    return view.values()
+
+
+def fire(
+    model: Model, inst: ActionInstance, state: State, view: StateView | None = None
+) -> State | None:
+    """The successor of ``state`` under ``inst``, or ``None`` when disabled.
+
+    Raises :class:`CapacityReached` when the step would exceed a model bound.
+    ``view`` is a scratch view to reuse; it is reset to ``state`` first.
+    """
+    if view is None:
+        view = StateView(model, state)
+    else:
+        view.reset(state)
+    try:
+        inst.spec.body(view, **dict(inst.args))
+    except Disabled:
+        return None
+    return view.values()
+
+
+@dataclass
+class Expansion:
+    """The outgoing transitions of one state."""
+
+    successors: list[tuple[ActionInstance, State]] = field(default_factory=list)
+    enabled_actors: set[str] = field(default_factory=set)
+    capacity_hits: list[str] = field(default_factory=list)
+
+
+INTERPRET_ENV = "VHOSTMC_INTERPRET"
+"""Set to 1 to make :func:`expand` interpret the model by default (for debugging)."""
+
+COMPILED_BY_DEFAULT = os.environ.get(INTERPRET_ENV, "0") in ("", "0")
+"""Whether :func:`expand` compiles by default: ``$VHOSTMC_INTERPRET`` when the process started."""
+
+_MODE_ATTR = "_vhostmc_compiled_expand"
+
+
+def use_compiled(model: Model, compiled: bool | None) -> None:
+    """Choose how :func:`expand` treats ``model``; ``None``: :data:`COMPILED_BY_DEFAULT`."""
+    if compiled is None:
+        model.__dict__.pop(_MODE_ATTR, None)
+    else:
+        model.__dict__[_MODE_ATTR] = compiled
+
+
+def compiles(model: Model, compiled: bool | None = None) -> bool:
+    """Whether ``model`` runs compiled: ``compiled`` if given, else the choice of
+    :func:`use_compiled` for it, else :data:`COMPILED_BY_DEFAULT` (actions and
+    properties alike: see :func:`expand`, :mod:`checker.semantics.compiledprops`)."""
+    if compiled is None:
+        return bool(model.__dict__.get(_MODE_ATTR, COMPILED_BY_DEFAULT))
+    return compiled
+
+
+def expand(model: Model, state: State, compiled: bool | None = None) -> Expansion:
+    """Every enabled action instance of ``state`` and its successor.
+
+    ``compiled`` picks the engine: the action instances compiled to Python
+    functions (:mod:`checker.semantics.compiled`, the default) or the model's methods
+    interpreted on a concrete view (:func:`interpreted_expand`).  ``None``
+    means the choice made by :func:`use_compiled` for this model, else
+    :data:`COMPILED_BY_DEFAULT` (compiled unless ``$VHOSTMC_INTERPRET`` was
+    set to something other than 0 when the process started).
+    """
+    if compiles(model, compiled):
+        from checker.semantics.compiled import (
+            compiled_expand,  # here: checker.semantics.compiled imports this module
+        )
+
+        return compiled_expand(model, state)
+    return interpreted_expand(model, state)
+
+
+def interpreted_expand(model: Model, state: State) -> Expansion:
+    """:func:`expand` by running every action instance's method on a concrete view."""
+    out = Expansion()
+    view = StateView(model, state)
+    for inst in model.instances:
+        try:
+            nxt = fire(model, inst, state, view)
+        except CapacityReached as hit:
+            out.enabled_actors.add(inst.spec.actor)
+            out.capacity_hits.append(hit.what)
+            continue
+        if nxt is not None:
+            out.successors.append((inst, nxt))
+            out.enabled_actors.add(inst.spec.actor)
+    return out
+
+
+def property_view(model: Model, state: State, enabled_actors: AbstractSet[str]) -> StateView:
+    """A read-only-by-convention view on which properties are evaluated.
+
+    The explorer's per-state checks run the compiled form of the predicates
+    (:mod:`checker.semantics.compiledprops`); this view is the interpreted one.
+    """
+
+    def enabled(actors: tuple[str, ...]) -> bool:
+        return any(a in enabled_actors for a in actors)
+
+    return StateView(model, state, CONCRETE, enabled)
+
+
+def holds(
+    prop: Property, model: Model, state: State, enabled_actors: AbstractSet[str]
+) -> bool:
+    """Whether ``prop`` holds in ``state``."""
+    return holds_in(prop, property_view(model, state, enabled_actors))
+
+
+def holds_in(prop: Property, view: StateView) -> bool:
+    """Whether ``prop`` holds on ``view`` (one view serves every property of a state)."""
+    value = prop.predicate(view)
+    if not isinstance(value, bool):
+        raise TypeError(f"property {prop.name} returned {type(value).__name__}, not a bool")
+    return value
+
+
+def as_dict(model: Model, state: State) -> dict[str, Any]:
+    """``{variable: value}`` with arrays as lists, for traces and JSON."""
+    return {
+        var.name: list(value) if var.size is not None else value
+        for var, value in zip(model.vars, state)
+    }
+
+
+def from_dict(model: Model, values: dict[str, Any]) -> State:
+    """The inverse of :func:`as_dict`; ``KeyError`` names a missing variable."""
+    out = []
+    for var in model.vars:
+        value = values[var.name]
+        out.append(tuple(value) if var.size is not None else value)
+    return tuple(out)
+
+
+def changed(model: Model, before: State, after: State) -> Iterator[tuple[str, Any, Any]]:
+    """``(name, old, new)`` for each variable (or array element) that differs."""
+    for var, old, new in zip(model.vars, before, after):
+        if old == new:
+            continue
+        if var.size is None:
+            yield var.name, old, new
+        else:
+            for i, (a, b) in enumerate(zip(old, new)):
+                if a != b:
+                    yield f"{var.name}[{i}]", a, b
