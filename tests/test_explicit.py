@@ -34,8 +34,9 @@ from checker.engines.base import Limits, RunResult, Stats
 from checker.engines.explicit.search import ExplicitChecker
 from checker.lang.model import Model
 from checker.lang.spec import Property, invariant
+from checker.outputs.graphs import trace_graph as to_graph
 from checker.semantics.states import expand, fire, from_dict, initial_state
-from checker.traces.trace import Trace, build_trace, render_text, to_graph
+from checker.traces.trace import Trace, build_trace, render_text
 
 
 def run(model: Model, props: list[Property], search: str = "bfs", **limits: float) -> RunResult:

@@ -11,7 +11,7 @@ import pytest
 
 from checker.engines.explicit.search import ExplicitChecker
 from checker.runs.catalog import load_revision, select_properties
-from checker.traces.replay import replay
+from checker.runs.replay import replay
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 STORED = sorted((RESULTS / "runs").glob("*/*.itf.json")) + sorted(

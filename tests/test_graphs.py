@@ -29,7 +29,7 @@ from checker.outputs.pictures import explored_picture, neighbourhood_picture, tr
 from checker.runs.catalog import load_revision, select_properties
 from checker.semantics.states import as_dict, expand, fire, initial_state
 from checker.traces.itf import decode_value
-from checker.traces.trace import Trace, build_trace, to_graph
+from checker.traces.trace import Trace, build_trace
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TINY = ["--ring-size", "1", "--max-backend-changes", "0", "--release", "no",
@@ -83,8 +83,6 @@ def test_trace_graph_has_one_node_per_state_and_one_edge_per_step(
     assert g.nodes[n]["violation"] == trace.explanation
     assert not any(g.nodes[i].get("violates") for i in range(n))
     assert not any(d.get("back") for _, _, d in edges)
-    # the old name still answers
-    assert nx.utils.graphs_equal(to_graph(model, trace), g)
 
 
 def test_lasso_has_a_back_edge_to_the_cycle_start(model: Model) -> None:

@@ -15,8 +15,8 @@ from checker.lang.fairness import Fair, resolve
 from checker.lang.model import Model
 from checker.lang.spec import Property
 from checker.runs.catalog import select_properties
+from checker.runs.replay import replay
 from checker.traces.itf import to_itf
-from checker.traces.replay import replay
 from checker.traces.trace import Trace, render_text
 from models.v3_1 import V3_1
 from models.v9 import V9

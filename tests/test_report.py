@@ -17,6 +17,7 @@ from checker.cli import main
 from checker.outputs.html.page import build_report
 from checker.outputs.html.parts import UnsafeSvg, inline_svg, json_for_script
 from checker.runs.catalog import load_revision
+from checker.runs.stored import load_run
 from checker.traces.itf import ItfError, read_header, to_itf, trace_from_itf
 from checker.traces.trace import render_text
 
@@ -71,7 +72,7 @@ def test_check_report_writes_the_page_and_report_rebuilds_it_byte_identical(
     moved = tmp_path / "moved"
     shutil.copytree(stored_run, moved)
     (moved / "report.html").unlink()
-    assert build_report(moved) == written
+    assert build_report(load_run(moved)) == written
     assert str(stored_run) not in written
 
 
@@ -112,7 +113,7 @@ def test_lasso_cycle_rows_are_marked(stored_run: Path, tmp_path: Path) -> None:
     doc = json.loads(itf.read_text())
     doc["loop"] = 5
     itf.write_text(json.dumps(doc))
-    page = build_report(run_dir)
+    page = build_report(load_run(run_dir))
     section = page.split('id="cex-memory-safe"', 1)[1].split("</section>", 1)[0]
     cycle = re.findall(r'<tr class="step [^"]*\bcycle\b[^"]*" data-step="(\d+)"', section)
     assert cycle == ["6", "7", "8"]

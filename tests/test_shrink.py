@@ -22,8 +22,8 @@ from checker.lang.spec import Property, invariant
 from checker.lang.view import CapacityReached
 from checker.runs.catalog import select_properties
 from checker.runs.check import CheckRequest, run_check
+from checker.runs.shrink import ShrinkError, shrink_trace
 from checker.semantics.states import expand, fire, holds, initial_state, property_view
-from checker.traces.shrink import ShrinkError, shrink_trace
 from checker.traces.trace import Trace
 from models.v9 import V9
 

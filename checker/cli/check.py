@@ -22,9 +22,10 @@ from checker.cli.app import (
 from checker.engines.base import RunResult, Stats
 from checker.engines.registry import DEFAULT_ENGINE, engine_names, get_engine
 from checker.outputs.dumpgraph import MAX_PICTURE_STATES
-from checker.outputs.html.page import REPORT_NAME, write_report
+from checker.outputs.html.page import REPORT_NAME
 from checker.outputs.summary import exit_code, summary_text
 from checker.runs.check import PICTURE_CHOICES, CheckRequest, run_check, trace_formats
+from checker.runs.stored import write_report
 from checker.traces.trace import render_text
 
 

@@ -10,7 +10,7 @@ from checker.cli.app import (
     _spec_option,
     cli,
 )
-from checker.traces.replay import load_trace_file, replay_stored
+from checker.runs.replay import load_trace_file, replay_stored
 
 
 @cli.command(name="replay")

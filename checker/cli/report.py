@@ -9,7 +9,8 @@ import click
 from checker.cli.app import (
     cli,
 )
-from checker.outputs.html.page import REPORT_NAME, write_report
+from checker.outputs.html.page import REPORT_NAME
+from checker.runs.stored import write_report
 
 
 @cli.command(name="report")

@@ -11,7 +11,7 @@ from checker.cli.app import (
     _spec_option,
     cli,
 )
-from checker.traces.shrink import ShrinkError, shrink_file
+from checker.runs.shrink import ShrinkError, shrink_file
 from checker.traces.trace import render_text
 
 

@@ -35,7 +35,7 @@ from typing import Any
 from checker.lang.model import ActionInstance, Model, State
 from checker.lang.view import CapacityReached, ModelBug
 from checker.semantics.codebackend import StepCode, compile_instance
-from checker.semantics.states import Expansion, fire
+from checker.semantics.firing import Expansion, fire
 
 Step = Callable[[State], State | None]
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
 from typing import Any
 
 from checker.lang.expr import CONCRETE
-from checker.lang.model import ActionInstance, Model, State
+from checker.lang.model import Model, State
 from checker.lang.spec import Property
-from checker.lang.view import CapacityReached, Disabled, StateView
+from checker.lang.view import CapacityReached, StateView
+from checker.semantics.compiled import compiled_expand
+from checker.semantics.firing import Expansion, fire
+
+__all__ = ["Expansion", "fire"]  # re-exported: the names most callers know
 
 
 def default_value(model: Model, slot: int) -> Any:
@@ -30,34 +33,6 @@ def initial_state(model: Model) -> State:
     view = StateView(model, (default_value(model, i) for i in range(len(model.vars))))
     model.init(view)
     return view.values()
-
-
-def fire(
-    model: Model, inst: ActionInstance, state: State, view: StateView | None = None
-) -> State | None:
-    """The successor of ``state`` under ``inst``, or ``None`` when disabled.
-
-    Raises :class:`CapacityReached` when the step would exceed a model bound.
-    ``view`` is a scratch view to reuse; it is reset to ``state`` first.
-    """
-    if view is None:
-        view = StateView(model, state)
-    else:
-        view.reset(state)
-    try:
-        inst.spec.body(view, **dict(inst.args))
-    except Disabled:
-        return None
-    return view.values()
-
-
-@dataclass
-class Expansion:
-    """The outgoing transitions of one state."""
-
-    successors: list[tuple[ActionInstance, State]] = field(default_factory=list)
-    enabled_actors: set[str] = field(default_factory=set)
-    capacity_hits: list[str] = field(default_factory=list)
 
 
 INTERPRET_ENV = "VHOSTMC_INTERPRET"
@@ -97,10 +72,6 @@ def expand(model: Model, state: State, compiled: bool | None = None) -> Expansio
     set to something other than 0 when the process started).
     """
     if compiles(model, compiled):
-        from checker.semantics.compiled import (
-            compiled_expand,  # here: checker.semantics.compiled imports this module
-        )
-
         return compiled_expand(model, state)
     return interpreted_expand(model, state)
 

@@ -148,7 +148,7 @@ def trace_from_itf(model: Model, doc: dict[str, Any]) -> Trace:
     explanation and ``loop`` (the state a lasso returns to) come from the
     document.  Raises :class:`ItfError` for a document vhostmc cannot read
     or a label ``model`` has no action for.  The steps are not re-executed:
-    that is what :func:`checker.traces.replay.replay` checks.
+    that is what :func:`checker.runs.replay.replay` checks.
     """
     _, _, prop_name = read_header(doc)
     states = read_states(model, doc)

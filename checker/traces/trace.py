@@ -10,13 +10,10 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from checker.lang.model import ActionInstance, Model, State
 from checker.semantics.states import changed
-
-if TYPE_CHECKING:
-    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -121,12 +118,3 @@ def render_text(trace: Trace, width: int = 100) -> str:
 def shorten(text: str, width: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: max(width - 3, 1)] + "..."
-
-
-def to_graph(model: Model, trace: Trace) -> nx.MultiDiGraph:
-    """The trace as a networkx graph; an alias of :func:`checker.outputs.graphs.trace_graph`."""
-    from checker.outputs.graphs import (
-        trace_graph,  # here: checker.outputs.graphs imports this module
-    )
-
-    return trace_graph(model, trace)

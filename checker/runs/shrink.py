@@ -40,10 +40,10 @@ from checker.lang.spec import Property
 from checker.lang.view import CapacityReached, StateView
 from checker.outputs.files import write_atomic
 from checker.runs.catalog import select_properties
+from checker.runs.replay import ReplayResult, load_trace_file, replay_stored
 from checker.runs.userfiles import guarded
 from checker.semantics.states import expand, fire, holds, initial_state, property_view
 from checker.traces.itf import read_header, read_states, to_itf
-from checker.traces.replay import ReplayResult, load_trace_file, replay_stored
 from checker.traces.trace import Trace, build_trace, render_text
 
 
