@@ -36,7 +36,7 @@ class ExplicitChecker:
         model: Model,
         properties: list[Property],
         search: Literal["bfs", "dfs"] = "bfs",
-        limits: Limits = Limits(),
+        limits: Limits | None = None,
         progress: Progress | None = None,
         progress_every: float = 2.0,
         record_graph: bool = False,
@@ -45,7 +45,7 @@ class ExplicitChecker:
         self.model = model
         self.properties = properties
         self.search = search
-        self.limits = limits
+        self.limits = limits if limits is not None else Limits()
         self.progress = progress
         self.progress_every = progress_every
         self.record_graph = record_graph
