@@ -2,7 +2,7 @@
 
 Each cell checks the liveness properties (and, for comparison, their
 state-predicate forms) on one revision, environment preset and fairness
-switch, and keeps its ITF and text traces in results/liveness/<cell>/.
+switch, and keeps its ITF and text traces in results/generated/liveness/<cell>/ (git-ignored).
 
     .venv/bin/python results/liveness.py [--ring-sizes 1] [--time-limit 300] [--jobs 2]
 
@@ -21,10 +21,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from checker.environments import ENVIRONMENTS
-from checker.explicit import Limits
-from checker.outputs import write_atomic
-from checker.runner import CheckRequest, run_check
+from checker.runs.environments import ENVIRONMENTS
+from checker.engines.base import Limits
+from checker.outputs.files import write_atomic
+from checker.runs.check import CheckRequest, run_check
 
 PROPERTIES = ("no-leak", "no-quiescent-leak", "put-and-wait-terminates", "no-stuck-waiter")
 FAIRNESS: dict[str, dict[str, str]] = {
@@ -33,7 +33,7 @@ FAIRNESS: dict[str, dict[str, str]] = {
     "keeps-posting": {"guest_progress": "keeps-posting"},
     "goes-idle": {"guest_progress": "goes-idle"},
 }
-OUT = ROOT / "results" / "liveness"
+OUT = ROOT / "results" / "generated" / "liveness"
 
 
 def cell_key(rev: str, n: int, env: str, fair: str) -> str:
@@ -50,14 +50,14 @@ def run_cell(job: tuple[str, int, str, str, float]) -> tuple[str, dict[str, Any]
 
 
 def keep_liveness_traces(cell: Path, doc: dict[str, Any]) -> dict[str, Any]:
-    """Delete the state-predicate forms' trace files (results/runs and results/cells keep
+    """Delete the state-predicate forms' trace files (results/generated/runs and results/generated/cells keep
     those) and say so in the cell's result.json; returns the updated document."""
     for p in doc["properties"]:
         if p["kind"] == "always" and p["trace"]:
             for path in p["trace"].values():
                 (cell / Path(path).name).unlink(missing_ok=True)
             p["trace"] = None
-            p["reason"] = "trace not kept in this grid (see results/runs, results/cells)"
+            p["reason"] = "trace not kept in this grid (see results/generated/runs, results/generated/cells)"
     write_atomic(cell / "result.json", json.dumps(doc, indent=2) + "\n")
     return doc
 
@@ -71,7 +71,7 @@ def verdict(doc: dict[str, Any], key: str, name: str) -> str:
         if not p["trace"]:
             return f"violated ({p['length']}{shape})"
         link = Path(p["trace"]["itf"]).name
-        return f"[violated ({p['length']}{shape})](liveness/{key}/{link})"
+        return f"[violated ({p['length']}{shape})](generated/liveness/{key}/{link})"
     if p["status"] == "inconclusive":
         return "inconclusive"
     return "holds"

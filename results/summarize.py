@@ -1,11 +1,11 @@
-"""Print the Markdown table of results/runs/*/result.json (pasted into FINDINGS.md)."""
+"""Print the Markdown table of results/generated/runs/*/result.json (pasted into FINDINGS.md)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-RUNS = Path(__file__).resolve().parent / "runs"
+RUNS = Path(__file__).resolve().parent / "generated" / "runs"
 ORDER = ["all", "datapath", "sendfail", "backend", "release", "rogue", "bigring"]
 
 

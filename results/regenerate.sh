@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The one script that regenerates everything under results/ that is not written by hand.
+#
+#   results/regenerate.sh [STAGE...]      stages: runs matrix liveness reports table
+#                                         (default: all, in that order)
+#
+# Bulk output (result.json, ITF/text traces, pictures, HTML reports) goes to
+# results/generated/, which git ignores; the tables people read are rewritten in
+# place: results/matrix.md, results/liveness.md, and the table printed by the
+# `table` stage is the one in results/FINDINGS.md.  results/MANIFEST.md says which
+# stage makes which file.  Environment: RING_SIZES (default "1 2 3"), TIME_LIMIT
+# (seconds per run, default 120), JOBS (default 2), VHOSTMC, PYTHON.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+VHOSTMC=${VHOSTMC:-.venv/bin/vhostmc}
+PYTHON=${PYTHON:-.venv/bin/python}
+read -ra SIZES <<< "${RING_SIZES:-1 2 3}"
+LIMIT=${TIME_LIMIT:-120}
+JOBS=${JOBS:-2}
+GEN=results/generated
+stages=("$@"); [ ${#stages[@]} -eq 0 ] && stages=(runs matrix liveness reports table)
+
+runs() {  # every named environment of `vhostmc list`, v9, each ring size
+  for env in $("$PYTHON" -m checker.runs.environments --names); do
+    name=$env; [ "$env" = default ] && name=all
+    read -ra args <<< "$("$PYTHON" -m checker.runs.environments "$env")"
+    for n in "${SIZES[@]}"; do
+      out="$GEN/runs/$name-n$n"
+      $VHOSTMC check --ring-size "$n" "${args[@]}" --time-limit "$LIMIT" \
+        --out "$out" --json -q > /dev/null
+      echo "$name n=$n exit=$? -> $out/result.json"
+    done
+  done
+}
+
+matrix() {
+  envs=$("$PYTHON" -m checker.runs.environments --names | tr ' \n' ',,' | sed 's/,*$//')
+  sizes=$(IFS=,; echo "${SIZES[*]}")
+  $VHOSTMC matrix --revisions v9,v3.1 --ring-sizes "$sizes" --envs "$envs" \
+    --time-limit "$LIMIT" --jobs "$JOBS" --out "$GEN/matrix"
+  sed 's#](cells/#](generated/matrix/cells/#g' "$GEN/matrix/matrix.md" > results/matrix.md
+}
+
+liveness() {
+  "$PYTHON" results/liveness.py --ring-sizes 1 --time-limit "$LIMIT" --jobs "$JOBS"
+}
+
+reports() {  # the HTML report of each finding of results/FINDINGS.md
+  mkdir -p "$GEN/reports"
+  while read -r name run prop; do
+    [ -z "$name" ] && continue
+    $VHOSTMC report "$GEN/$run" --property "$prop" -o "$GEN/reports/$name.html"
+  done <<'LIST'
+F1-put-and-wait-hang runs/all-n1 no-stuck-waiter
+F2-null-ubufs runs/all-n1 memory-safe
+F3-sendmsg-failure-slot-reuse runs/all-n1 no-double-use
+F4-guest-stops-leak runs/all-n1 no-quiescent-leak
+F5-max-pend-not-wrap-aware runs/datapath-n1 no-quiescent-leak
+F6-ubuf-info-out-of-bounds runs/bigring-n2 memory-safe
+F7-rogue-repost runs/rogue-n1 no-double-use
+v3.1-put-and-wait-use-after-free matrix/cells/v3.1-n1-release memory-safe
+L1-put-and-wait-hang-fair liveness/v9-n1-default-default put-and-wait-terminates
+L2-busy-poll-while-device-holds-skb liveness/v9-n1-datapath-may-hold no-leak
+L3-v3.1-release-waits-for-device liveness/v3.1-n1-release-may-hold put-and-wait-terminates
+LIST
+}
+
+table() { "$PYTHON" results/summarize.py; }
+
+for stage in "${stages[@]}"; do
+  case $stage in
+    runs|matrix|liveness|reports|table) "$stage" ;;
+    *) echo "results/regenerate.sh: unknown stage '$stage' (runs matrix liveness reports table)" >&2
+       exit 2 ;;
+  esac
+done
