@@ -1,4 +1,4 @@
-"""Bounded lasso search (checker/bmclasso.py) against the explicit engine's fair-SCC search."""
+"""Bounded lasso search (checker/engines/symbolic/lasso.py) against the explicit engine's fair-SCC search."""
 
 from __future__ import annotations
 

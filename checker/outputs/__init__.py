@@ -1,1 +1,3 @@
-"""checker/outputs."""
+"""What a run writes and shows: the result document and summary, trace files, graphs,
+pictures, the sequence chart and the HTML page.
+"""

@@ -1,10 +1,11 @@
-"""One explicit-engine check: the code path ``vhostmc check`` and every matrix cell share.
+"""One check with any engine: the code path ``vhostmc check`` and every matrix cell share.
 
 :func:`run_check` loads the revision (by name or path) and the properties
 (built-in and ``--spec`` files), builds the model, evaluates every property
-once on the initial state (:func:`checker.runs.userfiles.preflight`), runs the
-explicit search, writes each counterexample and ``result.json`` to the
-output folder, and returns the result document.
+once on the initial state (:func:`checker.runs.userfiles.preflight`), runs
+the engine the request names (:mod:`checker.engines.registry`), writes each
+counterexample and ``result.json`` to the output folder, and returns the
+result document.
 """
 
 from __future__ import annotations

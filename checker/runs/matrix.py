@@ -311,7 +311,7 @@ def markdown(result: MatrixResult, out_dir: Path, command: str | None) -> str:
                   "```sh", command, "```", ""]
     lines += [
         ("Each column is a revision at a ring size (`vq->num`), each row a property under a "
-         "named environment (`checker/environments.py`). A cell is `holds` (complete search), "
+         "named environment (`checker/runs/environments.py`). A cell is `holds` (complete search), "
          "`violated (L steps)` linked to its shortest counterexample (ITF; `vhostmc replay` "
          "re-executes it) or `inconclusive (<bound>)` when a limit cut the search."),
         "",

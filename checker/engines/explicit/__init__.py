@@ -1,1 +1,2 @@
-"""checker/engines/explicit."""
+"""Explicit-state enumeration: the explorer, fair-cycle analysis, and the engine object.
+"""

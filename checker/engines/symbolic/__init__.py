@@ -1,1 +1,3 @@
-"""checker/engines/symbolic."""
+"""Z3 engines: the symbolic backend of the expression layer, the unrolling, BMC, lasso
+search and k-induction.
+"""

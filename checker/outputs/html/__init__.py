@@ -1,1 +1,2 @@
-"""checker/outputs/html."""
+"""The self-contained HTML report: page, parts, pictures and the step table.
+"""
