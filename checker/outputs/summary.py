@@ -6,6 +6,7 @@ from typing import Any
 
 from checker import __version__
 from checker.engines.base import RunResult
+from checker.engines.registry import engine_names, get_engine
 from checker.lang.fairness import describe_all
 from checker.lang.model import Model
 
@@ -65,6 +66,7 @@ def result_document(
         "params": params,
         "environment": {k: v for k, v in params.items() if k in env},
         "engine": result.engine,
+        "stats_unit": stats_unit(result.engine),
         "settings": settings,
         "complete": result.complete,
         "bounds_hit": result.bounds_hit,
@@ -93,10 +95,21 @@ def result_document(
     }
 
 
+def stats_unit(engine: str) -> str:
+    """``states`` when ``engine`` counts explored states, ``depth`` when it unrolls."""
+    return get_engine(engine).progress_unit if engine in engine_names() else "states"
+
+
+def counts_states(doc: dict[str, Any]) -> bool:
+    """Whether the stats of a result document count explored states (else depth and
+    solver queries); documents written before ``stats_unit`` existed say it by name."""
+    return doc.get("stats_unit", "states" if doc["engine"] == "explicit" else "depth") == "states"
+
+
 def _work_line(doc: dict[str, Any]) -> str:
     """What the engine did: states explored, or depth reached and solver queries."""
     stats = doc["stats"]
-    if doc["engine"] == "explicit":
+    if counts_states(doc):
         work = (f"explored {stats['states']} states, {stats['transitions']} transitions, "
                 f"depth {stats['max_depth']}")
     else:

@@ -29,7 +29,7 @@ from checker.lang.model import Model
 from checker.lang.spec import Property
 from checker.outputs.html.parts import definition_list, esc, slug, table
 from checker.outputs.html.steps import counterexample_section
-from checker.outputs.summary import VERDICTS, violation_shape
+from checker.outputs.summary import VERDICTS, counts_states, violation_shape
 from checker.traces.trace import Trace
 
 REPORT_NAME = "report.html"
@@ -200,7 +200,7 @@ def _stats_section(doc: dict[str, Any]) -> str:
     if not doc.get("complete") and doc.get("bounds_hit"):
         search += f" (cut by {', '.join(map(str, doc['bounds_hit']))})"
     work: list[tuple[str, Any]] = [("engine", doc["engine"]), ("search", search)]
-    if doc["engine"] == "explicit":
+    if counts_states(doc):
         work += [("states", stats.get("states")), ("transitions", stats.get("transitions"))]
     else:  # the Z3 engines count solver queries, not states
         work.append(("solver queries", stats.get("transitions")))
