@@ -14,13 +14,24 @@ concrete view does: the model's semantics are untouched.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from checker.lang.expr import Value
 from checker.lang.view import ArrayRef, StateView
 
-if TYPE_CHECKING:
-    from checker.lang.spec import Property
+
+class Property(Protocol):
+    """What an explanation reads of a property (:class:`checker.lang.spec.Property` has it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def statement(self) -> str: ...
+    @property
+    def is_liveness(self) -> bool: ...
+    @property
+    def predicate(self) -> Callable[[StateView], Any]: ...
 
 
 class RecordingArray(ArrayRef):

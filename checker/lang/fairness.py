@@ -21,10 +21,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal, Protocol
 
-if TYPE_CHECKING:
-    from checker.lang.model import ActionInstance, Model
+
+class ActionInstance(Protocol):
+    """What fairness reads of an action instance (:class:`checker.lang.model.ActionInstance`
+    has it): its index, label and its action's ``spec`` (``actor``, ``name``)."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def spec(self) -> Any: ...
+
+
+class Model(Protocol):
+    """What fairness reads of a model: its action instances."""
+
+    @property
+    def instances(self) -> Sequence[Any]: ...
 
 FairKind = Literal["weak", "strong", "finitely"]
 

@@ -10,13 +10,24 @@ makes the search inconclusive instead of silently cutting behaviour.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 from checker.lang.expr import CONCRETE, Backend, Value
 
-if TYPE_CHECKING:
-    from checker.lang.model import Model
+
+class Model(Protocol):
+    """What a view needs of a model (:class:`checker.lang.model.Model` has it): its name,
+    parameters and variables (each with the ``size`` of an array, ``None`` for a scalar)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def p(self) -> Any: ...
+    @property
+    def vars(self) -> Sequence[Any]: ...
+    @property
+    def var_index(self) -> Mapping[str, int]: ...
 
 
 class Disabled(Exception):
