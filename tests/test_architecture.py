@@ -101,3 +101,17 @@ def test_the_checker_names_no_model_module() -> None:
            if a.startswith("checker.") and b.split(".")[0] in {"models", "specs"}
            and _layer(a) is not None and _layer(a) < LAYERS.index("runs")]
     assert bad == []
+
+
+def test_starting_the_cli_imports_no_heavy_library() -> None:
+    """``vhostmc --version``, ``list`` and a small check start fast: matplotlib, networkx,
+    numpy and z3 are imported only by the code that uses them."""
+    import subprocess
+    import sys
+
+    code = ("import sys, checker.cli; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'matplotlib', 'networkx', 'numpy', 'z3', 'numba'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=True).stdout
+    assert out.strip() == "[]"

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:  # networkx is imported by the functions that build graphs (~0.5 s)
+    import networkx as nx
 
 from checker.engines.stategraph import StateGraph
 from checker.lang.model import ActionInstance, Model, State
@@ -50,6 +51,8 @@ def trace_graph(model: Model, trace: Trace) -> nx.MultiDiGraph:
     ``back=True`` closes the cycle (a self-loop when ``loop == n``: the run
     stays there).
     """
+    import networkx as nx
+
     g = nx.MultiDiGraph(revision=trace.revision, property=trace.property)
     for i, state in enumerate(trace.states):
         g.add_node(i, **_values(model, state), label=f"state {i}")
@@ -123,6 +126,8 @@ def explored_graph(
     ``violations`` carry ``violates`` (the property names).  Each recorded
     transition is an edge with ``actor`` and ``action``.
     """
+    import networkx as nx
+
     g = nx.MultiDiGraph(revision=model.name, property="state-graph")
     keys = [v for v in KEY_VARIABLES if v in model.var_index] or [
         v.name for v in model.vars[:4]]
@@ -204,6 +209,8 @@ def to_dot(graph: nx.MultiDiGraph) -> str:
 
 def to_graphml(graph: nx.MultiDiGraph) -> str:
     """GraphML of a graph; arrays and lists become JSON strings (GraphML has no lists)."""
+    import networkx as nx
+
     flat = nx.MultiDiGraph(**graph.graph)
     for node, data in graph.nodes(data=True):
         flat.add_node(node, **{k: _scalar(v) for k, v in data.items()})
@@ -214,6 +221,8 @@ def to_graphml(graph: nx.MultiDiGraph) -> str:
 
 def to_json(graph: nx.MultiDiGraph) -> str:
     """The graph as node-link JSON (``networkx.node_link_data``, edges under ``links``)."""
+    import networkx as nx
+
     data = nx.node_link_data(graph, edges="links")
     return json.dumps(data, indent=1) + "\n"
 

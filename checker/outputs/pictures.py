@@ -18,13 +18,12 @@ import math
 import re
 import textwrap
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import matplotlib
-import networkx as nx
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.patches import Circle, FancyArrowPatch
+if TYPE_CHECKING:  # matplotlib is imported by the functions that draw: it costs ~1 s
+    import networkx as nx
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 PictureFormat = Literal["svg", "png"]
 PICTURE_FORMATS: tuple[PictureFormat, ...] = ("svg", "png")
@@ -58,6 +57,8 @@ def figure_bytes(fig: Figure, fmt: PictureFormat) -> bytes:
     if fmt not in PICTURE_FORMATS:
         raise ValueError(f"unknown picture format {fmt!r} (known: svg, png)")
     buf = io.BytesIO()
+    import matplotlib
+
     with matplotlib.rc_context({"svg.hashsalt": "vhostmc", "svg.fonttype": "none"}):
         if fmt == "svg":
             fig.savefig(buf, format="svg", metadata={"Date": None})
@@ -87,6 +88,8 @@ def inch_axes(width: float, height: float, x0: float, y_top: float) -> tuple[Fig
     scaled down (the drawing keeps its proportions, text shrinks with it).
     """
     scale = min(1.0, MAX_INCHES / max(width, height))
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(width * scale, height * scale))
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     ax.set_xlim(x0, x0 + width)
@@ -232,6 +235,8 @@ def _draw(ax: Axes, g: nx.MultiDiGraph, pos: dict[Any, Position], radius: float,
 def _draw_node(ax: Axes, node: Any, data: dict[str, Any], xy: Position, radius: float,
                font: float, width: int) -> float:
     """Draw one node; returns its radius in inches (arrows stop at it)."""
+    from matplotlib.patches import Circle
+
     x, y = xy
     if data.get("on_trace", True) is False:
         r = 0.06
@@ -270,6 +275,8 @@ def _draw_edge(ax: Axes, a: Position, b: Position, data: dict[str, Any],
     Straight when it is the first between them; a back edge, a parallel edge
     and an alternative along a row of trace states are arcs.
     """
+    from matplotlib.patches import FancyArrowPatch
+
     ra, rb = radii
     off = data.get("on_trace", True) is False
     back = bool(data.get("back"))
@@ -301,6 +308,8 @@ def _draw_edge(ax: Axes, a: Position, b: Position, data: dict[str, Any],
 
 def _self_loop(ax: Axes, xy: Position, r: float, colour: str, style: str, label: str,
                font: float, width: int) -> None:
+    from matplotlib.patches import FancyArrowPatch
+
     x, y = xy
     a, b = (x - r * 0.7, y + r * 0.7), (x + r * 0.7, y + r * 0.7)
     ax.add_artist(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=7, linestyle=style,
