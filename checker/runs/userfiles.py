@@ -241,7 +241,25 @@ def guarded(prop: Property, model: Model) -> Property:
             check_value(prop, value)
         return value
 
-    return dataclasses.replace(prop, predicate=check)
+    explain = prop.explain
+    if explain is None:
+        return dataclasses.replace(prop, predicate=check)
+
+    def explained(s: Any, **args: int) -> str:
+        try:
+            return explain(s, **args)
+        except ModelError:
+            raise
+        except Exception as err:  # noqa: BLE001 - reported as one line naming the property
+            where = _frame_in(err.__traceback__, explain.__code__.co_filename) \
+                if hasattr(explain, "__code__") else None
+            at = (f"{explain.__code__.co_filename}:{where}" if where is not None
+                  else source_location(explain))
+            raise ModelError(
+                f"{at}: the explanation of property '{prop.name}' cannot be evaluated on "
+                f"revision {model.name}: it raised {_describe(err)}") from None
+
+    return dataclasses.replace(prop, predicate=check, explain=explained)
 
 
 def preflight(model: Model, props: Iterable[Property]) -> None:
