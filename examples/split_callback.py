@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from checker.lang.model import Param
 from checker.lang.split import Context, part, split_step
 from checker.lang.view import StateView
 from models.v9 import V9
@@ -23,11 +24,20 @@ def put_rest(model: Any, s: StateView, ctx: Context) -> None:
     s.cb_wake.set_if(hit_zero, ctx.ubufs, s.cb_wake[ctx.ubufs] + 1)
 
 
+def _every_skb(values: dict[str, Any]) -> int:
+    """--device-capacity"""
+    return int(values["device_capacity"])
+
+
 class SplitCallback(V9):
     """v9 whose zero-copy callback is two atomic steps."""
 
     name = "split-callback"
     description = "v9 with vhost_zerocopy_callback split at its kref_put (docs/extending.md)"
+    parameters = (*V9.parameters,
+                  Param("callback_cpus", "CPUs that may be inside vhost_zerocopy_callback at "
+                        "once (fewer than --device-capacity leaves interleavings out)",
+                        _every_skb, minimum=1))
 
     dev_complete, dev_complete_put = split_step(
         V9.dev_complete, defer="kref_put",
@@ -35,4 +45,4 @@ class SplitCallback(V9):
         parts=[part("dev_complete_put", "vhost_zerocopy_callback",
                     "kref_put(&ubufs->kref, vhost_zerocopy_done_signal);  (the decrement)",
                     put_rest, fairness="weak")],
-        contexts=lambda p: p.device_capacity)
+        contexts=lambda p: p.callback_cpus)
