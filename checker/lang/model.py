@@ -405,7 +405,9 @@ class Model:
         Raises :class:`ModelError` (naming ``file:line``) when a class overrides
         an action with a plain method, uses an unknown actor, declares a step
         its base model does not have without ``adds=True``, or says
-        ``adds=True`` for a step its base already has.
+        ``adds=True`` for a step its base already has.  Steps of a library mixin
+        (``__vhostmc_library__``, e.g. :class:`checker.lang.rcu.RcuModel`'s
+        ``rcu_callback``) do not make a class a "base" whose steps must be overridden.
         """
         marks: dict[str, tuple[Any, ...]] = {}
         for klass in reversed(cls.__mro__):
@@ -414,6 +416,7 @@ class Model:
                 for base in klass.__mro__[1:]
                 for attr, fn in vars(base).items()
                 if hasattr(fn, "__vhostmc_action__")
+                and not getattr(fn, "__vhostmc_library__", False)
             }
             for attr, fn in vars(klass).items():
                 mark = getattr(fn, "__vhostmc_action__", None)

@@ -65,11 +65,11 @@ class RcuModel(Model):
     def n_readers(self) -> int:
         return int(type(self).rcu_readers(self.p))
 
-    def declare(self, p: Params) -> list[Var]:
-        """The base's variables, then RCU's."""
+    def rcu_state(self, p: Params) -> list[Var]:
+        """RCU's state variables (added after the model's own, see
+        :meth:`checker.lang.model.Model.extension_vars`)."""
         readers, slots = int(type(self).rcu_readers(p)), type(self).rcu_callback_slots
         return [
-            *super().declare(p),
             bool_array("rcu_reader", readers, "RCU reader r is inside a read-side section"),
             bool_var("rcu_sync_on", "a synchronize_rcu() is in progress"),
             bool_array("rcu_sync", readers, "the synchronize_rcu() in progress waits for reader r"),
@@ -79,6 +79,8 @@ class RcuModel(Model):
             bool_array("rcu_cb_wait", slots * readers,
                        "callback k waits for reader r (entry k * readers + r)"),
         ]
+
+    rcu_state.__vhostmc_vars__ = rcu_state  # type: ignore[attr-defined]
 
     # -- read side --------------------------------------------------------------
     def rcu_read_lock(self, s: StateView, r: Any, when: Any = True) -> None:
@@ -143,3 +145,5 @@ class RcuModel(Model):
             getattr(self, name)(s, s.rcu_arg[slot], s.rcu_cb[slot] == i + 1)
         s.rcu_cb[slot] = 0
         s.rcu_arg[slot] = 0
+
+    rcu_callback.__vhostmc_library__ = True  # type: ignore[attr-defined]

@@ -116,7 +116,7 @@ def _row(step: Step, rules: list[InteractionRule], watched: set[str], loop: int 
 
 
 def _base(name: str) -> str:
-    """``heads_len[2]`` -> ``heads_len``."""
+    """``a[2]`` -> ``a``."""
     return name.split("[", 1)[0]
 
 

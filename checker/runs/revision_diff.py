@@ -90,7 +90,7 @@ def same_code(a: Any, b: Any) -> bool:
     ca, cb = getattr(a, "__code__", None), getattr(b, "__code__", None)
     if ca is None or cb is None:
         return False
-    return (source_location(a) == source_location(b)
+    return (ca.co_firstlineno == cb.co_firstlineno
             and Path(ca.co_filename).resolve() == Path(cb.co_filename).resolve()
             and ca.co_code == cb.co_code and ca.co_consts == cb.co_consts
             and _same_marks(a, b))
