@@ -17,8 +17,8 @@ import pytest
 from checker.cli import main
 from checker.lang.model import Model, ModelError, Params, Var, action, bool_var, int_var
 from checker.lang.rcu import RcuModel
-from checker.lang.split import part, split_step
 from checker.lang.spec import invariant
+from checker.lang.split import part, split_step
 from checker.lang.view import StateView
 from checker.outputs.chart import sequence_chart
 from checker.runs.catalog import load_revision
@@ -246,8 +246,8 @@ def test_assumption_restricts_steps_and_is_listed(
     doc = json.loads(out)
     assert code == 3 and doc["properties"][0]["status"] == "inconclusive"
     assert doc["assumptions"] == [
-        "sendmsg-fails-before-handoff: sendmsg returns an error only before it hands the skb "
-        "to the lower device (restricts tx_sendmsg_err)"]
+        ("sendmsg-fails-before-handoff: sendmsg returns an error only before it hands the skb "
+         "to the lower device (restricts tx_sendmsg_err)")]
     assert "environment assumptions (runs are restricted to these):" in err
     code, out, _ = run(["list", "--revision", "examples/assume_rev.py"], capsys)
     assert "Environment assumptions of early-send-failures:" in out

@@ -28,7 +28,6 @@ inconclusive (a model bound), never silently drops it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 from checker.lang.model import Model, Params, Var, action, bool_array, bool_var, int_array
@@ -45,13 +44,14 @@ model's ``rcu_callback_slots`` are never enabled)."""
 class RcuModel(Model):
     """Mixin: RCU read-side sections, ``synchronize_rcu`` and ``call_rcu``/``kfree_rcu``."""
 
-    rcu_readers: ClassVar[Callable[[Params], int]] = staticmethod(lambda p: 1)
-    """How many readers (threads that may hold a read-side section)."""
+    rcu_readers: ClassVar[Any] = staticmethod(lambda p: 1)
+    """A function of the parameters: how many readers (threads that may hold a
+    read-side section); set it with ``staticmethod(lambda p: ...)``."""
     rcu_callbacks: ClassVar[tuple[str, ...]] = ()
     """Model methods ``(s, arg, when)`` that ``call_rcu`` may queue, by name."""
     rcu_callback_slots: ClassVar[int] = 1
     """Callbacks that may be pending at once."""
-    rcu_arg_max: ClassVar[Callable[[Any], int]] = staticmethod(lambda m: 1)
+    rcu_arg_max: ClassVar[Any] = staticmethod(lambda m: 1)
     """The largest callback argument (a function of the model)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checker.lang.model import Model
+from checker.lang.presentation import InteractionRule
 from checker.outputs.pictures import (
     CYCLE_COLOUR,
     VIOLATION_COLOUR,
@@ -29,7 +30,6 @@ from checker.outputs.pictures import (
     figure_bytes,
     inch_axes,
 )
-from checker.lang.presentation import InteractionRule
 from checker.traces.trace import Step, Trace, format_value, shorten
 
 CODE_WIDTH = 90
