@@ -66,10 +66,12 @@ def memory_safe(s: StateView) -> Any:
 
 def _refs_that_can_drop(s: StateView, o: Any) -> Any:
     """kref_puts on object ``o`` that can still happen: held skbs whose
-    ubuf_info entry points at ``o``, and a worker holding ``o`` across sendmsg."""
+    ubuf_info entry points at ``o`` (the model's ``skb_object`` query, which a
+    revision with another ubuf_info layout overrides), and a worker holding ``o``
+    across sendmsg."""
     cap = s.p.device_capacity
     skbs = s.count(
-        s.all(k < s.skb_cnt, s.ubuf_arg[s.skb_head[k]] == o) for k in range(cap)
+        s.all(k < s.skb_cnt, s.model.skb_object(s, k) == o) for k in range(cap)
     )
     worker = s.all(s.w_ubufs == o, s.any(s.w_pc == W_SENDMSG, s.w_pc == W_SENT))
     return skbs + s.ite(worker, 1, 0)

@@ -7,10 +7,11 @@ from reference_models import Counter, x_not_bad
 
 from checker.engines.explicit.search import ExplicitChecker
 from checker.lang.model import Model
-from checker.outputs.chart import INTERACTIONS, WATCHED, render_chart, sequence_chart
+from checker.outputs.chart import render_chart, sequence_chart
 from checker.runs.catalog import load_revision
 from checker.semantics.states import fire, initial_state
 from checker.traces.trace import Trace, build_trace
+from models.v9.presentation import INTERACTIONS, WATCHED
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 KICK_TO_COMPLETION = [

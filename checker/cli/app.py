@@ -10,7 +10,8 @@ import click
 
 from checker import __version__
 from checker.engines.base import Limits
-from models.v9.state import PARAMETERS
+from checker.lang.model import Param
+from checker.runs.catalog import DEFAULT_REVISION, load_revision
 
 EXIT_CODES = """\b
 Exit codes:
@@ -26,20 +27,56 @@ class UsageProblem(Exception):
     """Bad input detected by vhostmc itself (exit 2)."""
 
 
+def _param_option(spec: Param) -> click.Option:
+    """The option that sets model parameter ``spec`` (``None`` when not given)."""
+    help_text = f"{'[env] ' if spec.environment else ''}{spec.help} (default: {spec.default_text()})"
+    if spec.choices is not None:
+        return click.Option([spec.option, spec.name], type=click.Choice(spec.choices),
+                            default=None, help=help_text)
+    kind: Any = int if spec.kind is int else str
+    return click.Option([spec.option, spec.name], type=kind, default=None, help=help_text,
+                        metavar="N" if kind is int else "VALUE")
+
+
 def _param_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """One option per model parameter and environment switch."""
-    for spec in reversed(PARAMETERS):
-        default = spec.default_text()
-        tag = "[env] " if spec.environment else ""
-        help_text = f"{tag}{spec.help} (default: {default})"
-        if spec.choices is not None:
-            opt = click.option(spec.option, spec.name, type=click.Choice(spec.choices),
-                               default=None, help=help_text)
-        else:
-            opt = click.option(spec.option, spec.name, type=int, default=None, help=help_text,
-                               metavar="N")
-        fn = opt(fn)
+    """One option per parameter and environment switch of the default revision
+    (a ``--revision`` FILE's own parameters are added by :class:`RevisionCommand`)."""
+    for spec in reversed(load_revision(DEFAULT_REVISION).parameters):
+        opt = _param_option(spec)
+        fn = click.option(*opt.opts, opt.name, type=opt.type, default=None, help=opt.help,
+                          metavar=opt.metavar)(fn)
     return fn
+
+
+def _revision_in(args: list[str]) -> str | None:
+    """The value of ``--revision`` in a command line, if given."""
+    for k, arg in enumerate(args):
+        if arg == "--revision" and k + 1 < len(args):
+            return args[k + 1]
+        if arg.startswith("--revision="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+class RevisionCommand(click.Command):
+    """A command whose parameter options include those of the ``--revision`` it is given.
+
+    The revision is loaded before the options are parsed, so a revision file
+    that declares a parameter of its own (``parameters = (*V9.parameters,
+    Param(...))``) can be set from the command line; ``--help`` lists them.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        self.params = [p for p in self.params if not getattr(p, "vhostmc_revision", False)]
+        revision = _revision_in(args)
+        if revision is not None:
+            known = {p.name for p in self.params}
+            for spec in load_revision(revision).parameters:
+                if spec.name not in known:
+                    opt = _param_option(spec)
+                    opt.vhostmc_revision = True  # type: ignore[attr-defined]
+                    self.params.append(opt)
+        return super().parse_args(ctx, args)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},

@@ -12,6 +12,7 @@ import click
 from checker.cli.app import (
     EXIT_CODES,
     REVISION_HELP,
+    RevisionCommand,
     UsageProblem,
     _check_out_dir,
     _limits,
@@ -24,13 +25,14 @@ from checker.engines.registry import DEFAULT_ENGINE, engine_names, get_engine
 from checker.outputs.dumpgraph import MAX_PICTURE_STATES
 from checker.outputs.html.page import REPORT_NAME
 from checker.outputs.summary import exit_code, summary_text
+from checker.runs.catalog import DEFAULT_REVISION
 from checker.runs.check import PICTURE_CHOICES, CheckRequest, run_check, trace_formats
 from checker.runs.stored import write_report
 from checker.traces.trace import render_text
 
 
-@cli.command(epilog=EXIT_CODES)
-@click.option("--revision", default="v9", show_default=True, metavar="NAME|PATH.py",
+@cli.command(epilog=EXIT_CODES, cls=RevisionCommand)
+@click.option("--revision", default=DEFAULT_REVISION, show_default=True, metavar="NAME|PATH.py",
               help=REVISION_HELP)
 @_spec_option
 @click.option("--property", "properties", multiple=True, metavar="NAME",

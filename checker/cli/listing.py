@@ -9,16 +9,16 @@ from checker.cli.app import (
     cli,
 )
 from checker.lang.fairness import describe_all
-from checker.runs.catalog import all_properties, load_revision, revision_names
-from checker.runs.environments import ENVIRONMENTS
-from models.v9.state import PARAMETERS
+from checker.runs.catalog import DEFAULT_REVISION, all_properties, load_revision, revision_names
 
 
 @cli.command(name="list")
 @click.option("--ring-size", type=int, default=2, show_default=True,
               help="Ring size used to show derived defaults.")
+@click.option("--revision", default=DEFAULT_REVISION, show_default=True, metavar="NAME|PATH.py",
+              help="Revision whose environments, parameters, assumptions and fairness to show.")
 @_spec_option
-def list_cmd(ring_size: int, specs: tuple[str, ...]) -> None:
+def list_cmd(ring_size: int, revision: str, specs: tuple[str, ...]) -> None:
     """List revisions, properties, environments, parameters and switches."""
     click.echo("Revisions:")
     for name in revision_names():
@@ -28,17 +28,24 @@ def list_cmd(ring_size: int, specs: tuple[str, ...]) -> None:
     for prop in all_properties(specs):
         click.echo(f"  {prop.name:<25} {prop.kind:<10} {prop.statement}")
     click.echo("\nEnvironments (vhostmc matrix --envs):")
-    for env in ENVIRONMENTS.values():
+    chosen = load_revision(revision)
+    for env in chosen.environments:
         switches = " ".join(env.args()) or "(all defaults)"
         click.echo(f"  {env.name:<10} {switches}")
-    model = load_revision("v9")({"ring_size": ring_size})
+    model = chosen({"ring_size": ring_size})
     values = model.p.as_dict()
     for title, is_env in (("Parameters", False), ("Environment switches", True)):
         click.echo(f"\n{title} (values at --ring-size {ring_size}):")
-        for spec in PARAMETERS:
+        for spec in chosen.parameters:
             if spec.environment == is_env:
                 click.echo(f"  {spec.option:<24} {values[spec.name]!s:<10} {spec.help}")
-    click.echo("\nFairness liveness is judged under (v9, default switches; docs/model.md):")
+    assumed = model.assumptions()
+    if assumed:
+        click.echo(f"\nEnvironment assumptions of {model.name}:")
+        for a in assumed:
+            click.echo(f"  - {a.describe()}")
+    click.echo(f"\nFairness liveness is judged under ({model.name}, default switches; "
+               "docs/model.md):")
     for text in describe_all(model.fairness()):
         click.echo(f"  - {text}")
 

@@ -27,9 +27,19 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from checker.lang.assume import Assumption
+from checker.lang.presentation import DEFAULT_ENVIRONMENTS, Environment, Presentation
+
 if TYPE_CHECKING:
     from checker.lang.fairness import Fair
     from checker.lang.view import StateView
+
+FairnessDecl = Any
+"""A step's declared fairness: ``"weak"``, ``"strong"``, ``None`` (none), or a
+function of the parameters returning one of those."""
+
+UNDECLARED = object()
+"""The ``fairness=`` default of :func:`action`: the step declares nothing."""
 
 State = tuple[Any, ...]
 """A concrete state: one entry per variable, arrays as tuples."""
@@ -148,6 +158,7 @@ def action(
     code: str,
     over: Callable[[Any], Mapping[str, Iterable[int]]] | None = None,
     adds: bool = False,
+    fairness: FairnessDecl = UNDECLARED,
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Declare a model method as a guarded action.
 
@@ -160,18 +171,31 @@ def action(
     already has actions may only override steps its base declares, unless it
     says ``adds=True`` (so a misspelt override is an error, not a new step
     that never runs); ``adds=True`` on a step the base has is an error too.
+
+    ``fairness`` (for a new step) is ``"weak"`` or ``"strong"`` (each instance
+    of the step is then fair, :mod:`checker.lang.fairness`), ``None`` (it is
+    not), or a function of the parameters giving one of those.  A new step of
+    an actor the base model treats fairly must say which
+    (:meth:`Model.check_new_step_fairness`).
     """
 
     def mark(fn: Callable[..., None]) -> Callable[..., None]:
         fn.__vhostmc_action__ = (actor, function, code, over)  # type: ignore[attr-defined]
         fn.__vhostmc_adds__ = adds  # type: ignore[attr-defined]
+        if fairness is not UNDECLARED:
+            fn.__vhostmc_fairness__ = fairness  # type: ignore[attr-defined]
         return fn
 
     return mark
 
 
 def source_location(fn: Any) -> str:
-    """``file:line`` of a function's definition (its first decorator), or its name."""
+    """``file:line`` of a function's definition (its first decorator), or its name.
+
+    A step built by :func:`checker.lang.split.split_step` is located at the
+    function the revision wrote for it (its part's body, or the base step).
+    """
+    fn = getattr(fn, "__vhostmc_body__", None) or getattr(fn, "__vhostmc_split_of__", None) or fn
     code = getattr(fn, "__code__", None)
     if code is None:
         return getattr(fn, "__qualname__", repr(fn))
@@ -204,15 +228,24 @@ class Model:
     description: ClassVar[str] = ""
     parameters: ClassVar[tuple[Param, ...]] = ()
     actors: ClassVar[tuple[str, ...]] = ()
+    presentation: ClassVar[Presentation] = Presentation()
+    """What charts and graphs show of this model (:mod:`checker.lang.presentation`)."""
+    environments: ClassVar[tuple[Environment, ...]] = DEFAULT_ENVIRONMENTS
+    """Named presets of the switches (``vhostmc matrix --envs``), ``default`` first."""
 
     def __init__(self, overrides: Mapping[str, Any] | None = None) -> None:
         self.p = self.resolve_params(overrides or {})
-        self.vars: tuple[Var, ...] = tuple(self.declare(self.p))
+        self.vars: tuple[Var, ...] = (tuple(self.declare(self.p))
+                                      + tuple(self.extension_vars(self.p)))
         self.var_index: dict[str, int] = {v.name: i for i, v in enumerate(self.vars)}
         if len(self.var_index) != len(self.vars):
             raise ModelError(f"model {self.name}: two state variables share a name")
+        self.assumption_list: tuple[Assumption, ...] = tuple(self.assumptions())
         self.action_specs: tuple[ActionSpec, ...] = tuple(self._collect_actions())
         self.instances: tuple[ActionInstance, ...] = tuple(self._instantiate())
+        self.check_new_step_fairness()
+        own = self.fairness
+        self.fairness = lambda: [*own(), *self.declared_fairness()]  # type: ignore[method-assign]
 
     # -- parameters -------------------------------------------------------
     @classmethod
@@ -256,8 +289,113 @@ class Model:
         """Write the initial state on ``s`` (every variable starts at its ``lo``/False)."""
 
     def fairness(self) -> list[Fair]:
-        """The fairness assumptions liveness properties are judged under (none by default)."""
+        """The fairness assumptions liveness properties are judged under (none by default).
+
+        On an instance, ``fairness()`` also returns what new steps declare with
+        ``@action(..., fairness=...)`` (:meth:`declared_fairness`).
+        """
         return []
+
+    def extension_vars(self, p: Params) -> list[Var]:
+        """State variables the model's extensions need (split-step contexts, RCU), after
+        :meth:`declare`'s: every method marked ``__vhostmc_vars__`` contributes its own."""
+        out: list[Var] = []
+        seen: set[int] = set()
+        for name in sorted(dir(type(self))):
+            fn = getattr(type(self), name, None)
+            make = getattr(fn, "__vhostmc_vars__", None)
+            if make is not None and id(make) not in seen:
+                seen.add(id(make))
+                out.extend(make(self, p))
+        return out
+
+    # -- environment assumptions --------------------------------------------
+    def assumptions(self) -> list[Assumption]:
+        """Every ``@assume`` declaration of the model (:mod:`checker.lang.assume`), by name."""
+        out = []
+        for name in sorted(dir(type(self))):
+            fn = getattr(type(self), name, None)
+            mark = getattr(fn, "__vhostmc_assume__", None)
+            if mark is not None:
+                label, statement, actors, actions = mark
+                out.append(Assumption(label, statement, actors, actions, name,
+                                      source_location(fn)))
+        return out
+
+    def _assumed(self, actor: str, attr: str, body: Callable[..., None]) -> Callable[..., None]:
+        """``body`` preceded by the guard of every assumption that restricts the step."""
+        chosen = [a for a in self.assumption_list if a.selects(actor, attr)]
+        if not chosen:
+            return body
+        methods = [getattr(self, a.method) for a in chosen]
+
+        def guarded(s: StateView, **args: int) -> None:
+            for method in methods:
+                s.require(method(s))
+            body(s, **args)
+
+        guarded.__wrapped__ = body  # type: ignore[attr-defined]
+        return guarded
+
+    # -- fairness of new steps ------------------------------------------------
+    def new_steps(self) -> list[str]:
+        """Steps the model's most derived revision layers add (``adds=True``)."""
+        return [spec.name for spec in self.action_specs
+                if getattr(getattr(type(self), spec.name), "__vhostmc_adds__", False)]
+
+    def step_fairness(self, step: str) -> Any:
+        """The fairness a step declares (``UNDECLARED`` when it declares none)."""
+        decl = getattr(getattr(type(self), step), "__vhostmc_fairness__", UNDECLARED)
+        if decl is not UNDECLARED and callable(decl):
+            decl = decl(self.p)
+        if decl not in (UNDECLARED, None, "weak", "strong"):
+            raise ModelError(f"{source_location(getattr(type(self), step))}: step {step}: "
+                             f"fairness must be 'weak', 'strong' or None, not {decl!r}")
+        return decl
+
+    def declared_fairness(self) -> list[Fair]:
+        """One constraint per step that declares ``fairness='weak'`` or ``'strong'``."""
+        from checker.lang.fairness import Fair
+
+        out = []
+        for spec in self.action_specs:
+            kind = self.step_fairness(spec.name)
+            if kind in ("weak", "strong"):
+                where = source_location(getattr(type(self), spec.name))
+                out.append(Fair(kind, f"declared with the step ({where})", actions=(spec.name,),
+                                each=True))
+        return out
+
+    def check_new_step_fairness(self) -> None:
+        """Refuse a new step of a fairly treated actor that declares no fairness.
+
+        An actor is treated fairly when one of :meth:`fairness`'s constraints
+        selects one of its steps the base already has.  A new step of such an
+        actor that no constraint selects either declares ``fairness=`` or is an
+        error (:class:`ModelError` naming its ``file:line``): otherwise the
+        actor could stop for ever inside the new step, and liveness verdicts
+        would report runs the base model rules out.
+        """
+        added = set(self.new_steps())
+        if not added:
+            return
+        constraints = type(self).fairness(self)
+        fair_actors = {inst.spec.actor for inst in self.instances for fair in constraints
+                       if inst.name not in added and fair.selects(inst)}
+        for spec in self.action_specs:
+            if spec.name not in added or spec.actor not in fair_actors:
+                continue
+            if self.step_fairness(spec.name) is not UNDECLARED:
+                continue
+            mine = [inst for inst in self.instances if inst.spec is spec]
+            if mine and all(any(f.selects(i) for f in constraints) for i in mine):
+                continue
+            where = source_location(getattr(type(self), spec.name))
+            raise ModelError(
+                f"{where}: new step {spec.name} of actor {spec.actor}, which the base model "
+                "treats fairly, says nothing about fairness; declare fairness=\"weak\" (or "
+                "\"strong\") in its @action, or fairness=None if it may be postponed for ever"
+            )
 
     # -- actions ----------------------------------------------------------
     @classmethod
@@ -267,7 +405,9 @@ class Model:
         Raises :class:`ModelError` (naming ``file:line``) when a class overrides
         an action with a plain method, uses an unknown actor, declares a step
         its base model does not have without ``adds=True``, or says
-        ``adds=True`` for a step its base already has.
+        ``adds=True`` for a step its base already has.  Steps of a library mixin
+        (``__vhostmc_library__``, e.g. :class:`checker.lang.rcu.RcuModel`'s
+        ``rcu_callback``) do not make a class a "base" whose steps must be overridden.
         """
         marks: dict[str, tuple[Any, ...]] = {}
         for klass in reversed(cls.__mro__):
@@ -276,6 +416,7 @@ class Model:
                 for base in klass.__mro__[1:]
                 for attr, fn in vars(base).items()
                 if hasattr(fn, "__vhostmc_action__")
+                and not getattr(fn, "__vhostmc_library__", False)
             }
             for attr, fn in vars(klass).items():
                 mark = getattr(fn, "__vhostmc_action__", None)
@@ -307,7 +448,8 @@ class Model:
 
     def _collect_actions(self) -> list[ActionSpec]:
         return [
-            ActionSpec(attr, actor, function, code, getattr(self, attr), over)
+            ActionSpec(attr, actor, function, code,
+                       self._assumed(actor, attr, getattr(self, attr)), over)
             for attr, (actor, function, code, over) in self.action_marks().items()
         ]
 

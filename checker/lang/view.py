@@ -167,6 +167,12 @@ class StateView:
             raise ModelBug("enabled() is only available to properties")
         return self._enabled(actors)
 
+    @property
+    def model(self) -> Model:
+        """The model whose state this is: properties call its query methods
+        (``s.model.skb_object(s, k)``) instead of depending on its layout."""
+        return self._m
+
     # -- operators Python cannot overload ---------------------------------
     @property
     def symbolic(self) -> bool:

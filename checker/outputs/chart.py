@@ -4,10 +4,12 @@
 one lane per actor (in the model's order), one row per step (who moves,
 the action, the kernel function, the patch statement, the watched variables
 that changed) and the interactions between actors the step's data changes
-show, as arrows.  The interactions come from :data:`INTERACTIONS`, the one
-table that says which change of which variable is a message from whom to
-whom; a rule whose variable a revision lacks is skipped, so the chart works
-for any model (a model with none of the variables gets rows and no arrows).
+show, as arrows.  The interactions, the watched variables and the lane
+titles are the model's (``model.presentation``,
+:class:`checker.lang.presentation.Presentation`): the one table that says
+which change of which variable is a message from whom to whom; a rule whose
+variable a revision lacks is skipped, so the chart works for any model (a
+model that declares none gets rows and no arrows, and rows list every change).
 :func:`render_chart` draws the chart as SVG or PNG with matplotlib.
 """
 
@@ -15,10 +17,11 @@ from __future__ import annotations
 
 import builtins
 import textwrap
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any
 
 from checker.lang.model import Model
+from checker.lang.presentation import InteractionRule
 from checker.outputs.pictures import (
     CYCLE_COLOUR,
     VIOLATION_COLOUR,
@@ -28,76 +31,7 @@ from checker.outputs.pictures import (
     inch_axes,
 )
 from checker.traces.trace import Step, Trace, format_value, shorten
-from models.v9.constants import C_SLEEP, VHOST_DMA_DONE_LEN
-from models.v9.state import CONTROL, DEVICE, GUEST, WORKER
 
-ChangeKind = Literal["set", "increase", "decrease", "becomes", "leaves"]
-
-
-@dataclass(frozen=True)
-class InteractionRule:
-    """A change of ``variable`` made by a step of one of ``sources`` is a message to ``target``.
-
-    ``change`` says which change counts: ``set`` (false/0 to true/non-zero),
-    ``increase``, ``decrease``, ``becomes`` (``value``, from something else)
-    or ``leaves`` (``value``, to something else).  ``sources`` ``None``
-    means any actor but ``target``.  For an array, each changed element is
-    checked on its own.
-    """
-
-    label: str
-    variable: str
-    change: ChangeKind
-    target: str
-    sources: tuple[str, ...] | None = None
-    value: int | None = None
-    meaning: str = ""
-
-    def matches(self, actor: str, old: Any, new: Any) -> bool:
-        """Whether a step of ``actor`` changing the variable from ``old`` to ``new`` is this message."""
-        if actor == self.target or (self.sources is not None and actor not in self.sources):
-            return False
-        if self.change == "set":
-            return not old and bool(new)
-        if self.change == "increase":
-            return bool(new > old)
-        if self.change == "decrease":
-            return bool(new < old)
-        if self.change == "becomes":
-            return new == self.value and old != self.value
-        return old == self.value and new != self.value
-
-
-INTERACTIONS: tuple[InteractionRule, ...] = (
-    InteractionRule("kick", "kick_q", "set", WORKER, (GUEST,),
-                    meaning="virtqueue_kick: the kick eventfd queues vq->poll work (handle_tx)"),
-    InteractionRule("sendmsg: skb", "skb_cnt", "increase", DEVICE, (WORKER,),
-                    meaning="sendmsg hands an skb pointing at guest memory to the lower device"),
-    InteractionRule("DMA done", "heads_len", "becomes", WORKER, (DEVICE,),
-                    value=VHOST_DMA_DONE_LEN,
-                    meaning="vhost_zerocopy_callback: vq->heads[desc].len = VHOST_DMA_DONE_LEN"),
-    InteractionRule("used", "used_cnt", "increase", GUEST,
-                    meaning="heads added to the used ring: the guest may reclaim them"),
-    InteractionRule("wake_up", "c_pc", "leaves", CONTROL, value=C_SLEEP,
-                    meaning="wake_up(&ubufs->wait) wakes the control thread asleep in "
-                            "vhost_ubuf_put_and_wait"),
-    InteractionRule("done_signal", "cb_wake", "decrease", CONTROL, (DEVICE,),
-                    meaning="vhost_zerocopy_done_signal: the completion's wake_up(&ubufs->wait)"),
-    InteractionRule("write space", "sock_q", "set", WORKER, (DEVICE,),
-                    meaning="sock_wfree: socket write space queues net->poll[TX] work"),
-    InteractionRule("poll start", "sock_q", "set", WORKER, (CONTROL,),
-                    meaning="tx_poll_start (set_backend): the writable socket queues handle_tx"),
-)
-"""Every interaction the chart draws; rules whose variable a model lacks are skipped."""
-
-WATCHED: tuple[str, ...] = (
-    "avail_cnt", "used_cnt", "upend", "done", "heads_id", "heads_len", "ubuf_arg", "skb_cnt",
-    "backend", "vq_ubufs", "obj", "rc", "cb_wake", "dev_freed", "use_err", "mem_err",
-)
-"""Variables whose changes a row lists (a model with none of them: every change)."""
-
-LANE_TITLES = {GUEST: "guest", WORKER: "worker (handle_tx)", DEVICE: "device (lower device)",
-               CONTROL: "control (userspace)"}
 CODE_WIDTH = 90
 
 
@@ -138,6 +72,8 @@ class SequenceChart:
     explanation: str = ""
     loop: int | None = None
     """For a lasso: rows of steps ``loop + 1 ..`` repeat forever."""
+    lane_titles: dict[str, str] = field(default_factory=dict)
+    """A title per lane (the model's; default: the actor's name)."""
 
     @builtins.property
     def cycle_text(self) -> str | None:
@@ -152,12 +88,13 @@ class SequenceChart:
 
 def sequence_chart(model: Model, trace: Trace) -> SequenceChart:
     """The chart of ``trace`` on ``model``: see the module docstring."""
-    rules = [r for r in INTERACTIONS if r.variable in model.var_index
+    shown = model.presentation
+    rules = [r for r in shown.interactions if r.variable in model.var_index
              and r.target in model.actors]
-    watched = {v for v in WATCHED if v in model.var_index} or set(model.var_index)
+    watched = {v for v in shown.watched if v in model.var_index} or set(model.var_index)
     rows = [_row(step, rules, watched, trace.loop) for step in trace.steps]
     return SequenceChart(trace.revision, trace.property, tuple(model.actors), rows,
-                         trace.explanation, trace.loop)
+                         trace.explanation, trace.loop, dict(shown.lane_titles))
 
 
 def _row(step: Step, rules: list[InteractionRule], watched: set[str], loop: int | None) -> Row:
@@ -179,7 +116,7 @@ def _row(step: Step, rules: list[InteractionRule], watched: set[str], loop: int 
 
 
 def _base(name: str) -> str:
-    """``heads_len[2]`` -> ``heads_len``."""
+    """``a[2]`` -> ``a``."""
     return name.split("[", 1)[0]
 
 
@@ -208,7 +145,7 @@ def render_chart(chart: SequenceChart, fmt: PictureFormat) -> bytes:
         colour = actor_colour(lane, lanes)
         ax.plot([x_of[lane]] * 2, [first + 0.25, bottom], color=colour, linewidth=0.8,
                 linestyle=(0, (4, 3)), zorder=1)
-        ax.text(x_of[lane], first + 0.45, LANE_TITLES.get(lane, lane), fontsize=8,
+        ax.text(x_of[lane], first + 0.45, chart.lane_titles.get(lane, lane), fontsize=8,
                 ha="center", va="center", color="white", fontweight="bold", zorder=3,
                 bbox={"boxstyle": "round,pad=0.35", "facecolor": colour, "edgecolor": colour})
     ax.text(text_x, first + 0.45, "kernel function: patch code / watched variables changed",

@@ -31,11 +31,6 @@ from checker.semantics.compiledprops import invariant_checks
 from checker.semantics.states import changed, expand
 from checker.traces.trace import Step, Trace
 
-KEY_VARIABLES: tuple[str, ...] = (
-    "avail_cnt", "used_cnt", "upend", "done", "skb_cnt", "backend", "vq_ubufs", "w_pc", "c_pc",
-)
-"""Variables an explored-graph node's label shows (those the model has; else its first few)."""
-
 
 def trace_graph(model: Model, trace: Trace) -> nx.MultiDiGraph:
     """The trace as a graph: nodes are states, edges are steps.
@@ -122,14 +117,14 @@ def explored_graph(
 
     Node ``i`` is state number ``i`` of ``graph`` with its ``depth``,
     ``expanded`` (whether its successors are recorded), every variable, and a
-    ``label`` showing the state number and :data:`KEY_VARIABLES`; states in
+    ``label`` showing the state number and the model's ``presentation.key_variables``; states in
     ``violations`` carry ``violates`` (the property names).  Each recorded
     transition is an edge with ``actor`` and ``action``.
     """
     import networkx as nx
 
     g = nx.MultiDiGraph(revision=model.name, property="state-graph")
-    keys = [v for v in KEY_VARIABLES if v in model.var_index] or [
+    keys = [v for v in model.presentation.key_variables if v in model.var_index] or [
         v.name for v in model.vars[:4]]
     for i, state in enumerate(graph.states):
         values = _values(model, state)

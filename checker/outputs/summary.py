@@ -77,6 +77,7 @@ def result_document(
             "seconds": round(result.stats.seconds, 3),
         },
         "fairness": describe_all(model.fairness()) if live else None,
+        "assumptions": [a.describe() for a in model.assumptions()],
         "properties": [
             {
                 "name": p.name,
@@ -132,6 +133,9 @@ def summary_text(doc: dict[str, Any]) -> str:
         "environment: " + ", ".join(f"{k}={v}" for k, v in env.items()),
         _work_line(doc),
     ]
+    if doc.get("assumptions"):
+        lines.append("environment assumptions (runs are restricted to these):")
+        lines += [f"  - {text}" for text in doc["assumptions"]]
     if doc.get("fairness"):
         lines.append("liveness judged under these fairness assumptions:")
         lines += [f"  - {text}" for text in doc["fairness"]]

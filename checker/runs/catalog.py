@@ -12,12 +12,10 @@ from collections.abc import Iterable, Sequence
 
 from checker.lang.model import Model, ModelError
 from checker.lang.spec import Property, properties_in
+from models.catalog import DEFAULT_REVISION, REVISIONS
 
-REVISIONS: dict[str, str] = {
-    "v9": "models.v9:V9",
-    "v3.1": "models.v3_1:V3_1",
-}
-"""Revision name -> ``module:Class`` of its model."""
+__all__ = ["DEFAULT_REVISION", "REVISIONS", "all_properties", "builtin_properties",
+           "load_revision", "revision_names", "select_properties"]
 
 PROPERTY_MODULES: tuple[str, ...] = ("specs.zerocopy",)
 

@@ -1,9 +1,10 @@
 """Named environments: presets of the switches and bounds a run is checked under.
 
-This is the one place the presets are defined: ``vhostmc matrix --envs``,
-``vhostmc diff-revisions`` and ``results/reproduce.sh`` all read them.  Each
-preset is a set of parameter overrides on top of the defaults (``vhostmc
-list`` shows every parameter).  Run as a module to print them for a shell::
+A model declares its presets (``Model.environments``; v9's are in
+``models/v9/presentation.py``); ``vhostmc matrix --envs``, ``vhostmc
+diff-revisions`` and ``results/reproduce.sh`` read them here.  Each preset is
+a set of parameter overrides on top of the defaults (``vhostmc list`` shows
+every parameter).  Run as a module to print them for a shell::
 
     python -m checker.runs.environments --names        # default datapath sendfail ...
     python -m checker.runs.environments datapath       # --max-backend-changes 0 --release no ...
@@ -12,49 +13,23 @@ list`` shows every parameter).  Run as a module to print them for a shell::
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
-from typing import Any
 
 from checker.lang.model import ModelError
+from checker.lang.presentation import Environment
+from checker.runs.catalog import DEFAULT_REVISION, load_revision
+
+__all__ = ["ENVIRONMENTS", "Environment", "environment_names", "environments_of",
+           "get_environment"]
 
 
-@dataclass(frozen=True)
-class Environment:
-    """A named preset: ``switches`` maps parameter names to values."""
-
-    name: str
-    description: str
-    switches: dict[str, Any] = field(default_factory=dict)
-
-    def args(self) -> list[str]:
-        """The preset as ``vhostmc check`` options."""
-        out: list[str] = []
-        for key, value in self.switches.items():
-            out += ["--" + key.replace("_", "-"), str(value)]
-        return out
+def environments_of(revision: str = DEFAULT_REVISION) -> dict[str, Environment]:
+    """The named environments of ``revision`` (a name or a file; its model's
+    ``environments``), by name, in the order reports list them."""
+    return {env.name: env for env in load_revision(revision).environments}
 
 
-_DATAPATH: dict[str, Any] = {"max_backend_changes": 0, "release": "no", "send_failures": 0}
-
-ENVIRONMENTS: dict[str, Environment] = {
-    env.name: env
-    for env in (
-        Environment("default", "every default: one backend change, one sendmsg failure, release"),
-        Environment("datapath", "the data path alone: no backend change, no release, "
-                    "no sendmsg failure", dict(_DATAPATH)),
-        Environment("sendfail", "data path with sendmsg failures (no backend change, no release)",
-                    {"max_backend_changes": 0, "release": "no"}),
-        Environment("backend", "data path with backend changes (no release, no sendmsg failure)",
-                    {"send_failures": 0, "release": "no"}),
-        Environment("release", "data path with device release (no backend change, "
-                    "no sendmsg failure)", {"max_backend_changes": 0, "send_failures": 0}),
-        Environment("rogue", "data path with a rogue guest forging avail entries",
-                    {**_DATAPATH, "guest": "rogue"}),
-        Environment("bigring", "data path with a ring larger than UIO_MAXIOV (--uio-maxiov 1)",
-                    {**_DATAPATH, "uio_maxiov": 1}),
-    )
-}
-"""Every named environment, in the order reports list them."""
+ENVIRONMENTS: dict[str, Environment] = environments_of()
+"""Every named environment of the default revision, in the order reports list them."""
 
 
 def environment_names() -> list[str]:

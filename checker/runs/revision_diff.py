@@ -68,8 +68,45 @@ def _function(obj: Any) -> Any:
 
 
 def _body(spec: ActionSpec) -> Any:
-    """The function an action's (bound) body method runs."""
-    return getattr(spec.body, "__func__", spec.body)
+    """The function an action's (bound) body method runs (inside any assumption guard)."""
+    body = inspect.unwrap(spec.body)
+    return getattr(body, "__func__", body)
+
+
+def same_code(a: Any, b: Any) -> bool:
+    """Whether two functions are the same code: the same object, or (when a revision
+    file was loaded twice, e.g. imported by hand besides ``extends``) functions
+    defined at the same file and line with the same bytecode and constants.
+    Functions built by :func:`checker.lang.split.split_step` compare what they
+    were built from."""
+    if a is b:
+        return True
+    if a is None or b is None:
+        return False
+    for attr in ("__vhostmc_body__", "__vhostmc_split_of__"):
+        if hasattr(a, attr) or hasattr(b, attr):
+            return (same_code(getattr(a, attr, None), getattr(b, attr, None))
+                    and _same_marks(a, b))
+    ca, cb = getattr(a, "__code__", None), getattr(b, "__code__", None)
+    if ca is None or cb is None:
+        return False
+    return (ca.co_firstlineno == cb.co_firstlineno
+            and Path(ca.co_filename).resolve() == Path(cb.co_filename).resolve()
+            and ca.co_code == cb.co_code and ca.co_consts == cb.co_consts
+            and _same_marks(a, b))
+
+
+def _same_marks(a: Any, b: Any) -> bool:
+    """Same quoted code and fairness declaration (the parts of a step that are data)."""
+    keys = ("__vhostmc_action__", "__vhostmc_fairness__", "__vhostmc_assume__")
+    def data(fn: Any) -> tuple[Any, ...]:
+        out = []
+        for key in keys:
+            mark = getattr(fn, key, None)
+            out.append(tuple(x for x in mark if not callable(x)) if isinstance(mark, tuple)
+                       else mark)
+        return tuple(out)
+    return data(a) == data(b)
 
 
 def _helpers(cls: type[Model], actions: set[str]) -> dict[str, Any]:
@@ -96,12 +133,12 @@ def diff_revisions(old: Model, new: Model) -> RevisionDiff:
             out.steps.append(StepDiff(name, "added", None, sb))
         elif sb is None:
             out.steps.append(StepDiff(name, "removed", sa, None))
-        elif _body(sa) is not _body(sb):
+        elif not same_code(_body(sa), _body(sb)):
             out.steps.append(StepDiff(name, "changed", sa, sb))
     ha = _helpers(type(old), set(a) | set(b))
     hb = _helpers(type(new), set(a) | set(b))
     for name in sorted(set(ha) | set(hb)):
-        if ha.get(name) is not hb.get(name):
+        if not same_code(ha.get(name), hb.get(name)):
             out.helpers.append(HelperDiff(name, ha.get(name), hb.get(name)))
     va = {v.name: v for v in old.vars}
     vb = {v.name: v for v in new.vars}

@@ -30,12 +30,16 @@ from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Any
 
+from checker.lang import revision as revision_api
 from checker.lang.model import Model, ModelError, source_location
 from checker.lang.spec import Property, properties_in
 from checker.semantics.states import expand, initial_state, property_view
 
 _MODULES: dict[Path, ModuleType] = {}
 """Loaded user files by resolved path: loading a file twice gives the same classes."""
+
+_LOADING: set[Path] = set()
+"""Files being loaded now: a revision file that extends itself through others is a cycle."""
 
 _UNKNOWN_VAR = re.compile(r"has no state variable '(\w+)'")
 
@@ -91,6 +95,9 @@ def load_module(path_text: str, kind: str) -> ModuleType:
     key = path.resolve()
     if key in _MODULES:
         return _MODULES[key]
+    if key in _LOADING:
+        raise ModelError(f"{path_text}: revision files extend each other in a cycle; "
+                         "a file may not extend itself, directly or through others")
     try:
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
@@ -108,6 +115,7 @@ def load_module(path_text: str, kind: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     module.__file__ = path_text  # as the user wrote it: the file name of its code and messages
     sys.modules[name] = module
+    _LOADING.add(key)
     try:
         exec(code, module.__dict__)  # noqa: S102 - running the user's model is the point
     except ModelError as err:
@@ -118,6 +126,8 @@ def load_module(path_text: str, kind: str) -> ModuleType:
         line = _frame_in(err.__traceback__, path_text)
         where = f"{path_text}:{line}" if line is not None else path_text
         raise ModelError(f"{where}: error while loading the {kind} file: {_describe(err)}") from None
+    finally:
+        _LOADING.discard(key)
     _MODULES[key] = module
     return module
 
@@ -157,6 +167,9 @@ def load_revision_file(path_text: str) -> type[Model]:
         chosen.name = Path(path_text).stem
     chosen.action_marks()
     return chosen
+
+
+revision_api.set_loader(load_revision_file)
 
 
 def load_spec_file(path_text: str) -> list[Property]:
@@ -228,7 +241,25 @@ def guarded(prop: Property, model: Model) -> Property:
             check_value(prop, value)
         return value
 
-    return dataclasses.replace(prop, predicate=check)
+    explain = prop.explain
+    if explain is None:
+        return dataclasses.replace(prop, predicate=check)
+
+    def explained(s: Any, **args: int) -> str:
+        try:
+            return explain(s, **args)
+        except ModelError:
+            raise
+        except Exception as err:  # noqa: BLE001 - reported as one line naming the property
+            where = _frame_in(err.__traceback__, explain.__code__.co_filename) \
+                if hasattr(explain, "__code__") else None
+            at = (f"{explain.__code__.co_filename}:{where}" if where is not None
+                  else source_location(explain))
+            raise ModelError(
+                f"{at}: the explanation of property '{prop.name}' cannot be evaluated on "
+                f"revision {model.name}: it raised {_describe(err)}") from None
+
+    return dataclasses.replace(prop, predicate=check, explain=explained)
 
 
 def preflight(model: Model, props: Iterable[Property]) -> None:
