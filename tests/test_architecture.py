@@ -13,7 +13,6 @@ import ast
 from pathlib import Path
 
 import networkx as nx
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ["lang", "semantics", "traces", "engines", "outputs", "runs", "cli"]
@@ -95,7 +94,6 @@ def test_models_and_specs_import_only_the_language_layer() -> None:
     assert bad == []
 
 
-@pytest.mark.xfail(strict=True, reason="checker/outputs/chart.py still names v9 variables")
 def test_the_checker_names_no_model_module() -> None:
     bad = [f"{a} -> {b}" for a, b in _graph().edges
            if a.startswith("checker.") and b.split(".")[0] in {"models", "specs"}
