@@ -4,7 +4,9 @@
 (built-in and ``--spec`` files), builds the model, evaluates every property
 once on the initial state (:func:`checker.runs.userfiles.preflight`), runs the
 explicit search, writes each counterexample and ``result.json`` to the
-output folder, and returns the result document.
+output folder, and returns the result document.  ``result.json`` is strict
+JSON (no NaN or infinity).  A ``stop`` callable (an interrupt) ends the search
+early; what was found is still written.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from checker.engines.base import EngineRequest, Limits, RunResult, Stats
-from checker.engines.registry import DEFAULT_ENGINE, get_engine
+from checker.engines.base import EngineRequest, Limits, RunResult, Stats, StopCheck
+from checker.engines.registry import DEFAULT_ENGINE, engine_names, get_engine
 from checker.lang.model import Model, ModelError
 from checker.lang.spec import Property
 from checker.lang.view import ModelBug
@@ -133,13 +135,32 @@ def user_errors(model: Model) -> Iterator[None]:
         ) from None
 
 
+def trace_text(trace: Trace, example: bool = False) -> str:
+    """The trace as text; an ``example`` (of a ``sometimes`` property) is titled as one."""
+    text = render_text(trace)
+    if example:
+        text = text.replace("Counterexample for ", "Example reaching ", 1)
+    return text
+
+
+def itf_document(model: Model, trace: Trace, example: bool = False) -> dict[str, Any]:
+    """The ITF document of ``trace``; an ``example`` says so in ``#meta``."""
+    doc = to_itf(model, trace)
+    if example:
+        doc["#meta"]["description"] = (f"example reaching {trace.property} on revision "
+                                       f"{trace.revision}")
+        doc["#meta"]["example"] = True
+    return doc
+
+
 def write_trace_files(
     model: Model, trace: Trace, out_dir: Path, formats: Sequence[str] = DEFAULT_TRACE_FORMATS,
-    itf_indent: int | None = 1,
+    itf_indent: int | None = 1, example: bool = False,
 ) -> dict[str, str]:
     """Write ``trace`` in each of ``formats`` (see :data:`TRACE_FORMATS`); returns
     ``{format: path}``.  Each graph is built once, and matplotlib is only loaded
-    for a picture format."""
+    for a picture format.  ``example``: the trace reaches a ``sometimes`` property
+    (it is not a counterexample)."""
     stem = trace_stem(trace)
     graph = cache(lambda: trace_graph(model, trace))
     neighbourhood = cache(lambda: neighbourhood_graph(model, trace))
@@ -158,11 +179,11 @@ def write_trace_files(
         return trace_picture(graph(), fmt)
 
     render: dict[str, Callable[[], str | bytes]] = {
-        "itf": lambda: json.dumps(to_itf(model, trace), indent=itf_indent,
+        "itf": lambda: json.dumps(itf_document(model, trace, example), indent=itf_indent,
                                   separators=None if itf_indent else (",", ":")) + "\n",
         "dot": lambda: to_dot(graph()),
         "graphml": lambda: to_graphml(graph()),
-        "text": lambda: render_text(trace) + "\n",
+        "text": lambda: trace_text(trace, example) + "\n",
         "graph.json": lambda: to_json(graph()),
         "neighbourhood.dot": lambda: to_dot(neighbourhood()),
         "neighbourhood.json": lambda: to_json(neighbourhood()),
@@ -180,12 +201,17 @@ def write_trace_files(
     return files
 
 
-def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None) -> CheckOutcome:
-    """Run one check and write its files; see the module docstring."""
+def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None,
+              stop: StopCheck | None = None) -> CheckOutcome:
+    """Run one check and write its files; see the module docstring.  ``stop`` is polled
+    by the engine (an interrupt)."""
     model, props = prepare(req)
+    refuse_undecidable(req.engine, props)
     with user_errors(model):
-        result = run_engine(req, model, props, progress)
-    traces = {p.name: write_trace_files(model, p.trace, req.out_dir, req.formats, req.itf_indent)
+        result = run_engine(req, model, props, progress, stop)
+    kinds: dict[str, str] = {p.name: p.kind for p in props}
+    traces = {p.name: write_trace_files(model, p.trace, req.out_dir, req.formats, req.itf_indent,
+                                        example=kinds.get(p.name) == "sometimes")
               for p in result.properties if p.trace is not None}
     limits = req.limits
     settings: dict[str, Any] = {"search": req.search, "max_states": limits.max_states,
@@ -198,15 +224,30 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
         settings["revision_file"] = req.revision
     if req.specs:
         settings["spec_files"] = list(req.specs)
-    doc = result_document(model, result, traces, settings, {p.name: p.kind for p in props})
+    doc = result_document(model, result, traces, settings, kinds)
     if "depth" in get_engine(req.engine).options:
         doc["depth"] = req.depth
     notes: list[str] = []
     if req.dump_graph and result.graph is not None:
         doc["state_graph"], note = dump_state_graph(req, model, props, result)
         notes += [note] if note else []
-    write_atomic(req.out_dir / "result.json", json.dumps(doc, indent=2) + "\n")
+    write_atomic(req.out_dir / "result.json", json.dumps(doc, indent=2, allow_nan=False) + "\n")
     return CheckOutcome(model, result, doc, notes)
+
+
+def refuse_undecidable(engine_name: str, props: Sequence[Property]) -> None:
+    """Raise :class:`ModelError` when ``engine_name`` cannot decide a selected property's
+    kind (an engine lists what it decides in ``decides``; by default every kind but
+    ``sometimes``)."""
+    engine = get_engine(engine_name)
+    decides = getattr(engine, "decides", frozenset({"always", "leads-to", "eventually"}))
+    for prop in props:
+        if prop.kind not in decides:
+            able = [n for n in engine_names()
+                    if prop.kind in getattr(get_engine(n), "decides", ())]
+            raise ModelError(
+                f"--engine {engine_name} cannot decide '{prop.name}', a {prop.kind} property; "
+                f"use --engine {' or '.join(able) or 'explicit'} or leave it out with --property")
 
 
 def dump_state_graph(req: CheckRequest, model: Model, props: list[Property],
@@ -226,7 +267,7 @@ def dump_state_graph(req: CheckRequest, model: Model, props: list[Property],
 
 def run_engine(
     req: CheckRequest, model: Model, props: list[Property],
-    progress: Callable[[Stats], None] | None,
+    progress: Callable[[Stats], None] | None, stop: StopCheck | None = None,
 ) -> RunResult:
     """Run the engine ``req.engine`` names on ``model``; every engine returns a RunResult."""
     engine = get_engine(req.engine)
@@ -235,4 +276,5 @@ def run_engine(
              if req.strengthen else [])
     return engine.run(EngineRequest(model, checked, req.limits, search=req.search,
                                     depth=req.depth, strengthen=extra,
-                                    record_graph=req.dump_graph, progress=progress))
+                                    record_graph=req.dump_graph, progress=progress,
+                                    stop=stop))
