@@ -183,16 +183,16 @@ def check_step_labels(model: Model, doc: dict, revision: str) -> list[str]:
                 raise ItfError(f"state {i}: '{NONDET_PICKS}' must be an object")
             given = {str(k): decode_value(v) for k, v in picks.items()}
             if given != dict(inst.args):
-                return [f"step {i}: {label} but '{NONDET_PICKS}' says {given}; the label and "
-                        "the picks disagree (an edited trace?)"]
+                return [(f"step {i}: {label} but '{NONDET_PICKS}' says {given}; the label "
+                         "and the picks disagree (an edited trace?)")]
         meta = st.get("#meta")
         if isinstance(meta, dict):
             spec = inst.spec
             for key, want in (("actor", spec.actor), ("action", spec.name),
                               ("function", spec.function)):
                 if key in meta and meta[key] != want:
-                    return [f"step {i}: {label} is {key} {want!r} in revision {revision}, but "
-                            f"the trace's #meta says {meta[key]!r} (an edited trace?)"]
+                    return [(f"step {i}: {label} is {key} {want!r} in revision {revision}, "
+                             f"but the trace's #meta says {meta[key]!r} (an edited trace?)")]
     return []
 
 
