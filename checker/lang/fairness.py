@@ -19,6 +19,7 @@ constraint names are not forced: the run may stop taking them (stutter).
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -69,6 +70,28 @@ class FairGroup:
     kind: FairKind
     instances: frozenset[int]
     text: str
+
+
+def check_names(model: Model, constraints: Sequence[Fair]) -> None:
+    """Raise :class:`checker.lang.model.ModelError` when a constraint names an actor or an
+    action (in ``actions`` or ``except_actions``) the model does not have, with the
+    closest known name ("did you mean ...")."""
+    from checker.lang.model import ModelError
+
+    actions = sorted({spec.name for spec in model.action_specs})
+    actors = sorted(model.actors)
+    for fair in constraints:
+        for field_name, names, known in (("actors", fair.actors, actors),
+                                         ("actions", fair.actions, actions),
+                                         ("except_actions", fair.except_actions, actions)):
+            for name in names:
+                if name in known:
+                    continue
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                raise ModelError(
+                    f"revision {model.name}: fairness '{fair.why}' names {field_name} "
+                    f"'{name}', which the model does not have{hint}")
 
 
 def resolve(model: Model, constraints: Sequence[Fair]) -> list[FairGroup]:

@@ -11,6 +11,7 @@ early; what was found is still written.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from typing import Any, Literal
 
 from checker.engines.base import EngineRequest, Limits, RunResult, Stats, StopCheck
 from checker.engines.registry import DEFAULT_ENGINE, engine_names, get_engine
+from checker.lang.fairness import check_names
 from checker.lang.model import Model, ModelError
 from checker.lang.spec import Property
 from checker.lang.view import ModelBug
@@ -28,8 +30,14 @@ from checker.outputs.files import trace_stem, write_atomic
 from checker.outputs.graphs import neighbourhood_graph, to_dot, to_graphml, to_json, trace_graph
 from checker.outputs.summary import result_document
 from checker.runs.catalog import REVISIONS, load_revision, select_properties
-from checker.runs.userfiles import guarded, preflight, user_file_of, user_frame
-from checker.semantics.states import INTERPRET_ENV
+from checker.runs.userfiles import (
+    guarded,
+    preflight,
+    property_location,
+    user_file_of,
+    user_frame,
+)
+from checker.semantics.states import INTERPRET_ENV, expand, initial_state, property_view
 from checker.traces.itf import to_itf
 from checker.traces.trace import Trace, render_text
 
@@ -108,8 +116,36 @@ def prepare(req: CheckRequest) -> tuple[Model, list[Property]]:
     model = load_revision(req.revision)(req.params)
     props = select_properties(req.properties, req.specs)
     with user_errors(model):
+        check_names(model, model.fairness())
         preflight(model, props)
+        check_actor_names(model, props)
     return model, props
+
+
+def check_actor_names(model: Model, props: Sequence[Property]) -> None:
+    """Raise :class:`ModelError` when a property asks ``s.enabled(actor)`` of an actor the
+    model does not have (evaluated once on the initial state), with the closest name."""
+    init = initial_state(model)
+    view = property_view(model, init, expand(model, init, compiled=False).enabled_actors)
+    inner = view._enabled
+    current: list[Property] = []
+
+    def checked(actors: tuple[str, ...]) -> Any:
+        for actor in actors:
+            if actor not in model.actors:
+                close = difflib.get_close_matches(actor, list(model.actors), n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                prop = current[0]
+                raise ModelError(f"{property_location(prop)}: property '{prop.name}' asks "
+                                 f"enabled('{actor}'), but revision {model.name} has no actor "
+                                 f"'{actor}' (actors: {', '.join(model.actors)}){hint}")
+        return inner(actors)  # type: ignore[misc]
+
+    object.__setattr__(view, "_enabled", checked)
+    for prop in props:
+        current[:] = [prop]
+        for args in prop.instances(model.p):
+            prop.predicate(view, **args)
 
 
 @contextmanager
