@@ -137,9 +137,10 @@ def coverage_warnings(doc: dict[str, Any]) -> list[str]:
     if not cov or not cov["search_complete"] or not cov["never_fired"]:
         return []
     never = cov["never_fired"]
-    return [f"warning: {len(never)} action(s) never fired in any reachable state: "
+    text = (f"warning: {len(never)} action(s) never fired in any reachable state: "
             f"{', '.join(never)} (a guard that is never true here, or a bound too small? "
-            "per-action counts: 'coverage' in result.json)"]
+            "per-action counts: 'coverage' in result.json)")
+    return [text]
 
 
 def coverage_line(doc: dict[str, Any]) -> str | None:
