@@ -159,13 +159,14 @@ class ExplicitChecker:
                     self._announce(stats, graph, start)
                     live.checkpoint()
 
+        searched = not frontier and stopped is None  # the exploration itself was not cut
         if live.pending and stopped is None:
             self._announce(stats, graph, start)
         live.finish()
         violations.update(live.found)
         stats.seconds, stats.queue = time.monotonic() - start, len(frontier)
         bounds.extend(f"model capacity: {what}" for what in sorted(capacity))
-        explored = not frontier and not bounds and stopped is None
+        explored = searched and not bounds
         undecided = set(live.pending) if live.cut_short else set()
         if stopped is not None:
             bounds.append(f"interrupted ({stopped})")
