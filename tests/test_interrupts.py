@@ -209,3 +209,18 @@ def test_interrupted_matrix_writes_what_finished(tmp_path: Path) -> None:
     assert set(result.statuses()) == {"inconclusive"}
     text = (tmp_path / "matrix.md").read_text()
     assert "not run: interrupted (SIGINT) before it ran" in text
+
+
+def test_memory_limit_cuts_the_search() -> None:
+    """A limit of 1 MiB is passed at once: the search stops at its first memory check
+    (after 1024 expanded states) and nothing is decided."""
+    from checker.lang.spec import invariant
+
+    @invariant("true", "always true")
+    def true(s: object) -> bool:
+        return True
+
+    run = ExplicitChecker(V9({"ring_size": 1}), [true], limits=Limits(memory_limit=1)).run()
+    (prop,) = run.properties
+    assert (prop.status, prop.reason) == ("inconclusive", "search cut by memory limit 1 MiB")
+    assert run.bounds_hit == ["memory limit 1 MiB"] and not run.complete

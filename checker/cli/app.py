@@ -90,6 +90,9 @@ class AtLeast(click.ParamType):
 
 SECONDS = PositiveSeconds()
 POSITIVE = AtLeast(1)
+
+MEMORY_HELP = ("Stop the search when the process's peak resident memory reaches this many MiB "
+               "(explicit engine; what did not finish is inconclusive).")
 """An integer at least 1 (--max-states, --max-depth, --depth, --jobs)."""
 
 
@@ -140,14 +143,15 @@ def _spec_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--spec", "specs", multiple=True, metavar="PATH.py", help=SPEC_HELP)(fn)
 
 
-def _limits(max_states: int | None, max_depth: int | None, time_limit: float | None) -> Limits:
+def _limits(max_states: int | None, max_depth: int | None, time_limit: float | None,
+            memory_limit: int | None = None) -> Limits:
     """The search limits, checked (exit 2 for a non-positive value)."""
     for name, value in (("--max-states", max_states), ("--max-depth", max_depth)):
         if value is not None and value < 1:
             raise UsageProblem(f"{name} must be at least 1, not {value}")
-    if time_limit is not None and time_limit <= 0:
+    if time_limit is not None and not (math.isfinite(time_limit) and time_limit > 0):
         raise UsageProblem(f"--time-limit must be positive, not {time_limit:g}")
-    return Limits(max_states, max_depth, time_limit)
+    return Limits(max_states, max_depth, time_limit, memory_limit)
 
 
 def _check_out_dir(out_dir: Path) -> None:

@@ -11,6 +11,7 @@ import click
 
 from checker.cli.app import (
     EXIT_CODES,
+    MEMORY_HELP,
     POSITIVE,
     REVISION_HELP,
     SECONDS,
@@ -62,6 +63,7 @@ from checker.runs.check import (
 @click.option("--time-limit", type=SECONDS, default=None, metavar="SECONDS",
               help="Stop the whole run after this long, fair-cycle analysis included "
                    "(what did not finish is inconclusive).")
+@click.option("--memory-limit", type=POSITIVE, default=None, metavar="MIB", help=MEMORY_HELP)
 @_param_options
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("vhostmc-out"), show_default=True,
@@ -85,7 +87,8 @@ from checker.runs.check import (
                    f"{MAX_PICTURE_STATES} states; violating states are marked.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
 def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], engine: str,
-          depth: int | None, strengthen: tuple[str, ...], search: str, max_states: int | None, max_depth: int | None, time_limit: float | None,
+          depth: int | None, strengthen: tuple[str, ...], search: str, max_states: int | None,
+          max_depth: int | None, time_limit: float | None, memory_limit: int | None,
           out_dir: Path, as_json: bool, html_report: bool, pictures: str, dump_graph: bool,
           quiet: bool, **params: Any) -> int:
     """Check properties of a revision of the patch at a chosen ring size.
@@ -112,9 +115,11 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
       vhostmc check --ring-size 1 --property no-stuck-waiter --max-depth 4 --dump-graph
       vhostmc check --revision examples/my_rev.py --spec examples/my_spec.py --ring-size 1
     """
-    limits = _limits(max_states, max_depth, time_limit)
+    limits = _limits(max_states, max_depth, time_limit, memory_limit)
     _check_engine_options(engine, depth, strengthen, search, max_states, max_depth,
                           dump_graph)
+    if memory_limit is not None and "memory_limit" not in get_engine(engine).options:
+        raise UsageProblem(f"--memory-limit applies to {_engines_with('memory_limit')} only")
     overrides = {k: v for k, v in params.items() if v is not None}
     if overrides.get("rogue_posts") is not None and overrides.get("guest") != "rogue":
         raise UsageProblem("--rogue-posts only applies with --guest rogue; add --guest rogue")

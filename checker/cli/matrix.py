@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from checker.cli.app import (
+    MEMORY_HELP,
     POSITIVE,
     SECONDS,
     UsageProblem,
@@ -75,6 +76,8 @@ def _parsed(parse: Callable[[str], Any]) -> Callable[[click.Context, click.Param
               help="Cells run at once, each in its own process.")
 @click.option("--time-limit", type=SECONDS, default=None, metavar="SECONDS",
               help="Per cell: stop after this long (the cell is then inconclusive).")
+@click.option("--memory-limit", type=POSITIVE, default=None, metavar="MIB",
+              help="Per cell: " + MEMORY_HELP)
 @click.option("--max-states", type=POSITIVE, default=None, metavar="N",
               help="Per cell: stop after N distinct states.")
 @click.option("--max-depth", type=POSITIVE, default=None, metavar="N",
@@ -85,7 +88,8 @@ def _parsed(parse: Callable[[str], Any]) -> Callable[[click.Context, click.Param
 @click.option("--quiet", "-q", is_flag=True, help="No line per finished cell on stderr.")
 def matrix(revisions: list[str], ring_sizes: list[int], envs: list[str],
            specs: tuple[str, ...], properties: tuple[str, ...], jobs: int,
-           time_limit: float | None, max_states: int | None, max_depth: int | None,
+           time_limit: float | None, memory_limit: int | None, max_states: int | None,
+           max_depth: int | None,
            out_dir: Path, quiet: bool) -> int:
     """Check every revision x ring size x environment and tabulate the verdicts.
 
@@ -102,7 +106,7 @@ def matrix(revisions: list[str], ring_sizes: list[int], envs: list[str],
       vhostmc matrix --ring-sizes 1,2 --envs default,datapath --jobs 2 --time-limit 600
       vhostmc matrix --revisions v9,examples/my_rev.py --spec examples/my_spec.py --ring-sizes 1
     """
-    limits = _limits(max_states, max_depth, time_limit)
+    limits = _limits(max_states, max_depth, time_limit, memory_limit)
     _check_out_dir(out_dir)
     for env in envs:
         get_environment(env)

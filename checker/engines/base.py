@@ -30,6 +30,8 @@ class Limits:
     max_states: int | None = None
     max_depth: int | None = None
     time_limit: float | None = None
+    memory_limit: int | None = None
+    """MiB of peak resident memory of the process (explicit engines)."""
 
 
 @dataclass
@@ -75,7 +77,8 @@ StopCheck = Callable[[], "str | None"]
 """Polled by engines: why the run must stop now (``SIGINT``), or ``None`` to go on."""
 
 
-EngineOption = Literal["search", "max_states", "max_depth", "dump_graph", "depth", "strengthen"]
+EngineOption = Literal["search", "max_states", "max_depth", "dump_graph", "depth", "strengthen",
+                       "memory_limit"]
 """Engine-specific options of ``vhostmc check`` (``--time-limit`` applies to every engine)."""
 
 

@@ -251,7 +251,8 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
               for p in result.properties if p.trace is not None}
     limits = req.limits
     settings: dict[str, Any] = {"search": req.search, "max_states": limits.max_states,
-                                "max_depth": limits.max_depth, "time_limit": limits.time_limit}
+                                "max_depth": limits.max_depth, "time_limit": limits.time_limit,
+                                "memory_limit_mib": limits.memory_limit}
     if "depth" in get_engine(req.engine).options:
         settings = {"depth": req.depth, "time_limit": limits.time_limit}
         if req.strengthen:

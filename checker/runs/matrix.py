@@ -182,7 +182,8 @@ class MatrixPlan:
             parts += ["--spec", spec]
         for option, limit in (("--time-limit", self.limits.time_limit),
                               ("--max-states", self.limits.max_states),
-                              ("--max-depth", self.limits.max_depth)):
+                              ("--max-depth", self.limits.max_depth),
+                              ("--memory-limit", self.limits.memory_limit)):
             if limit is not None:
                 parts += [option, str(limit) if isinstance(limit, int) else f"{limit:g}"]
         parts += ["--jobs", str(jobs), "--out", self.out_dir.as_posix()]

@@ -13,7 +13,7 @@ class ExplicitEngine:
 
     name = "explicit"
     description = "explicit-state search (BFS gives shortest counterexamples); complete => holds"
-    options = frozenset({"search", "max_states", "max_depth", "dump_graph"})
+    options = frozenset({"search", "max_states", "max_depth", "dump_graph", "memory_limit"})
     progress_unit: Literal["states", "depth"] = "states"
     stoppable = True
     """It polls ``request.stop`` (an interrupt ends the search cleanly)."""

@@ -17,6 +17,7 @@ search that met none.  Coverage: how often each action instance fired.
 
 from __future__ import annotations
 
+import resource
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -83,13 +84,15 @@ class ExplicitChecker:
         stopped: str | None = None
 
         def cut() -> bool:
-            """Whether a fair-cycle analysis must stop (interrupt or time limit)."""
+            """Whether a fair-cycle analysis must stop (interrupt, time or memory limit)."""
             nonlocal stopped
             if stopped is None and self.stop is not None:
                 stopped = self.stop()
-            return stopped is not None or (deadline is not None and time.monotonic() >= deadline)
+            return (stopped is not None or (deadline is not None and time.monotonic() >= deadline)
+                    or self._over_memory())
 
         live = LiveSearch(model, graph, self.properties, self.fairness, cut)
+        rounds = 0
         record = self.record_graph or bool(live.pending)
         stats.states = 1
         pop = frontier.popleft if self.search == "bfs" else frontier.pop
@@ -101,6 +104,10 @@ class ExplicitChecker:
             now = time.monotonic()
             if limits.time_limit is not None and now - start >= limits.time_limit:
                 bounds.append(f"time limit {limits.time_limit:g}s")
+                break
+            rounds += 1
+            if limits.memory_limit is not None and rounds % 1024 == 0 and self._over_memory():
+                bounds.append(f"memory limit {limits.memory_limit} MiB")
                 break
             if self.progress is not None and now >= next_report:
                 stats.seconds, stats.queue = now - start, len(frontier)
@@ -170,8 +177,10 @@ class ExplicitChecker:
         undecided = set(live.pending) if live.cut_short else set()
         if stopped is not None:
             bounds.append(f"interrupted ({stopped})")
-        elif undecided and f"time limit {limits.time_limit:g}s" not in bounds:
-            bounds.append(f"time limit {limits.time_limit:g}s (fair-cycle analysis)")
+        elif undecided and not any(b.startswith(("time limit", "memory limit")) for b in bounds):
+            what = (f"memory limit {limits.memory_limit} MiB" if self._over_memory()
+                    else f"time limit {limits.time_limit:g}s")
+            bounds.append(f"{what} (fair-cycle analysis)")
         results = []
         for prop in self.properties:
             reason = "interrupted" if stopped is not None else self._reason(bounds, frontier)
@@ -192,6 +201,13 @@ class ExplicitChecker:
         if self.record_graph:
             run.graph = graph
         return run
+
+    def _over_memory(self) -> bool:
+        """Whether the process's peak resident memory passed ``limits.memory_limit`` MiB."""
+        limit = self.limits.memory_limit
+        if limit is None:
+            return False
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >= limit * 1024  # KiB
 
     ANNOUNCE_FROM = 100_000
     """Graphs at least this large get a progress line before each fair-cycle analysis."""
