@@ -39,6 +39,13 @@ def _bytes(tmp: Path, data: bytes) -> str:
     return str(path)
 
 
+def _run_dir(tmp: Path, result: bytes) -> str:
+    folder = tmp / "run"
+    folder.mkdir()
+    (folder / "result.json").write_bytes(result)
+    return str(folder)
+
+
 def _file(tmp: Path, name: str, text: str) -> str:
     path = tmp / name
     path.write_text(text)
@@ -157,6 +164,9 @@ CASES: list[tuple[str, Callable[[Path], list[str]], str]] = [
      "the trace's property 'no-such-property' is unknown here; for a user property add --spec"),
     ("replay-picks-not-object", lambda t: ["replay", _write_trace(t, _picks_not_object)],
      "'mbt::nondetPicks' must be an object"),
+    ("spec-not-utf8", lambda t: ["check", *SMALL, "--spec", _bytes(t, b'x = "\xff"\n')],
+     "cannot read the spec file"),
+    ("report-not-utf8", lambda t: ["report", _run_dir(t, b"\xff")], "is not UTF-8 text"),
     ("fairness-typo", lambda t: ["check", *SMALL, "--revision", _file(t, "fair_rev.py",
                                                                         FAIR_TYPO)],
      ("fairness 'typo' names except_actions 'set_backnd', which the model does not have; "
