@@ -364,6 +364,8 @@ def cell_text(result: MatrixResult, cell: Cell, prop: str, out_dir: Path | None)
     """``holds``, ``violated (L steps)`` (linked to its ITF trace when ``out_dir``
     is given) or ``inconclusive (<bound>)``."""
     p = result.verdict(cell, prop)
+    if p["status"] == "violated" and p["length"] is None:
+        return "violated (unreachable)"  # a sometimes property no reachable state satisfies
     if p["status"] == "violated":
         text = f"violated ({p['length']} steps)"
         itf = (p.get("trace") or {}).get("itf")
@@ -490,7 +492,7 @@ def write_png(result: MatrixResult, path: Path) -> None:
         for j, (r, n) in enumerate(cols):
             p = result.verdict(result.cell(r, n, env), prop)
             text = {"holds": "holds", "inconclusive": "?", "error": "error"}.get(
-                p["status"], f"{p['length']}")
+                p["status"], f"{p['length'] if p['length'] is not None else 'unreach.'}")
             ax.text(j, i, text, ha="center", va="center", fontsize=8)
     ax.set_xticks(range(len(cols)), [f"{r}\nn={n}" for r, n in cols], fontsize=8)
     ax.set_yticks(range(len(rows)), [f"{prop} / {env}" for env, prop in rows], fontsize=8)
