@@ -32,6 +32,9 @@ class Limits:
     time_limit: float | None = None
     memory_limit: int | None = None
     """MiB of peak resident memory of the process (explicit engines)."""
+    counted_from: float | None = None
+    """The ``time.monotonic()`` instant ``time_limit`` counts from (default: when the engine
+    starts); a run sets it to its own start, so that preparing the model counts too."""
 
 
 @dataclass

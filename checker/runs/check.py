@@ -11,8 +11,10 @@ early; what was found is still written.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -241,12 +243,23 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
               stop: StopCheck | None = None) -> CheckOutcome:
     """Run one check and write its files; see the module docstring.  ``stop`` is polled
     by the engine (an interrupt)."""
+    started = time.monotonic()
     model, props = prepare(req)
     refuse_undecidable(req.engine, props)
+    # the time limit counts from here: preparing the model is part of the run
+    engine_req = dataclasses.replace(req, limits=dataclasses.replace(req.limits,
+                                                                     counted_from=started))
     with user_errors(model):
-        result = run_engine(req, model, props, progress, stop)
+        result = run_engine(engine_req, model, props, progress, stop)
+    notes: list[str] = []
+    formats = req.formats
+    if (req.limits.time_limit is not None and any(f in PICTURE_FORMATS for f in formats)
+            and time.monotonic() - started >= req.limits.time_limit):
+        formats = tuple(f for f in formats if f not in PICTURE_FORMATS)
+        notes.append("pictures not drawn: the time limit had passed (the traces are written; "
+                     "'vhostmc report' draws them later)")
     kinds: dict[str, str] = {p.name: p.kind for p in props}
-    traces = {p.name: write_trace_files(model, p.trace, req.out_dir, req.formats, req.itf_indent,
+    traces = {p.name: write_trace_files(model, p.trace, req.out_dir, formats, req.itf_indent,
                                         example=kinds.get(p.name) == "sometimes")
               for p in result.properties if p.trace is not None}
     limits = req.limits
@@ -264,7 +277,6 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
     doc = result_document(model, result, traces, settings, kinds)
     if "depth" in get_engine(req.engine).options:
         doc["depth"] = req.depth
-    notes: list[str] = []
     if req.dump_graph and result.graph is not None:
         doc["state_graph"], note = dump_state_graph(req, model, props, result)
         notes += [note] if note else []

@@ -80,7 +80,8 @@ class ExplicitChecker:
         examples: dict[str, Trace] = {}
         fired = [0] * len(model.instances)
         fresh = [0] * len(model.instances)
-        deadline = None if limits.time_limit is None else start + limits.time_limit
+        deadline = (None if limits.time_limit is None
+                    else (limits.counted_from or start) + limits.time_limit)
         stopped: str | None = None
 
         def cut() -> bool:
@@ -102,7 +103,7 @@ class ExplicitChecker:
             if self.stop is not None and (stopped := self.stop()) is not None:
                 break
             now = time.monotonic()
-            if limits.time_limit is not None and now - start >= limits.time_limit:
+            if deadline is not None and now >= deadline:
                 bounds.append(f"time limit {limits.time_limit:g}s")
                 break
             rounds += 1
