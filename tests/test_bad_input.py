@@ -167,6 +167,10 @@ CASES: list[tuple[str, Callable[[Path], list[str]], str]] = [
     ("spec-not-utf8", lambda t: ["check", *SMALL, "--spec", _bytes(t, b'x = "\xff"\n')],
      "cannot read the spec file"),
     ("report-not-utf8", lambda t: ["report", _run_dir(t, b"\xff")], "is not UTF-8 text"),
+    ("strengthen-with-sometimes", lambda t: [
+        "check", "--engine", "kind", "--ring-size", "1", "--property", "no-double-use",
+        "--strengthen", "dma-outstanding", "--spec", _file(t, "some.py", SOMETIMES)],
+     "--strengthen dma-outstanding: a sometimes property is no invariant"),
     ("fairness-typo", lambda t: ["check", *SMALL, "--revision", _file(t, "fair_rev.py",
                                                                         FAIR_TYPO)],
      ("fairness 'typo' names except_actions 'set_backnd', which the model does not have; "

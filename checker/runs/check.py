@@ -246,6 +246,10 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
     started = time.monotonic()
     model, props = prepare(req)
     refuse_undecidable(req.engine, props)
+    for prop in select_properties(req.strengthen, req.specs) if req.strengthen else []:
+        if prop.is_reachability:
+            raise ModelError(f"--strengthen {prop.name}: a sometimes property is no invariant; "
+                             "strengthen with an invariant (@invariant)")
     # the time limit counts from here: preparing the model is part of the run
     engine_req = dataclasses.replace(req, limits=dataclasses.replace(req.limits,
                                                                      counted_from=started))
