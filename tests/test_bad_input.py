@@ -112,9 +112,9 @@ def _picks_not_object(doc: dict) -> None:
 # (id, argv builder given a temporary folder, expected text in the one stderr line)
 CASES: list[tuple[str, Callable[[Path], list[str]], str]] = [
     ("time-limit-nan", lambda t: ["check", *SMALL, "--time-limit", "nan"],
-     "--time-limit must be positive (a finite number of seconds), not nan"),
+     "--time-limit must be positive, not nan (a finite number of seconds)"),
     ("time-limit-inf", lambda t: ["check", *SMALL, "--time-limit", "inf"],
-     "--time-limit must be positive (a finite number of seconds), not inf"),
+     "--time-limit must be positive, not inf (a finite number of seconds)"),
     ("time-limit-zero", lambda t: ["check", *SMALL, "--time-limit", "0"],
      "--time-limit must be positive"),
     ("time-limit-word", lambda t: ["check", *SMALL, "--time-limit", "soon"],

@@ -55,8 +55,8 @@ class PositiveSeconds(click.ParamType):
             raise click.UsageError(f"{option}: '{value}' is not a number of seconds",
                                    ctx) from None
         if not math.isfinite(seconds) or seconds <= 0:
-            raise click.UsageError(f"{option} must be positive (a finite number of seconds), "
-                                   f"not {value}", ctx)
+            raise click.UsageError(f"{option} must be positive, not {value} (a finite number "
+                                   "of seconds)", ctx)
         if seconds > self.LARGEST:
             raise click.UsageError(f"{option} must be at most {self.LARGEST:g} seconds, "
                                    f"not {value}", ctx)
