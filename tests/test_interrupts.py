@@ -224,3 +224,39 @@ def test_memory_limit_cuts_the_search() -> None:
     (prop,) = run.properties
     assert (prop.status, prop.reason) == ("inconclusive", "search cut by memory limit 1 MiB")
     assert run.bounds_hit == ["memory limit 1 MiB"] and not run.complete
+
+
+def test_pictures_are_skipped_once_the_time_limit_has_passed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The search ends within the limit, but drawing would overrun it: the traces are
+    written without pictures, and a note says so."""
+    import checker.runs.check as runs_check
+
+    offset = [0.0]
+
+    class Clock:
+        @staticmethod
+        def monotonic() -> float:
+            return time.monotonic() + offset[0]
+
+    real_engine = runs_check.run_engine
+
+    def engine_then_late(*args: object, **kwargs: object) -> object:
+        result = real_engine(*args, **kwargs)  # type: ignore[arg-type]
+        offset[0] = 10_000.0  # the search took (apparently) far longer than the limit
+        return result
+
+    monkeypatch.setattr(runs_check, "time", Clock)
+    monkeypatch.setattr(runs_check, "run_engine", engine_then_late)
+    req = runs_check.CheckRequest(revision="v9", params={"ring_size": 1},
+                                  properties=("no-stuck-waiter",), out_dir=tmp_path,
+                                  limits=Limits(time_limit=3600.0))
+    outcome = runs_check.run_check(req)
+    (prop,) = outcome.doc["properties"]
+    assert prop["status"] == "violated"
+    assert set(prop["trace"]) == {"itf", "dot", "graphml", "text", "graph.json",
+                                  "neighbourhood.dot", "neighbourhood.json"}
+    note = ("pictures not drawn: the time limit had passed (the traces are written; "
+            "'vhostmc report' draws them later)")
+    assert outcome.notes == [note]
