@@ -22,8 +22,11 @@ from checker.outputs.summary import SIGNAL_EXIT
 HANDLED = (signal.SIGINT, signal.SIGTERM)
 
 
-class Aborted(Exception):
-    """A signal ended the run before anything could be written (exit :data:`SIGNAL_EXIT`)."""
+class Aborted(BaseException):
+    """A signal ended the run before anything could be written (exit :data:`SIGNAL_EXIT`).
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` on the way
+    (user-code guards, error reporting) mistakes it for an error."""
 
     def __init__(self, name: str) -> None:
         super().__init__(name)
