@@ -178,10 +178,6 @@ CASES: list[tuple[str, Callable[[Path], list[str]], str]] = [
     ("enabled-actor-typo", lambda t: ["check", *SMALL, "--spec", _file(t, "spec.py",
                                                                          ACTOR_TYPO)],
      "asks enabled('gust'), but revision v9 has no actor 'gust'"),
-    ("sometimes-on-bmc", lambda t: ["check", "--engine", "bmc", "--ring-size", "1", "--spec",
-                                    _file(t, "some.py", SOMETIMES)],
-     ("--engine bmc cannot decide 'dma-outstanding', a sometimes property; use --engine "
-      "explicit")),
 ]
 
 

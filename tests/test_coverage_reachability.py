@@ -152,3 +152,23 @@ def test_result_json_is_strict_json(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert doc["settings"]["time_limit"] == 600.0
     assert json.loads(out, parse_constant=refuse) == doc
 
+
+
+def test_bmc_finds_an_example_of_a_sometimes_property(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """bmc decides 'sometimes P' as the invariant 'never P': its counterexample is the
+    example (the shortest, as the explicit engine's BFS finds it)."""
+    spec = tmp_path / "reach.py"
+    spec.write_text(SPEC)
+    out_dir = tmp_path / "out"
+    code, out, _ = run(capsys, "check", "--engine", "bmc", "--depth", "7", "--ring-size", "1",
+                       "--spec", str(spec), "--property", "dma-outstanding", "--out",
+                       str(out_dir), "-q", "--pictures", "none")
+    assert code == 0
+    doc = json.loads((out_dir / "result.json").read_text())
+    (p,) = doc["properties"]
+    assert (p["kind"], p["status"], p["length"]) == ("sometimes", "holds", 7)
+    assert p["explanation"].startswith("dma-outstanding is reached")
+    code, out, _ = run(capsys, "replay", p["trace"]["itf"], "--spec", str(spec))
+    assert code == 0 and "last state reaches dma-outstanding" in out

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from checker.engines.base import EngineRequest, Limits, RunResult, Stats, StopCheck
-from checker.engines.registry import DEFAULT_ENGINE, engine_names, get_engine
+from checker.engines.registry import DEFAULT_ENGINE, get_engine
 from checker.lang.fairness import check_names
 from checker.lang.model import Model, ModelError
 from checker.lang.spec import Property
@@ -245,7 +245,6 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
     by the engine (an interrupt)."""
     started = time.monotonic()
     model, props = prepare(req)
-    refuse_undecidable(req.engine, props)
     for prop in select_properties(req.strengthen, req.specs) if req.strengthen else []:
         if prop.is_reachability:
             raise ModelError(f"--strengthen {prop.name}: a sometimes property is no invariant; "
@@ -288,21 +287,6 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
     return CheckOutcome(model, result, doc, notes)
 
 
-def refuse_undecidable(engine_name: str, props: Sequence[Property]) -> None:
-    """Raise :class:`ModelError` when ``engine_name`` cannot decide a selected property's
-    kind (an engine lists what it decides in ``decides``; by default every kind but
-    ``sometimes``)."""
-    engine = get_engine(engine_name)
-    decides = getattr(engine, "decides", frozenset({"always", "leads-to", "eventually"}))
-    for prop in props:
-        if prop.kind not in decides:
-            able = [n for n in engine_names()
-                    if prop.kind in getattr(get_engine(n), "decides", ())]
-            raise ModelError(
-                f"--engine {engine_name} cannot decide '{prop.name}', a {prop.kind} property; "
-                f"use --engine {' or '.join(able) or 'explicit'} or leave it out with --property")
-
-
 def dump_state_graph(req: CheckRequest, model: Model, props: list[Property],
                      result: RunResult) -> tuple[dict[str, Any], str | None]:
     """Write the explored graph (``--dump-graph``); its entry in result.json and a note."""
@@ -322,12 +306,50 @@ def run_engine(
     req: CheckRequest, model: Model, props: list[Property],
     progress: Callable[[Stats], None] | None, stop: StopCheck | None = None,
 ) -> RunResult:
-    """Run the engine ``req.engine`` names on ``model``; every engine returns a RunResult."""
+    """Run the engine ``req.engine`` names on ``model``; every engine returns a RunResult.
+
+    An engine that does not decide ``sometimes`` properties itself (its ``decides``)
+    checks the invariant "never P" instead (:func:`never`), and the verdict is turned
+    back (:func:`reachability_verdicts`)."""
     engine = get_engine(req.engine)
-    checked = [guarded(p, model) for p in props]
+    native = "sometimes" in getattr(engine, "decides", frozenset())
+    reach = {p.name: p for p in props if p.is_reachability and not native}
+    checked = [guarded(never(p) if p.name in reach else p, model) for p in props]
     extra = ([guarded(p, model) for p in select_properties(req.strengthen, req.specs)]
              if req.strengthen else [])
-    return engine.run(EngineRequest(model, checked, req.limits, search=req.search,
-                                    depth=req.depth, strengthen=extra,
-                                    record_graph=req.dump_graph, progress=progress,
-                                    stop=stop))
+    result = engine.run(EngineRequest(model, checked, req.limits, search=req.search,
+                                      depth=req.depth, strengthen=extra,
+                                      record_graph=req.dump_graph, progress=progress,
+                                      stop=stop))
+    reachability_verdicts(model, result, reach)
+    return result
+
+
+def never(prop: Property) -> Property:
+    """The invariant "no reachable state satisfies ``prop``" for a ``sometimes`` property:
+    a counterexample to it is an example of ``prop``; a proof of it shows ``prop``
+    unreachable."""
+    predicate = prop.predicate
+
+    def negated(s: Any) -> Any:
+        return s.neg(predicate(s))
+
+    return dataclasses.replace(prop, predicate=negated, kind="always", explain=None)
+
+
+def reachability_verdicts(model: Model, result: RunResult, reach: dict[str, Property]) -> None:
+    """Turn the verdicts of the "never P" invariants back into verdicts of the ``sometimes``
+    properties ``reach`` names: violated (a trace) is holds (an example), holds (a complete
+    search or a proof) is violated (unreachable), inconclusive stays."""
+    for entry in result.properties:
+        prop = reach.get(entry.name)
+        if prop is None:
+            continue
+        if entry.status == "violated" and entry.trace is not None:
+            entry.status = "holds"
+            last = entry.trace.states[-1]
+            view = property_view(model, last, expand(model, last).enabled_actors)
+            entry.trace.explanation = prop.describe_example(view)
+        elif entry.status == "holds":
+            entry.status = "violated"
+            entry.reason = f"unreachable: no reachable state satisfies it ({result.engine})"
