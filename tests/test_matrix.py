@@ -48,7 +48,7 @@ def test_ring_sizes_ranges_and_lists(text: str, sizes: list[int]) -> None:
     (["--envs", "default,nope"], ("unknown environment 'nope' (known: default, datapath, "
                                  "sendfail, backend, release, rogue, bigring)")),
     (["--property", "nope"], "unknown property 'nope'"),
-    (["--jobs", "0"], "Invalid value for '--jobs' / '-j': 0 is not in the range x>=1"),
+    (["--jobs", "0"], "--jobs must be at least 1, not 0"),
     (["--time-limit", "0"], "--time-limit must be positive, not 0"),
 ])
 def test_bad_input_one_line_exit_2(

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import sys
+import tempfile
+import traceback
+from pathlib import Path
 
 import click
 
-from checker.cli import check, diff_revisions, listing, matrix, replay, report, shrink  # noqa: F401  (registers the commands)
-from checker.cli.app import UsageProblem, cli
+from checker.cli import app, check, diff_revisions, listing, matrix, replay, report, shrink  # noqa: F401  (registers the commands)
+from checker.cli.app import CRASH_LOG, UsageProblem, cli
+from checker.cli.interrupts import Aborted
 from checker.lang.model import ModelError
 from checker.lang.view import ModelBug
+from checker.outputs.files import OutputError, write_atomic
 from checker.outputs.html.page import ReportError
-from checker.outputs.summary import EXIT_USAGE
+from checker.outputs.summary import EXIT_INTERNAL, EXIT_USAGE, SIGNAL_EXIT
 from checker.traces.itf import ItfError
 
 __all__ = ["cli", "main"]
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: runs the CLI and turns every input error into one line and exit 2."""
+    """Entry point: runs the CLI and turns every input error into one line and exit 2,
+    a signal that aborts into 130/143, and any other exception (a bug) into one line,
+    a crash log and exit 4."""
     try:
         code = cli.main(args=argv, prog_name="vhostmc", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as err:
@@ -30,17 +37,45 @@ def main(argv: list[str] | None = None) -> None:
             hint = f" (see '{err.ctx.command_path} --help')"
         click.echo(f"vhostmc: error: {err.format_message()}{hint}", err=True)
         sys.exit(EXIT_USAGE)
-    except (ModelError, UsageProblem, ItfError, ReportError) as err:
+    except (ModelError, UsageProblem, ItfError, ReportError, OutputError) as err:
         click.echo(f"vhostmc: error: {err}", err=True)
         sys.exit(EXIT_USAGE)
     except ModelBug as err:
         click.echo(f"vhostmc: error: the model is inconsistent: {err} (fix the revision)", err=True)
         sys.exit(EXIT_USAGE)
-    except click.exceptions.Abort:
-        click.echo("vhostmc: aborted", err=True)
-        sys.exit(130)
+    except Aborted as err:
+        click.echo(f"vhostmc: aborted by {err.name}; nothing more was written", err=True)
+        sys.exit(SIGNAL_EXIT.get(err.name, 130))
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("vhostmc: aborted by SIGINT; nothing more was written", err=True)
+        sys.exit(SIGNAL_EXIT["SIGINT"])
     except OSError as err:
-        click.echo(f"vhostmc: error: {err.strerror or err}: {err.filename or ''}", err=True)
+        where = f": {err.filename}" if err.filename else ""
+        click.echo(f"vhostmc: error: {err.strerror or err}{where}", err=True)
         sys.exit(EXIT_USAGE)
+    except Exception as err:  # noqa: BLE001 - a bug: one line, the traceback in a crash log
+        log = write_crash_log(traceback.format_exc())
+        first = (str(err).strip().splitlines() or [""])[0]
+        click.echo(f"vhostmc: internal error: {type(err).__name__}: {first} (a bug in "
+                   f"vhostmc; the traceback is in {log}, please report it)", err=True)
+        sys.exit(EXIT_INTERNAL)
     sys.exit(code if isinstance(code, int) else 0)
 
+
+def write_crash_log(text: str) -> str:
+    """Write ``text`` to ``vhostmc-crash.log`` in the command's output folder, else to a
+    temporary file; the path written (or a note that nothing could be)."""
+    if app.crash_dir is not None:
+        try:
+            path = Path(app.crash_dir) / CRASH_LOG
+            write_atomic(path, text)
+            return str(path)
+        except OSError:
+            pass
+    try:
+        with tempfile.NamedTemporaryFile("w", prefix="vhostmc-crash-", suffix=".log",
+                                         delete=False) as fh:
+            fh.write(text)
+            return fh.name
+    except OSError:
+        return "nowhere (no writable folder)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import click
 from checker import __version__
 from checker.engines.base import Limits
 from checker.lang.model import Param
+from checker.outputs.files import OutputError, check_output_dir
 from checker.runs.catalog import DEFAULT_REVISION, load_revision
 
 EXIT_CODES = """\b
@@ -20,7 +22,79 @@ Exit codes:
   2  bad usage or bad input (one line on stderr says what to change)
   3  nothing violated, but the search was cut by a bound or limit
      (inconclusive; never reported as 0)
+  4  internal error (a bug in vhostmc): one line on stderr, the
+     traceback in vhostmc-crash.log (in --out, else a temp file)
+  130, 143  stopped by SIGINT (Ctrl-C) / SIGTERM: the search ended
+     early; result.json and every trace found so far are written,
+     unfinished properties are inconclusive ('interrupted'); a second
+     signal aborts at once
 """
+
+CRASH_LOG = "vhostmc-crash.log"
+"""Where an internal error's traceback goes, in the output folder of the command."""
+
+crash_dir: Path | None = None
+"""The output folder of the running command once checked (for the crash log)."""
+
+
+def _option_name(param: click.Parameter | None) -> str:
+    return param.opts[0] if param is not None and param.opts else "the value"
+
+
+class PositiveSeconds(click.ParamType):
+    """A finite number of seconds greater than 0 (rejects nan, inf, 0, negatives)."""
+
+    name = "seconds"
+    LARGEST = 10.0 ** 9
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> float:
+        option = _option_name(param)
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            raise click.UsageError(f"{option}: '{value}' is not a number of seconds",
+                                   ctx) from None
+        if not math.isfinite(seconds) or seconds <= 0:
+            raise click.UsageError(f"{option} must be positive, not {value} (a finite number "
+                                   "of seconds)", ctx)
+        if seconds > self.LARGEST:
+            raise click.UsageError(f"{option} must be at most {self.LARGEST:g} seconds, "
+                                   f"not {value}", ctx)
+        return seconds
+
+
+class AtLeast(click.ParamType):
+    """An integer no smaller than ``minimum``."""
+
+    name = "integer"
+
+    def __init__(self, minimum: int) -> None:
+        self.minimum = minimum
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> int:
+        option = _option_name(param)
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            try:
+                number = int(str(value).strip())
+            except ValueError:
+                raise click.UsageError(f"{option}: '{value}' is not a valid integer",
+                                       ctx) from None
+        if number < self.minimum:
+            raise click.UsageError(f"{option} must be at least {self.minimum}, not {number}",
+                                   ctx)
+        return number
+
+
+SECONDS = PositiveSeconds()
+POSITIVE = AtLeast(1)
+
+MEMORY_HELP = ("Stop the search when the process's peak resident memory reaches this many MiB "
+               "(explicit engine; what did not finish is inconclusive).")
+"""An integer at least 1 (--max-states, --max-depth, --depth, --jobs)."""
 
 
 class UsageProblem(Exception):
@@ -106,18 +180,25 @@ def _spec_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--spec", "specs", multiple=True, metavar="PATH.py", help=SPEC_HELP)(fn)
 
 
-def _limits(max_states: int | None, max_depth: int | None, time_limit: float | None) -> Limits:
+def _limits(max_states: int | None, max_depth: int | None, time_limit: float | None,
+            memory_limit: int | None = None) -> Limits:
     """The search limits, checked (exit 2 for a non-positive value)."""
     for name, value in (("--max-states", max_states), ("--max-depth", max_depth)):
         if value is not None and value < 1:
             raise UsageProblem(f"{name} must be at least 1, not {value}")
-    if time_limit is not None and time_limit <= 0:
+    if time_limit is not None and not (math.isfinite(time_limit) and time_limit > 0):
         raise UsageProblem(f"--time-limit must be positive, not {time_limit:g}")
-    return Limits(max_states, max_depth, time_limit)
+    return Limits(max_states, max_depth, time_limit, memory_limit)
 
 
 def _check_out_dir(out_dir: Path) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageProblem(f"--out {out_dir} exists and is not a folder; choose another path")
+    """Refuse an output folder that cannot be used, before any work (exit 2); remember it
+    for the crash log."""
+    global crash_dir
+    try:
+        check_output_dir(out_dir)
+    except OutputError as err:
+        raise UsageProblem(str(err)) from None
+    crash_dir = out_dir
 
 

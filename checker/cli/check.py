@@ -11,7 +11,10 @@ import click
 
 from checker.cli.app import (
     EXIT_CODES,
+    MEMORY_HELP,
+    POSITIVE,
     REVISION_HELP,
+    SECONDS,
     RevisionCommand,
     UsageProblem,
     _check_out_dir,
@@ -20,15 +23,21 @@ from checker.cli.app import (
     _spec_option,
     cli,
 )
+from checker.cli.interrupts import Interrupts
 from checker.engines.base import RunResult, Stats
 from checker.engines.registry import DEFAULT_ENGINE, engine_names, get_engine
 from checker.outputs.dumpgraph import MAX_PICTURE_STATES
 from checker.outputs.html.page import REPORT_NAME
-from checker.outputs.summary import exit_code, summary_text
+from checker.outputs.summary import coverage_warnings, exit_code, summary_text
 from checker.runs.catalog import DEFAULT_REVISION
-from checker.runs.check import PICTURE_CHOICES, CheckRequest, run_check, trace_formats
+from checker.runs.check import (
+    PICTURE_CHOICES,
+    CheckRequest,
+    run_check,
+    trace_formats,
+    trace_text,
+)
 from checker.runs.stored import write_report
-from checker.traces.trace import render_text
 
 
 @cli.command(epilog=EXIT_CODES, cls=RevisionCommand)
@@ -43,19 +52,21 @@ from checker.traces.trace import render_text
                    "bmc: Z3 bounded model checking to --depth (finds shortest violations and "
                    "fair lassos, never proves); kind: Z3 k-induction up to k = --depth (can prove). "
                    "'vhostmc list' describes every engine; see docs/engines.md.")
-@click.option("--depth", type=int, default=None, metavar="K",
+@click.option("--depth", type=POSITIVE, default=None, metavar="K",
               help="bmc: check every path of up to K steps; kind: try k = 1..K. (default: 20)")
 @click.option("--strengthen", multiple=True, metavar="NAME",
               help="kind: a property assumed and proved alongside, to make induction go "
                    "through; repeatable.")
 @click.option("--search", type=click.Choice(["bfs", "dfs"]), default="bfs", show_default=True,
               help="bfs gives shortest counterexamples; dfs reaches deep states sooner.")
-@click.option("--max-states", type=int, default=None, metavar="N",
+@click.option("--max-states", type=POSITIVE, default=None, metavar="N",
               help="Stop after N distinct states (the verdict is then inconclusive).")
-@click.option("--max-depth", type=int, default=None, metavar="N",
+@click.option("--max-depth", type=POSITIVE, default=None, metavar="N",
               help="Do not explore beyond N steps (inconclusive if states lie beyond).")
-@click.option("--time-limit", type=float, default=None, metavar="SECONDS",
-              help="Stop after this long (inconclusive if not finished).")
+@click.option("--time-limit", type=SECONDS, default=None, metavar="SECONDS",
+              help="Stop the whole run after this long, fair-cycle analysis included "
+                   "(what did not finish is inconclusive).")
+@click.option("--memory-limit", type=POSITIVE, default=None, metavar="MIB", help=MEMORY_HELP)
 @_param_options
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("vhostmc-out"), show_default=True,
@@ -79,7 +90,8 @@ from checker.traces.trace import render_text
                    f"{MAX_PICTURE_STATES} states; violating states are marked.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
 def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], engine: str,
-          depth: int | None, strengthen: tuple[str, ...], search: str, max_states: int | None, max_depth: int | None, time_limit: float | None,
+          depth: int | None, strengthen: tuple[str, ...], search: str, max_states: int | None,
+          max_depth: int | None, time_limit: float | None, memory_limit: int | None,
           out_dir: Path, as_json: bool, html_report: bool, pictures: str, dump_graph: bool,
           quiet: bool, **params: Any) -> int:
     """Check properties of a revision of the patch at a chosen ring size.
@@ -106,25 +118,32 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
       vhostmc check --ring-size 1 --property no-stuck-waiter --max-depth 4 --dump-graph
       vhostmc check --revision examples/my_rev.py --spec examples/my_spec.py --ring-size 1
     """
-    limits = _limits(max_states, max_depth, time_limit)
+    limits = _limits(max_states, max_depth, time_limit, memory_limit)
     _check_engine_options(engine, depth, strengthen, search, max_states, max_depth,
                           dump_graph)
+    if memory_limit is not None and "memory_limit" not in get_engine(engine).options:
+        raise UsageProblem(f"--memory-limit applies to {_engines_with('memory_limit')} only")
     overrides = {k: v for k, v in params.items() if v is not None}
     if overrides.get("rogue_posts") is not None and overrides.get("guest") != "rogue":
         raise UsageProblem("--rogue-posts only applies with --guest rogue; add --guest rogue")
     _check_out_dir(out_dir)
     progress = None if quiet else _progress_printer(engine)
+    interrupts = Interrupts(hard=not getattr(get_engine(engine), "stoppable", False))
     request = CheckRequest(revision=revision, params=overrides, properties=properties,
                            specs=specs, search=search, limits=limits,  # type: ignore[arg-type]
                            out_dir=out_dir, engine=engine,  # type: ignore[arg-type]
                            depth=depth if depth is not None else 20, strengthen=strengthen,
                            formats=trace_formats(pictures), dump_graph=dump_graph)
-    outcome = run_check(request, progress)
-    for note in outcome.notes:
-        click.echo(f"vhostmc: {note}", err=True)
-    _print_result(outcome.result, outcome.doc, as_json)
-    if html_report:
-        click.echo(f"report: {write_report(out_dir)}", err=True)
+    with interrupts.installed():
+        outcome = run_check(request, progress, stop=interrupts)
+        for note in outcome.notes:
+            click.echo(f"vhostmc: {note}", err=True)
+        if not as_json:
+            for warning in coverage_warnings(outcome.doc):
+                click.echo(f"vhostmc: {warning}", err=True)
+        _print_result(outcome.result, outcome.doc, as_json)
+        if html_report:
+            click.echo(f"report: {write_report(out_dir)}", err=True)
     return exit_code(outcome.result)
 
 
@@ -142,8 +161,6 @@ def _check_engine_options(engine: str, depth: int | None, strengthen: tuple[str,
     if depth is not None and "depth" not in accepts:
         raise UsageProblem(f"--depth applies to {_engines_with('depth')}; for the {engine} "
                            "engine use --max-depth")
-    if depth is not None and depth < 1:
-        raise UsageProblem(f"--depth must be at least 1, not {depth}")
     if strengthen and "strengthen" not in accepts:
         raise UsageProblem(f"--strengthen applies to {_engines_with('strengthen')} only")
     if dump_graph and "dump_graph" not in accepts:
@@ -184,11 +201,12 @@ def _print_result(result: RunResult, doc: dict[str, Any], as_json: bool) -> None
     summary = summary_text(doc)
     if as_json:
         click.echo(summary, err=True)
-        click.echo(json.dumps(doc, indent=2))
+        click.echo(json.dumps(doc, indent=2, allow_nan=False))
         return
+    kinds = {p["name"]: p["kind"] for p in doc["properties"]}
     for p in result.properties:
         if p.trace is not None:
-            click.echo(render_text(p.trace))
+            click.echo(trace_text(p.trace, example=kinds.get(p.name) == "sometimes"))
             click.echo()
     click.echo(summary)
 

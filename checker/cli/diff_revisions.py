@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from checker.cli.app import (
+    SECONDS,
     _check_out_dir,
     _limits,
     _spec_option,
@@ -32,7 +33,7 @@ from checker.runs.revision_diff import (
 @_spec_option
 @click.option("--property", "properties", multiple=True, metavar="NAME",
               help="Property to compare; repeat for several (default: all).")
-@click.option("--time-limit", type=float, default=120.0, show_default=True, metavar="SECONDS",
+@click.option("--time-limit", type=SECONDS, default=120.0, show_default=True, metavar="SECONDS",
               help="Per revision: stop the check after this long (inconclusive).")
 @click.option("--steps-only", is_flag=True, help="Only compare the code; run no check.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),

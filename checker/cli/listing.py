@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from checker.cli.app import (
+    POSITIVE,
     _spec_option,
     cli,
 )
@@ -13,7 +14,7 @@ from checker.runs.catalog import DEFAULT_REVISION, all_properties, load_revision
 
 
 @cli.command(name="list")
-@click.option("--ring-size", type=int, default=2, show_default=True,
+@click.option("--ring-size", type=POSITIVE, default=2, show_default=True,
               help="Ring size used to show derived defaults.")
 @click.option("--revision", default=DEFAULT_REVISION, show_default=True, metavar="NAME|PATH.py",
               help="Revision whose environments, parameters, assumptions and fairness to show.")
@@ -24,7 +25,8 @@ def list_cmd(ring_size: int, revision: str, specs: tuple[str, ...]) -> None:
     for name in revision_names():
         cls = load_revision(name)
         click.echo(f"  {name:<10} {cls.description}")
-    click.echo("\nProperties (kind: always = invariant; leads-to, eventually = liveness):")
+    click.echo("\nProperties (kind: always = invariant; leads-to, eventually = liveness; "
+               "sometimes = reachability):")
     for prop in all_properties(specs):
         click.echo(f"  {prop.name:<25} {prop.kind:<10} {prop.statement}")
     click.echo("\nEnvironments (vhostmc matrix --envs):")

@@ -9,12 +9,16 @@ from typing import Any
 import click
 
 from checker.cli.app import (
+    MEMORY_HELP,
+    POSITIVE,
+    SECONDS,
     UsageProblem,
     _check_out_dir,
     _limits,
     _spec_option,
     cli,
 )
+from checker.cli.interrupts import Interrupts
 from checker.runs.environments import ENVIRONMENTS, get_environment
 from checker.runs.matrix import (
     Cell,
@@ -33,6 +37,11 @@ Exit codes (the rules of 'vhostmc check', over every cell):
      what to change; the matrix files are still written when cells ran)
   3  nothing violated, but some cell's search was cut by a bound or limit
      (inconclusive; never reported as 0)
+  4  internal error (a bug in vhostmc; the traceback is in
+     OUT/vhostmc-crash.log)
+  130, 143  stopped by SIGINT / SIGTERM: running cells end early, the
+     others are not started, the matrix is written with what was found;
+     worker processes stop with their parent
 """
 
 
@@ -63,13 +72,15 @@ def _parsed(parse: Callable[[str], Any]) -> Callable[[click.Context, click.Param
 @_spec_option
 @click.option("--property", "properties", multiple=True, metavar="NAME",
               help="Property to check; repeat for several (default: all).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--jobs", "-j", type=POSITIVE, default=1, show_default=True,
               help="Cells run at once, each in its own process.")
-@click.option("--time-limit", type=float, default=None, metavar="SECONDS",
+@click.option("--time-limit", type=SECONDS, default=None, metavar="SECONDS",
               help="Per cell: stop after this long (the cell is then inconclusive).")
-@click.option("--max-states", type=int, default=None, metavar="N",
+@click.option("--memory-limit", type=POSITIVE, default=None, metavar="MIB",
+              help="Per cell: " + MEMORY_HELP)
+@click.option("--max-states", type=POSITIVE, default=None, metavar="N",
               help="Per cell: stop after N distinct states.")
-@click.option("--max-depth", type=int, default=None, metavar="N",
+@click.option("--max-depth", type=POSITIVE, default=None, metavar="N",
               help="Per cell: do not explore beyond N steps.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("vhostmc-matrix"), show_default=True,
@@ -77,7 +88,8 @@ def _parsed(parse: Callable[[str], Any]) -> Callable[[click.Context, click.Param
 @click.option("--quiet", "-q", is_flag=True, help="No line per finished cell on stderr.")
 def matrix(revisions: list[str], ring_sizes: list[int], envs: list[str],
            specs: tuple[str, ...], properties: tuple[str, ...], jobs: int,
-           time_limit: float | None, max_states: int | None, max_depth: int | None,
+           time_limit: float | None, memory_limit: int | None, max_states: int | None,
+           max_depth: int | None,
            out_dir: Path, quiet: bool) -> int:
     """Check every revision x ring size x environment and tabulate the verdicts.
 
@@ -94,7 +106,7 @@ def matrix(revisions: list[str], ring_sizes: list[int], envs: list[str],
       vhostmc matrix --ring-sizes 1,2 --envs default,datapath --jobs 2 --time-limit 600
       vhostmc matrix --revisions v9,examples/my_rev.py --spec examples/my_spec.py --ring-sizes 1
     """
-    limits = _limits(max_states, max_depth, time_limit)
+    limits = _limits(max_states, max_depth, time_limit, memory_limit)
     _check_out_dir(out_dir)
     for env in envs:
         get_environment(env)
@@ -113,9 +125,10 @@ def matrix(revisions: list[str], ring_sizes: list[int], envs: list[str],
         click.echo(f"cell {cell.key}: {counts} ({doc['stats']['states']} states, "
                    f"{doc['stats']['seconds']:.1f}s)", err=True)
 
-    result = run_matrix(plan, jobs=jobs, on_cell=done, command=command)
+    with Interrupts().installed() as interrupts:
+        result = run_matrix(plan, jobs=jobs, on_cell=done, command=command, stop=interrupts)
     errors = result.errors()
-    if errors:
+    if errors and result.stopped is None:
         cell, message = errors[0]
         more = f" (and {len(errors) - 1} more cells; see {out_dir / 'matrix.md'})" \
             if len(errors) > 1 else ""
@@ -124,7 +137,9 @@ def matrix(revisions: list[str], ring_sizes: list[int], envs: list[str],
     code = result.exit_code()
     click.echo(markdown_table(result))
     verdict = {0: "every property holds in every cell", 1: "violations found",
-               3: "inconclusive: nothing violated, but some search was bounded"}[code]
+               2: "some cells failed (see matrix.md)",
+               3: "inconclusive: nothing violated, but some search was bounded"}.get(
+        code, f"interrupted ({result.stopped}): the cells that finished are written")
     click.echo(f"matrix: {len(result.cells)} cells, {statuses.count('violated')} violated, "
                f"{statuses.count('inconclusive')} inconclusive, {statuses.count('holds')} hold; "
                f"written to {out_dir / 'matrix.md'}")

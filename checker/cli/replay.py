@@ -28,7 +28,10 @@ def replay_cmd(trace_file: Path, revision: str | None, specs: tuple[str, ...],
     (and the last state violates the trace's property; for a lasso of a
     liveness property: the last state equals the loop state, the goal never
     holds after the premise, and the cycle is fair under the model's
-    fairness), 1 when a step does not replay, 2 when the file cannot be used.
+    fairness), 1 when a step does not replay (or its label, picks or #meta
+    disagree with the action), 2 when the file cannot be used: not UTF-8, not
+    JSON, not an ITF trace, variables the model lacks or values that do not
+    fit its parameters, or a property it does not know (add --spec).
     """
     result = replay_stored(load_trace_file(trace_file), revision=revision, spec_files=specs)
     if not quiet:
@@ -37,6 +40,8 @@ def replay_cmd(trace_file: Path, revision: str | None, specs: tuple[str, ...],
     if result.ok:
         tail = (f"; last state violates {result.property}"
                 if result.violated_at_end else "")
+        if result.reached_at_end:
+            tail = f"; last state reaches {result.property} (an example of a sometimes property)"
         if result.loop is not None and result.violated_at_end:
             tail = f"; a fair lasso (loop to state {result.loop}) violating {result.property}"
         click.echo(f"replay: OK: {result.steps} steps replay on revision {result.model.name}{tail}")

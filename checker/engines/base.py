@@ -30,6 +30,11 @@ class Limits:
     max_states: int | None = None
     max_depth: int | None = None
     time_limit: float | None = None
+    memory_limit: int | None = None
+    """MiB of peak resident memory of the process (explicit engines)."""
+    counted_from: float | None = None
+    """The ``time.monotonic()`` instant ``time_limit`` counts from (default: when the engine
+    starts); a run sets it to its own start, so that preparing the model counts too."""
 
 
 @dataclass
@@ -62,13 +67,21 @@ class RunResult:
     bounds_hit: list[str] = field(default_factory=list)
     graph: StateGraph | None = None
     """The explored state graph, when the checker was asked to record it."""
+    stopped: str | None = None
+    """Why the run was stopped early from outside (``SIGINT``, ``SIGTERM``), if it was."""
+    coverage: list[tuple[int, int]] | None = None
+    """Explicit engines: ``(transitions, new states)`` per action instance index: how often
+    each instance fired from an explored state, and how many of those found a new state."""
 
 
 Progress = Callable[[Stats], None]
 
+StopCheck = Callable[[], "str | None"]
+"""Polled by engines: why the run must stop now (``SIGINT``), or ``None`` to go on."""
 
 
-EngineOption = Literal["search", "max_states", "max_depth", "dump_graph", "depth", "strengthen"]
+EngineOption = Literal["search", "max_states", "max_depth", "dump_graph", "depth", "strengthen",
+                       "memory_limit"]
 """Engine-specific options of ``vhostmc check`` (``--time-limit`` applies to every engine)."""
 
 
@@ -88,6 +101,9 @@ class EngineRequest:
     record_graph: bool = False
     """Explicit engines: keep the explored state graph in the result."""
     progress: Progress | None = None
+    stop: StopCheck | None = None
+    """Polled during the run; when it returns a reason, the engine ends the search, keeps
+    what it found and reports the rest inconclusive (``RunResult.stopped``)."""
 
 
 class Engine(Protocol):

@@ -477,3 +477,23 @@ class Model:
             if spec.name == name:
                 return spec
         raise KeyError(name)
+
+
+def check_fairness_names(model: Model, constraints: Sequence[Fair]) -> None:
+    """Raise :class:`checker.lang.model.ModelError` when a constraint names an actor or an
+    action (in ``actions`` or ``except_actions``) the model does not have, with the
+    closest known name ("did you mean ...")."""
+    actions = sorted({spec.name for spec in model.action_specs})
+    actors = sorted(model.actors)
+    for fair in constraints:
+        for field_name, names, known in (("actors", fair.actors, actors),
+                                         ("actions", fair.actions, actions),
+                                         ("except_actions", fair.except_actions, actions)):
+            for name in names:
+                if name in known:
+                    continue
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                raise ModelError(
+                    f"revision {model.name}: fairness '{fair.why}' names {field_name} "
+                    f"'{name}', which the model does not have{hint}")

@@ -22,6 +22,17 @@ Liveness properties say that something good eventually happens::
 for every combination of the ``over`` arguments; ``@eventually`` checks
 that the goal holds at some point of every run.  Both are judged on the
 runs that respect the model's fairness assumptions (:mod:`checker.lang.fairness`).
+
+Reachability (Stateright's ``sometimes``) says that some reachable state
+satisfies a predicate, e.g. that a scenario can happen at all::
+
+    @sometimes("zerocopy-used", "some transmit goes through the zero-copy path")
+    def zerocopy_used(s):
+        return s.upend != s.done
+
+The explicit engine reports it ``holds`` with an example trace to the first
+such state (not a counterexample), ``violated`` when a complete search never
+met one (unreachable), ``inconclusive`` when the search was cut first.
 """
 
 from __future__ import annotations
@@ -36,7 +47,7 @@ if TYPE_CHECKING:
     from checker.lang.model import Params
     from checker.lang.view import StateView
 
-Kind = Literal["always", "leads-to", "eventually"]
+Kind = Literal["always", "leads-to", "eventually", "sometimes"]
 Over = Callable[["Params"], Mapping[str, Iterable[int]]]
 
 
@@ -48,7 +59,8 @@ class Property:
     state.  ``leads-to``: ``predicate(s, **args)`` returns ``(premise, goal)``
     and every fair run in which the premise holds must reach the goal then or
     later, for every ``args`` in :meth:`instances`.  ``eventually``: the same
-    with the premise true in the initial state only.
+    with the premise true in the initial state only.  ``sometimes``:
+    ``predicate(s)`` must hold in at least one reachable state.
     """
 
     name: str
@@ -60,7 +72,13 @@ class Property:
 
     @property
     def is_liveness(self) -> bool:
-        return self.kind != "always"
+        """A property judged on infinite fair runs (``leads-to``, ``eventually``)."""
+        return self.kind in ("leads-to", "eventually")
+
+    @property
+    def is_reachability(self) -> bool:
+        """A ``sometimes`` property: some reachable state satisfies the predicate."""
+        return self.kind == "sometimes"
 
     def instances(self, params: Params) -> list[dict[str, int]]:
         """Every argument combination of a liveness property (``[{}]`` without ``over``)."""
@@ -79,6 +97,19 @@ class Property:
         from checker.lang.explain import default_explanation  # here: it imports checker.lang.view
 
         return default_explanation(self, view)
+
+    def describe_example(self, view: StateView) -> str:
+        """Why a state reached by a ``sometimes`` example satisfies this property, in words:
+        ``explain``'s text, else ``NAME is reached (STATEMENT): it read x = 1, ...``."""
+        if self.explain is not None:
+            return self.explain(view)
+        from checker.lang.explain import format_read, reads_of
+
+        head = f"{self.name} is reached ({self.statement})"
+        reads = reads_of(self, view)
+        if not reads:
+            return head
+        return f"{head}: it read " + ", ".join(f"{k} = {format_read(v)}" for k, v in reads.items())
 
 
 def invariant(
@@ -120,6 +151,20 @@ def eventually(
 
         pair.__wrapped__ = fn  # type: ignore[attr-defined]
         return Property(name, statement, pair, explain, "eventually", over)
+
+    return wrap
+
+
+def sometimes(
+    name: str, statement: str, explain: Callable[[StateView], str] | None = None
+) -> Callable[[Callable[[StateView], Any]], Property]:
+    """Declare that some reachable state satisfies the state predicate (reachability).
+
+    ``explain(s)``, if given, describes in words the first such state found.
+    """
+
+    def wrap(fn: Callable[[StateView], Any]) -> Property:
+        return Property(name, statement, fn, explain, "sometimes")
 
     return wrap
 

@@ -14,10 +14,19 @@ EXIT_HOLDS = 0
 EXIT_VIOLATED = 1
 EXIT_USAGE = 2
 EXIT_INCONCLUSIVE = 3
+EXIT_INTERNAL = 4
+"""An internal error (a bug in vhostmc): one line on stderr, the traceback in a crash log."""
+SIGNAL_EXIT = {"SIGINT": 130, "SIGTERM": 143}
+"""Exit code of a run stopped by a signal (128 + its number): whatever was found is written,
+the rest is inconclusive."""
 
 
 VERDICTS = {EXIT_HOLDS: "all properties hold", EXIT_VIOLATED: "violations found",
-            EXIT_INCONCLUSIVE: "inconclusive: nothing violated, but the search was bounded"}
+            EXIT_INCONCLUSIVE: "inconclusive: nothing violated, but the search was bounded",
+            SIGNAL_EXIT["SIGINT"]: "interrupted (SIGINT): what was found is written, the rest "
+                                   "is inconclusive",
+            SIGNAL_EXIT["SIGTERM"]: "interrupted (SIGTERM): what was found is written, the rest "
+                                    "is inconclusive"}
 """The words for each exit code of a run (summary, HTML report)."""
 
 
@@ -33,7 +42,10 @@ def violation_shape(prop: dict[str, Any]) -> str:
 
 
 def exit_code(result: RunResult) -> int:
-    """1 if any property is violated, else 3 if any is inconclusive, else 0."""
+    """130/143 if a signal stopped the run, else 1 if any property is violated, else 3 if
+    any is inconclusive, else 0."""
+    if result.stopped is not None:
+        return SIGNAL_EXIT.get(result.stopped, EXIT_INCONCLUSIVE)
     statuses = {p.status for p in result.properties}
     if "violated" in statuses:
         return EXIT_VIOLATED
@@ -52,13 +64,15 @@ def result_document(
     """The ``--json`` document (also written as ``result.json``).
 
     ``kinds`` maps property names to their kind (``always``, ``leads-to``,
-    ``eventually``); when a liveness property is among them, ``fairness``
-    lists the assumptions it was judged under.
+    ``eventually``, ``sometimes``); when a liveness property is among them,
+    ``fairness`` lists the assumptions it was judged under.  ``coverage``
+    (explicit engine) counts how often each action fired; ``interrupted``
+    names the signal that stopped the run, if one did.
     """
     env = {p.name for p in model.parameters if p.environment}
     params = model.p.as_dict()
     kinds = kinds or {}
-    live = any(k != "always" for k in kinds.values())
+    live = any(k in ("leads-to", "eventually") for k in kinds.values())
     return {
         "tool": "vhostmc",
         "version": __version__,
@@ -92,6 +106,8 @@ def result_document(
             }
             for p in result.properties
         ],
+        "coverage": coverage_document(model, result),
+        "interrupted": result.stopped,
         "exit_code": exit_code(result),
     }
 
@@ -105,6 +121,53 @@ def counts_states(doc: dict[str, Any]) -> bool:
     """Whether the stats of a result document count explored states (else depth and
     solver queries); documents written before ``stats_unit`` existed say it by name."""
     return doc.get("stats_unit", "states" if doc["engine"] == "explicit" else "depth") == "states"
+def coverage_document(model: Model, result: RunResult) -> dict[str, Any] | None:
+    """How often each action fired (``None`` for an engine that does not count):
+    ``actions`` per action name (its actor, transitions taken, new states found,
+    instances), ``instances`` per instance label, ``never_fired`` the action names
+    with no transition, ``search_complete`` whether every reachable state was expanded
+    (else an action may still fire in the unexplored part)."""
+    if result.coverage is None:
+        return None
+    actions: dict[str, dict[str, Any]] = {}
+    instances: dict[str, dict[str, int]] = {}
+    for inst, (fired, fresh) in zip(model.instances, result.coverage):
+        instances[inst.label] = {"fired": fired, "new_states": fresh}
+        entry = actions.setdefault(inst.spec.name, {"actor": inst.spec.actor, "fired": 0,
+                                                    "new_states": 0, "instances": 0})
+        entry["fired"] += fired
+        entry["new_states"] += fresh
+        entry["instances"] += 1
+    return {"search_complete": result.complete, "actions": actions, "instances": instances,
+            "never_fired": [name for name, e in actions.items() if e["fired"] == 0]}
+
+
+def coverage_warnings(doc: dict[str, Any]) -> list[str]:
+    """A warning naming the actions that never fired in a complete search (as TLC warns),
+    or none."""
+    cov = doc.get("coverage")
+    if not cov or not cov["search_complete"] or not cov["never_fired"]:
+        return []
+    never = cov["never_fired"]
+    text = (f"warning: {len(never)} action(s) never fired in any reachable state: "
+            f"{', '.join(never)} (a guard that is never true here, or a bound too small? "
+            "per-action counts: 'coverage' in result.json)")
+    return [text]
+
+
+def coverage_line(doc: dict[str, Any]) -> str | None:
+    """``coverage: 25 of 27 actions fired ...`` for the summary, or ``None``."""
+    cov = doc.get("coverage")
+    if not cov:
+        return None
+    total = len(cov["actions"])
+    never = cov["never_fired"]
+    line = f"coverage: {total - len(never)} of {total} actions fired"
+    if never:
+        where = ("never fired" if cov["search_complete"]
+                 else "did not fire in the explored part (search incomplete)")
+        line += f"; {where}: {', '.join(never)}"
+    return line
 
 
 def _work_line(doc: dict[str, Any]) -> str:
@@ -142,13 +205,23 @@ def summary_text(doc: dict[str, Any]) -> str:
     width = max((len(p["name"]) for p in doc["properties"]), default=8)
     for p in doc["properties"]:
         line = f"  {p['name']:<{width}}  {p['status'].upper()}"
-        if p["status"] == "violated":
+        if p["status"] == "violated" and p["length"] is None:
+            line += f"  ({p['reason']})" if p["reason"] else ""
+        elif p["status"] == "violated":
             line += f"  ({violation_shape(p)})"
+            if p["trace"]:
+                line += f"  {p['trace']['itf']}"
+        elif p["status"] == "holds" and p["length"] is not None:
+            line += f"  (reached: example of {p['length']} steps)"
             if p["trace"]:
                 line += f"  {p['trace']['itf']}"
         elif p["status"] == "inconclusive" and p["reason"]:
             line += f"  ({p['reason']})"
         lines.append(line)
-    verdict = VERDICTS[doc["exit_code"]]
+    coverage = coverage_line(doc)
+    if coverage:
+        lines.append(coverage)
+    lines += coverage_warnings(doc)
+    verdict = VERDICTS.get(doc["exit_code"], "unknown")
     lines.append(f"result: {verdict} (exit {doc['exit_code']})")
     return "\n".join(lines)

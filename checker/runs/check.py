@@ -5,12 +5,17 @@
 once on the initial state (:func:`checker.runs.userfiles.preflight`), runs
 the engine the request names (:mod:`checker.engines.registry`), writes each
 counterexample and ``result.json`` to the output folder, and returns the
-result document.
+result document.  ``result.json`` is strict JSON (no NaN or infinity).  A
+``stop`` callable (an interrupt) ends the search early; what was found is
+still written.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import json
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,17 +23,23 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from checker.engines.base import EngineRequest, Limits, RunResult, Stats
+from checker.engines.base import EngineRequest, Limits, RunResult, Stats, StopCheck
 from checker.engines.registry import DEFAULT_ENGINE, get_engine
-from checker.lang.model import Model, ModelError
+from checker.lang.model import Model, ModelError, check_fairness_names
 from checker.lang.spec import Property
 from checker.lang.view import ModelBug
 from checker.outputs.files import trace_stem, write_atomic
 from checker.outputs.graphs import neighbourhood_graph, to_dot, to_graphml, to_json, trace_graph
 from checker.outputs.summary import result_document
 from checker.runs.catalog import REVISIONS, load_revision, select_properties
-from checker.runs.userfiles import guarded, preflight, user_file_of, user_frame
-from checker.semantics.states import INTERPRET_ENV
+from checker.runs.userfiles import (
+    guarded,
+    preflight,
+    property_location,
+    user_file_of,
+    user_frame,
+)
+from checker.semantics.states import INTERPRET_ENV, expand, initial_state, property_view
 from checker.traces.itf import to_itf
 from checker.traces.trace import Trace, render_text
 
@@ -107,8 +118,36 @@ def prepare(req: CheckRequest) -> tuple[Model, list[Property]]:
     model = load_revision(req.revision)(req.params)
     props = select_properties(req.properties, req.specs)
     with user_errors(model):
+        check_fairness_names(model, model.fairness())
         preflight(model, props)
+        check_actor_names(model, props)
     return model, props
+
+
+def check_actor_names(model: Model, props: Sequence[Property]) -> None:
+    """Raise :class:`ModelError` when a property asks ``s.enabled(actor)`` of an actor the
+    model does not have (evaluated once on the initial state), with the closest name."""
+    init = initial_state(model)
+    view = property_view(model, init, expand(model, init, compiled=False).enabled_actors)
+    inner = view._enabled
+    current: list[Property] = []
+
+    def checked(actors: tuple[str, ...]) -> Any:
+        for actor in actors:
+            if actor not in model.actors:
+                close = difflib.get_close_matches(actor, list(model.actors), n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                prop = current[0]
+                raise ModelError(f"{property_location(prop)}: property '{prop.name}' asks "
+                                 f"enabled('{actor}'), but revision {model.name} has no actor "
+                                 f"'{actor}' (actors: {', '.join(model.actors)}){hint}")
+        return inner(actors)  # type: ignore[misc]
+
+    object.__setattr__(view, "_enabled", checked)
+    for prop in props:
+        current[:] = [prop]
+        for args in prop.instances(model.p):
+            prop.predicate(view, **args)
 
 
 @contextmanager
@@ -134,13 +173,32 @@ def user_errors(model: Model) -> Iterator[None]:
         ) from None
 
 
+def trace_text(trace: Trace, example: bool = False) -> str:
+    """The trace as text; an ``example`` (of a ``sometimes`` property) is titled as one."""
+    text = render_text(trace)
+    if example:
+        text = text.replace("Counterexample for ", "Example reaching ", 1)
+    return text
+
+
+def itf_document(model: Model, trace: Trace, example: bool = False) -> dict[str, Any]:
+    """The ITF document of ``trace``; an ``example`` says so in ``#meta``."""
+    doc = to_itf(model, trace)
+    if example:
+        doc["#meta"]["description"] = (f"example reaching {trace.property} on revision "
+                                       f"{trace.revision}")
+        doc["#meta"]["example"] = True
+    return doc
+
+
 def write_trace_files(
     model: Model, trace: Trace, out_dir: Path, formats: Sequence[str] = DEFAULT_TRACE_FORMATS,
-    itf_indent: int | None = 1,
+    itf_indent: int | None = 1, example: bool = False,
 ) -> dict[str, str]:
     """Write ``trace`` in each of ``formats`` (see :data:`TRACE_FORMATS`); returns
     ``{format: path}``.  Each graph is built once, and matplotlib is only loaded
-    for a picture format."""
+    for a picture format.  ``example``: the trace reaches a ``sometimes`` property
+    (it is not a counterexample)."""
     stem = trace_stem(trace)
     graph = cache(lambda: trace_graph(model, trace))
     neighbourhood = cache(lambda: neighbourhood_graph(model, trace))
@@ -159,11 +217,11 @@ def write_trace_files(
         return trace_picture(graph(), fmt)
 
     render: dict[str, Callable[[], str | bytes]] = {
-        "itf": lambda: json.dumps(to_itf(model, trace), indent=itf_indent,
+        "itf": lambda: json.dumps(itf_document(model, trace, example), indent=itf_indent,
                                   separators=None if itf_indent else (",", ":")) + "\n",
         "dot": lambda: to_dot(graph()),
         "graphml": lambda: to_graphml(graph()),
-        "text": lambda: render_text(trace) + "\n",
+        "text": lambda: trace_text(trace, example) + "\n",
         "graph.json": lambda: to_json(graph()),
         "neighbourhood.dot": lambda: to_dot(neighbourhood()),
         "neighbourhood.json": lambda: to_json(neighbourhood()),
@@ -181,16 +239,36 @@ def write_trace_files(
     return files
 
 
-def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None) -> CheckOutcome:
-    """Run one check and write its files; see the module docstring."""
+def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None,
+              stop: StopCheck | None = None) -> CheckOutcome:
+    """Run one check and write its files; see the module docstring.  ``stop`` is polled
+    by the engine (an interrupt)."""
+    started = time.monotonic()
     model, props = prepare(req)
+    for prop in select_properties(req.strengthen, req.specs) if req.strengthen else []:
+        if prop.is_reachability:
+            raise ModelError(f"--strengthen {prop.name}: a sometimes property is no invariant; "
+                             "strengthen with an invariant (@invariant)")
+    # the time limit counts from here: preparing the model is part of the run
+    engine_req = dataclasses.replace(req, limits=dataclasses.replace(req.limits,
+                                                                     counted_from=started))
     with user_errors(model):
-        result = run_engine(req, model, props, progress)
-    traces = {p.name: write_trace_files(model, p.trace, req.out_dir, req.formats, req.itf_indent)
+        result = run_engine(engine_req, model, props, progress, stop)
+    notes: list[str] = []
+    formats = req.formats
+    if (req.limits.time_limit is not None and any(f in PICTURE_FORMATS for f in formats)
+            and time.monotonic() - started >= req.limits.time_limit):
+        formats = tuple(f for f in formats if f not in PICTURE_FORMATS)
+        notes.append("pictures not drawn: the time limit had passed (the traces are written; "
+                     "'vhostmc report' draws them later)")
+    kinds: dict[str, str] = {p.name: p.kind for p in props}
+    traces = {p.name: write_trace_files(model, p.trace, req.out_dir, formats, req.itf_indent,
+                                        example=kinds.get(p.name) == "sometimes")
               for p in result.properties if p.trace is not None}
     limits = req.limits
     settings: dict[str, Any] = {"search": req.search, "max_states": limits.max_states,
-                                "max_depth": limits.max_depth, "time_limit": limits.time_limit}
+                                "max_depth": limits.max_depth, "time_limit": limits.time_limit,
+                                "memory_limit_mib": limits.memory_limit}
     if "depth" in get_engine(req.engine).options:
         settings = {"depth": req.depth, "time_limit": limits.time_limit}
         if req.strengthen:
@@ -199,14 +277,13 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
         settings["revision_file"] = req.revision
     if req.specs:
         settings["spec_files"] = list(req.specs)
-    doc = result_document(model, result, traces, settings, {p.name: p.kind for p in props})
+    doc = result_document(model, result, traces, settings, kinds)
     if "depth" in get_engine(req.engine).options:
         doc["depth"] = req.depth
-    notes: list[str] = []
     if req.dump_graph and result.graph is not None:
         doc["state_graph"], note = dump_state_graph(req, model, props, result)
         notes += [note] if note else []
-    write_atomic(req.out_dir / "result.json", json.dumps(doc, indent=2) + "\n")
+    write_atomic(req.out_dir / "result.json", json.dumps(doc, indent=2, allow_nan=False) + "\n")
     return CheckOutcome(model, result, doc, notes)
 
 
@@ -227,13 +304,52 @@ def dump_state_graph(req: CheckRequest, model: Model, props: list[Property],
 
 def run_engine(
     req: CheckRequest, model: Model, props: list[Property],
-    progress: Callable[[Stats], None] | None,
+    progress: Callable[[Stats], None] | None, stop: StopCheck | None = None,
 ) -> RunResult:
-    """Run the engine ``req.engine`` names on ``model``; every engine returns a RunResult."""
+    """Run the engine ``req.engine`` names on ``model``; every engine returns a RunResult.
+
+    An engine that does not decide ``sometimes`` properties itself (its ``decides``)
+    checks the invariant "never P" instead (:func:`never`), and the verdict is turned
+    back (:func:`reachability_verdicts`)."""
     engine = get_engine(req.engine)
-    checked = [guarded(p, model) for p in props]
+    native = "sometimes" in getattr(engine, "decides", frozenset())
+    reach = {p.name: p for p in props if p.is_reachability and not native}
+    checked = [guarded(never(p) if p.name in reach else p, model) for p in props]
     extra = ([guarded(p, model) for p in select_properties(req.strengthen, req.specs)]
              if req.strengthen else [])
-    return engine.run(EngineRequest(model, checked, req.limits, search=req.search,
-                                    depth=req.depth, strengthen=extra,
-                                    record_graph=req.dump_graph, progress=progress))
+    result = engine.run(EngineRequest(model, checked, req.limits, search=req.search,
+                                      depth=req.depth, strengthen=extra,
+                                      record_graph=req.dump_graph, progress=progress,
+                                      stop=stop))
+    reachability_verdicts(model, result, reach)
+    return result
+
+
+def never(prop: Property) -> Property:
+    """The invariant "no reachable state satisfies ``prop``" for a ``sometimes`` property:
+    a counterexample to it is an example of ``prop``; a proof of it shows ``prop``
+    unreachable."""
+    predicate = prop.predicate
+
+    def negated(s: Any) -> Any:
+        return s.neg(predicate(s))
+
+    return dataclasses.replace(prop, predicate=negated, kind="always", explain=None)
+
+
+def reachability_verdicts(model: Model, result: RunResult, reach: dict[str, Property]) -> None:
+    """Turn the verdicts of the "never P" invariants back into verdicts of the ``sometimes``
+    properties ``reach`` names: violated (a trace) is holds (an example), holds (a complete
+    search or a proof) is violated (unreachable), inconclusive stays."""
+    for entry in result.properties:
+        prop = reach.get(entry.name)
+        if prop is None:
+            continue
+        if entry.status == "violated" and entry.trace is not None:
+            entry.status = "holds"
+            last = entry.trace.states[-1]
+            view = property_view(model, last, expand(model, last).enabled_actors)
+            entry.trace.explanation = prop.describe_example(view)
+        elif entry.status == "holds":
+            entry.status = "violated"
+            entry.reason = f"unreachable: no reachable state satisfies it ({result.engine})"

@@ -16,22 +16,33 @@ import io
 import os
 import shlex
 import shutil
+import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checker.engines.base import Limits
+from checker.engines.base import Limits, StopCheck
 from checker.lang.model import ModelError
 from checker.lang.view import ModelBug
 from checker.outputs.files import write_atomic
-from checker.outputs.summary import EXIT_HOLDS, EXIT_INCONCLUSIVE, EXIT_USAGE, EXIT_VIOLATED
+from checker.outputs.summary import (
+    EXIT_HOLDS,
+    EXIT_INCONCLUSIVE,
+    EXIT_USAGE,
+    EXIT_VIOLATED,
+    SIGNAL_EXIT,
+)
+from checker.runs.catalog import load_revision
 from checker.runs.check import CheckRequest, prepare, run_check
 from checker.runs.environments import get_environment
 
 CELL_FORMATS: tuple[str, ...] = ("itf", "text")
 """Trace formats a matrix cell writes (the ITF, on one line, is what the matrix links to)."""
+
+MAX_RING_SIZES = 256
+"""Most ring sizes one --ring-sizes value may name."""
 
 
 def parse_ring_sizes(text: str) -> list[int]:
@@ -39,7 +50,7 @@ def parse_ring_sizes(text: str) -> list[int]:
 
     Raises :class:`ValueError` with a message for the user.
     """
-    sizes: list[int] = []
+    sizes: dict[int, None] = {}
     for part in text.split(","):
         item = part.strip()
         lo_text, dash, hi_text = item.partition("-")
@@ -54,8 +65,13 @@ def parse_ring_sizes(text: str) -> list[int]:
             raise ValueError(f"ring sizes must be at least 1, not {lo}")
         if hi < lo:
             raise ValueError(f"range '{item}' is empty; write the smaller size first")
-        sizes.extend(n for n in range(lo, hi + 1) if n not in sizes)
-    return sizes
+        if hi - lo + 1 > MAX_RING_SIZES or len(sizes) + hi - lo + 1 > 2 * MAX_RING_SIZES:
+            raise ValueError(f"'{item}' names {hi - lo + 1} ring sizes; at most "
+                             f"{MAX_RING_SIZES} at once")
+        sizes.update(dict.fromkeys(range(lo, hi + 1)))
+    if len(sizes) > MAX_RING_SIZES:
+        raise ValueError(f"{len(sizes)} ring sizes; at most {MAX_RING_SIZES} at once")
+    return list(sizes)
 
 
 def parse_list(text: str, what: str) -> list[str]:
@@ -93,6 +109,8 @@ class MatrixResult:
     properties: list[str]
     envs: list[str]
     docs: dict[Cell, dict[str, Any]] = field(default_factory=dict)
+    stopped: str | None = None
+    """The signal that stopped the matrix early, if one did."""
 
     def verdict(self, cell: Cell, prop: str) -> dict[str, Any]:
         """The result document's entry for ``prop`` in ``cell`` (status ``error``
@@ -100,6 +118,9 @@ class MatrixResult:
         doc = self.docs[cell]
         if "error" in doc:
             return {"name": prop, "status": "error", "length": None, "trace": None}
+        if "not_run" in doc:
+            return {"name": prop, "status": "inconclusive", "length": None, "trace": None,
+                    "reason": "interrupted"}
         return next(p for p in doc["properties"] if p["name"] == prop)
 
     def errors(self) -> list[tuple[Cell, str]]:
@@ -113,8 +134,10 @@ class MatrixResult:
                 for p in self.properties]
 
     def exit_code(self) -> int:
-        """2 if a cell failed; else 1 if any cell has a violation, else 3 if any is
-        inconclusive, else 0."""
+        """130/143 if a signal stopped the matrix; else 2 if a cell failed; else 1 if any
+        cell has a violation, else 3 if any is inconclusive, else 0."""
+        if self.stopped is not None:
+            return SIGNAL_EXIT.get(self.stopped, EXIT_INCONCLUSIVE)
         if self.errors():
             return EXIT_USAGE
         statuses = set(self.statuses())
@@ -159,7 +182,8 @@ class MatrixPlan:
             parts += ["--spec", spec]
         for option, limit in (("--time-limit", self.limits.time_limit),
                               ("--max-states", self.limits.max_states),
-                              ("--max-depth", self.limits.max_depth)):
+                              ("--max-depth", self.limits.max_depth),
+                              ("--memory-limit", self.limits.memory_limit)):
             if limit is not None:
                 parts += [option, str(limit) if isinstance(limit, int) else f"{limit:g}"]
         parts += ["--jobs", str(jobs), "--out", self.out_dir.as_posix()]
@@ -180,6 +204,11 @@ def plan_cells(plan: MatrixPlan) -> tuple[list[Cell], list[str]]:
     property names in row order.  Raises :class:`ModelError`."""
     for env in plan.envs:
         get_environment(env)
+    for revision in plan.revisions:  # cheap: parameters only, before building any model
+        model_cls = load_revision(revision)
+        for n in plan.ring_sizes:
+            for env in plan.envs:
+                model_cls.resolve_params({"ring_size": n, **get_environment(env).switches})
     cells: list[Cell] = []
     prop_names: list[str] = []
     labels: dict[str, str] = {}
@@ -200,21 +229,56 @@ def plan_cells(plan: MatrixPlan) -> tuple[list[Cell], list[str]]:
     return cells, prop_names
 
 
-def _run_cell(plan: MatrixPlan, cell: Cell) -> dict[str, Any]:
+_worker_signal: str | None = None
+"""In a worker process: the signal that asked it to stop, if one came."""
+
+
+def _worker_stop() -> str | None:
+    return _worker_signal
+
+
+def _worker_init() -> None:
+    """In each worker of ``--jobs N``: SIGINT/SIGTERM stop the running cell cleanly, and
+    the worker gets SIGTERM when its parent dies (Linux)."""
+
+    def handle(signum: int, frame: object) -> None:
+        global _worker_signal
+        _worker_signal = _worker_signal or signal.Signals(signum).name
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _run_cell(plan: MatrixPlan, cell: Cell, stop: StopCheck | None = None) -> dict[str, Any]:
     """Run one cell (in a worker process when --jobs > 1); its result document.
 
     A cell that fails (the model is inconsistent, a property raises) gives
-    ``{"error": message}`` instead, so the other cells' work is kept.
+    ``{"error": message}`` instead, so the other cells' work is kept.  In a worker,
+    ``stop`` is the worker's own signal flag.
     """
+    stop = stop or _worker_stop
+    if stop() is not None:
+        return not_run(stop() or "SIGINT")
     out = plan.out_dir / "cells" / cell.key
     if out.is_dir():
         shutil.rmtree(out)
     try:
-        return run_check(plan.request(cell)).doc
+        return run_check(plan.request(cell), stop=stop).doc
     except ModelBug as err:
         return {"error": f"the model is inconsistent: {err} (fix the revision)"}
     except ModelError as err:
         return {"error": str(err)}
+
+
+def not_run(why: str) -> dict[str, Any]:
+    """The document of a cell a signal kept from running."""
+    return {"not_run": "interrupted", "bounds_hit": [f"interrupted ({why}) before it ran"]}
 
 
 def run_matrix(
@@ -222,33 +286,68 @@ def run_matrix(
     jobs: int = 1,
     on_cell: Callable[[Cell, dict[str, Any]], None] | None = None,
     command: str | None = None,
+    stop: StopCheck | None = None,
 ) -> MatrixResult:
     """Run every cell (``jobs`` at a time) and write matrix.md, .csv and .png;
-    ``command`` (the command line that reproduces the matrix) heads matrix.md."""
+    ``command`` (the command line that reproduces the matrix) heads matrix.md.
+    When ``stop`` returns a signal name, running cells end early (inconclusive),
+    the others are not started, and the matrix is written with what was found."""
     cells, props = plan_cells(plan)
     result = MatrixResult(cells, props, list(plan.envs))
     order = sorted(cells, key=lambda c: c.ring_size)  # quick cells first: early feedback
+    stop = stop or (lambda: None)
 
     def record(cell: Cell, doc: dict[str, Any]) -> None:
         result.docs[cell] = doc
-        if on_cell is not None:
+        if on_cell is not None and "not_run" not in doc:
             on_cell(cell, doc)
 
     if jobs <= 1:
         for cell in order:
-            record(cell, _run_cell(plan, cell))
+            record(cell, _run_cell(plan, cell, stop) if stop() is None
+                   else not_run(stop() or "SIGINT"))
     else:
-        pool = ProcessPoolExecutor(max_workers=jobs)
-        try:
-            futures = {pool.submit(_run_cell, plan, cell): cell for cell in order}
-            for fut in as_completed(futures):
-                record(futures[fut], fut.result())
-        except BaseException:
-            _stop(pool)
-            raise
-        pool.shutdown()
+        _run_parallel(plan, order, jobs, record, stop)
+    result.stopped = stop()
     write_outputs(result, plan.out_dir, command)
     return result
+
+
+def _run_parallel(plan: MatrixPlan, order: list[Cell], jobs: int,
+                  record: Callable[[Cell, dict[str, Any]], None], stop: StopCheck) -> None:
+    """Run the cells in ``jobs`` worker processes; on ``stop``, pass the signal on to the
+    workers (their cells end cleanly) and cancel the cells not started."""
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init)
+    try:
+        futures: dict[Future[dict[str, Any]], Cell] = {
+            pool.submit(_run_cell, plan, cell): cell for cell in order}
+        remaining = set(futures)
+        passed_on = False
+        while remaining:
+            done, remaining = wait(remaining, timeout=0.25, return_when=FIRST_COMPLETED)
+            for fut in done:
+                cell = futures[fut]
+                record(cell, not_run(stop() or "SIGINT") if fut.cancelled() else fut.result())
+            why = stop()
+            if why is not None and not passed_on:
+                passed_on = True
+                for fut in remaining:
+                    fut.cancel()
+                _signal_workers(pool, signal.SIGTERM)
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown()
+
+
+def _signal_workers(pool: ProcessPoolExecutor, sig: int) -> None:
+    """Send ``sig`` to every live worker process of ``pool``."""
+    for proc in list(getattr(pool, "_processes", {}).values()):
+        if proc.is_alive() and proc.pid is not None:
+            try:
+                os.kill(proc.pid, sig)
+            except ProcessLookupError:
+                pass
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
@@ -265,6 +364,8 @@ def cell_text(result: MatrixResult, cell: Cell, prop: str, out_dir: Path | None)
     """``holds``, ``violated (L steps)`` (linked to its ITF trace when ``out_dir``
     is given) or ``inconclusive (<bound>)``."""
     p = result.verdict(cell, prop)
+    if p["status"] == "violated" and p["length"] is None:
+        return "violated (unreachable)"  # a sometimes property no reachable state satisfies
     if p["status"] == "violated":
         text = f"violated ({p['length']} steps)"
         itf = (p.get("trace") or {}).get("itf")
@@ -324,6 +425,9 @@ def markdown(result: MatrixResult, out_dir: Path, command: str | None) -> str:
         doc = result.docs[cell]
         if "error" in doc:
             lines.append(f"| {cell.key} | | | | | error: {doc['error']} |")
+            continue
+        if "not_run" in doc:
+            lines.append(f"| {cell.key} | | | | | not run: {bound_text(doc)} |")
             continue
         st = doc["stats"]
         search = "complete" if doc["complete"] else f"cut ({bound_text(doc)})"
@@ -388,7 +492,7 @@ def write_png(result: MatrixResult, path: Path) -> None:
         for j, (r, n) in enumerate(cols):
             p = result.verdict(result.cell(r, n, env), prop)
             text = {"holds": "holds", "inconclusive": "?", "error": "error"}.get(
-                p["status"], f"{p['length']}")
+                p["status"], f"{p['length'] if p['length'] is not None else 'unreach.'}")
             ax.text(j, i, text, ha="center", va="center", fontsize=8)
     ax.set_xticks(range(len(cols)), [f"{r}\nn={n}" for r, n in cols], fontsize=8)
     ax.set_yticks(range(len(rows)), [f"{prop} / {env}" for env, prop in rows], fontsize=8)

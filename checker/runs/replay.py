@@ -1,4 +1,15 @@
-"""Re-execute a stored trace on the model and say whether every step holds."""
+"""Re-execute a stored trace on the model and say whether every step holds.
+
+Before any step runs, the document is checked against the model: every
+state has exactly the model's variables (an extra or missing one is named),
+each value has the variable's type, range and array length (a length that
+does not fit names the parameter that sets it),.  A step must be the action its ``mbt::actionTaken`` label
+names, with the ``mbt::nondetPicks`` and ``#meta`` (actor, action, function)
+of that action.  A property the trace names must be known (``--spec`` for a
+user property).  Unusable input raises :class:`ItfError` or
+:class:`ModelError` (one line, exit 2); a step that does not replay is a
+failed :class:`ReplayResult` (exit 1).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +24,15 @@ from checker.lang.spec import Property
 from checker.lang.view import CapacityReached
 from checker.runs.catalog import load_revision, select_properties
 from checker.semantics.states import changed, expand, fire, holds, initial_state
-from checker.traces.itf import ItfError, read_header, read_property_args, read_states
+from checker.traces.itf import (
+    ACTION_TAKEN,
+    NONDET_PICKS,
+    ItfError,
+    decode_value,
+    read_header,
+    read_property_args,
+    read_states,
+)
 
 
 @dataclass
@@ -28,6 +47,8 @@ class ReplayResult:
     violated_at_end: bool | None = None
     loop: int | None = None
     """For a lasso: the state the run returns to after the last one."""
+    reached_at_end: bool | None = None
+    """For an example of a ``sometimes`` property: whether the last state satisfies it."""
 
 
 def check_lasso_doc(
@@ -70,11 +91,109 @@ def check_lasso_doc(
 def load_trace_file(path: Path) -> dict:
     """The JSON document of an ITF file; :class:`ItfError` if unreadable."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except OSError as err:
         raise ItfError(f"cannot read {path}: {err.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ItfError(f"{path} is not UTF-8 text (byte {err.start}); give an ITF JSON trace "
+                       "written by vhostmc") from None
+    try:
+        doc = json.loads(text)
     except json.JSONDecodeError as err:
         raise ItfError(f"{path} is not JSON: {err.msg} at line {err.lineno}") from None
+    except RecursionError:
+        raise ItfError(f"{path} is nested too deeply to be an ITF trace") from None
+    if not isinstance(doc, dict):
+        raise ItfError(f"{path} is JSON but not an ITF trace (a {type(doc).__name__}, not an "
+                       "object with 'states')")
+    return doc
+
+
+META_KEYS = frozenset({"#meta", ACTION_TAKEN, NONDET_PICKS})
+"""Keys of an ITF state that are not model variables."""
+
+
+def check_shapes(model: Model, doc: dict) -> None:
+    """Raise :class:`ItfError` unless every state has exactly the model's variables, each
+    of the right type, range and length (see the module docstring)."""
+    names = {v.name for v in model.vars}
+    listed = doc.get("vars")
+    if isinstance(listed, list):
+        extra = [str(n) for n in listed if n not in names and n not in META_KEYS]
+        if extra:
+            raise ItfError(f"the trace's 'vars' lists {', '.join(extra)}, which revision "
+                           f"{model.name} does not have")
+    for i, st in enumerate(doc["states"]):
+        if not isinstance(st, dict):
+            raise ItfError(f"state {i} is not an object")
+        extra = [str(k) for k in st if k not in names and k not in META_KEYS]
+        if extra:
+            raise ItfError(f"state {i} has variable {', '.join(extra)}, which revision "
+                           f"{model.name} does not have")
+        for var in model.vars:
+            if var.name not in st:
+                raise ItfError(f"state {i} lacks variable '{var.name}'")
+            value = decode_value(st[var.name])
+            if var.size is None:
+                if not var.in_range(value):
+                    raise ItfError(f"state {i}: {var.name} = {value!r} is not a value of "
+                                   f"{var.name} ({_type_text(var)})")
+                continue
+            if not isinstance(value, tuple):
+                raise ItfError(f"state {i}: {var.name} must be an array, not {value!r}")
+            if len(value) != var.size:
+                raise ItfError(f"state {i}: {var.name} has {len(value)} entries but revision "
+                               f"{model.name} with {_size_source(model, var.size)} has "
+                               f"{var.size}; the trace's #meta.params do not match its states")
+            bad = next((x for x in value if not var.in_range(x)), None)
+            if bad is not None or any(not var.in_range(x) for x in value):
+                raise ItfError(f"state {i}: {var.name} holds {bad!r}, not a value of "
+                               f"{var.name} ({_type_text(var)})")
+
+
+def _type_text(var: object) -> str:
+    lo, hi, is_bool = (getattr(var, "lo", 0), getattr(var, "hi", 1),
+                       getattr(var, "is_bool", False))
+    return "true or false" if is_bool else f"an integer {lo}..{hi}"
+
+
+def _size_source(model: Model, size: int) -> str:
+    """The parameter(s) whose value is ``size`` (what sets an array's length), in words."""
+    names = [f"{k}={v}" for k, v in model.p.as_dict().items()
+             if isinstance(v, int) and not isinstance(v, bool) and v == size]
+    return " or ".join(names) if names else "its parameters"
+
+
+def check_step_labels(model: Model, doc: dict, revision: str) -> list[str]:
+    """Problems with each step's label: an action the model lacks, or ``nondetPicks`` or
+    ``#meta`` (actor, action, function) that disagree with the labelled action."""
+    for i, st in enumerate(doc["states"][1:], start=1):
+        label = st.get(ACTION_TAKEN)
+        if not isinstance(label, str):
+            raise ItfError(f"state {i} lacks '{ACTION_TAKEN}'")
+        try:
+            inst = model.instance(label)
+        except KeyError:
+            return [f"step {i}: no action '{label}' in revision {revision}"]
+        picks = st.get(NONDET_PICKS)
+        if picks is not None:
+            if not isinstance(picks, dict):
+                raise ItfError(f"state {i}: '{NONDET_PICKS}' must be an object")
+            given = {str(k): decode_value(v) for k, v in picks.items()}
+            if given != dict(inst.args):
+                return [(f"step {i}: {label} but '{NONDET_PICKS}' says {given}; the label "
+                         "and the picks disagree (an edited trace?)")]
+        meta = st.get("#meta")
+        if isinstance(meta, dict):
+            spec = inst.spec
+            for key, want in (("actor", spec.actor), ("action", spec.name),
+                              ("function", spec.function)):
+                if key in meta and meta[key] != want:
+                    return [(f"step {i}: {label} is {key} {want!r} in revision {revision}, "
+                             f"but the trace's #meta says {meta[key]!r} (an edited trace?)")]
+    return []
 
 
 def replay(
@@ -92,8 +211,21 @@ def replay(
     recorded_revision, params, prop_name = read_header(doc)
     revision = revision or recorded_revision
     model = load_revision(revision)(params)
+    check_shapes(model, doc)
+    prop = None
+    if prop_name is not None:
+        try:
+            (prop,) = select_properties([str(prop_name)], spec_files)
+        except ModelError:
+            raise ModelError(f"the trace's property '{prop_name}' is unknown here; for a user "
+                             "property add --spec PATH.py that declares it") from None
+    problems = check_step_labels(model, doc, revision)
     states = read_states(model, doc)
     result = ReplayResult(model, len(states) - 1, True, property=prop_name)
+    if problems:
+        result.ok = False
+        result.messages.extend(problems)
+        return result
     if states[0][2] != initial_state(model):
         result.ok = False
         diffs = ", ".join(f"{n}: {a} vs {b}" for n, a, b in changed(model, initial_state(model),
@@ -126,17 +258,19 @@ def replay(
             result.messages.append(f"step {i}: {label} reaches a different state ({diffs})")
             return result
         result.messages.append(f"step {i}: {label} ok")
-    if prop_name is not None:
-        try:
-            (prop,) = select_properties([prop_name], spec_files)
-        except ModelError:
-            result.messages.append(f"property '{prop_name}' is unknown here; not checked")
-            return result
+    if prop is not None:
         if prop.is_liveness or "loop" in doc:
             check_lasso_doc(result, model, prop, doc, states)
             return result
         last = states[-1][2]
-        result.violated_at_end = not holds(prop, model, last, expand(model, last).enabled_actors)
+        satisfied = holds(prop, model, last, expand(model, last).enabled_actors)
+        if prop.is_reachability:
+            result.reached_at_end = satisfied
+            if not satisfied:
+                result.ok = False
+                result.messages.append(f"the last state does not reach {prop_name}")
+            return result
+        result.violated_at_end = not satisfied
         if not result.violated_at_end:
             result.ok = False
             result.messages.append(f"the last state does not violate {prop_name}")

@@ -141,14 +141,33 @@ class Lasso:
     """Position the run returns to after the last step (== len(path) for a stutter)."""
 
 
+class AnalysisCut(Exception):
+    """A fair-cycle analysis was stopped (time limit, interrupt) before it finished."""
+
+
 class LivenessAnalysis:
     """Fair-cycle search for liveness obligations on one (possibly partial) state graph."""
 
-    def __init__(self, model: Model, graph: StateGraph, constraints: Sequence[Fair]) -> None:
+    POLL_EVERY = 4096
+    """States visited between two calls of ``cut``."""
+
+    def __init__(self, model: Model, graph: StateGraph, constraints: Sequence[Fair],
+                 cut: Callable[[], bool] | None = None) -> None:
         self.model = model
         self.graph = graph
         self.masks = FairnessMasks(model, constraints)
         self._enabled: dict[int, int] = {}
+        self.cut = cut
+        """Polled while analysing; when it returns true, :class:`AnalysisCut` is raised."""
+        self._polls = 0
+
+    def poll(self) -> None:
+        """Raise :class:`AnalysisCut` when ``cut`` says so (asked every POLL_EVERY calls)."""
+        if self.cut is None:
+            return
+        self._polls += 1
+        if self._polls % self.POLL_EVERY == 0 and self.cut():
+            raise AnalysisCut
 
     # -- per-state data -------------------------------------------------------
     def enabled_mask(self, i: int) -> int:
@@ -175,6 +194,7 @@ class LivenessAnalysis:
             return None
 
         def cycle_succ(v: int) -> Iterator[tuple[int, int]]:
+            self.poll()
             for k, j in graph.edges(v):
                 if j in alive and not masks.inst_mask[k] & masks.finite:
                     yield k, j
@@ -233,6 +253,7 @@ class LivenessAnalysis:
         each mapped to the length of the shortest such path."""
         preds: dict[int, list[int]] = {}
         for v in alive:
+            self.poll()
             for _, j in self.graph.edges(v):
                 if j in alive:
                     preds.setdefault(j, []).append(v)
@@ -481,7 +502,7 @@ class LiveSearch:
     FIRST_CHECKPOINT = 4096
 
     def __init__(self, model: Model, graph: StateGraph, props: Iterable[Property],
-                 constraints: Sequence[Fair]) -> None:
+                 constraints: Sequence[Fair], cut: Callable[[], bool] | None = None) -> None:
         self.model = model
         self.graph = graph
         self.obligations = obligations(model, props)
@@ -489,7 +510,9 @@ class LiveSearch:
             model, [(o.prop, dict(o.args)) for o in self.obligations]).checks
         """``(premise, goal)`` of each obligation as a function of a state (compiled)."""
         self.flags = [ObligationFlags() for _ in self.obligations]
-        self.analysis = LivenessAnalysis(model, graph, constraints)
+        self.analysis = LivenessAnalysis(model, graph, constraints, cut)
+        self.cut_short = False
+        """Whether an analysis was stopped by ``cut`` (its pending properties are undecided)."""
         self.found: dict[str, Trace] = {}
         self.pending: list[str] = list(dict.fromkeys(o.prop.name for o in self.obligations))
         """Liveness properties not yet found violated (kept up to date by :meth:`analyse`)."""
@@ -513,14 +536,24 @@ class LiveSearch:
         self.analyse()
 
     def finish(self) -> None:
+        """The final analysis (none when ``cut`` already says stop: ``cut_short``)."""
         if self.pending:
+            cut = self.analysis.cut
+            if cut is not None and cut():
+                self.cut_short = True
+                return
             self.analyse()
 
     def analyse(self) -> None:
-        for obl, flags in zip(self.obligations, self.flags):
-            if obl.prop.name in self.found:
-                continue
-            lasso = self.analysis.find(obl, flags)
-            if lasso is not None:
-                self.found[obl.prop.name] = lasso_trace(self.model, self.graph, lasso)
+        """Look for a fair lasso for each pending obligation; a cut leaves the rest
+        pending and sets ``cut_short``."""
+        try:
+            for obl, flags in zip(self.obligations, self.flags):
+                if obl.prop.name in self.found:
+                    continue
+                lasso = self.analysis.find(obl, flags)
+                if lasso is not None:
+                    self.found[obl.prop.name] = lasso_trace(self.model, self.graph, lasso)
+        except AnalysisCut:
+            self.cut_short = True
         self.pending = [name for name in self.pending if name not in self.found]

@@ -7,17 +7,23 @@ gets the trace to the first such state the search met (the shortest one,
 under BFS); the search goes on for the others.  A property holds only when
 the search exhausted the reachable states with no model capacity reached;
 any limit (states, depth, time, model capacity) makes it inconclusive, and
-the result says which bound was hit.
+the result says which bound was hit.  The time limit bounds the fair-cycle
+analyses too, and ``stop`` (polled once per expanded state, and by the
+analyses) ends the run early on an interrupt: what was found is kept, the
+rest is inconclusive.  A ``sometimes`` property holds once a state satisfies
+it (its trace is an example), and is violated (unreachable) after a complete
+search that met none.  Coverage: how often each action instance fired.
 """
 
 from __future__ import annotations
 
+import resource
 import time
 from collections import deque
 from collections.abc import Sequence
 from typing import Literal
 
-from checker.engines.base import Limits, Progress, PropertyResult, RunResult, Stats
+from checker.engines.base import Limits, Progress, PropertyResult, RunResult, Stats, StopCheck
 from checker.engines.explicit.liveness import LiveSearch
 from checker.engines.stategraph import StateGraph
 from checker.lang.fairness import Fair
@@ -41,6 +47,7 @@ class ExplicitChecker:
         progress_every: float = 2.0,
         record_graph: bool = False,
         fairness: Sequence[Fair] | None = None,
+        stop: StopCheck | None = None,
     ) -> None:
         self.model = model
         self.properties = properties
@@ -52,6 +59,8 @@ class ExplicitChecker:
         """Keep every expanded state's edges (:class:`StateGraph`) and explore to the end."""
         self.fairness = list(model.fairness() if fairness is None else fairness)
         """The fairness liveness properties are judged under (default: the model's)."""
+        self.stop = stop
+        """Polled once per expanded state: why to stop now (an interrupt), or ``None``."""
 
     def run(self) -> RunResult:
         model, limits = self.model, self.limits
@@ -64,17 +73,42 @@ class ExplicitChecker:
         violations: dict[str, Trace] = {}
         bounds: list[str] = []
         capacity: set[str] = set()
-        invariants = [p for p in self.properties if not p.is_liveness]
+        invariants = [p for p in self.properties if p.kind == "always"]
         pending = list(zip(invariants, invariant_checks(model, invariants).checks))
-        live = LiveSearch(model, graph, self.properties, self.fairness)
+        reachable = [p for p in self.properties if p.is_reachability]
+        wanted = list(zip(reachable, invariant_checks(model, reachable).checks))
+        examples: dict[str, Trace] = {}
+        fired = [0] * len(model.instances)
+        fresh = [0] * len(model.instances)
+        deadline = (None if limits.time_limit is None
+                    else (limits.counted_from or start) + limits.time_limit)
+        stopped: str | None = None
+
+        def cut() -> bool:
+            """Whether a fair-cycle analysis must stop (interrupt, time or memory limit)."""
+            nonlocal stopped
+            if stopped is None and self.stop is not None:
+                stopped = self.stop()
+            return (stopped is not None or (deadline is not None and time.monotonic() >= deadline)
+                    or self._over_memory())
+
+        live = LiveSearch(model, graph, self.properties, self.fairness, cut)
+        rounds = 0
         record = self.record_graph or bool(live.pending)
         stats.states = 1
         pop = frontier.popleft if self.search == "bfs" else frontier.pop
 
-        while frontier and (pending or live.pending or not self.properties or self.record_graph):
+        while frontier and (pending or wanted or live.pending or not self.properties
+                            or self.record_graph):
+            if self.stop is not None and (stopped := self.stop()) is not None:
+                break
             now = time.monotonic()
-            if limits.time_limit is not None and now - start >= limits.time_limit:
+            if deadline is not None and now >= deadline:
                 bounds.append(f"time limit {limits.time_limit:g}s")
+                break
+            rounds += 1
+            if limits.memory_limit is not None and rounds % 1024 == 0 and self._over_memory():
+                bounds.append(f"memory limit {limits.memory_limit} MiB")
                 break
             if self.progress is not None and now >= next_report:
                 stats.seconds, stats.queue = now - start, len(frontier)
@@ -95,6 +129,14 @@ class ExplicitChecker:
                         prop.describe_violation(view),
                     )
                     pending.remove((prop, check))
+            for prop, check in list(wanted):
+                if check(state, enabled):
+                    view = property_view(model, state, enabled)
+                    examples[prop.name] = build_trace(
+                        model, prop.name, graph.states[0], self._path(graph, i),
+                        prop.describe_example(view),
+                    )
+                    wanted.remove((prop, check))
             if limits.max_depth is not None and d >= limits.max_depth:
                 beyond = any(nxt not in graph.index for _, nxt in exp.successors)
                 if beyond and f"depth {limits.max_depth}" not in bounds:
@@ -105,6 +147,7 @@ class ExplicitChecker:
             edges: list[tuple[int, int]] = []
             for inst, nxt in exp.successors:
                 stats.transitions += 1
+                fired[inst.index] += 1
                 j = graph.index.get(nxt)
                 if j is None:
                     if limits.max_states is not None and stats.states >= limits.max_states:
@@ -113,6 +156,7 @@ class ExplicitChecker:
                         record = False  # an edge to an unnumbered state: the row is partial
                         continue
                     j = graph.add_state(nxt, i, inst.index)
+                    fresh[inst.index] += 1
                     stats.states += 1
                     stats.max_depth = max(stats.max_depth, d + 1)
                     frontier.append(j)
@@ -123,27 +167,48 @@ class ExplicitChecker:
                     self._announce(stats, graph, start)
                     live.checkpoint()
 
-        if live.pending:
+        searched = not frontier and stopped is None  # the exploration itself was not cut
+        if live.pending and stopped is None:
             self._announce(stats, graph, start)
         live.finish()
         violations.update(live.found)
         stats.seconds, stats.queue = time.monotonic() - start, len(frontier)
         bounds.extend(f"model capacity: {what}" for what in sorted(capacity))
-        complete = not frontier and not bounds
+        explored = searched and not bounds
+        undecided = set(live.pending) if live.cut_short else set()
+        if stopped is not None:
+            bounds.append(f"interrupted ({stopped})")
+        elif undecided and not any(b.startswith(("time limit", "memory limit")) for b in bounds):
+            what = (f"memory limit {limits.memory_limit} MiB" if self._over_memory()
+                    else f"time limit {limits.time_limit:g}s")
+            bounds.append(f"{what} (fair-cycle analysis)")
         results = []
         for prop in self.properties:
+            reason = "interrupted" if stopped is not None else self._reason(bounds, frontier)
             if prop.name in violations:
                 results.append(PropertyResult(prop.name, "violated", violations[prop.name]))
-            elif complete:
+            elif prop.name in examples:
+                results.append(PropertyResult(prop.name, "holds", examples[prop.name]))
+            elif explored and prop.is_reachability:
+                results.append(PropertyResult(
+                    prop.name, "violated",
+                    reason="unreachable: no reachable state satisfies it (complete search)"))
+            elif explored and prop.name not in undecided:
                 results.append(PropertyResult(prop.name, "holds"))
             else:
-                results.append(
-                    PropertyResult(prop.name, "inconclusive", reason=self._reason(bounds, frontier))
-                )
-        run = RunResult("explicit", complete, stats, results, bounds)
+                results.append(PropertyResult(prop.name, "inconclusive", reason=reason))
+        run = RunResult("explicit", explored and not undecided, stats, results, bounds,
+                        stopped=stopped, coverage=list(zip(fired, fresh)))
         if self.record_graph:
             run.graph = graph
         return run
+
+    def _over_memory(self) -> bool:
+        """Whether the process's peak resident memory passed ``limits.memory_limit`` MiB."""
+        limit = self.limits.memory_limit
+        if limit is None:
+            return False
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >= limit * 1024  # KiB
 
     ANNOUNCE_FROM = 100_000
     """Graphs at least this large get a progress line before each fair-cycle analysis."""

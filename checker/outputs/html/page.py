@@ -83,11 +83,13 @@ def build_report(run: StoredRun) -> str:
         _run_section(run),
         _verdict_section(run, anchors),
         _stats_section(doc),
+        _coverage_section(doc),
     ]
     for cex in run.counterexamples:
         prop = run.properties.get(cex.name)
         body.append(counterexample_section(run.model, cex.trace, anchors[cex.name],
-                                           prop.statement if prop else "", cex.itf_path.name))
+                                           prop.statement if prop else "", cex.itf_path.name,
+                                           example=getattr(prop, "kind", "") == "sometimes"))
     return page(f"{title}: {verdict}", "\n".join(body))
 
 
@@ -134,6 +136,8 @@ def _counts(doc: dict[str, Any]) -> str:
 def _contents(run: StoredRun, anchors: dict[str, str]) -> str:
     links = ['<a href="#run">Run</a>', '<a href="#verdicts">Verdicts</a>',
              '<a href="#stats">Statistics</a>']
+    if run.doc.get("coverage"):
+        links.append('<a href="#coverage">Coverage</a>')
     links += [f'<a href="#{esc(anchors[c.name])}">{esc(c.name)}</a>'
               for c in run.counterexamples]
     return f'<nav aria-label="contents">{" &middot; ".join(links)}</nav>'
@@ -176,6 +180,8 @@ def _verdict_section(run: StoredRun, anchors: dict[str, str]) -> str:
                 else esc(name))
         if status == "violated" and p.get("length") is not None:
             detail = violation_shape(p)
+        elif status == "holds" and p.get("length") is not None:
+            detail = f"reached: example of {p['length']} steps"
         else:
             detail = str(p.get("reason") or "")
         rows.append((link, esc(getattr(prop, "kind", "always")) if prop else "",
@@ -212,6 +218,30 @@ def _stats_section(doc: dict[str, Any]) -> str:
             + "</div><div><h3>Settings and limits</h3>"
             + definition_list([(k, esc(v)) for k, v in limits], "limits")
             + "</div></div></section>")
+
+
+def _coverage_section(doc: dict[str, Any]) -> str:
+    """How often each action fired (result.json ``coverage``); actions that never fired
+    first, marked.  Empty for an engine that does not count."""
+    cov = doc.get("coverage")
+    if not cov:
+        return ""
+    never = set(cov.get("never_fired") or [])
+    actions = cov.get("actions") or {}
+    order = sorted(actions, key=lambda name: (name not in never, name))
+    rows = [(f"<code>{esc(name)}</code>", esc(actions[name].get("actor", "")),
+             esc(actions[name].get("instances", "")), esc(actions[name].get("fired", "")),
+             esc(actions[name].get("new_states", ""))) for name in order]
+    attrs = [' class="never-fired"' if name in never else "" for name in order]
+    scope = ("every reachable state was expanded" if cov.get("search_complete")
+             else "the search was incomplete: an action may still fire in the unexplored part")
+    note = (f"<p><strong>{len(never)} action(s) never fired</strong>: "
+            + ", ".join(f"<code>{esc(n)}</code>" for n in sorted(never)) + "</p>"
+            if never else "<p>Every action fired.</p>")
+    return ('<section id="coverage"><h2>Coverage</h2>'
+            f'<p class="muted">Transitions taken per action ({esc(scope)}).</p>' + note
+            + table(("action", "actor", "instances", "fired", "new states"), rows, "coverage",
+                    attrs) + "</section>")
 
 
 def _setting(value: Any) -> str:

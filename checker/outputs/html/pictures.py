@@ -14,21 +14,26 @@ content is left out, with a one-line notice in its place.
 from __future__ import annotations
 
 from checker.lang.model import Model
-from checker.outputs.chart import render_chart, sequence_chart
 from checker.outputs.graphs import neighbourhood_graph
 from checker.outputs.html.parts import UnsafeSvg, esc, inline_svg
-from checker.outputs.pictures import neighbourhood_picture
 from checker.traces.trace import Trace
+
+# checker.outputs.chart and .pictures load matplotlib (3 s): imported when a picture is drawn,
+# so that every vhostmc command starts without it
 
 
 def chart_svg(model: Model, trace: Trace) -> tuple[bytes, list[str]]:
     """The sequence chart of ``trace`` as SVG, and its lane names (left to right)."""
+    from checker.outputs.chart import render_chart, sequence_chart
+
     chart = sequence_chart(model, trace)
     return render_chart(chart, "svg"), list(chart.lanes)
 
 
 def graph_svg(model: Model, trace: Trace) -> bytes:
     """The neighbourhood graph of ``trace`` as SVG."""
+    from checker.outputs.pictures import neighbourhood_picture
+
     return neighbourhood_picture(neighbourhood_graph(model, trace), "svg")
 
 

@@ -60,15 +60,17 @@ def step_data(model: Model, trace: Trace) -> dict[str, Any]:
 
 
 def counterexample_section(model: Model, trace: Trace, anchor: str, statement: str,
-                           itf_name: str) -> str:
-    """The report section of one counterexample; ``anchor`` is its element id."""
+                           itf_name: str, example: bool = False) -> str:
+    """The report section of one counterexample (or, ``example``, of a trace reaching a
+    ``sometimes`` property); ``anchor`` is its element id."""
     n = len(trace)
     loop_attr = f' data-loop="{trace.loop}"' if trace.loop is not None else ""
     lasso = ", a lasso" if trace.loop is not None else ""
     parts = [
         (f'<section class="cex" id="{esc(anchor)}" data-property="{esc(trace.property)}" '
          f'data-steps="{n}"{loop_attr}>'),
-        (f"<h2>Counterexample: {esc(trace.property)}{esc(_instance(trace))} "
+        (f"<h2>{'Example' if example else 'Counterexample'}: "
+         f"{esc(trace.property)}{esc(_instance(trace))} "
          f'<span class="muted">({n} steps{lasso})</span></h2>'),
     ]
     if statement:
