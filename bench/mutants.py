@@ -30,11 +30,12 @@ It prints states/s and wall time per run, and the peak memory at the end.
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,8 @@ from checker.runs.environments import ENVIRONMENTS
 
 MUTANT_DIR = ROOT / "tests" / "mutants"
 REPORT = ROOT / "results" / "mutants.md"
+RAW = ROOT / "results" / "mutants.json"
+"""The measured results (small), so ``--render`` can rewrite the report without re-running."""
 COMMAND = ".venv/bin/python bench/mutants.py"
 RING1_ENVS = ("datapath", "bigring", "release", "default", "sendfail", "rogue", "backend")
 """Cheapest first: a mutant's check stops at the first environment that kills it."""
@@ -179,7 +182,11 @@ def main(argv: list[str]) -> int:
                     help="environments at ring size 2, for mutants ring 1 did not kill")
     ap.add_argument("--ring2-time", type=float, default=60.0, help="time limit per ring-2 run")
     ap.add_argument("--no-write", action="store_true", help="print only; do not write the report")
+    ap.add_argument("--render", action="store_true",
+                    help="only rewrite results/mutants.md from results/mutants.json")
     args = ap.parse_args(argv)
+    if args.render:
+        return rerender()
     envs1 = [e for e in args.envs.split(",") if e]
     envs2 = [e for e in args.ring2_envs.split(",") if e]
     files = mutant_files(args.mutants)
@@ -239,14 +246,30 @@ def main(argv: list[str]) -> int:
     if not args.no_write and not args.mutants:
         from checker.outputs.files import write_atomic
 
-        write_atomic(REPORT, render(results, envs1, envs2, args, wall))
-        print(f"written to {REPORT.relative_to(ROOT)}")
+        meta = {"envs1": envs1, "envs2": envs2, "ring1_time": args.ring1_time,
+                "ring2_time": args.ring2_time, "wall": wall}
+        raw = {"meta": meta, "mutants": [asdict(r) for r in results]}
+        write_atomic(RAW, json.dumps(raw, indent=1) + "\n")
+        write_atomic(REPORT, render(results, meta))
+        print(f"written to {REPORT.relative_to(ROOT)} and {RAW.relative_to(ROOT)}")
     return 0
 
 
-def render(results: list[MutantResult], envs1: list[str], envs2: list[str],
-           args: argparse.Namespace, wall: float) -> str:
+def rerender() -> int:
+    """Rewrite the report from the saved results (after editing the survivor reasons)."""
+    from checker.outputs.files import write_atomic
+
+    raw = json.loads(RAW.read_text())
+    results = [MutantResult(**{**m, "kills": [Kill(**k) for k in m["kills"]]})
+               for m in raw["mutants"]]
+    write_atomic(REPORT, render(results, raw["meta"]))
+    print(f"written to {REPORT.relative_to(ROOT)}")
+    return 0
+
+
+def render(results: list[MutantResult], meta: dict[str, Any]) -> str:
     """The Markdown report."""
+    envs1, envs2, wall = meta["envs1"], meta["envs2"], meta["wall"]
     sys.path.insert(0, str(ROOT / "tests"))
     try:
         from test_mutants import EXPLAINED_SURVIVORS  # the one table of reasons
@@ -257,8 +280,8 @@ def render(results: list[MutantResult], envs1: list[str], envs2: list[str],
         "# Mutation testing of the v9 model",
         "",
         (f"Regenerate (about {wall / 60:.0f} minutes on a shared, busy 2-core machine; "
-        f"time limits {args.ring1_time:.0f} s per run at ring size 1, "
-        f"{args.ring2_time:.0f} s at ring size 2):"),
+        f"time limits {meta['ring1_time']:.0f} s per run at ring size 1, "
+        f"{meta['ring2_time']:.0f} s at ring size 2):"),
         "",
         "```sh",
         f"{COMMAND}",
@@ -268,7 +291,7 @@ def render(results: list[MutantResult], envs1: list[str], envs2: list[str],
         "docstring quotes the patch statement and the mutated one). Every mutant is checked "
         "with every built-in property at ring size 1 in the environments "
         f"{', '.join(envs1)}; a mutant ring 1 does not kill is checked at ring size 2 in "
-        f"{', '.join(envs2)} ({args.ring2_time:.0f} s per run). A mutant is **killed** by a "
+        f"{', '.join(envs2)} ({meta['ring2_time']:.0f} s per run). A mutant is **killed** by a "
         "property when it violates it in L steps and v9 has no violation of it in at most "
         "L steps in the same environment and ring size: *new* (v9 holds, or v9 explored "
         "every path of L steps cleanly) or *shorter* (a safety property v9 also violates, "
