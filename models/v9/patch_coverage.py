@@ -38,9 +38,10 @@ ABSTRACTIONS: dict[str, str] = {
     "alloc-failure": "kmalloc failure (-ENOMEM) is not modeled: these paths return an error "
                      "before any state the TX path shares is changed (vq->ubufs and the "
                      "backend are untouched), so the run is the same as if userspace had not "
-                     "made the call, which the model already has.",
+                     "made the call, which the model already has (docs/model.md, Not modeled).",
     "single-vq": "the model has one TX virtqueue, so the vhost_ubuf_ref -> vq back-pointer "
-                 "is implicit: it always names that virtqueue.",
+                 "is implicit: it always names that virtqueue (docs/model.md, Not modeled: other "
+                 "virtqueues).",
     "unused-result": "a return value no caller in the patch uses.",
 }
 """Named abstractions an added line may be covered by, each with why it is sound."""
