@@ -55,7 +55,7 @@ RAW = ROOT / "results" / "mutants.json"
 COMMAND = ".venv/bin/python bench/mutants.py"
 RING1_ENVS = ("datapath", "bigring", "release", "default", "sendfail", "rogue", "backend")
 """Cheapest first: a mutant's check stops at the first environment that kills it."""
-RING2_ENVS = ("datapath", "bigring", "sendfail", "release")
+RING2_ENVS = ("datapath", "bigring", "sendfail")
 
 
 @dataclass(frozen=True)
@@ -180,8 +180,10 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--ring1-time", type=float, default=60.0, help="time limit per ring-1 run")
     ap.add_argument("--ring2-envs", default=",".join(RING2_ENVS),
                     help="environments at ring size 2, for mutants ring 1 did not kill")
-    ap.add_argument("--ring2-time", type=float, default=60.0, help="time limit per ring-2 run")
+    ap.add_argument("--ring2-time", type=float, default=45.0, help="time limit per ring-2 run")
     ap.add_argument("--no-write", action="store_true", help="print only; do not write the report")
+    ap.add_argument("--resume", action="store_true",
+                    help="skip mutants checked by an interrupted run (saved in the temp folder)")
     ap.add_argument("--render", action="store_true",
                     help="only rewrite results/mutants.md from results/mutants.json")
     args = ap.parse_args(argv)
@@ -218,7 +220,15 @@ def main(argv: list[str]) -> int:
         return run.verdicts[prop].status != "violated" and only_depth
 
     results: list[MutantResult] = []
+    partial = tmp.parent / "vhostmc-mutants-partial.json"
+    done: dict[str, MutantResult] = {}
+    if args.resume and partial.exists():
+        done = {r.file: r for r in load_results(json.loads(partial.read_text())["mutants"])}
+        print(f"resuming: {len(done)} mutants already checked ({partial})")
     for path in files:
+        if path.name in done:
+            results.append(done[path.name])
+            continue
         rel = str(path.relative_to(ROOT))
         cls = load_revision(rel)
         res = MutantResult(path.name, cls.name, getattr(cls, "description", ""))
@@ -238,6 +248,7 @@ def main(argv: list[str]) -> int:
         print(f"  => {'killed by ' + best.prop + ' @ ' + best.env + f' n={best.ring} ({best.steps} steps, {best.kind})' if best else 'SURVIVES'}",
               flush=True)
         results.append(res)
+        partial.write_text(json.dumps({"mutants": [asdict(r) for r in results]}))
     wall = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     killed = sum(1 for r in results if r.kills)
@@ -255,13 +266,17 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def load_results(saved: list[dict[str, Any]]) -> list[MutantResult]:
+    """Mutant results from their JSON form."""
+    return [MutantResult(**{**m, "kills": [Kill(**k) for k in m["kills"]]}) for m in saved]
+
+
 def rerender() -> int:
     """Rewrite the report from the saved results (after editing the survivor reasons)."""
     from checker.outputs.files import write_atomic
 
     raw = json.loads(RAW.read_text())
-    results = [MutantResult(**{**m, "kills": [Kill(**k) for k in m["kills"]]})
-               for m in raw["mutants"]]
+    results = load_results(raw["mutants"])
     write_atomic(REPORT, render(results, raw["meta"]))
     print(f"written to {REPORT.relative_to(ROOT)}")
     return 0
