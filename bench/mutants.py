@@ -13,9 +13,10 @@ stops at the first that kills it unless ``--all-envs``):
 
 - ``new``: v9 holds (complete search), or v9's search explored every path of
   up to L steps without a violation;
-- ``shorter``: v9 violates it too, but its shortest counterexample (BFS) is
-  longer than L.  Only safety properties count here: liveness lassos are
-  not guaranteed to be shortest.
+- ``shorter``: v9 violates it too, but only in more than L steps: its
+  shortest (BFS) counterexample is longer, or, for a liveness property whose
+  lassos are not always shortest, v9 explored to depth L has no violating
+  lasso.
 
 For each mutant the report names the kill with the fewest steps (``new``
 before ``shorter``).  Usage::
@@ -157,13 +158,15 @@ def compare(base: Run, mut: Run, env: str, ring: int, live: set[str],
                 kills.append(Kill(prop, env, ring, mv.steps, "new", "holds"))
                 continue
             shorter = bv.status == "violated" and bv.steps is not None and mv.steps < bv.steps
-            if shorter and prop not in live:
+            if shorter and prop not in live:  # a BFS counterexample is a shortest one
                 kills.append(Kill(prop, env, ring, mv.steps, "shorter", describe(bv)))
                 continue
-            if bv.status == "inconclusive" and prop not in live and confirm(env, ring, mv.steps,
-                                                                            prop):
-                kills.append(Kill(prop, env, ring, mv.steps, "new",
-                                  f"no violation in {mv.steps} steps"))
+            # v9 cut by a bound, or a liveness lasso (not always a shortest one): explore v9
+            # to depth L; no violation there means none of at most L steps exists.
+            if (shorter or bv.status == "inconclusive") and confirm(env, ring, mv.steps, prop):
+                kind = "shorter" if shorter else "new"
+                kills.append(Kill(prop, env, ring, mv.steps, kind,
+                                  f"{describe(bv)}; none in {mv.steps} steps"))
                 continue
         if (mv.status, mv.steps) != (bv.status, bv.steps):
             changed.append(f"{prop} @ {env} n={ring}: v9 {describe(bv)}, mutant {describe(mv)}")
@@ -309,8 +312,10 @@ def render(results: list[MutantResult], meta: dict[str, Any]) -> str:
         f"{', '.join(envs2)} ({meta['ring2_time']:.0f} s per run). A mutant is **killed** by a "
         "property when it violates it in L steps and v9 has no violation of it in at most "
         "L steps in the same environment and ring size: *new* (v9 holds, or v9 explored "
-        "every path of L steps cleanly) or *shorter* (a safety property v9 also violates, "
-        "but only in more steps: the mutant adds a violating run v9 does not have). The "
+        "every path of L steps cleanly) or *shorter* (v9 also violates it, but only in more "
+        "steps: its BFS counterexample is longer, or, for a liveness property, v9 explored "
+        "to depth L has no violating lasso; the mutant adds a violating run v9 does not "
+        "have). The "
         "environments are tried in that order and a mutant's check stops at the first "
         "environment that kills it; the table names that environment's kill with the fewest "
         "steps."),
