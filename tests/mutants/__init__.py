@@ -1,1 +1,0 @@
-"""Seeded mutants of the v9 model: one plausible kernel mistake per file (bench/mutants.py)."""
