@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from checker.cli.app import (
     cli,
 )
 from checker.engines.base import RunResult, Stats
+from checker.engines.explicit.engine import BACKENDS, DEFAULT_BACKEND
 from checker.engines.registry import DEFAULT_ENGINE, engine_names, get_engine
 from checker.outputs.dumpgraph import MAX_PICTURE_STATES
 from checker.outputs.html.page import REPORT_NAME, write_report
@@ -53,6 +55,15 @@ from checker.traces.trace import render_text
               help="Do not explore beyond N steps (inconclusive if states lie beyond).")
 @click.option("--time-limit", type=float, default=None, metavar="SECONDS",
               help="Stop after this long (inconclusive if not finished).")
+@click.option("--backend", type=click.Choice(list(BACKENDS)), default=DEFAULT_BACKEND,
+              show_default=True,
+              help="Explicit engine: compiled explores packed states with numba-compiled steps "
+                   "(BFS, invariants; compiled once, cached in $VHOSTMC_CACHE or "
+                   "~/.cache/vhostmc); python is the reference explorer. A run compiled cannot "
+                   "take (liveness, dfs, --dump-graph) uses python and says why.")
+@click.option("--memory-limit", type=str, default=None, metavar="SIZE",
+              help="Compiled backend: stop (inconclusive, 'memory limit') before its state "
+                   "table would pass SIZE (bytes, or with K/M/G). (default: 60% of RAM)")
 @_param_options
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("vhostmc-out"), show_default=True,
@@ -77,6 +88,7 @@ from checker.traces.trace import render_text
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
 def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], engine: str,
           depth: int | None, strengthen: tuple[str, ...], search: str, max_states: int | None, max_depth: int | None, time_limit: float | None,
+          backend: str, memory_limit: str | None,
           out_dir: Path, as_json: bool, html_report: bool, pictures: str, dump_graph: bool,
           quiet: bool, **params: Any) -> int:
     """Check properties of a revision of the patch at a chosen ring size.
@@ -103,9 +115,12 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
       vhostmc check --ring-size 1 --property no-stuck-waiter --max-depth 4 --dump-graph
       vhostmc check --revision examples/my_rev.py --spec examples/my_spec.py --ring-size 1
     """
-    limits = _limits(max_states, max_depth, time_limit)
+    limits = replace(_limits(max_states, max_depth, time_limit),
+                     memory_limit=_memory_size(memory_limit))
     _check_engine_options(engine, depth, strengthen, search, max_states, max_depth,
                           dump_graph)
+    if backend != DEFAULT_BACKEND and "backend" not in get_engine(engine).options:
+        raise UsageProblem(f"--backend applies to {_engines_with('backend')} only")
     overrides = {k: v for k, v in params.items() if v is not None}
     if overrides.get("rogue_posts") is not None and overrides.get("guest") != "rogue":
         raise UsageProblem("--rogue-posts only applies with --guest rogue; add --guest rogue")
@@ -115,7 +130,8 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
                            specs=specs, search=search, limits=limits,  # type: ignore[arg-type]
                            out_dir=out_dir, engine=engine,  # type: ignore[arg-type]
                            depth=depth if depth is not None else 20, strengthen=strengthen,
-                           formats=trace_formats(pictures), dump_graph=dump_graph)
+                           formats=trace_formats(pictures), dump_graph=dump_graph,
+                           backend=backend)
     outcome = run_check(request, progress)
     for note in outcome.notes:
         click.echo(f"vhostmc: {note}", err=True)
@@ -123,6 +139,24 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
     if html_report:
         click.echo(f"report: {write_report(out_dir)}", err=True)
     return exit_code(outcome.result)
+
+
+def _memory_size(text: str | None) -> int | None:
+    """``--memory-limit`` in bytes: a number, optionally with K, M or G (powers of 1024)."""
+    if text is None:
+        return None
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    raw = text.strip().upper().removesuffix("B")
+    factor = scale.get(raw[-1:], 1)
+    digits = raw[:-1] if raw[-1:] in scale else raw
+    try:
+        value = int(float(digits) * factor)
+    except ValueError:
+        raise UsageProblem(f"--memory-limit must be a size like 512M or 4G, not '{text}'"
+                           ) from None
+    if value <= 0:
+        raise UsageProblem(f"--memory-limit must be positive, not '{text}'")
+    return value
 
 
 def _engines_with(option: str) -> str:

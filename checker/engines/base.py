@@ -30,6 +30,9 @@ class Limits:
     max_states: int | None = None
     max_depth: int | None = None
     time_limit: float | None = None
+    memory_limit: int | None = None
+    """Bytes the explicit engine's compiled backend may hold in its tables
+    (``None``: 60% of the machine's memory)."""
 
 
 @dataclass
@@ -41,6 +44,11 @@ class Stats:
     queue: int = 0
     phase: str = ""
     """What the explorer is doing besides exploring (a fair-cycle analysis), if anything."""
+    backend: str = ""
+    """Explicit engine: which explorer ran (``python`` or ``compiled``), and why not the
+    compiled one when it was asked for and refused."""
+    table_bytes: int = 0
+    """Compiled explicit backend: bytes of the visited table (states, parents, index)."""
 
 
 @dataclass
@@ -68,7 +76,8 @@ Progress = Callable[[Stats], None]
 
 
 
-EngineOption = Literal["search", "max_states", "max_depth", "dump_graph", "depth", "strengthen"]
+EngineOption = Literal["search", "max_states", "max_depth", "dump_graph", "depth", "strengthen",
+                       "backend"]
 """Engine-specific options of ``vhostmc check`` (``--time-limit`` applies to every engine)."""
 
 
@@ -87,6 +96,8 @@ class EngineRequest:
     """k-induction: extra invariants assumed and checked."""
     record_graph: bool = False
     """Explicit engines: keep the explored state graph in the result."""
+    backend: str = "python"
+    """Explicit engine: ``python`` (the reference explorer) or ``compiled`` (numba)."""
     progress: Progress | None = None
 
 
