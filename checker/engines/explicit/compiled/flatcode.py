@@ -35,7 +35,17 @@ from checker.engines.explicit.compiled.layout import Layout
 from checker.lang.model import Model
 from checker.lang.spec import Property
 from checker.semantics.codebackend import CodeBackend, StepCode, _as_array, _span, compile_instance
-from checker.semantics.codegen import Emitter, Sym, SymArray, var_value
+from checker.semantics.codegen import (
+    Emitter,
+    Sym,
+    SymArray,
+    bounds_of,
+    code_of,
+    join_kind,
+    kind_of,
+    same,
+    var_value,
+)
 from checker.semantics.compiledprops import NotCompilable, trace_predicate
 
 LIMIT = 2**62
@@ -59,6 +69,62 @@ class FlatBackend(CodeBackend):
             return plain(rhs, kind, lo, hi, pure)
 
         em.value = bounded  # type: ignore[method-assign]
+
+    def ite(self, cond: Any, then: Any, other: Any) -> Any:
+        """``then if cond else other`` as branch-free arithmetic (numba compiles a branch
+        per conditional expression; this keeps each step one basic block)."""
+        if not isinstance(cond, Sym):
+            return then if cond else other
+        if same(then, other):
+            return then
+        if cond.code in self.em.negated:
+            cond, then, other = self.em.negated[cond.code], other, then
+        if cond.kind == "bool" and then is True and other is False:
+            return cond
+        if cond.kind == "bool" and then is False and other is True:
+            return self.not_(cond)
+        if cond.kind != "bool" or kind_of(then) == "any" or kind_of(other) == "any":
+            return super().ite(cond, then, other)
+        (tlo, thi), (olo, ohi) = bounds_of(then), bounds_of(other)
+        kind = join_kind(kind_of(then), kind_of(other))
+        t, o, c = code_of(then), code_of(other), cond.code
+        if o in ("0", "False"):
+            rhs = f"{t} * {c}"
+        elif t in ("0", "False"):
+            rhs = f"{o} * (1 - {c})"
+        else:
+            rhs = f"{o} + ({t} - {o}) * {c}"
+        return self.em.value(rhs, kind, min(tlo, olo), max(thi, ohi))
+
+    def _junction(self, word: str, conds: tuple[Any, ...]) -> Any:
+        """``and_``/``or_`` as ``&``/``|`` over 0/1 values (no short-circuit branches)."""
+        if any(isinstance(c, Sym) and c.kind != "bool" for c in conds):
+            return super()._junction(word, conds)
+        absorbing = word == "or"
+        ops: list[Sym] = []
+        for c in conds:
+            if not isinstance(c, Sym):
+                if bool(c) is absorbing:
+                    return absorbing
+            elif all(c.code != o.code for o in ops):
+                ops.append(c)
+        if not ops:
+            return not absorbing
+        if len(ops) == 1:
+            return ops[0]
+        op = " | " if absorbing else " & "
+        result = self.em.value("(" + op.join(o.code for o in ops) + ")", "bool", 0, 1)
+        if word == "and":
+            parts = tuple(p for o in ops for p in self.em.conj.get(o.code, (o,)))
+            self.em.conj[result.code] = parts
+        return result
+
+    def not_(self, cond: Any) -> Any:
+        if not isinstance(cond, Sym) or cond.kind != "bool" or cond.code in self.em.negated:
+            return super().not_(cond)
+        result = self.em.value(f"1 - {cond.code}", "bool", 0, 1)
+        self.em.negated[result.code] = cond
+        return result
 
     def select(self, array: Sequence[Any], index: Any) -> Any:
         arr = _as_array(array)
@@ -187,7 +253,10 @@ def _numba_lines(lines: list[str], caps: dict[str, int], what: str) -> list[str]
 class FlatCode:
     """The generated numba source of a model and what its numbers mean."""
 
-    source: str
+    steps_source: str
+    """``step_<i>``, ``unpack``, ``pack`` and ``expand``: depends on the model only."""
+    props_source: str
+    """``prop_<p>`` and ``check``: depends on the properties too."""
     instances: list[int]
     """Model instance index of each compiled step (statically disabled ones are left out)."""
     capacities: list[str]
@@ -349,10 +418,11 @@ def generate(model: Model, layout: Layout, props: Sequence[Property]) -> FlatCod
     lines: list[str] = []
     for code, (_, name) in zip(codes, steps):
         lines += [*_step_source(code, name, caps), ""]
-    lines += _props_source(model, layout, props, bits, consts)
     lines += [*_unpack_lines(layout), "", *_pack_lines(layout), ""]
     lines += [*_expand_lines(steps, model.instances, bits), ""]
-    lines += [*_check_lines(len(props)), ""]
+    prop_lines = _props_source(model, layout, props, bits, {})
+    prop_lines += [*_check_lines(len(props)), ""]
     return FlatCode("".join(line + "\n" for line in lines),
+                    "".join(line + "\n" for line in prop_lines),
                     [i for i, _ in steps], capacities, bits)
 

@@ -35,14 +35,14 @@ class CompiledMismatch(RuntimeError):
 class CompiledChecker:
     """BFS over packed states with the generated numba code; invariants only."""
 
-    def __init__(self, model: Model, properties: list[Property], limits: Limits = Limits(),
+    def __init__(self, model: Model, properties: list[Property], limits: Limits | None = None,
                  progress: Progress | None = None, progress_every: float = 2.0) -> None:
         self.model = model
         self.properties = properties
-        self.limits = limits
+        self.limits = limits or Limits()
         self.progress = progress
         self.progress_every = progress_every
-        self.memory_limit = limits.memory_limit or default_memory_limit()
+        self.memory_limit = self.limits.memory_limit or default_memory_limit()
 
     def run(self) -> RunResult:
         """Explore; raises :class:`.flatcode.Refused` before exploring if the model or a
@@ -72,6 +72,9 @@ class CompiledChecker:
         next_report = start + self.progress_every
         while not bounds:
             t0 = time.monotonic()
+            if limits.time_limit is not None and t0 - start >= limits.time_limit:
+                bounds.append(f"time limit {limits.time_limit:g}s")
+                break
             status = int(built.module.bfs(table.states, table.parents, table.actions, table.index,
                                           ctl, viol, budget))
             now = time.monotonic()
@@ -87,9 +90,6 @@ class CompiledChecker:
                 self._property_error(built, table, ctl)
             if status == 2 and not table.grow(int(ctl[CTL["n"]]), room, self.memory_limit):
                 bounds.append(self._memory_bound())
-                break
-            if limits.time_limit is not None and now - start >= limits.time_limit:
-                bounds.append(f"time limit {limits.time_limit:g}s")
                 break
             if self.progress is not None and now >= next_report:
                 self._fill(stats, ctl, table, start)

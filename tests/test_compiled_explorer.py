@@ -1,0 +1,193 @@
+"""The compiled explicit backend (checker.engines.explicit.compiled) against the Python one.
+
+Both explore in the same BFS order, so state and transition counts, depths,
+verdicts, bounds and the shortest traces must be equal.  Numba compiles each
+model configuration once (cached in $VHOSTMC_CACHE or ~/.cache/vhostmc): the
+first run of this file takes minutes, later runs seconds.
+"""
+
+from __future__ import annotations
+
+import pytest
+from liveness_models import Server, served
+from reference_models import (
+    Bounded,
+    BrokenLock,
+    Cells,
+    Counter,
+    Lock,
+    TwoSpeed,
+    cells_in_range,
+    counter_live,
+    lock_consistent,
+    mutual_exclusion,
+    n_nonnegative,
+    n_not_2,
+    not_all_two,
+    reset_enabled,
+    x_in_range,
+    x_not,
+    x_not_4,
+    x_not_bad,
+)
+
+from checker.engines.base import EngineRequest, Limits, RunResult
+from checker.engines.explicit.compiled.layout import layout_of
+from checker.engines.explicit.compiled.search import CompiledChecker
+from checker.engines.explicit.engine import ENGINE
+from checker.engines.explicit.search import ExplicitChecker
+from checker.lang.model import Model
+from checker.lang.spec import Property
+from checker.runs.catalog import all_properties, load_revision
+from checker.runs.environments import get_environment
+from checker.semantics.states import fire, initial_state
+
+pytest.importorskip("numba")
+
+
+def python_run(model: Model, props: list[Property], **limits: float) -> RunResult:
+    return ExplicitChecker(model, props, limits=Limits(**limits)).run()  # type: ignore[arg-type]
+
+
+def compiled_run(model: Model, props: list[Property], **limits: float) -> RunResult:
+    return CompiledChecker(model, props, Limits(**limits)).run()  # type: ignore[arg-type]
+
+
+def outline(res: RunResult) -> tuple:
+    """Everything both backends must agree on (traces by their labels and states)."""
+    verdicts = tuple(
+        (p.name, p.status, p.reason,
+         None if p.trace is None else tuple((s.label, s.state) for s in p.trace.steps),
+         None if p.trace is None else p.trace.explanation)
+        for p in res.properties)
+    return (res.complete, tuple(res.bounds_hit), res.stats.states, res.stats.transitions,
+            res.stats.max_depth, res.stats.queue, verdicts)
+
+
+def replays(model: Model, res: RunResult) -> None:
+    """Every trace starts in the initial state and each step is a transition of the model."""
+    for p in res.properties:
+        if p.trace is None:
+            continue
+        before = p.trace.initial
+        assert before == initial_state(model)
+        for step in p.trace.steps:
+            assert fire(model, model.instance(step.label), before) == step.state
+            before = step.state
+
+
+# -- layout ---------------------------------------------------------------------------
+
+def test_layout_round_trips_a_state_and_packs_tightly() -> None:
+    model = load_revision("v3.1")({"ring_size": 2, **get_environment("datapath").switches})
+    layout = layout_of(model)
+    assert layout.slots == 81
+    assert layout.words == 3  # 137 bits of fields in 63-bit words
+    state = initial_state(model)
+    assert layout.unpack(model, layout.pack(state)) == state
+    assert all(0 <= w < 2**63 for w in layout.pack(state))
+
+
+# -- the hand-counted reference models ----------------------------------------------
+
+REFERENCE = [
+    pytest.param(Counter(), [x_in_range], {}, id="counter-M4"),
+    pytest.param(Counter(), [counter_live, reset_enabled], {}, id="counter-enabled"),
+    pytest.param(Counter({"modulus": 6}), [x_not(1), x_not(2)], {}, id="counter-stops"),
+    pytest.param(Counter(), [x_in_range, x_not_bad], {"max_states": 2}, id="counter-max-states"),
+    pytest.param(Counter(), [x_in_range, x_not_bad], {"max_depth": 2}, id="counter-max-depth"),
+    pytest.param(Counter(), [x_not_bad], {"max_depth": 3}, id="counter-depth-violation"),
+    pytest.param(Counter(), [x_in_range], {"time_limit": 0}, id="counter-time-0"),
+    pytest.param(TwoSpeed(), [x_not_4], {}, id="two-speed"),
+    pytest.param(Lock({"procs": 3}), [mutual_exclusion, lock_consistent], {}, id="lock-P3"),
+    pytest.param(BrokenLock(), [mutual_exclusion, lock_consistent], {}, id="broken-lock"),
+    pytest.param(Cells({"cells": 3}), [cells_in_range, not_all_two], {}, id="cells-N3"),
+    pytest.param(Bounded(), [n_nonnegative, n_not_2], {}, id="bounded-capacity"),
+    pytest.param(Bounded({"cap": 0}), [n_nonnegative], {}, id="bounded-capacity-initial"),
+    pytest.param(Lock(), [], {}, id="lock-no-properties"),
+]
+
+
+@pytest.mark.parametrize("model, props, limits", REFERENCE)
+def test_reference_models_agree_with_the_python_explorer(model, props, limits) -> None:
+    want = python_run(model, props, **limits)
+    got = compiled_run(model, props, **limits)
+    assert outline(got) == outline(want)
+    assert got.stats.backend == "compiled"
+    replays(model, got)
+
+
+def test_reference_counts_are_the_hand_counted_ones() -> None:
+    res = compiled_run(Cells({"cells": 3}), [cells_in_range])
+    assert (res.stats.states, res.stats.transitions, res.stats.max_depth) == (81, 216, 7)
+    assert [p.status for p in res.properties] == ["holds"]
+    res = compiled_run(Bounded(), [n_nonnegative])
+    assert res.bounds_hit == ["model capacity: pool of n"]
+    assert (res.stats.states, res.stats.transitions, res.stats.max_depth) == (4, 6, 3)
+
+
+# -- limits -----------------------------------------------------------------------------
+
+def test_a_tiny_memory_limit_is_inconclusive_memory_limit() -> None:
+    model = Cells({"cells": 3})
+    res = compiled_run(model, [cells_in_range], memory_limit=1000)
+    assert res.complete is False
+    assert res.bounds_hit == ["memory limit 0 MiB"]
+    (r,) = res.properties
+    assert r.status == "inconclusive"
+    assert "memory limit" in (r.reason or "")
+
+
+def test_the_memory_limit_stops_before_growing_past_it() -> None:
+    model = load_revision("v3.1")({"ring_size": 1, **get_environment("datapath").switches})
+    props = [p for p in all_properties() if p.name == "no-double-use"]
+    res = compiled_run(model, props, memory_limit=400_000)
+    assert res.bounds_hit == ["memory limit 0 MiB"]
+    assert res.stats.table_bytes <= 400_000
+    assert 0 < res.stats.states < 12419
+    assert res.properties[0].status == "inconclusive"
+
+
+# -- engine glue ---------------------------------------------------------------------------
+
+def test_engine_uses_the_python_explorer_for_liveness_and_says_why(capsys) -> None:
+    res = ENGINE.run(EngineRequest(Server(), [served], backend="compiled"))
+    assert res.stats.backend.startswith("python (compiled backend refused: liveness")
+    assert "compiled backend refused" in capsys.readouterr().err
+
+
+def test_engine_runs_the_compiled_backend_when_asked() -> None:
+    res = ENGINE.run(EngineRequest(Counter(), [x_in_range], backend="compiled"))
+    assert res.stats.backend == "compiled"
+    assert res.properties[0].status == "holds"
+
+
+# -- the vhost models ----------------------------------------------------------------------
+
+def invariants() -> list[Property]:
+    return [p for p in all_properties() if not p.is_liveness]
+
+
+def vhost_case(revision: str, env: str) -> tuple[Model, list[Property]]:
+    model = load_revision(revision)({"ring_size": 1, **get_environment(env).switches})
+    return model, invariants()
+
+
+@pytest.mark.parametrize("revision", ["v3.1", "v9"])
+def test_vhost_datapath_agrees_with_the_python_explorer(revision: str) -> None:
+    model, props = vhost_case(revision, "datapath")
+    want = python_run(model, props)
+    got = compiled_run(model, props)
+    assert outline(got) == outline(want)
+    replays(model, got)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env", ["default", "rogue", "sendfail", "backend", "release"])
+@pytest.mark.parametrize("revision", ["v3.1", "v9"])
+def test_vhost_environments_agree_with_the_python_explorer(revision: str, env: str) -> None:
+    model, props = vhost_case(revision, env)
+    want = python_run(model, props)
+    got = compiled_run(model, props)
+    assert outline(got) == outline(want)
+    replays(model, got)
