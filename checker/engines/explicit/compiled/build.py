@@ -41,13 +41,15 @@ from numba import njit
 
 from {steps} import NS, NSUCC, NW, expand, pack, unpack
 
-CANON = False
+{canon}
+'''
+
+IDENTITY = '''CANON = False
 
 
 @njit(cache=True)
 def canon(u2, nw):
     pass
-
 '''
 
 
@@ -103,11 +105,16 @@ def _load(prefix: str, source: str) -> ModuleType:
     return module
 
 
-def build(model: Model, props: list[Property]) -> Built:
+def build(model: Model, props: list[Property], canon: str | None = None) -> Built:
     """Generate (or find in the cache) and import the modules for ``model`` and ``props``.
 
     Two modules: the steps (one per model and parameters: the costly numba
     compile) and the invariants with the search loop (one per property list).
+    ``canon``: the source of ``def canon(u2, nw)`` (undecorated), numba code
+    that rewrites a successor's packed words ``nw`` in place into its
+    representative (it may ``unpack(nw, u2)``, change slots of ``u2`` and
+    ``pack(u2, nw)``); the loop applies it to every successor before the
+    lookup.  ``None``: no canonicalisation.
     Raises :class:`.flatcode.Refused` when the model or a property has no flat form.
     """
     layout = layout_of(model)
@@ -115,6 +122,7 @@ def build(model: Model, props: list[Property]) -> Built:
     steps = _load("steps", STEPS_HEADER.format(
         name=model.name, words=layout.words, slots=layout.slots,
         nsucc=max(1, len(code.instances))) + _decorated(code.steps_source))
-    search = _load("search", SEARCH_HEADER.format(steps=steps.__name__)
+    hook = IDENTITY if canon is None else "CANON = True\n\n\n" + _decorated(canon)
+    search = _load("search", SEARCH_HEADER.format(steps=steps.__name__, canon=hook)
                    + _decorated(code.props_source) + KERNEL_SOURCE)
     return Built(search, layout, code)

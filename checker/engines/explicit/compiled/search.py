@@ -36,20 +36,27 @@ class CompiledChecker:
     """BFS over packed states with the generated numba code; invariants only."""
 
     def __init__(self, model: Model, properties: list[Property], limits: Limits | None = None,
-                 progress: Progress | None = None, progress_every: float = 2.0) -> None:
+                 progress: Progress | None = None, progress_every: float = 2.0,
+                 canon: str | None = None) -> None:
         self.model = model
         self.properties = properties
         self.limits = limits or Limits()
         self.progress = progress
         self.progress_every = progress_every
         self.memory_limit = self.limits.memory_limit or default_memory_limit()
+        self.canon = canon
+        """Source of a state canonicalisation (see :func:`.build.build`), or ``None``."""
+        self.build_seconds = 0.0
+        """Seconds spent generating and importing the code (numba compile on a cold cache
+        happens on the first call of the loop, so it counts as exploring)."""
 
     def run(self) -> RunResult:
         """Explore; raises :class:`.flatcode.Refused` before exploring if the model or a
         property has no compiled form (the caller then runs the Python explorer)."""
         start = time.monotonic()
         model, limits = self.model, self.limits
-        built = build(model, self.properties)
+        built = build(model, self.properties, self.canon)
+        self.build_seconds = time.monotonic() - start
         table = Table(built.layout.words, built.module)
         ctl = np.zeros(len(CTL_FIELDS), np.int64)
         ctl[CTL["level_end"]] = 1
@@ -64,6 +71,8 @@ class CompiledChecker:
         room = max(1, len(built.code.instances))
         if table.grow(0, room + 1, self.memory_limit):
             table.states[0] = built.layout.pack(initial)
+            if self.canon is not None:
+                built.module.canon(np.empty(built.layout.slots, np.int64), table.states[0])
             table.index[built.module.find_slot(table.states, table.index, table.states[0])] = 0
             ctl[CTL["n"]] = 1
         else:
@@ -147,6 +156,13 @@ class CompiledChecker:
         holds_in(prop, property_view(self.model, state, expand(self.model, state).enabled_actors))
         raise CompiledMismatch(f"compiled property {prop.name} failed where the model does not")
 
+    def _stored_as(self, built: Built, table: Table, state: State, i: int) -> bool:
+        """Whether ``state`` (canonicalised, if the search does) is stored state ``i``."""
+        words = np.array(built.layout.pack(state), np.int64)
+        if self.canon is not None:
+            built.module.canon(np.empty(built.layout.slots, np.int64), words)
+        return bool((words == table.states[i]).all())
+
     def _trace(self, built: Built, table: Table, prop: Property, last: int) -> Trace:
         """The BFS-tree path to state ``last``, re-fired through the model."""
         chain = [last]
@@ -154,13 +170,12 @@ class CompiledChecker:
             chain.append(int(table.parents[chain[-1]]))
         chain.reverse()
         model = self.model
-        current = self._state(built, table, 0)
-        initial = current
+        current = initial = initial_state(model)
         path = []
         for i in chain[1:]:
             inst = model.instances[int(table.actions[i])]
             after = fire(model, inst, current)
-            if after != self._state(built, table, i):
+            if not self._stored_as(built, table, after, i):
                 raise CompiledMismatch(f"re-firing {inst.label} does not give the stored state")
             path.append((inst, after))
             current = after

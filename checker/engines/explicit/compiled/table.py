@@ -15,7 +15,7 @@ from types import ModuleType
 
 import numpy as np
 
-INITIAL_STATES = 1 << 14
+INITIAL_STATES = 1 << 10
 LOAD_NUM, LOAD_DEN = 7, 10
 
 
