@@ -29,15 +29,18 @@ KERNEL_SOURCE = '''
 C_N, C_HEAD, C_LEVEL_END, C_DEPTH, C_TRANS, C_MAXDEPTH, C_CAP, C_PENDING = 0, 1, 2, 3, 4, 5, 6, 7
 C_ERR_STATE, C_ERR_WHAT, C_MAX_STATES, C_MAX_DEPTH, C_FLAGS, C_HAS_PROPS = 8, 9, 10, 11, 12, 13
 
-MULT = -7046029254386353131
+MASK32 = 0xFFFFFFFF
 
 
 @njit(cache=True, inline="always")
 def hash_words(x):
-    h = 1469598103934665603
+    """A 32-bit murmur-style hash; every product stays below 2**63 (signed overflow is
+    undefined behaviour in LLVM, so the hash must not rely on wrapping)."""
+    h = 0x811C9DC5
     for i in range(NW):
-        h = (h ^ x[i]) * MULT
-        h ^= h >> 29
+        for part in (x[i] & MASK32, x[i] >> 32):
+            h = ((h ^ part) * 0x5BD1E995) & MASK32
+            h ^= h >> 15
     return h
 
 
