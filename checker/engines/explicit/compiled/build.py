@@ -66,6 +66,8 @@ class Built:
     module: ModuleType
     layout: Layout
     code: FlatCode
+    fresh: bool = False
+    """The code was not in the cache: numba compiles it on the first call (minutes)."""
 
 
 def _decorated(source: str) -> str:
@@ -75,7 +77,7 @@ def _decorated(source: str) -> str:
     )
 
 
-def _load(prefix: str, source: str) -> ModuleType:
+def _load(prefix: str, source: str) -> tuple[ModuleType, bool]:
     """Import ``source`` from the cache dir, written there (atomically) on first use.
 
     Modules are named by the hash of their source, so one never changes once
@@ -85,11 +87,12 @@ def _load(prefix: str, source: str) -> ModuleType:
     name = f"vhostmc_{prefix}_{digest}"
     module = sys.modules.get(name)
     if module is not None:
-        return module
+        return module, False
     where = cache_dir()
     where.mkdir(parents=True, exist_ok=True)
     path = where / f"{name}.py"
-    if not path.exists():
+    fresh = not path.exists()
+    if fresh:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(source)
         os.replace(tmp, path)
@@ -102,7 +105,7 @@ def _load(prefix: str, source: str) -> ModuleType:
     except BaseException:
         del sys.modules[name]
         raise
-    return module
+    return module, fresh
 
 
 def build(model: Model, props: list[Property], canon: str | None = None) -> Built:
@@ -119,10 +122,10 @@ def build(model: Model, props: list[Property], canon: str | None = None) -> Buil
     """
     layout = layout_of(model)
     code = generate(model, layout, props)
-    steps = _load("steps", STEPS_HEADER.format(
+    steps, fresh = _load("steps", STEPS_HEADER.format(
         name=model.name, words=layout.words, slots=layout.slots,
         nsucc=max(1, len(code.instances))) + _decorated(code.steps_source))
     hook = IDENTITY if canon is None else "CANON = True\n\n\n" + _decorated(canon)
-    search = _load("search", SEARCH_HEADER.format(steps=steps.__name__, canon=hook)
-                   + _decorated(code.props_source) + KERNEL_SOURCE)
-    return Built(search, layout, code)
+    search, _ = _load("search", SEARCH_HEADER.format(steps=steps.__name__, canon=hook)
+                      + _decorated(code.props_source) + KERNEL_SOURCE)
+    return Built(search, layout, code, fresh)

@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from checker.engines.base import Limits, Progress, PropertyResult, RunResult, Stats
-from checker.engines.explicit.compiled.build import Built, build
+from checker.engines.explicit.compiled.build import Built, build, cache_dir
 from checker.engines.explicit.compiled.kernel import CTL, CTL_FIELDS
 from checker.engines.explicit.compiled.table import Table, default_memory_limit
 from checker.lang.model import Model, State
@@ -77,6 +77,12 @@ class CompiledChecker:
             ctl[CTL["n"]] = 1
         else:
             bounds.append(self._memory_bound())
+        if built.fresh and self.progress is not None:
+            stats.seconds = time.monotonic() - start
+            stats.phase = (f"numba is compiling {model.name}'s steps (once per model and "
+                           f"parameters; cached in {cache_dir()})")
+            self.progress(stats)
+            stats.phase = ""
         budget = 2_000
         next_report = start + self.progress_every
         while not bounds:

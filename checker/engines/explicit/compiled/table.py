@@ -20,15 +20,22 @@ LOAD_NUM, LOAD_DEN = 7, 10
 
 
 def default_memory_limit() -> int:
-    """60% of the machine's memory (``MemTotal``), in bytes; 4 GiB if unknown."""
+    """A safe share of the machine's memory, in bytes: 60% of ``MemTotal``, but at most
+    80% of what is available when the run starts (``MemAvailable``); 4 GiB if unknown."""
+    info: dict[str, int] = {}
     try:
         with open("/proc/meminfo") as f:
             for line in f:
-                if line.startswith("MemTotal:"):
-                    return int(line.split()[1]) * 1024 * 6 // 10
-    except OSError:
-        pass
-    return 4 << 30
+                key, _, rest = line.partition(":")
+                info[key] = int(rest.split()[0]) * 1024
+    except (OSError, ValueError, IndexError):
+        return 4 << 30
+    if "MemTotal" not in info:
+        return 4 << 30
+    share = info["MemTotal"] * 6 // 10
+    if "MemAvailable" in info:
+        share = min(share, info["MemAvailable"] * 8 // 10)
+    return share
 
 
 class Table:
