@@ -8,6 +8,8 @@ first run of this file takes minutes, later runs seconds.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from liveness_models import Server, served
 from reference_models import (
@@ -208,3 +210,65 @@ def test_a_canon_hook_runs_on_every_successor() -> None:
     got = CompiledChecker(model, props, canon=IDENTITY_CANON).run()
     assert outline(got) == outline(want)
     replays(model, got)
+
+
+# -- the command line ---------------------------------------------------------------------
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    from checker.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+DATAPATH_R1 = ["check", "--revision", "v3.1", "--ring-size", "1", "--max-backend-changes", "0",
+               "--release", "no", "--send-failures", "0", "-q"]
+
+
+def test_cli_backend_compiled_reports_backend_speed_and_bytes(tmp_path, capsys) -> None:
+    props = [arg for p in invariants() for arg in ("--property", p.name)]
+    code, out, _ = cli(capsys, *DATAPATH_R1, *props, "--backend", "compiled",
+                       "--out", str(tmp_path))
+    assert code == 0
+    assert "explored 12419 states" in out and "(backend: compiled)" in out
+    doc = json.loads((tmp_path / "result.json").read_text())
+    assert doc["settings"]["backend"] == "compiled"
+    assert doc["stats"]["backend"] == "compiled"
+    assert doc["stats"]["states"] == 12419
+    assert 0 < doc["stats"]["bytes_per_state"] < 200
+    assert doc["stats"]["states_per_second"] > 0
+
+
+def test_cli_memory_limit_gives_inconclusive_memory_limit(tmp_path, capsys) -> None:
+    props = [arg for p in invariants() for arg in ("--property", p.name)]
+    code, out, _ = cli(capsys, *DATAPATH_R1, *props, "--backend", "compiled",
+                       "--memory-limit", "100K", "--out", str(tmp_path))
+    assert code == 3
+    assert "search cut by memory limit 0 MiB" in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--memory-limit", "lots"], "--memory-limit must be a size like 512M or 4G, not 'lots'"),
+    (["--memory-limit", "0"], "--memory-limit must be positive, not '0'"),
+    (["--backend", "compiled", "--engine", "bmc"], "--backend applies to --engine explicit"),
+])
+def test_cli_bad_backend_options_exit_2(tmp_path, capsys, args, message) -> None:
+    code, _, err = cli(capsys, *DATAPATH_R1, *args, "--out", str(tmp_path))
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_auto_takes_compiled_where_it_applies_and_python_quietly_elsewhere(
+        monkeypatch, capsys) -> None:
+    monkeypatch.delenv("VHOSTMC_BACKEND", raising=False)
+    res = ENGINE.run(EngineRequest(Counter(), [x_in_range], backend="auto"))
+    assert res.stats.backend == "compiled"
+    res = ENGINE.run(EngineRequest(Server(), [served], backend="auto"))
+    assert res.stats.backend.startswith("python (compiled backend refused: liveness")
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv("VHOSTMC_BACKEND", "python")
+    res = ENGINE.run(EngineRequest(Counter(), [x_in_range], backend="auto"))
+    assert res.stats.backend == "python"

@@ -58,9 +58,10 @@ from checker.traces.trace import render_text
 @click.option("--backend", type=click.Choice(list(BACKENDS)), default=DEFAULT_BACKEND,
               show_default=True,
               help="Explicit engine: compiled explores packed states with numba-compiled steps "
-                   "(BFS, invariants; compiled once, cached in $VHOSTMC_CACHE or "
-                   "~/.cache/vhostmc); python is the reference explorer. A run compiled cannot "
-                   "take (liveness, dfs, --dump-graph) uses python and says why.")
+                   "(BFS, invariants; numba compiles each model configuration once, minutes, "
+                   "cached in $VHOSTMC_CACHE or ~/.cache/vhostmc); python is the reference "
+                   "explorer; auto is compiled where it applies (no liveness property, no dfs, "
+                   "no --dump-graph; $VHOSTMC_BACKEND=python makes it python), else python.")
 @click.option("--memory-limit", type=str, default=None, metavar="SIZE",
               help="Compiled backend: stop (inconclusive, 'memory limit') before its state "
                    "table would pass SIZE (bytes, or with K/M/G). (default: 60% of RAM)")

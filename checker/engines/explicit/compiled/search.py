@@ -20,7 +20,7 @@ from checker.engines.base import Limits, Progress, PropertyResult, RunResult, St
 from checker.engines.explicit.compiled.build import Built, build, cache_dir
 from checker.engines.explicit.compiled.kernel import CTL, CTL_FIELDS
 from checker.engines.explicit.compiled.table import Table, default_memory_limit
-from checker.lang.model import Model, State
+from checker.lang.model import ActionInstance, Model, State
 from checker.lang.spec import Property
 from checker.semantics.states import expand, fire, holds_in, initial_state, property_view
 from checker.traces.trace import Trace, build_trace
@@ -177,11 +177,11 @@ class CompiledChecker:
         chain.reverse()
         model = self.model
         current = initial = initial_state(model)
-        path = []
+        path: list[tuple[ActionInstance, State]] = []
         for i in chain[1:]:
             inst = model.instances[int(table.actions[i])]
             after = fire(model, inst, current)
-            if not self._stored_as(built, table, after, i):
+            if after is None or not self._stored_as(built, table, after, i):
                 raise CompiledMismatch(f"re-firing {inst.label} does not give the stored state")
             path.append((inst, after))
             current = after
