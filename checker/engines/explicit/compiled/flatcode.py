@@ -387,6 +387,8 @@ def _props_source(model: Model, layout: Layout, props: Sequence[Property],
 def generate(model: Model, layout: Layout, props: Sequence[Property]) -> FlatCode:
     """The numba source of ``model``'s steps and of ``props`` (invariants); :class:`Refused`
     when some instance or property has no flat form."""
+    if len(model.instances) > 65535:
+        raise Refused(f"{len(model.instances)} action instances (actions are stored as uint16)")
     if len(props) > 62:
         raise Refused(f"{len(props)} invariants (at most 62 per compiled run)")
     bits = {actor: 1 << i for i, actor in enumerate(model.actors)}

@@ -26,6 +26,8 @@ from checker.semantics.states import expand, fire, holds_in, initial_state, prop
 from checker.traces.trace import Trace, build_trace
 
 BACKEND = "compiled"
+MAX_STATES = 2**31 - 1
+"""State numbers are int32 (the parents array)."""
 
 
 class CompiledMismatch(RuntimeError):
@@ -103,6 +105,9 @@ class CompiledChecker:
                 self._step_error(built, table, ctl)
             if status == 4:
                 self._property_error(built, table, ctl)
+            if status == 2 and int(ctl[CTL["n"]]) + room >= MAX_STATES:
+                bounds.append(f"{MAX_STATES} states (int32 parents)")
+                break
             if status == 2 and not table.grow(int(ctl[CTL["n"]]), room, self.memory_limit):
                 bounds.append(self._memory_bound())
                 break
