@@ -38,8 +38,8 @@ from checker.engines.explicit.compiled.layout import layout_of
 from checker.engines.explicit.compiled.search import CompiledChecker
 from checker.engines.explicit.engine import ENGINE
 from checker.engines.explicit.search import ExplicitChecker
-from checker.lang.model import Model
-from checker.lang.spec import Property
+from checker.lang.model import Model, action
+from checker.lang.spec import Property, invariant
 from checker.runs.catalog import all_properties, load_revision
 from checker.runs.environments import get_environment
 from checker.semantics.states import fire, initial_state
@@ -272,3 +272,50 @@ def test_auto_takes_compiled_where_it_applies_and_python_quietly_elsewhere(
     monkeypatch.setenv("VHOSTMC_BACKEND", "python")
     res = ENGINE.run(EngineRequest(Counter(), [x_in_range], backend="auto"))
     assert res.stats.backend == "python"
+
+
+# -- where the model itself fails -----------------------------------------------------------
+
+@invariant("true", "always holds")
+def x_true(s) -> object:
+    return True
+
+
+class Overflow(Model):
+    """``x`` in 0..2 is incremented without a guard: the write of 3 is a model bug;
+    ``a[x]`` on a 2-element array is indexed out of range at x = 2 by ``peek``."""
+
+    name = "overflow"
+    actors = ("inc", "peek")
+
+    def declare(self, p):
+        from checker.lang.model import int_array, int_var
+        return [int_var("x", 0, 2), int_array("a", 2, 0, 1)]
+
+    @action("inc", "inc", "x++;")
+    def inc(self, s) -> None:
+        s.x = s.x + 1
+
+    @action("peek", "peek", "y = a[x];", adds=False)
+    def peek(self, s) -> None:
+        s.require(s.x >= 2)
+        s.a[0] = s.a[s.x]
+
+
+class OutOfRange(Overflow):
+    """:class:`Overflow` with ``inc`` guarded: only ``peek``'s index fails."""
+
+    @action("inc", "inc", "if (x < 2) x++;")
+    def inc(self, s) -> None:
+        s.require(s.x < 2)
+        s.x = s.x + 1
+
+
+@pytest.mark.parametrize("make, error", [(Overflow, "ModelBug"), (OutOfRange, "IndexError")])
+def test_a_model_bug_raises_the_models_own_exception(make, error) -> None:
+    with pytest.raises(Exception) as want:
+        python_run(make(), [x_true])
+    with pytest.raises(Exception) as got:
+        compiled_run(make(), [x_true])
+    assert type(want.value).__name__ == type(got.value).__name__ == error
+    assert str(got.value) == str(want.value)
