@@ -319,3 +319,22 @@ def test_a_model_bug_raises_the_models_own_exception(make, error) -> None:
         compiled_run(make(), [x_true])
     assert type(want.value).__name__ == type(got.value).__name__ == error
     assert str(got.value) == str(want.value)
+
+
+# -- two workers ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("model, props, limits", [
+    p for p in REFERENCE if p.id in ("counter-stops", "counter-max-states", "counter-max-depth",
+                                     "lock-P3", "broken-lock", "bounded-capacity")])
+def test_two_workers_give_the_sequential_result(model, props, limits) -> None:
+    want = compiled_run(model, props, **limits)
+    got = CompiledChecker(model, props, Limits(**limits), workers=2).run()
+    assert outline(got) == outline(want)
+
+
+def test_two_workers_on_the_vhost_datapath() -> None:
+    model, props = vhost_case("v3.1", "datapath")
+    want = compiled_run(model, props)
+    got = CompiledChecker(model, props, workers=2).run()
+    assert outline(got) == outline(want)
+    replays(model, got)

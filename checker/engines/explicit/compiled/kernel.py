@@ -170,3 +170,117 @@ CTL_FIELDS = ("n", "head", "level_end", "depth", "transitions", "max_depth_seen"
 """The meaning of each ``ctl`` entry, in order (the ``C_*`` constants above)."""
 CTL = {name: i for i, name in enumerate(CTL_FIELDS)}
 """``ctl`` position by name."""
+
+PARALLEL_SOURCE = '''
+
+@njit(cache=True, parallel=True)
+def expand_chunk(states, head, m, us, succ, sact, counts, infos):
+    """Expand states ``head .. head + m - 1`` on every numba thread (no shared writes)."""
+    for t in prange(m):
+        w = states[head + t]
+        unpack(w, us[t])
+        counts[t] = expand(us[t], w, succ[t], sact[t], infos[t])
+
+
+@njit(cache=True)
+def bfs_par(states, parents, actions, index, ctl, viol, budget, chunk):
+    """:func:`bfs` with each chunk of ``chunk`` frontier states expanded in parallel first;
+    properties and insertions then run in order, so numbering, counts, verdicts and
+    traces are the sequential ones (expansions past a stop are discarded)."""
+    us = np.empty((chunk, NS), np.int64)
+    u2 = np.empty(NS, np.int64)
+    succ = np.empty((chunk, NSUCC, NW), np.int64)
+    sact = np.empty((chunk, NSUCC), np.int64)
+    counts = np.empty(chunk, np.int64)
+    infos = np.zeros((chunk, 4), np.int64)
+    n = ctl[C_N]
+    head = ctl[C_HEAD]
+    level_end = ctl[C_LEVEL_END]
+    depth = ctl[C_DEPTH]
+    trans = ctl[C_TRANS]
+    maxdepth = ctl[C_MAXDEPTH]
+    capmask = ctl[C_CAP]
+    pending = ctl[C_PENDING]
+    max_states = ctl[C_MAX_STATES]
+    max_depth = ctl[C_MAX_DEPTH]
+    flags = ctl[C_FLAGS]
+    has_props = ctl[C_HAS_PROPS]
+    status = 0
+    done = 0
+    stop = False
+    while head < n and not stop:
+        if has_props and pending == 0:
+            break
+        if done >= budget:
+            status = 1
+            break
+        m = min(chunk, n - head)
+        if n + m * NSUCC > states.shape[0] or (n + m * NSUCC) * 10 > index.shape[0] * 7:
+            status = 2
+            break
+        expand_chunk(states, head, m, us, succ, sact, counts, infos)
+        for t in range(m):
+            if has_props and pending == 0:
+                stop = True
+                break
+            if head == level_end:
+                depth += 1
+                level_end = n
+            k = counts[t]
+            if k < 0:
+                ctl[C_ERR_STATE] = head
+                ctl[C_ERR_WHAT] = infos[t, 0]
+                status = 3
+                stop = True
+                break
+            capmask |= infos[t, 2]
+            if pending:
+                r = check(us[t], infos[t, 1], pending, viol, head)
+                if r < 0:
+                    ctl[C_ERR_STATE] = head
+                    ctl[C_ERR_WHAT] = -1 - r
+                    status = 4
+                    stop = True
+                    break
+                pending = r
+            done += 1
+            if max_depth >= 0 and depth >= max_depth:
+                if (flags & 2) == 0:
+                    for j in range(k):
+                        x = succ[t, j]
+                        if CANON:
+                            canon(u2, x)
+                        if index[find_slot(states, index, x)] < 0:
+                            flags |= 2
+                            break
+                head += 1
+                continue
+            for j in range(k):
+                trans += 1
+                x = succ[t, j]
+                if CANON:
+                    canon(u2, x)
+                pos = find_slot(states, index, x)
+                if index[pos] >= 0:
+                    continue
+                if max_states >= 0 and n >= max_states:
+                    flags |= 1
+                    continue
+                states[n] = x
+                parents[n] = head
+                actions[n] = sact[t, j]
+                index[pos] = n
+                n += 1
+                maxdepth = depth + 1
+            head += 1
+    ctl[C_N] = n
+    ctl[C_HEAD] = head
+    ctl[C_LEVEL_END] = level_end
+    ctl[C_DEPTH] = depth
+    ctl[C_TRANS] = trans
+    ctl[C_MAXDEPTH] = maxdepth
+    ctl[C_CAP] = capmask
+    ctl[C_PENDING] = pending
+    ctl[C_FLAGS] = flags
+    return status
+'''

@@ -39,7 +39,7 @@ class CompiledChecker:
 
     def __init__(self, model: Model, properties: list[Property], limits: Limits | None = None,
                  progress: Progress | None = None, progress_every: float = 2.0,
-                 canon: str | None = None) -> None:
+                 canon: str | None = None, workers: int = 1) -> None:
         self.model = model
         self.properties = properties
         self.limits = limits or Limits()
@@ -48,6 +48,8 @@ class CompiledChecker:
         self.memory_limit = self.limits.memory_limit or default_memory_limit()
         self.canon = canon
         """Source of a state canonicalisation (see :func:`.build.build`), or ``None``."""
+        self.workers = workers
+        """Numba threads expanding each chunk of the frontier (1: the sequential loop)."""
         self.build_seconds = 0.0
         """Seconds spent generating and importing the code (numba compile on a cold cache
         happens on the first call of the loop, so it counts as exploring)."""
@@ -57,7 +59,7 @@ class CompiledChecker:
         property has no compiled form (the caller then runs the Python explorer)."""
         start = time.monotonic()
         model, limits = self.model, self.limits
-        built = build(model, self.properties, self.canon)
+        built = build(model, self.properties, self.canon, parallel=self.workers > 1)
         self.build_seconds = time.monotonic() - start
         table = Table(built.layout.words, built.module)
         ctl = np.zeros(len(CTL_FIELDS), np.int64)
@@ -71,6 +73,12 @@ class CompiledChecker:
         bounds: list[str] = []
         initial = initial_state(model)
         room = max(1, len(built.code.instances))
+        chunk = 4096
+        if self.workers > 1:
+            import numba
+
+            numba.set_num_threads(min(self.workers, numba.config.NUMBA_NUM_THREADS))
+            room *= chunk
         if table.grow(0, room + 1, self.memory_limit):
             table.states[0] = built.layout.pack(initial)
             if self.canon is not None:
@@ -92,8 +100,12 @@ class CompiledChecker:
             if limits.time_limit is not None and t0 - start >= limits.time_limit:
                 bounds.append(f"time limit {limits.time_limit:g}s")
                 break
-            status = int(built.module.bfs(table.states, table.parents, table.actions, table.index,
-                                          ctl, viol, budget))
+            if self.workers > 1:
+                status = int(built.module.bfs_par(table.states, table.parents, table.actions,
+                                                  table.index, ctl, viol, budget, chunk))
+            else:
+                status = int(built.module.bfs(table.states, table.parents, table.actions,
+                                              table.index, ctl, viol, budget))
             now = time.monotonic()
             if now - t0 < 0.25:
                 budget = min(budget * 2, 1 << 30)
