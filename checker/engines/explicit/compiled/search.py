@@ -77,7 +77,7 @@ class CompiledChecker:
         if self.workers > 1:
             import numba
 
-            numba.set_num_threads(min(self.workers, numba.config.NUMBA_NUM_THREADS))
+            numba.set_num_threads(min(self.workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
             room *= chunk
         if table.grow(0, room + 1, self.memory_limit):
             table.states[0] = built.layout.pack(initial)
