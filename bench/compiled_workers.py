@@ -5,10 +5,12 @@ Prints, per run (1, 2, 1, 2 workers): states, transitions, wall and CPU seconds.
     .venv/bin/python bench/compiled_workers.py
 """
 
-import time, sys
+import time
+
 from checker.engines.base import Limits
 from checker.engines.explicit.compiled.search import CompiledChecker
 from checker.runs.catalog import load_revision, select_properties
+
 m = load_revision("v3.1")({"ring_size": 2, "max_backend_changes": 0, "release": "no", "send_failures": 0})
 props = select_properties(["no-double-use", "memory-safe"])
 CompiledChecker(m, props, Limits(max_states=10), workers=2).run()  # compile
