@@ -51,7 +51,9 @@ def test_json_output_is_one_document(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert doc["params"]["ring_size"] == 1 and doc["params"]["uio_maxiov"] == 4
     assert doc["environment"]["guest"] == "linux"
     assert doc["complete"] is False
-    assert set(doc["stats"]) == {"states", "transitions", "max_depth", "seconds"}
+    assert set(doc["stats"]) == {"states", "transitions", "max_depth", "seconds", "backend",
+                                 "states_per_second"}
+    assert doc["stats"]["backend"] == "python"
     (prop,) = doc["properties"]
     assert prop["name"] == "memory-safe" and prop["status"] == "violated"
     assert prop["length"] == 8

@@ -25,6 +25,7 @@ from checker.cli.app import (
 )
 from checker.cli.interrupts import Interrupts
 from checker.engines.base import RunResult, Stats
+from checker.engines.explicit.engine import BACKENDS, DEFAULT_BACKEND
 from checker.engines.registry import DEFAULT_ENGINE, engine_names, get_engine
 from checker.outputs.dumpgraph import MAX_PICTURE_STATES
 from checker.outputs.html.page import REPORT_NAME
@@ -67,6 +68,13 @@ from checker.runs.stored import write_report
               help="Stop the whole run after this long, fair-cycle analysis included "
                    "(what did not finish is inconclusive).")
 @click.option("--memory-limit", type=POSITIVE, default=None, metavar="MIB", help=MEMORY_HELP)
+@click.option("--backend", type=click.Choice(list(BACKENDS)), default=DEFAULT_BACKEND,
+              show_default=True,
+              help="Explicit engine: compiled explores packed states with numba-compiled steps "
+                   "(BFS, invariants; numba compiles each model configuration once, minutes, "
+                   "cached in $VHOSTMC_CACHE or ~/.cache/vhostmc); python is the reference "
+                   "explorer; auto is compiled where it applies (no liveness property, no dfs, "
+                   "no --dump-graph; $VHOSTMC_BACKEND=python makes it python), else python.")
 @_param_options
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("vhostmc-out"), show_default=True,
@@ -92,6 +100,7 @@ from checker.runs.stored import write_report
 def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], engine: str,
           depth: int | None, strengthen: tuple[str, ...], search: str, max_states: int | None,
           max_depth: int | None, time_limit: float | None, memory_limit: int | None,
+          backend: str,
           out_dir: Path, as_json: bool, html_report: bool, pictures: str, dump_graph: bool,
           quiet: bool, **params: Any) -> int:
     """Check properties of a revision of the patch at a chosen ring size.
@@ -123,6 +132,8 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
                           dump_graph)
     if memory_limit is not None and "memory_limit" not in get_engine(engine).options:
         raise UsageProblem(f"--memory-limit applies to {_engines_with('memory_limit')} only")
+    if backend != DEFAULT_BACKEND and "backend" not in get_engine(engine).options:
+        raise UsageProblem(f"--backend applies to {_engines_with('backend')} only")
     overrides = {k: v for k, v in params.items() if v is not None}
     if overrides.get("rogue_posts") is not None and overrides.get("guest") != "rogue":
         raise UsageProblem("--rogue-posts only applies with --guest rogue; add --guest rogue")
@@ -133,7 +144,8 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
                            specs=specs, search=search, limits=limits,  # type: ignore[arg-type]
                            out_dir=out_dir, engine=engine,  # type: ignore[arg-type]
                            depth=depth if depth is not None else 20, strengthen=strengthen,
-                           formats=trace_formats(pictures), dump_graph=dump_graph)
+                           formats=trace_formats(pictures), dump_graph=dump_graph,
+                           backend=backend)
     with interrupts.installed():
         outcome = run_check(request, progress, stop=interrupts)
         for note in outcome.notes:

@@ -31,7 +31,9 @@ class Limits:
     max_depth: int | None = None
     time_limit: float | None = None
     memory_limit: int | None = None
-    """MiB of peak resident memory of the process (explicit engines)."""
+    """MiB: the Python explorer stops when the process's peak resident memory passes it;
+    the compiled backend does not grow its state table past it (default there: 60% of
+    the machine's memory)."""
     counted_from: float | None = None
     """The ``time.monotonic()`` instant ``time_limit`` counts from (default: when the engine
     starts); a run sets it to its own start, so that preparing the model counts too."""
@@ -46,6 +48,11 @@ class Stats:
     queue: int = 0
     phase: str = ""
     """What the explorer is doing besides exploring (a fair-cycle analysis), if anything."""
+    backend: str = ""
+    """Explicit engine: which explorer ran (``python`` or ``compiled``), and why not the
+    compiled one when it was asked for and refused."""
+    table_bytes: int = 0
+    """Compiled explicit backend: bytes of the visited table (states, parents, index)."""
 
 
 @dataclass
@@ -81,7 +88,7 @@ StopCheck = Callable[[], "str | None"]
 
 
 EngineOption = Literal["search", "max_states", "max_depth", "dump_graph", "depth", "strengthen",
-                       "memory_limit"]
+                       "memory_limit", "backend"]
 """Engine-specific options of ``vhostmc check`` (``--time-limit`` applies to every engine)."""
 
 
@@ -100,6 +107,8 @@ class EngineRequest:
     """k-induction: extra invariants assumed and checked."""
     record_graph: bool = False
     """Explicit engines: keep the explored state graph in the result."""
+    backend: str = "python"
+    """Explicit engine: ``python`` (the reference explorer) or ``compiled`` (numba)."""
     progress: Progress | None = None
     stop: StopCheck | None = None
     """Polled during the run; when it returns a reason, the engine ends the search, keeps

@@ -89,6 +89,7 @@ def result_document(
             "transitions": result.stats.transitions,
             "max_depth": result.stats.max_depth,
             "seconds": round(result.stats.seconds, 3),
+            **_speed(result),
         },
         "fairness": describe_all(model.fairness()) if live else None,
         "assumptions": [a.describe() for a in model.assumptions()],
@@ -168,6 +169,18 @@ def coverage_line(doc: dict[str, Any]) -> str | None:
                  else "did not fire in the explored part (search incomplete)")
         line += f"; {where}: {', '.join(never)}"
     return line
+def _speed(result: RunResult) -> dict[str, Any]:
+    """The explicit engine's backend, states per second and (compiled) bytes per state."""
+    stats = result.stats
+    if not stats.backend:
+        return {}
+    out: dict[str, Any] = {"backend": stats.backend,
+                           "states_per_second": round(stats.states / stats.seconds)
+                           if stats.seconds > 0 else None}
+    if stats.table_bytes:
+        out["table_bytes"] = stats.table_bytes
+        out["bytes_per_state"] = round(stats.table_bytes / max(1, stats.states), 1)
+    return out
 
 
 def _work_line(doc: dict[str, Any]) -> str:
@@ -179,6 +192,8 @@ def _work_line(doc: dict[str, Any]) -> str:
     else:
         work = (f"{doc['engine']}: depth {stats['max_depth']} reached, "
                 f"{stats['transitions']} solver queries")
+    if stats.get("backend"):
+        work += f" (backend: {stats['backend']})"
     search = "complete" if doc["complete"] else "incomplete"
     if not doc["complete"] and doc["bounds_hit"]:
         search += f" ({', '.join(doc['bounds_hit'])})"

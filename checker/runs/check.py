@@ -96,6 +96,8 @@ class CheckRequest:
     """Names of properties assumed (and proved) as strengthening invariants by ``kind``."""
     dump_graph: bool = False
     """Explicit engine: write the explored state graph as ``state-graph.*`` (checker.outputs.dumpgraph)."""
+    backend: str = "python"
+    """Explicit engine: ``python`` or ``compiled`` (:mod:`checker.engines.explicit.compiled`)."""
 
 
 @dataclass
@@ -269,6 +271,8 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
     settings: dict[str, Any] = {"search": req.search, "max_states": limits.max_states,
                                 "max_depth": limits.max_depth, "time_limit": limits.time_limit,
                                 "memory_limit_mib": limits.memory_limit}
+    if "backend" in get_engine(req.engine).options:
+        settings["backend"] = req.backend
     if "depth" in get_engine(req.engine).options:
         settings = {"depth": req.depth, "time_limit": limits.time_limit}
         if req.strengthen:
@@ -319,8 +323,8 @@ def run_engine(
              if req.strengthen else [])
     result = engine.run(EngineRequest(model, checked, req.limits, search=req.search,
                                       depth=req.depth, strengthen=extra,
-                                      record_graph=req.dump_graph, progress=progress,
-                                      stop=stop))
+                                      record_graph=req.dump_graph, backend=req.backend,
+                                      progress=progress, stop=stop))
     reachability_verdicts(model, result, reach)
     return result
 

@@ -14,7 +14,7 @@ variable's type as the concrete :class:`~checker.lang.view.StateView` does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -240,18 +240,25 @@ class StepCode:
 
 
 def compile_instance(
-    model: Model, inst: ActionInstance, consts: dict[Any, str]
+    model: Model, inst: ActionInstance, consts: dict[Any, str],
+    state: Callable[[Model, Emitter], list[Any]] = symbolic_state,
+    backend: Callable[[Emitter], CodeBackend] = CodeBackend,
+    output: Callable[[Model, list[Any]], str] = _output,
 ) -> StepCode | None:
     """Symbolically run ``inst``'s body; ``None`` if it can never be enabled.
 
     ``consts`` maps constant objects (messages) to the names the code uses
-    for them; it is shared by the instances of one model.
+    for them; it is shared by the instances of one model.  ``state``,
+    ``backend`` and ``output`` choose the emission mode: by default the input
+    is the state tuple ``v`` and the result the successor tuple's source; the
+    compiled explorer (:mod:`checker.engines.explicit.compiled`) passes its
+    flat-array versions of the three.
     """
     em = Emitter(consts)
-    view = CompileView(model, symbolic_state(model, em), CodeBackend(em))
+    view = CompileView(model, state(model, em), backend(em))
     try:
         inst.spec.body(view, **inst.kwargs())
-        result: str | None = _output(model, list(view._vals))
+        result: str | None = output(model, list(view._vals))
     except Stop:
         if not em.may_raise and em.effects[-1] == "return None":
             return None

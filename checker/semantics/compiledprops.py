@@ -108,16 +108,21 @@ def _certainly_bool(x: Any) -> bool:
 
 
 def trace_predicate(
-    model: Model, prop: Property, args: Mapping[str, int], pair: bool, consts: dict[Any, str]
+    model: Model, prop: Property, args: Mapping[str, int], pair: bool, consts: dict[Any, str],
+    state: Callable[[Model, Emitter], list[Any]] = symbolic_state,
+    backend: Callable[[Emitter], CodeBackend] = PredicateBackend,
+    enabled: Callable[[Emitter], Callable[[tuple[str, ...]], Any]] = _enabled_code,
 ) -> tuple[Emitter, str]:
     """Run ``prop``'s predicate on a :class:`PredicateView`; its statements and result.
 
     ``pair``: the result is ``(premise, goal)`` (a liveness obligation), else
     one bool.  Raises whatever the predicate raises, or :class:`NotCompilable`.
+    ``state``, ``backend`` and ``enabled`` choose the emission mode (by
+    default the state tuple ``v`` and the actor set ``e``; the compiled
+    explorer passes its flat-array versions).
     """
     em = Emitter(consts)
-    view = PredicateView(model, symbolic_state(model, em), PredicateBackend(em),
-                         _enabled_code(em))
+    view = PredicateView(model, state(model, em), backend(em), enabled(em))
     value = prop.predicate(view, **args)
     if pair:
         if not (isinstance(value, tuple) and len(value) == 2):

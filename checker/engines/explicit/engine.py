@@ -2,10 +2,48 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Literal
 
 from checker.engines.base import EngineRequest, RunResult
 from checker.engines.explicit.search import ExplicitChecker
+
+BACKENDS = ("auto", "compiled", "python")
+"""``python``: the reference explorer; ``compiled``: packed states and numba
+(:mod:`checker.engines.explicit.compiled`), BFS and invariants only; ``auto``:
+compiled where it applies, else python (without a word on stderr)."""
+
+DEFAULT_BACKEND = "auto"
+"""What ``vhostmc check --backend`` defaults to: measured in results/performance.md,
+the compiled backend explores a ring-2 run many times faster, cache load included."""
+
+BACKEND_ENV = "VHOSTMC_BACKEND"
+"""``auto`` means this variable's value when set (``python`` or ``compiled``); the test
+suite sets it to ``python`` so that it does not compile every configuration it runs."""
+
+
+def resolved_backend(asked: str) -> str:
+    """``python`` or ``compiled`` for ``asked`` (``auto`` follows :data:`BACKEND_ENV`)."""
+    if asked != "auto":
+        return asked
+    chosen = os.environ.get(BACKEND_ENV, "compiled")
+    return chosen if chosen in ("python", "compiled") else "compiled"
+
+
+def compiled_refusal(request: EngineRequest) -> str | None:
+    """Why the compiled backend cannot take ``request`` (before generating any code)."""
+    live = [p.name for p in request.properties if p.is_liveness]
+    if live:
+        return f"liveness properties ({', '.join(live)}) need the fair-SCC analysis"
+    reach = [p.name for p in request.properties if p.is_reachability]
+    if reach:
+        return f"sometimes properties ({', '.join(reach)}) need example traces"
+    if request.search != "bfs":
+        return "it searches breadth-first only"
+    if request.record_graph:
+        return "it keeps no state graph (--dump-graph)"
+    return None
 
 
 class ExplicitEngine:
@@ -13,7 +51,8 @@ class ExplicitEngine:
 
     name = "explicit"
     description = "explicit-state search (BFS gives shortest counterexamples); complete => holds"
-    options = frozenset({"search", "max_states", "max_depth", "dump_graph", "memory_limit"})
+    options = frozenset({"search", "max_states", "max_depth", "dump_graph", "memory_limit",
+                         "backend"})
     progress_unit: Literal["states", "depth"] = "states"
     stoppable = True
     """It polls ``request.stop`` (an interrupt ends the search cleanly)."""
@@ -21,11 +60,32 @@ class ExplicitEngine:
     """The property kinds it can decide."""
 
     def run(self, request: EngineRequest) -> RunResult:
-        """Explore ``request.model`` within ``request.limits``."""
+        """Explore ``request.model`` within ``request.limits``, with ``request.backend``.
+
+        A compiled run the backend refuses (see :func:`compiled_refusal` and
+        :class:`~checker.engines.explicit.compiled.flatcode.Refused`) runs the
+        Python explorer; ``stats.backend`` says so and why.
+        """
+        note = ""
+        backend = resolved_backend(request.backend)
+        if backend == "compiled":
+            why = compiled_refusal(request)
+            if why is None:
+                from checker.engines.explicit.compiled.run import run_compiled
+
+                result, why = run_compiled(request)
+                if result is not None:
+                    return result
+            note = f" (compiled backend refused: {why})"
+            if request.backend == "compiled":
+                print(f"vhostmc: using the python explorer: the compiled backend refused: {why}",
+                      file=sys.stderr)
         search: Literal["bfs", "dfs"] = "dfs" if request.search == "dfs" else "bfs"
-        return ExplicitChecker(request.model, list(request.properties), search=search,
-                               limits=request.limits, progress=request.progress,
-                               record_graph=request.record_graph, stop=request.stop).run()
+        result = ExplicitChecker(request.model, list(request.properties), search=search,
+                                 limits=request.limits, progress=request.progress,
+                                 record_graph=request.record_graph, stop=request.stop).run()
+        result.stats.backend = "python" + note
+        return result
 
 
 ENGINE = ExplicitEngine()

@@ -1,0 +1,218 @@
+"""The compiled BFS explorer's driver: tables, chunks, limits, verdicts and traces.
+
+It mirrors :class:`checker.engines.explicit.search.ExplicitChecker` (BFS,
+invariants only): the same state numbering (instances in model order, FIFO),
+hence the same state and transition counts, the same first violating state
+and the same shortest trace.  The numba loop (:mod:`.kernel`) runs in chunks;
+between chunks this driver reports progress, checks the time limit and grows
+the tables within the memory limit.  Traces are rebuilt by following
+``parents`` and re-firing each action through :func:`checker.semantics.states.fire`,
+so every step is the model's own (and is checked against the stored state).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from checker.engines.base import Limits, Progress, PropertyResult, RunResult, Stats, StopCheck
+from checker.engines.explicit.compiled.build import Built, build, cache_dir
+from checker.engines.explicit.compiled.kernel import CTL, CTL_FIELDS
+from checker.engines.explicit.compiled.table import Table, default_memory_limit
+from checker.lang.model import ActionInstance, Model, State
+from checker.lang.spec import Property
+from checker.semantics.states import expand, fire, holds_in, initial_state, property_view
+from checker.traces.trace import Trace, build_trace
+
+BACKEND = "compiled"
+MAX_STATES = 2**31 - 1
+"""State numbers are int32 (the parents array)."""
+
+
+class CompiledMismatch(RuntimeError):
+    """The compiled code and the model disagree (a bug of this backend, never a verdict)."""
+
+
+class CompiledChecker:
+    """BFS over packed states with the generated numba code; invariants only."""
+
+    def __init__(self, model: Model, properties: list[Property], limits: Limits | None = None,
+                 progress: Progress | None = None, progress_every: float = 2.0,
+                 canon: str | None = None, workers: int = 1,
+                 stop: StopCheck | None = None) -> None:
+        self.model = model
+        self.properties = properties
+        self.limits = limits or Limits()
+        self.progress = progress
+        self.progress_every = progress_every
+        self.memory_limit = (self.limits.memory_limit << 20 if self.limits.memory_limit
+                             else default_memory_limit())
+        """Bytes the state table may take (``--memory-limit`` is in MiB)."""
+        self.stop = stop
+        """Polled between chunks: why to stop now (an interrupt), or ``None``."""
+        self.canon = canon
+        """Source of a state canonicalisation (see :func:`.build.build`), or ``None``."""
+        self.workers = workers
+        """Numba threads expanding each chunk of the frontier (1: the sequential loop)."""
+        self.build_seconds = 0.0
+        """Seconds spent generating and importing the code (numba compile on a cold cache
+        happens on the first call of the loop, so it counts as exploring)."""
+
+    def run(self) -> RunResult:
+        """Explore; raises :class:`.flatcode.Refused` before exploring if the model or a
+        property has no compiled form (the caller then runs the Python explorer)."""
+        start = time.monotonic()
+        model, limits = self.model, self.limits
+        built = build(model, self.properties, self.canon, parallel=self.workers > 1)
+        self.build_seconds = time.monotonic() - start
+        table = Table(built.layout.words, built.module)
+        ctl = np.zeros(len(CTL_FIELDS), np.int64)
+        ctl[CTL["level_end"]] = 1
+        ctl[CTL["pending"]] = (1 << len(self.properties)) - 1
+        ctl[CTL["max_states"]] = -1 if limits.max_states is None else limits.max_states
+        ctl[CTL["max_depth"]] = -1 if limits.max_depth is None else limits.max_depth
+        ctl[CTL["has_props"]] = 1 if self.properties else 0
+        viol = np.full(max(1, len(self.properties)), -1, np.int64)
+        stats = Stats(backend=BACKEND)
+        bounds: list[str] = []
+        initial = initial_state(model)
+        room = max(1, len(built.code.instances))
+        chunk = 4096
+        if self.workers > 1:
+            import numba
+
+            numba.set_num_threads(min(self.workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+            room *= chunk
+        if table.grow(0, room + 1, self.memory_limit):
+            table.states[0] = built.layout.pack(initial)
+            if self.canon is not None:
+                built.module.canon(np.empty(built.layout.slots, np.int64), table.states[0])
+            table.index[built.module.find_slot(table.states, table.index, table.states[0])] = 0
+            ctl[CTL["n"]] = 1
+        else:
+            bounds.append(self._memory_bound())
+        if built.fresh and self.progress is not None:
+            stats.seconds = time.monotonic() - start
+            stats.phase = (f"numba is compiling {model.name}'s steps (once per model and "
+                           f"parameters; cached in {cache_dir()})")
+            self.progress(stats)
+            stats.phase = ""
+        budget = 2_000
+        next_report = start + self.progress_every
+        while not bounds:
+            t0 = time.monotonic()
+            if limits.time_limit is not None and \
+                    t0 - (limits.counted_from or start) >= limits.time_limit:
+                bounds.append(f"time limit {limits.time_limit:g}s")
+                break
+            if self.stop is not None and (stopped := self.stop()) is not None:
+                bounds.append(f"interrupted ({stopped})")
+                break
+            if self.workers > 1:
+                status = int(built.module.bfs_par(table.states, table.parents, table.actions,
+                                                  table.index, ctl, viol, budget, chunk))
+            else:
+                status = int(built.module.bfs(table.states, table.parents, table.actions,
+                                              table.index, ctl, viol, budget))
+            now = time.monotonic()
+            if now - t0 < 0.25:
+                budget = min(budget * 2, 1 << 30)
+            elif now - t0 > 1.0:
+                budget = max(budget // 2, 1_000)
+            if status == 0:
+                break
+            if status == 3:
+                self._step_error(built, table, ctl)
+            if status == 4:
+                self._property_error(built, table, ctl)
+            if status == 2 and int(ctl[CTL["n"]]) + room >= MAX_STATES:
+                bounds.append(f"{MAX_STATES} states (int32 parents)")
+                break
+            if status == 2 and not table.grow(int(ctl[CTL["n"]]), room, self.memory_limit):
+                bounds.append(self._memory_bound())
+                break
+            if self.progress is not None and now >= next_report:
+                self._fill(stats, ctl, table, start)
+                self.progress(stats)
+                next_report = now + self.progress_every
+        self._fill(stats, ctl, table, start)
+        flags = int(ctl[CTL["flags"]])
+        if flags & 2 and limits.max_depth is not None:
+            bounds.insert(0, f"depth {limits.max_depth}")
+        if flags & 1 and limits.max_states is not None:
+            bounds.insert(0, f"{limits.max_states} states")
+        capacity = int(ctl[CTL["capacity"]])
+        bounds.extend(sorted(f"model capacity: {what}"
+                             for c, what in enumerate(built.code.capacities) if capacity >> c & 1))
+        complete = stats.queue == 0 and not bounds
+        stopped = next((b[len("interrupted ("):-1] for b in bounds
+                        if b.startswith("interrupted (")), None)
+        results = []
+        for p, prop in enumerate(self.properties):
+            if viol[p] >= 0:
+                trace = self._trace(built, table, prop, int(viol[p]))
+                results.append(PropertyResult(prop.name, "violated", trace))
+            elif complete:
+                results.append(PropertyResult(prop.name, "holds"))
+            else:
+                reason = ("interrupted" if stopped is not None
+                          else "search cut by " + ", ".join(bounds) if bounds
+                          else f"search stopped with {stats.queue} states unexplored")
+                results.append(PropertyResult(prop.name, "inconclusive", reason=reason))
+        return RunResult("explicit", complete, stats, results, bounds, stopped=stopped)
+
+    def _memory_bound(self) -> str:
+        return f"memory limit {self.memory_limit / 2**20:.0f} MiB"
+
+    @staticmethod
+    def _fill(stats: Stats, ctl: np.ndarray, table: Table, start: float) -> None:
+        stats.states = int(ctl[CTL["n"]])
+        stats.transitions = int(ctl[CTL["transitions"]])
+        stats.max_depth = int(ctl[CTL["max_depth_seen"]])
+        stats.queue = int(ctl[CTL["n"]] - ctl[CTL["head"]])
+        stats.seconds = time.monotonic() - start
+        stats.table_bytes = table.nbytes
+
+    def _state(self, built: Built, table: Table, i: int) -> State:
+        return built.layout.unpack(self.model, table.states[i])
+
+    def _step_error(self, built: Built, table: Table, ctl: np.ndarray) -> None:
+        """Re-fire the failing instance in Python: it raises the model's own exception."""
+        state = self._state(built, table, int(ctl[CTL["err_state"]]))
+        inst = self.model.instances[int(ctl[CTL["err_what"]])]
+        fire(self.model, inst, state)
+        raise CompiledMismatch(f"compiled {inst.label} failed where the model does not")
+
+    def _property_error(self, built: Built, table: Table, ctl: np.ndarray) -> None:
+        """Evaluate the failing property interpreted: it raises the property's own error."""
+        state = self._state(built, table, int(ctl[CTL["err_state"]]))
+        prop = self.properties[int(ctl[CTL["err_what"]])]
+        holds_in(prop, property_view(self.model, state, expand(self.model, state).enabled_actors))
+        raise CompiledMismatch(f"compiled property {prop.name} failed where the model does not")
+
+    def _stored_as(self, built: Built, table: Table, state: State, i: int) -> bool:
+        """Whether ``state`` (canonicalised, if the search does) is stored state ``i``."""
+        words = np.array(built.layout.pack(state), np.int64)
+        if self.canon is not None:
+            built.module.canon(np.empty(built.layout.slots, np.int64), words)
+        return bool((words == table.states[i]).all())
+
+    def _trace(self, built: Built, table: Table, prop: Property, last: int) -> Trace:
+        """The BFS-tree path to state ``last``, re-fired through the model."""
+        chain = [last]
+        while chain[-1] != 0:
+            chain.append(int(table.parents[chain[-1]]))
+        chain.reverse()
+        model = self.model
+        current = initial = initial_state(model)
+        path: list[tuple[ActionInstance, State]] = []
+        for i in chain[1:]:
+            inst = model.instances[int(table.actions[i])]
+            after = fire(model, inst, current)
+            if after is None or not self._stored_as(built, table, after, i):
+                raise CompiledMismatch(f"re-firing {inst.label} does not give the stored state")
+            path.append((inst, after))
+            current = after
+        view = property_view(model, current, expand(model, current).enabled_actors)
+        return build_trace(model, prop.name, initial, path, prop.describe_violation(view))

@@ -1,0 +1,98 @@
+"""The visited table's numpy arrays, their growth and the memory limit.
+
+``states`` (packed words, BFS order), ``parents`` (int32), ``actions``
+(uint16) and ``index`` (int32 open-addressing table, power of two, at most
+70% full) are grown in Python between calls of the numba loop: the dense
+arrays by half again, the index by doubling (then rehashed in numba).  A
+growth whose peak (old and new arrays side by side while copying) would pass
+the memory limit is not made: the search stops instead, so a run never runs
+the machine out of memory.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import numpy as np
+
+INITIAL_STATES = 1 << 10
+LOAD_NUM, LOAD_DEN = 7, 10
+
+
+def default_memory_limit() -> int:
+    """A safe share of the machine's memory, in bytes: 60% of ``MemTotal``, but at most
+    80% of what is available when the run starts (``MemAvailable``); 4 GiB if unknown."""
+    info: dict[str, int] = {}
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                key, _, rest = line.partition(":")
+                info[key] = int(rest.split()[0]) * 1024
+    except (OSError, ValueError, IndexError):
+        return 4 << 30
+    if "MemTotal" not in info:
+        return 4 << 30
+    share = info["MemTotal"] * 6 // 10
+    if "MemAvailable" in info:
+        share = min(share, info["MemAvailable"] * 8 // 10)
+    return share
+
+
+class Table:
+    """The arrays of one search."""
+
+    def __init__(self, words: int, module: ModuleType) -> None:
+        self.words = words
+        self.module = module
+        self.states = np.zeros((0, words), np.int64)
+        self.parents = np.zeros(0, np.int32)
+        self.actions = np.zeros(0, np.uint16)
+        self.index = np.full(0, -1, np.int32)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the four arrays."""
+        return int(self.states.nbytes + self.parents.nbytes + self.actions.nbytes
+                   + self.index.nbytes)
+
+    def _state_bytes(self, capacity: int) -> int:
+        return capacity * (8 * self.words + 4 + 2)
+
+    def plan(self, n: int, room: int) -> tuple[int, int]:
+        """The capacities (states, index cells) that hold ``n + room`` states."""
+        cap = self.states.shape[0]
+        need = n + room
+        if need > cap:
+            cap = max(need, cap + cap // 2, INITIAL_STATES)
+        cells = max(self.index.shape[0], 2 * INITIAL_STATES)
+        while need * LOAD_DEN > cells * LOAD_NUM:
+            cells *= 2
+        return cap, cells
+
+    def grow(self, n: int, room: int, limit: int) -> bool:
+        """Make room for ``room`` more states after the first ``n``; ``False`` (and
+        nothing changed) if the peak while copying would pass ``limit`` bytes."""
+        cap, cells = self.plan(n, room)
+        old_cap, old_cells = self.states.shape[0], self.index.shape[0]
+        extra = 0
+        if cap != old_cap:
+            extra += self._state_bytes(cap)
+        if cells != old_cells:
+            extra += cells * 4
+        if self.nbytes + extra > limit:
+            return False
+        if cap != old_cap:
+            states = np.empty((cap, self.words), np.int64)
+            states[:n] = self.states[:n]
+            self.states = states
+            parents = np.empty(cap, np.int32)
+            parents[:n] = self.parents[:n]
+            self.parents = parents
+            actions = np.empty(cap, np.uint16)
+            actions[:n] = self.actions[:n]
+            self.actions = actions
+        if cells != old_cells:
+            self.index = np.full(0, -1, np.int32)  # free the old one first
+            self.index = np.full(cells, -1, np.int32)
+            self.module.rehash(self.states, n, self.index)
+        return True
