@@ -51,8 +51,10 @@ def python_run(model: Model, props: list[Property], **limits: float) -> RunResul
     return ExplicitChecker(model, props, limits=Limits(**limits)).run()  # type: ignore[arg-type]
 
 
-def compiled_run(model: Model, props: list[Property], **limits: float) -> RunResult:
-    return CompiledChecker(model, props, Limits(**limits)).run()  # type: ignore[arg-type]
+def compiled_run(model: Model, props: list[Property], table_limit: int | None = None,
+                 **limits: float) -> RunResult:
+    return CompiledChecker(model, props, Limits(**limits),  # type: ignore[arg-type]
+                           table_limit=table_limit).run()
 
 
 def outline(res: RunResult) -> tuple:
@@ -132,7 +134,7 @@ def test_reference_counts_are_the_hand_counted_ones() -> None:
 
 def test_a_tiny_memory_limit_is_inconclusive_memory_limit() -> None:
     model = Cells({"cells": 3})
-    res = compiled_run(model, [cells_in_range], memory_limit=1000)
+    res = compiled_run(model, [cells_in_range], table_limit=1000)
     assert res.complete is False
     assert res.bounds_hit == ["memory limit 0 MiB"]
     (r,) = res.properties
@@ -143,7 +145,7 @@ def test_a_tiny_memory_limit_is_inconclusive_memory_limit() -> None:
 def test_the_memory_limit_stops_before_growing_past_it() -> None:
     model = load_revision("v3.1")({"ring_size": 1, **get_environment("datapath").switches})
     props = [p for p in all_properties() if p.name == "no-double-use"]
-    res = compiled_run(model, props, memory_limit=200_000)
+    res = compiled_run(model, props, table_limit=200_000)
     assert res.bounds_hit == ["memory limit 0 MiB"]
     assert res.stats.table_bytes <= 200_000
     assert 0 < res.stats.states < 12419
@@ -241,17 +243,20 @@ def test_cli_backend_compiled_reports_backend_speed_and_bytes(tmp_path, capsys) 
     assert doc["stats"]["states_per_second"] > 0
 
 
-def test_cli_memory_limit_gives_inconclusive_memory_limit(tmp_path, capsys) -> None:
+def test_cli_memory_limit_in_mib_bounds_the_compiled_table(tmp_path, capsys) -> None:
+    """``--memory-limit`` is MiB for both backends; ring 1's table fits in 1 MiB."""
     props = [arg for p in invariants() for arg in ("--property", p.name)]
-    code, out, _ = cli(capsys, *DATAPATH_R1, *props, "--backend", "compiled",
-                       "--memory-limit", "100K", "--out", str(tmp_path))
-    assert code == 3
-    assert "search cut by memory limit 0 MiB" in out
+    code, _, _ = cli(capsys, *DATAPATH_R1, *props, "--backend", "compiled",
+                     "--memory-limit", "1", "--out", str(tmp_path))
+    doc = json.loads((tmp_path / "result.json").read_text())
+    assert code == 0 and doc["settings"]["memory_limit_mib"] == 1
+    assert doc["stats"]["backend"] == "compiled"
+    assert 0 < doc["stats"]["table_bytes"] <= 1 << 20
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--memory-limit", "lots"], "--memory-limit must be a size like 512M or 4G, not 'lots'"),
-    (["--memory-limit", "0"], "--memory-limit must be positive, not '0'"),
+    (["--memory-limit", "lots"], "'lots' is not a valid integer"),
+    (["--memory-limit", "0"], "--memory-limit must be at least 1, not 0"),
     (["--backend", "compiled", "--engine", "bmc"], "--backend applies to --engine explicit"),
 ])
 def test_cli_bad_backend_options_exit_2(tmp_path, capsys, args, message) -> None:
@@ -338,3 +343,11 @@ def test_two_workers_on_the_vhost_datapath() -> None:
     got = CompiledChecker(model, props, workers=2).run()
     assert outline(got) == outline(want)
     replays(model, got)
+
+
+def test_an_interrupt_ends_a_compiled_search_with_what_it_found() -> None:
+    model = Cells({"cells": 3})
+    res = CompiledChecker(model, [cells_in_range], stop=lambda: "SIGINT").run()
+    assert res.stopped == "SIGINT" and res.complete is False
+    assert res.bounds_hit == ["interrupted (SIGINT)"]
+    assert [(p.status, p.reason) for p in res.properties] == [("inconclusive", "interrupted")]

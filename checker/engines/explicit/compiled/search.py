@@ -40,15 +40,16 @@ class CompiledChecker:
     def __init__(self, model: Model, properties: list[Property], limits: Limits | None = None,
                  progress: Progress | None = None, progress_every: float = 2.0,
                  canon: str | None = None, workers: int = 1,
-                 stop: StopCheck | None = None) -> None:
+                 stop: StopCheck | None = None, table_limit: int | None = None) -> None:
         self.model = model
         self.properties = properties
         self.limits = limits or Limits()
         self.progress = progress
         self.progress_every = progress_every
-        self.memory_limit = (self.limits.memory_limit << 20 if self.limits.memory_limit
+        self.memory_limit = (table_limit if table_limit is not None
+                             else self.limits.memory_limit << 20 if self.limits.memory_limit
                              else default_memory_limit())
-        """Bytes the state table may take (``--memory-limit`` is in MiB)."""
+        """Bytes the state table may take: ``table_limit``, else ``--memory-limit`` (MiB)."""
         self.stop = stop
         """Polled between chunks: why to stop now (an interrupt), or ``None``."""
         self.canon = canon
