@@ -28,6 +28,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
+    from checker.lang.dead import Assumption, DeadValue
     from checker.lang.fairness import Fair
     from checker.lang.view import StateView
 
@@ -258,6 +259,12 @@ class Model:
     def fairness(self) -> list[Fair]:
         """The fairness assumptions liveness properties are judged under (none by default)."""
         return []
+
+    def dead_values(self) -> Sequence[DeadValue | Assumption]:
+        """Values the model can never read again, and when (none by default):
+        declarations made with :func:`checker.lang.dead.dead_when`, and the
+        invariants their proof may assume (:func:`checker.lang.dead.assuming`)."""
+        return ()
 
     # -- actions ----------------------------------------------------------
     @classmethod
