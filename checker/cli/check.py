@@ -74,11 +74,15 @@ from checker.traces.trace import render_text
                    "is violated) and write the explored state graph as state-graph.dot, "
                    f".graphml and .json into --out, pictures too when at most "
                    f"{MAX_PICTURE_STATES} states; violating states are marked.")
+@click.option("--no-reduction", "no_reduction", is_flag=True,
+              help="Explicit engine: explore every state, without resetting the values the "
+                   "model can never read again (by default they are reset when a Z3 proof "
+                   "shows this changes no verdict; see docs/model.md, Dead-value reduction).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
 def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], engine: str,
           depth: int | None, strengthen: tuple[str, ...], search: str, max_states: int | None, max_depth: int | None, time_limit: float | None,
           out_dir: Path, as_json: bool, html_report: bool, pictures: str, dump_graph: bool,
-          quiet: bool, **params: Any) -> int:
+          no_reduction: bool, quiet: bool, **params: Any) -> int:
     """Check properties of a revision of the patch at a chosen ring size.
 
     Every model parameter and [env] environment switch has a default that
@@ -115,7 +119,8 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
                            specs=specs, search=search, limits=limits,  # type: ignore[arg-type]
                            out_dir=out_dir, engine=engine,  # type: ignore[arg-type]
                            depth=depth if depth is not None else 20, strengthen=strengthen,
-                           formats=trace_formats(pictures), dump_graph=dump_graph)
+                           formats=trace_formats(pictures), dump_graph=dump_graph,
+                           reduction=not no_reduction)
     outcome = run_check(request, progress)
     for note in outcome.notes:
         click.echo(f"vhostmc: {note}", err=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from checker.lang.model import Model
 from checker.lang.spec import Property
@@ -62,6 +62,9 @@ class RunResult:
     bounds_hit: list[str] = field(default_factory=list)
     graph: StateGraph | None = None
     """The explored state graph, when the checker was asked to record it."""
+    reduction: dict[str, Any] | None = None
+    """Explicit engines: whether the dead-value reduction was on, its proof, why not
+    (:mod:`checker.engines.reduction`); ``None`` for engines it does not apply to."""
 
 
 Progress = Callable[[Stats], None]
@@ -87,6 +90,9 @@ class EngineRequest:
     """k-induction: extra invariants assumed and checked."""
     record_graph: bool = False
     """Explicit engines: keep the explored state graph in the result."""
+    reduction: bool = True
+    """Explicit engines: store canonical states (dead values reset) if the Z3 proof that
+    this changes nothing passes (:mod:`checker.engines.reduction`)."""
     progress: Progress | None = None
 
 

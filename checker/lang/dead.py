@@ -35,8 +35,15 @@ class DeadValue:
 
     var: str
     when: Predicate
-    canonical: int | bool = 0
+    canonical: int | bool | None = None
+    """``None``: the variable's default (False, or 0 clamped into its range)."""
     why: str = ""
+
+    def canonical_for(self, var: Var) -> int | bool:
+        """The value a dead ``var`` is reset to."""
+        if self.canonical is not None:
+            return self.canonical
+        return False if var.is_bool else min(max(0, var.lo), var.hi)
 
     def describe(self) -> str:
         """One line for summaries and ``result.json``."""
@@ -65,9 +72,12 @@ def assumptions(model: Model) -> list[Assumption]:
     return [d for d in model.dead_values() if isinstance(d, Assumption)]
 
 
-def dead_when(var: str, when: Predicate, canonical: int | bool = 0, why: str = "") -> DeadValue:
+def dead_when(
+    var: str, when: Predicate, canonical: int | bool | None = None, why: str = ""
+) -> DeadValue:
     """Declare ``var`` dead when ``when(s)`` (scalar) or ``when(s, i)`` (array element ``i``)
-    holds; ``canonical`` is the value a dead one is reset to (it must fit the type)."""
+    holds; ``canonical`` is the value a dead one is reset to (it must fit the type;
+    default False or 0, as in a fresh state)."""
     return DeadValue(var, when, canonical, why)
 
 
@@ -95,9 +105,9 @@ def checked_declarations(model: Model) -> list[tuple[DeadValue, int, Var]]:
                              "twice")
         seen.add(decl.var)
         var = model.vars[slot]
-        if not var.in_range(decl.canonical):
+        if not var.in_range(decl.canonical_for(var)):
             raise ModelError(f"dead-value declaration of {model.name}: canonical value "
-                             f"{decl.canonical!r} of '{decl.var}' is outside its type "
+                             f"{decl.canonical_for(var)!r} of '{decl.var}' is outside its type "
                              f"[{var.lo}, {var.hi}]")
         out.append((decl, slot, var))
     return out
@@ -118,9 +128,10 @@ def reset_dead(model: Model, s: Any) -> None:
         else:
             conds.append((decl, var, [decl.when(s, i) for i in range(var.size)]))
     for decl, var, deads in conds:
+        value = decl.canonical_for(var)
         if var.size is None:
-            setattr(s, decl.var, s.ite(deads[0], decl.canonical, getattr(s, decl.var)))
+            setattr(s, decl.var, s.ite(deads[0], value, getattr(s, decl.var)))
         else:
             arr = getattr(s, decl.var)
             for i, dead in enumerate(deads):
-                arr.set_if(dead, i, decl.canonical)
+                arr.set_if(dead, i, value)

@@ -84,6 +84,9 @@ class CheckRequest:
     """Names of properties assumed (and proved) as strengthening invariants by ``kind``."""
     dump_graph: bool = False
     """Explicit engine: write the explored state graph as ``state-graph.*`` (checker.outputs.dumpgraph)."""
+    reduction: bool = True
+    """Explicit engine: explore canonical states (dead values reset) when the Z3 proof that
+    this changes no verdict passes; ``False`` is ``--no-reduction``."""
 
 
 @dataclass
@@ -202,6 +205,10 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
     if "depth" in get_engine(req.engine).options:
         doc["depth"] = req.depth
     notes: list[str] = []
+    if result.reduction is not None:
+        doc["reduction"] = {k: v for k, v in result.reduction.items() if k != "warning"}
+        if result.reduction.get("warning"):
+            notes.append(str(result.reduction["warning"]))
     if req.dump_graph and result.graph is not None:
         doc["state_graph"], note = dump_state_graph(req, model, props, result)
         notes += [note] if note else []
@@ -235,4 +242,5 @@ def run_engine(
              if req.strengthen else [])
     return engine.run(EngineRequest(model, checked, req.limits, search=req.search,
                                     depth=req.depth, strengthen=extra,
-                                    record_graph=req.dump_graph, progress=progress))
+                                    record_graph=req.dump_graph, progress=progress,
+                                    reduction=req.reduction))

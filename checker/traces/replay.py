@@ -13,7 +13,14 @@ from checker.lang.spec import Property
 from checker.lang.view import CapacityReached
 from checker.runs.catalog import load_revision, select_properties
 from checker.semantics.states import changed, expand, fire, holds, initial_state
-from checker.traces.itf import ItfError, read_header, read_property_args, read_states
+from checker.semantics.canon import canonicalizer
+from checker.traces.itf import (
+    ItfError,
+    read_header,
+    read_property_args,
+    read_reduced,
+    read_states,
+)
 
 
 @dataclass
@@ -85,6 +92,9 @@ def replay(
     Checks that state 0 is the model's initial state, that each step's action
     is enabled in the state before it and yields exactly the recorded state,
     and, when the trace names a property, that the last state violates it.
+    A trace of a reduced run (``#meta.reduced``) records canonical states:
+    state 0 must be canon of the initial state and each state canon of the
+    step from the one before (docs/model.md, "Dead-value reduction").
     ``revision`` (a name or a revision file) replaces the revision the trace
     names; ``spec_files`` supply user properties.
     Raises :class:`ItfError` or :class:`ModelError` for unusable input.
@@ -94,10 +104,14 @@ def replay(
     model = load_revision(revision)(params)
     states = read_states(model, doc)
     result = ReplayResult(model, len(states) - 1, True, property=prop_name)
-    if states[0][2] != initial_state(model):
+    canon = canonicalizer(model) if read_reduced(doc) else (lambda state: state)
+    first = canon(initial_state(model))
+    if read_reduced(doc):
+        result.messages.append("the trace records canonical states (dead values reset): each "
+                               "step is compared after resetting them")
+    if states[0][2] != first:
         result.ok = False
-        diffs = ", ".join(f"{n}: {a} vs {b}" for n, a, b in changed(model, initial_state(model),
-                                                                     states[0][2]))
+        diffs = ", ".join(f"{n}: {a} vs {b}" for n, a, b in changed(model, first, states[0][2]))
         result.messages.append(f"state 0 is not the initial state ({diffs})")
         return result
     for i in range(1, len(states)):
@@ -111,6 +125,7 @@ def replay(
             return result
         try:
             nxt = fire(model, inst, before)
+            nxt = nxt if nxt is None else canon(nxt)
         except CapacityReached as hit:
             result.ok = False
             result.messages.append(f"step {i}: {label} exceeds model capacity {hit.what}")

@@ -45,6 +45,10 @@ from models.v9.state import V9State
 UBUFS_DEAD_PCS = (W_SIGNAL, W_GET, W_EMPTY, W_REDISABLE, W_BOOKKEEP)
 """handle_tx's loop before the bookkeeping sets ``ubufs`` for this iteration."""
 
+LOOP_PCS = (W_SIGNAL, W_GET, W_EMPTY, W_REDISABLE, W_BOOKKEEP, W_SENDMSG, W_SENT,
+            W_ERR_ROLLBACK)
+"""handle_tx's loop, run holding vq->mutex."""
+
 ROLLBACK_PCS = (W_BOOKKEEP, W_SENDMSG, W_SENT, W_ERR_ROLLBACK)
 """handle_tx between vhost_get_vq_desc and the end of the iteration: ``head`` is in use
 and the sendmsg error path may still vhost_discard_vq_desc it."""
@@ -62,12 +66,18 @@ class DeadValues(V9State):
         m = self.p.uio_maxiov
         now = (i - s.done + m) % m < (s.upend - s.done + m) % m
         rolled = (i - s.done + m) % m < (s.upend - 1 - s.done + 2 * m) % m
-        rollback = s.all(s.w_zcopy, s.any(*(s.w_pc == pc for pc in ROLLBACK_PCS[1:])))
+        rollback = s.all(s.w_zcopy, s.w_pc != W_BOOKKEEP, self.may_rollback(s))
         return s.any(now, s.all(rollback, rolled))
 
-    def may_rollback(self, s: StateView) -> Any:
-        """handle_tx holds a head vhost_discard_vq_desc may still give back."""
+    def in_iteration(self, s: StateView) -> Any:
+        """handle_tx is between vhost_get_vq_desc and the end of the iteration."""
         return s.any(*(s.w_pc == pc for pc in ROLLBACK_PCS))
+
+    def may_rollback(self, s: StateView) -> Any:
+        """handle_tx holds a head vhost_discard_vq_desc may still give back: sendmsg is
+        still to fail (a failure is left) or has failed."""
+        before = s.all(s.fail_left > 0, s.any(*(s.w_pc == pc for pc in ROLLBACK_PCS[:3])))
+        return s.any(before, s.w_pc == W_ERR_ROLLBACK)
 
     def avail_live(self, s: StateView, i: int) -> Any:
         """avail[i] can still be read by vhost_get_vq_desc: it lies in
@@ -100,11 +110,8 @@ class DeadValues(V9State):
     def dead_value_assumptions(self) -> list[Assumption]:
         """What the heads[] declaration needs of reachable states: only handle_tx walks
         [done_idx, upend_idx) while it may still roll upend_idx back."""
-        loop = (W_SIGNAL, W_GET, W_EMPTY, W_REDISABLE, W_BOOKKEEP, W_SENDMSG, W_SENT,
-                W_ERR_ROLLBACK)
-
         def in_loop(s: StateView) -> Any:
-            return s.any(*(s.w_pc == pc for pc in loop))
+            return s.any(*(s.w_pc == pc for pc in LOOP_PCS))
 
         def holds_mutex(s: StateView) -> Any:
             return s.implies(in_loop(s), s.vq_mutex == MUTEX_WORKER)
@@ -156,10 +163,16 @@ class DeadValues(V9State):
                           "(but the one a rollback can expose again)"),
             dead_when("desc_len", lambda s, h: s.neg(self.desc_len_live(s, h)),
                       why="length of a descriptor no live avail entry names"),
-            dead_when("w_head", lambda s: s.neg(self.may_rollback(s)),
+            dead_when("w_head", lambda s: s.neg(self.in_iteration(s)),
                       why="handle_tx's head outside get-desc .. end of iteration"),
             dead_when("w_len", lambda s: s.all(s.w_pc != W_BOOKKEEP, s.w_pc != W_SENDMSG),
                       why="handle_tx's len outside bookkeeping and sendmsg"),
+            dead_when("w_sock", lambda s: s.all(s.w_pc != W_WMEM, s.w_pc != W_LOCK),
+                      why="handle_tx's sock once zcopy = vhost_sock_zcopy(sock) is computed"),
+            dead_when("w_wlow", lambda s: s.all(s.w_pc != W_WMEM, s.w_pc != W_LOCK),
+                      why="handle_tx's wmem < sk_sndbuf / 2 once tested under vq->mutex"),
+            dead_when("w_wfull", lambda s: s.any(*(s.w_pc == pc for pc in LOOP_PCS)),
+                      why="handle_tx's wmem >= sk_sndbuf inside the loop (tested before it)"),
             dead_when("w_ubufs",
                       lambda s: s.all(s.w_zcopy, s.any(*(s.w_pc == pc for pc in UBUFS_DEAD_PCS))),
                       why="handle_tx's ubufs in a zero-copy run between iterations (set again "

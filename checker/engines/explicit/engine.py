@@ -6,6 +6,7 @@ from typing import Literal
 
 from checker.engines.base import EngineRequest, RunResult
 from checker.engines.explicit.search import ExplicitChecker
+from checker.engines.reduction import decide
 
 
 class ExplicitEngine:
@@ -17,11 +18,18 @@ class ExplicitEngine:
     progress_unit: Literal["states", "depth"] = "states"
 
     def run(self, request: EngineRequest) -> RunResult:
-        """Explore ``request.model`` within ``request.limits``."""
+        """Explore ``request.model`` within ``request.limits``, storing canonical states
+        when ``request.reduction`` and the dead-value proof passed."""
         search: Literal["bfs", "dfs"] = "dfs" if request.search == "dfs" else "bfs"
-        return ExplicitChecker(request.model, list(request.properties), search=search,
-                               limits=request.limits, progress=request.progress,
-                               record_graph=request.record_graph).run()
+        reduction = decide(request.model, request.properties, request.reduction)
+        result = ExplicitChecker(request.model, list(request.properties), search=search,
+                                 limits=request.limits, progress=request.progress,
+                                 record_graph=request.record_graph,
+                                 canon=reduction.canon).run()
+        result.reduction = dict(reduction.info)
+        if reduction.warning:
+            result.reduction["warning"] = reduction.warning
+        return result
 
 
 ENGINE = ExplicitEngine()
