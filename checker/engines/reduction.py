@@ -26,7 +26,7 @@ from checker.lang.dead import checked_declarations
 from checker.lang.model import Model, State
 from checker.lang.spec import Property
 from checker.semantics.canon import canonicalizer, interpreted_canon
-from checker.semantics.states import compiles
+from checker.semantics.states import as_dict, compiles
 
 CACHE_ENV = "VHOSTMC_CACHE"
 """Folder for cached proof results (default ``~/.cache/vhostmc``)."""
@@ -88,6 +88,11 @@ def _proved(model: Model, properties: Sequence[Property]) -> dict[str, Any]:
         "declarations": result.declarations,
         "assumptions": result.assumptions,
     }
+    witness = next((f for f in result.failures if f.state is not None), None)
+    if witness is not None and witness.state is not None and witness.canonical is not None:
+        outcome["counterexample"] = {"query": witness.what,
+                                     "s": as_dict(model, witness.state),
+                                     "canon_s": as_dict(model, witness.canonical)}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")

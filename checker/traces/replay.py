@@ -12,8 +12,8 @@ from checker.lang.model import Model, ModelError, State
 from checker.lang.spec import Property
 from checker.lang.view import CapacityReached
 from checker.runs.catalog import load_revision, select_properties
-from checker.semantics.states import changed, expand, fire, holds, initial_state
 from checker.semantics.canon import canonicalizer
+from checker.semantics.states import changed, expand, fire, holds, initial_state
 from checker.traces.itf import (
     ItfError,
     read_header,

@@ -120,10 +120,6 @@ class _Encoding:
         return unflatten(self.model, s), unflatten(self.model, c)
 
 
-def _same(a: Any, b: Any) -> z3.BoolRef:
-    return a == b
-
-
 def prove(
     model: Model,
     properties: Sequence[Property],
@@ -233,6 +229,6 @@ def _explain(enc: _Encoding, what: str, m: z3.ModelRef) -> str:
         if not z3.is_true(val(hit == enc.at_canon(hit))):
             return f"hits capacity {what_cap} in only one of s and canon(s)"
     nxt = enc.canon(ex.values)
-    names = [name for (_, name) in enc.t.scalars if True]
+    names = [name for (_, name) in enc.t.scalars]
     differ = [names[j] for j, a in enumerate(nxt) if not z3.is_true(val(a == enc.at_canon(a)))]
     return "canon(step(s)) != canon(step(canon(s))) in " + ", ".join(differ[:6])
