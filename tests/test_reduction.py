@@ -15,6 +15,7 @@ from checker.engines.reduction import decide
 from checker.engines.symbolic.deadproof import prove
 from checker.lang.dead import checked_declarations, dead_when
 from checker.lang.model import ModelError
+from checker.lang.spec import Property
 from checker.runs.catalog import load_revision, select_properties
 from checker.runs.check import CheckRequest, run_check
 from checker.runs.environments import ENVIRONMENTS
@@ -220,3 +221,13 @@ def test_every_environment_gives_the_same_verdicts_reduced(
     assert reduced["reduction"]["on"] is True
     assert verdicts(reduced) == verdicts(full)
     assert (reduced["stats"]["states"], full["stats"]["states"]) == RING_1_COUNTS[revision, env]
+
+
+def test_a_property_z3_cannot_evaluate_turns_the_reduction_off() -> None:
+    branchy = Property("branchy", "branches in Python on a state value",
+                       lambda s: True if s.use_err == 0 else False)  # noqa: SIM210
+    reduction = decide(V9({"ring_size": 1, **DATAPATH}), [branchy])
+    assert reduction.canon is None
+    assert reduction.warning is not None
+    assert "the proof failed for property branchy: cannot be evaluated on Z3 terms" in (
+        reduction.warning)

@@ -110,7 +110,12 @@ def decide(model: Model, properties: Sequence[Property], requested: bool = True)
         return Reduction(None, {"on": False, "why": "--no-reduction"})
     if not checked_declarations(model):
         return Reduction(None, {"on": False, "why": f"{model.name} declares no dead values"})
-    proof = _proved(model, properties)
+    try:
+        proof = _proved(model, properties)
+    except Exception as err:  # noqa: BLE001 - a model Z3 cannot run: no proof, no reduction
+        why = f"the proof could not be built ({type(err).__name__}: {err})"
+        warning = f"dead-value reduction off for {model.name}: {why}; exploring every state"
+        return Reduction(None, {"on": False, "why": why}, warning)
     info: dict[str, Any] = {"on": bool(proof["passed"]), "proof": proof}
     if not proof["passed"]:
         first = proof["failures"][0] if proof["failures"] else "no reason recorded"

@@ -182,7 +182,14 @@ def prove(
             break
     if result.passed or not stop_at_first:
         for prop in properties:
-            for term, label in _property_terms(model, t, prop):
+            try:
+                terms = _property_terms(model, t, prop)
+            except Exception as err:  # noqa: BLE001 - a predicate Z3 cannot run: no proof
+                reason = f"cannot be evaluated on Z3 terms ({type(err).__name__}: {err})"
+                result.failures.append(Failure(f"property {prop.name}", reason))
+                result.passed = False
+                break
+            for term, label in terms:
                 if not ask(f"property {label}", term == enc.at_canon(term)) and stop_at_first:
                     break
             if not result.passed and stop_at_first:
