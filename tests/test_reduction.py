@@ -231,3 +231,12 @@ def test_a_property_z3_cannot_evaluate_turns_the_reduction_off() -> None:
     assert reduction.warning is not None
     assert "the proof failed for property branchy: cannot be evaluated on Z3 terms" in (
         reduction.warning)
+
+
+def test_no_reduction_is_refused_for_an_engine_without_states(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = cli(capsys, "check", "--engine", "bmc", "--no-reduction", "--ring-size", "1",
+                       "--out", str(tmp_path))
+    assert code == 2
+    assert "--no-reduction applies to --engine explicit" in err

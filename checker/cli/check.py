@@ -110,6 +110,9 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
     limits = _limits(max_states, max_depth, time_limit)
     _check_engine_options(engine, depth, strengthen, search, max_states, max_depth,
                           dump_graph)
+    if no_reduction and "reduction" not in get_engine(engine).options:
+        raise UsageProblem(f"--no-reduction applies to {_engines_with('reduction')} (--engine "
+                           f"{engine} explores no state space)")
     overrides = {k: v for k, v in params.items() if v is not None}
     if overrides.get("rogue_posts") is not None and overrides.get("guest") != "rogue":
         raise UsageProblem("--rogue-posts only applies with --guest rogue; add --guest rogue")

@@ -71,7 +71,8 @@ Progress = Callable[[Stats], None]
 
 
 
-EngineOption = Literal["search", "max_states", "max_depth", "dump_graph", "depth", "strengthen"]
+EngineOption = Literal["search", "max_states", "max_depth", "dump_graph", "depth", "strengthen",
+                       "reduction"]
 """Engine-specific options of ``vhostmc check`` (``--time-limit`` applies to every engine)."""
 
 

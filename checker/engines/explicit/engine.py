@@ -14,7 +14,7 @@ class ExplicitEngine:
 
     name = "explicit"
     description = "explicit-state search (BFS gives shortest counterexamples); complete => holds"
-    options = frozenset({"search", "max_states", "max_depth", "dump_graph"})
+    options = frozenset({"search", "max_states", "max_depth", "dump_graph", "reduction"})
     progress_unit: Literal["states", "depth"] = "states"
 
     def run(self, request: EngineRequest) -> RunResult:

@@ -47,6 +47,10 @@ from checker.semantics.states import initial_state
 DEFAULT_QUERY_TIMEOUT = 120.0
 """Seconds one query may take before the proof gives up (and the reduction is off)."""
 
+QUICK_QUERY = 20.0
+"""Seconds an action's whole query may take before it is split: one query per part
+(enabledness, each capacity, each successor scalar), each with the full timeout."""
+
 
 @dataclass
 class Failure:
@@ -146,14 +150,25 @@ def prove(
     inv_view = StateView(model, unflatten(model, t.cur), Z3Backend(t.bits))
     invariant = z3.And(*(as_bool(a.holds(inv_view)) for a in assumed))
 
-    def ask(what: str, same: z3.BoolRef) -> bool:
+    def check(same: z3.BoolRef, seconds: float) -> tuple[Any, z3.Solver]:
         solver = z3.SolverFor("QF_FD")
-        solver.set("timeout", max(1, int(query_timeout * 1000)))
+        solver.set("timeout", max(1, int(seconds * 1000)))
         solver.add(*ranges)
         solver.add(invariant)
         solver.add(z3.Not(same))
         result.queries += 1
-        answer = solver.check()
+        return solver.check(), solver
+
+    def ask(what: str, same: z3.BoolRef, parts: Sequence[z3.BoolRef] = ()) -> bool:
+        """Whether ``same`` holds for every well-typed ``s`` (under the assumptions).
+        With ``parts`` (whose conjunction is ``same``), a query that does not finish
+        within :data:`QUICK_QUERY` seconds is asked again one part at a time."""
+        answer, solver = check(same, QUICK_QUERY if parts else query_timeout)
+        if answer == z3.unknown and parts:
+            for part in parts:
+                answer, solver = check(part, query_timeout)
+                if answer != z3.unsat:
+                    break
         if answer == z3.unsat:
             return True
         if answer == z3.sat:
@@ -176,9 +191,10 @@ def prove(
         for _, hit in ex.capacity_hits():
             parts.append(hit == enc.at_canon(hit))
         nxt = enc.canon(ex.values)
-        moved = [a == enc.at_canon(a) for a in nxt]
-        parts.append(z3.Implies(z3.And(en_s, z3.Not(ill_s)), z3.And(*moved)))
-        if not ask(f"action {ex.inst.label}", z3.And(*parts)) and stop_at_first:
+        fires = z3.And(en_s, z3.Not(ill_s))
+        moved = [z3.Implies(fires, a == b) for a in nxt if not a.eq(b := enc.at_canon(a))]
+        parts += moved
+        if not ask(f"action {ex.inst.label}", z3.And(*parts), parts) and stop_at_first:
             break
     if result.passed or not stop_at_first:
         for prop in properties:
