@@ -123,6 +123,6 @@ def decide(model: Model, properties: Sequence[Property], requested: bool = True)
         warning = (f"dead-value reduction off for {model.name}: the proof failed for {first}; "
                    "exploring every state")
         return Reduction(None, info, warning)
-    canon = canonicalizer(model) if compiles(model) else (
-        lambda state: interpreted_canon(model, state))
-    return Reduction(canon, info)
+    if compiles(model):
+        return Reduction(canonicalizer(model), info)  # compiled by the proof already
+    return Reduction(lambda state: interpreted_canon(model, state), info)

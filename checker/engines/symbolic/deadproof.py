@@ -42,6 +42,9 @@ from checker.lang.dead import assumptions, checked_declarations, reset_dead
 from checker.lang.model import Model, State
 from checker.lang.spec import Property
 from checker.lang.view import StateView
+from checker.semantics.canon import canon_source
+from checker.semantics.compiled import compiled
+from checker.semantics.compiledprops import trace_predicate
 from checker.semantics.states import initial_state
 
 DEFAULT_QUERY_TIMEOUT = 120.0
@@ -137,6 +140,15 @@ def prove(
     result = ProofResult(True, declarations=[d.describe() for d, _, _ in decls])
     if not decls:
         return result
+    # Z3 terms stand for Python code only if that code never branches on a state value
+    # (a Z3 equality in an `if` is compared structurally, silently): the code generator
+    # refuses such code, so whatever it cannot compile cannot be proved either.
+    canon_source(model)
+    for label, why in compiled(model).fallbacks:
+        result.failures.append(Failure(f"action {label}", f"cannot be run symbolically ({why})"))
+        result.passed = False
+    if not result.passed:
+        return result
     t = template if template is not None else StepTemplate(model)
     enc = _Encoding(model, t)
     ranges = enc.ranges()
@@ -199,6 +211,8 @@ def prove(
     if result.passed or not stop_at_first:
         for prop in properties:
             try:
+                for args in prop.instances(model.p):
+                    trace_predicate(model, prop, args, prop.is_liveness, {})
                 terms = _property_terms(model, t, prop)
             except Exception as err:  # noqa: BLE001 - a predicate Z3 cannot run: no proof
                 reason = f"cannot be evaluated on Z3 terms ({type(err).__name__}: {err})"
