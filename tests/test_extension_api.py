@@ -1,6 +1,6 @@
 """The extension API: split steps, fairness of new steps, RCU, assumptions, stacked
 revision files, revision parameters on the CLI, layout-proof properties, and the
-model-owned presentation (docs/extending.md, sections 8-15)."""
+model-owned presentation (docs/extending.md, sections 9-16)."""
 
 from __future__ import annotations
 

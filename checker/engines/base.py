@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from checker.lang.model import Model
 from checker.lang.spec import Property
@@ -79,6 +79,9 @@ class RunResult:
     coverage: list[tuple[int, int]] | None = None
     """Explicit engines: ``(transitions, new states)`` per action instance index: how often
     each instance fired from an explored state, and how many of those found a new state."""
+    reduction: dict[str, Any] | None = None
+    """Explicit engines: whether the dead-value reduction was on, its proof, why not
+    (:mod:`checker.engines.reduction`); ``None`` for engines it does not apply to."""
 
 
 Progress = Callable[[Stats], None]
@@ -88,7 +91,7 @@ StopCheck = Callable[[], "str | None"]
 
 
 EngineOption = Literal["search", "max_states", "max_depth", "dump_graph", "depth", "strengthen",
-                       "memory_limit", "backend"]
+                       "memory_limit", "backend", "reduction"]
 """Engine-specific options of ``vhostmc check`` (``--time-limit`` applies to every engine)."""
 
 
@@ -109,6 +112,9 @@ class EngineRequest:
     """Explicit engines: keep the explored state graph in the result."""
     backend: str = "python"
     """Explicit engine: ``python`` (the reference explorer) or ``compiled`` (numba)."""
+    reduction: bool = True
+    """Explicit engines: store canonical states (dead values reset) if the Z3 proof that
+    this changes nothing passes (:mod:`checker.engines.reduction`)."""
     progress: Progress | None = None
     stop: StopCheck | None = None
     """Polled during the run; when it returns a reason, the engine ends the search, keeps

@@ -31,6 +31,8 @@ from checker.lang.assume import Assumption
 from checker.lang.presentation import DEFAULT_ENVIRONMENTS, Environment, Presentation
 
 if TYPE_CHECKING:
+    from checker.lang.dead import Assumption as AssumedInvariant
+    from checker.lang.dead import DeadValue
     from checker.lang.fairness import Fair
     from checker.lang.view import StateView
 
@@ -396,6 +398,11 @@ class Model:
                 "treats fairly, says nothing about fairness; declare fairness=\"weak\" (or "
                 "\"strong\") in its @action, or fairness=None if it may be postponed for ever"
             )
+    def dead_values(self) -> Sequence[DeadValue | AssumedInvariant]:
+        """Values the model can never read again, and when (none by default):
+        declarations made with :func:`checker.lang.dead.dead_when`, and the
+        invariants their proof may assume (:func:`checker.lang.dead.assuming`)."""
+        return ()
 
     # -- actions ----------------------------------------------------------
     @classmethod

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # networkx is imported by the functions that build graphs (~0
 from checker.engines.stategraph import StateGraph
 from checker.lang.model import ActionInstance, Model, State
 from checker.lang.spec import Property
+from checker.semantics.canon import canonicalizer
 from checker.semantics.compiledprops import invariant_checks
 from checker.semantics.states import changed, expand
 from checker.traces.trace import Step, Trace
@@ -73,7 +74,8 @@ def neighbourhood_graph(model: Model, trace: Trace, max_alternatives: int = 6) -
     to an off-trace node (``on_trace=False``, labelled with the action that
     first reached it; one node per distinct state).  When a state has more
     than ``max_alternatives`` alternatives, the rest go to one node
-    ``"+N more"`` with ``collapsed=N``.
+    ``"+N more"`` with ``collapsed=N``.  For a trace of a reduced run the
+    successors are canonical, as the trace's states are.
     """
     g = trace_graph(model, trace)
     for _, data in g.nodes(data=True):
@@ -87,7 +89,9 @@ def neighbourhood_graph(model: Model, trace: Trace, max_alternatives: int = 6) -
     off_trace: dict[State, str] = {}
     for i, state in enumerate(states):
         taken = _taken_labels(g, i)
-        alternatives = [(inst, nxt) for inst, nxt in expand(model, state).successors
+        canon = canonicalizer(model) if trace.reduced else None
+        alternatives = [(inst, nxt if canon is None else canon(nxt))
+                        for inst, nxt in expand(model, state).successors
                         if inst.label not in taken]
         for inst, nxt in alternatives[:max_alternatives]:
             attrs = _instance_attrs(model, inst, state, nxt)

@@ -200,6 +200,17 @@ def _work_line(doc: dict[str, Any]) -> str:
     return f"{work} in {stats['seconds']:.1f}s; search {search}"
 
 
+def reduction_line(reduction: dict[str, Any]) -> str:
+    """Whether the dead-value reduction was on, and on what grounds."""
+    proof = reduction.get("proof") or {}
+    if reduction.get("on"):
+        how = "recalled from the cache" if proof.get("cached") else (
+            f"{proof.get('queries')} Z3 queries, {proof.get('seconds', 0):.1f}s")
+        return (f"dead-value reduction: on ({len(proof.get('declarations', []))} declarations, "
+                f"proof passed: {how}; traces show canonical values)")
+    return f"dead-value reduction: off ({reduction.get('why', 'not applicable')})"
+
+
 def summary_text(doc: dict[str, Any]) -> str:
     """A few lines: what was checked, under which switches, and each verdict."""
     params = doc["params"]
@@ -214,6 +225,8 @@ def summary_text(doc: dict[str, Any]) -> str:
     if doc.get("assumptions"):
         lines.append("environment assumptions (runs are restricted to these):")
         lines += [f"  - {text}" for text in doc["assumptions"]]
+    if doc.get("reduction") is not None:
+        lines.append(reduction_line(doc["reduction"]))
     if doc.get("fairness"):
         lines.append("liveness judged under these fairness assumptions:")
         lines += [f"  - {text}" for text in doc["fairness"]]

@@ -98,6 +98,9 @@ class CheckRequest:
     """Explicit engine: write the explored state graph as ``state-graph.*`` (checker.outputs.dumpgraph)."""
     backend: str = "python"
     """Explicit engine: ``python`` or ``compiled`` (:mod:`checker.engines.explicit.compiled`)."""
+    reduction: bool = True
+    """Explicit engine: explore canonical states (dead values reset) when the Z3 proof that
+    this changes no verdict passes; ``False`` is ``--no-reduction``."""
 
 
 @dataclass
@@ -284,6 +287,10 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
     doc = result_document(model, result, traces, settings, kinds)
     if "depth" in get_engine(req.engine).options:
         doc["depth"] = req.depth
+    if result.reduction is not None:
+        doc["reduction"] = {k: v for k, v in result.reduction.items() if k != "warning"}
+        if result.reduction.get("warning"):
+            notes.append(str(result.reduction["warning"]))
     if req.dump_graph and result.graph is not None:
         doc["state_graph"], note = dump_state_graph(req, model, props, result)
         notes += [note] if note else []

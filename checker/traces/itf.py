@@ -93,6 +93,8 @@ def to_itf(model: Model, trace: Trace) -> dict[str, Any]:
     }
     if trace.property_args:
         out["#meta"]["property_args"] = dict(trace.property_args)
+    if trace.reduced:
+        out["#meta"]["reduced"] = True
     if trace.loop is not None:
         out["loop"] = trace.loop
     return out
@@ -166,4 +168,13 @@ def trace_from_itf(model: Model, doc: dict[str, Any]) -> Trace:
             raise ItfError(f"'loop' must be a state index 0..{len(states) - 1}, not {loop!r}")
         trace.loop = loop
     trace.property_args = read_property_args(doc)
+    trace.reduced = read_reduced(doc)
     return trace
+
+
+def read_reduced(doc: dict[str, Any]) -> bool:
+    """Whether the trace's states are canonical (``#meta.reduced``, default false)."""
+    reduced = doc.get("#meta", {}).get("reduced", False)
+    if not isinstance(reduced, bool):
+        raise ItfError("#meta.reduced must be true or false")
+    return reduced

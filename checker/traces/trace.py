@@ -46,6 +46,9 @@ class Trace:
     state ``loop`` (the last state equals it); ``loop == len(steps)``: it stays put."""
     property_args: dict[str, int] = field(default_factory=dict)
     """The arguments of the liveness property instance the trace violates."""
+    reduced: bool = False
+    """The states are canonical: dead values reset (docs/model.md, "Dead-value reduction");
+    each is canon of the step from the one before."""
 
     def __len__(self) -> int:
         return len(self.steps)

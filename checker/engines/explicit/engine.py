@@ -8,6 +8,7 @@ from typing import Literal
 
 from checker.engines.base import EngineRequest, RunResult
 from checker.engines.explicit.search import ExplicitChecker
+from checker.engines.reduction import decide
 
 BACKENDS = ("auto", "compiled", "python")
 """``python``: the reference explorer; ``compiled``: packed states and numba
@@ -52,7 +53,7 @@ class ExplicitEngine:
     name = "explicit"
     description = "explicit-state search (BFS gives shortest counterexamples); complete => holds"
     options = frozenset({"search", "max_states", "max_depth", "dump_graph", "memory_limit",
-                         "backend"})
+                         "backend", "reduction"})
     progress_unit: Literal["states", "depth"] = "states"
     stoppable = True
     """It polls ``request.stop`` (an interrupt ends the search cleanly)."""
@@ -60,14 +61,21 @@ class ExplicitEngine:
     """The property kinds it can decide."""
 
     def run(self, request: EngineRequest) -> RunResult:
-        """Explore ``request.model`` within ``request.limits``, with ``request.backend``.
+        """Explore ``request.model`` within ``request.limits``, with ``request.backend``,
+        storing canonical states when ``request.reduction`` and the dead-value proof passed.
 
-        A compiled run the backend refuses (see :func:`compiled_refusal` and
-        :class:`~checker.engines.explicit.compiled.flatcode.Refused`) runs the
-        Python explorer; ``stats.backend`` says so and why.
+        The compiled backend does not apply the reduction yet: ``auto`` therefore runs
+        the Python explorer whenever the reduction is on (a reduced space is far
+        smaller), and ``--backend compiled`` explores the full space and says so.  A
+        compiled run the backend refuses (see :func:`compiled_refusal` and
+        :class:`~checker.engines.explicit.compiled.flatcode.Refused`) runs the Python
+        explorer; ``stats.backend`` says so and why.
         """
         note = ""
+        reduction = decide(request.model, request.properties, request.reduction)
         backend = resolved_backend(request.backend)
+        if backend == "compiled" and reduction.canon is not None and request.backend != "compiled":
+            backend, note = "python", " (auto: the dead-value reduction is on)"
         if backend == "compiled":
             why = compiled_refusal(request)
             if why is None:
@@ -75,6 +83,8 @@ class ExplicitEngine:
 
                 result, why = run_compiled(request)
                 if result is not None:
+                    result.reduction = {"on": False, "why": "the compiled backend explores the "
+                                        "full space (it does not apply the reduction yet)"}
                     return result
             note = f" (compiled backend refused: {why})"
             if request.backend == "compiled":
@@ -83,8 +93,12 @@ class ExplicitEngine:
         search: Literal["bfs", "dfs"] = "dfs" if request.search == "dfs" else "bfs"
         result = ExplicitChecker(request.model, list(request.properties), search=search,
                                  limits=request.limits, progress=request.progress,
-                                 record_graph=request.record_graph, stop=request.stop).run()
+                                 record_graph=request.record_graph, stop=request.stop,
+                                 canon=reduction.canon).run()
         result.stats.backend = "python" + note
+        result.reduction = dict(reduction.info)
+        if reduction.warning:
+            result.reduction["warning"] = reduction.warning
         return result
 
 

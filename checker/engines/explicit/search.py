@@ -20,7 +20,7 @@ from __future__ import annotations
 import resource
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 from checker.engines.base import Limits, Progress, PropertyResult, RunResult, Stats, StopCheck
@@ -48,6 +48,7 @@ class ExplicitChecker:
         record_graph: bool = False,
         fairness: Sequence[Fair] | None = None,
         stop: StopCheck | None = None,
+        canon: Callable[[State], State] | None = None,
     ) -> None:
         self.model = model
         self.properties = properties
@@ -61,6 +62,9 @@ class ExplicitChecker:
         """The fairness liveness properties are judged under (default: the model's)."""
         self.stop = stop
         """Polled once per expanded state: why to stop now (an interrupt), or ``None``."""
+        self.canon = canon
+        """Dead-value reduction (:mod:`checker.engines.reduction`): store canon of every
+        state reached (the initial one too); ``None`` stores states as they are."""
 
     def run(self) -> RunResult:
         model, limits = self.model, self.limits
@@ -68,7 +72,9 @@ class ExplicitChecker:
         next_report = start + self.progress_every
         stats = Stats()
         graph = StateGraph()
-        init = graph.add_state(initial_state(model), -1, -1)
+        canon = self.canon
+        first = initial_state(model)
+        init = graph.add_state(first if canon is None else canon(first), -1, -1)
         frontier: deque[int] = deque([init])
         violations: dict[str, Trace] = {}
         bounds: list[str] = []
@@ -138,14 +144,18 @@ class ExplicitChecker:
                     )
                     wanted.remove((prop, check))
             if limits.max_depth is not None and d >= limits.max_depth:
-                beyond = any(nxt not in graph.index for _, nxt in exp.successors)
+                successors = exp.successors if canon is None else [
+                    (inst, canon(nxt)) for inst, nxt in exp.successors]
+                beyond = any(nxt not in graph.index for _, nxt in successors)
                 if beyond and f"depth {limits.max_depth}" not in bounds:
                     bounds.append(f"depth {limits.max_depth}")
                 if record:
-                    self._record(graph, i, exp.successors)
+                    self._record(graph, i, successors)
                 continue
             edges: list[tuple[int, int]] = []
-            for inst, nxt in exp.successors:
+            successors = exp.successors if canon is None else [
+                (inst, canon(nxt)) for inst, nxt in exp.successors]
+            for inst, nxt in successors:
                 stats.transitions += 1
                 fired[inst.index] += 1
                 j = graph.index.get(nxt)
@@ -172,6 +182,9 @@ class ExplicitChecker:
             self._announce(stats, graph, start)
         live.finish()
         violations.update(live.found)
+        if canon is not None:
+            for trace in violations.values():
+                trace.reduced = True
         stats.seconds, stats.queue = time.monotonic() - start, len(frontier)
         bounds.extend(f"model capacity: {what}" for what in sorted(capacity))
         explored = searched and not bounds

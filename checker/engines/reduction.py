@@ -1,0 +1,128 @@
+"""Whether a run explores canonical states: the dead-value proof, cached on disk.
+
+:func:`decide` runs :func:`checker.engines.symbolic.deadproof.prove` for the
+model, its parameters and the selected properties, or reads the outcome of
+an earlier identical proof from the cache (``$VHOSTMC_CACHE``, else
+``~/.cache/vhostmc``, file ``reduction/<key>.json``).  The key hashes the
+source of vhostmc, of the named revisions and properties, of every revision
+or spec file loaded in this process, the parameters and the property
+names, so a change to any of them proves again.  The reduction is on only
+when the proof passed; a failed or timed-out query turns it off with a
+warning naming the action, why, and the state pair Z3 found.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from checker.lang.dead import checked_declarations
+from checker.lang.model import Model, State
+from checker.lang.spec import Property
+from checker.semantics.canon import canonicalizer, interpreted_canon
+from checker.semantics.states import as_dict, compiles
+
+CACHE_ENV = "VHOSTMC_CACHE"
+"""Folder for cached proof results (default ``~/.cache/vhostmc``)."""
+
+_REPO = Path(__file__).resolve().parents[2]
+_SOURCE_DIRS = ("checker", "models", "specs")
+
+
+@dataclass
+class Reduction:
+    """The decision for one run: ``canon`` when on, and what result.json says."""
+
+    canon: Callable[[State], State] | None
+    info: dict[str, Any] = field(default_factory=dict)
+    warning: str | None = None
+
+
+def cache_dir() -> Path:
+    """Where proof results are kept."""
+    given = os.environ.get(CACHE_ENV)
+    return Path(given) if given else Path.home() / ".cache" / "vhostmc"
+
+
+def proof_key(model: Model, properties: Sequence[Property]) -> str:
+    """A hash of everything the proof's outcome depends on (module docstring)."""
+    digest = hashlib.sha256()
+    files = sorted(p for d in _SOURCE_DIRS for p in (_REPO / d).rglob("*.py"))
+    user = sorted(str(getattr(m, "__file__", "")) for name, m in list(sys.modules.items())
+                  if name.startswith("vhostmc_user_"))
+    for path in [*map(str, files), *user]:
+        digest.update(path.encode())
+        try:
+            digest.update(Path(path).read_bytes())
+        except OSError:
+            digest.update(b"?")
+    digest.update(type(model).__qualname__.encode())
+    digest.update(json.dumps(model.p.as_dict(), sort_keys=True, default=str).encode())
+    digest.update(json.dumps(sorted((p.name, p.kind) for p in properties)).encode())
+    return digest.hexdigest()[:32]
+
+
+def _proved(model: Model, properties: Sequence[Property]) -> dict[str, Any]:
+    """The proof outcome as stored in the cache (computed, or read from it)."""
+    from checker.engines.symbolic.deadproof import prove  # z3: only when not cached
+
+    path = cache_dir() / "reduction" / f"{proof_key(model, properties)}.json"
+    try:
+        stored: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        stored["cached"] = True
+        return stored
+    except (OSError, ValueError):
+        pass
+    result = prove(model, properties)
+    outcome = {
+        "passed": result.passed,
+        "queries": result.queries,
+        "seconds": round(result.seconds, 3),
+        "failures": [f.line(model) for f in result.failures],
+        "declarations": result.declarations,
+        "assumptions": result.assumptions,
+    }
+    witness = next((f for f in result.failures if f.state is not None), None)
+    if witness is not None and witness.state is not None and witness.canonical is not None:
+        outcome["counterexample"] = {"query": witness.what,
+                                     "s": as_dict(model, witness.state),
+                                     "canon_s": as_dict(model, witness.canonical)}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(outcome, indent=1) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # an unwritable cache only costs the next run the proof
+    outcome["cached"] = False
+    return outcome
+
+
+def decide(model: Model, properties: Sequence[Property], requested: bool = True) -> Reduction:
+    """Prove (or recall) the reduction for ``model`` and ``properties``; on only if it passed."""
+    if not requested:
+        return Reduction(None, {"on": False, "why": "--no-reduction"})
+    if not checked_declarations(model):
+        return Reduction(None, {"on": False, "why": f"{model.name} declares no dead values"})
+    try:
+        proof = _proved(model, properties)
+    except Exception as err:  # noqa: BLE001 - a model Z3 cannot run: no proof, no reduction
+        why = f"the proof could not be built ({type(err).__name__}: {err})"
+        warning = f"dead-value reduction off for {model.name}: {why}; exploring every state"
+        return Reduction(None, {"on": False, "why": why}, warning)
+    info: dict[str, Any] = {"on": bool(proof["passed"]), "proof": proof}
+    if not proof["passed"]:
+        first = proof["failures"][0] if proof["failures"] else "no reason recorded"
+        info["why"] = f"the proof failed for {first}"
+        warning = (f"dead-value reduction off for {model.name}: the proof failed for {first}; "
+                   "exploring every state")
+        return Reduction(None, info, warning)
+    if compiles(model):
+        return Reduction(canonicalizer(model), info)  # compiled by the proof already
+    return Reduction(lambda state: interpreted_canon(model, state), info)
