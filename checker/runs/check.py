@@ -331,6 +331,7 @@ def run_engine(
     result = engine.run(EngineRequest(model, checked, req.limits, search=req.search,
                                       depth=req.depth, strengthen=extra,
                                       record_graph=req.dump_graph, backend=req.backend,
+                                      reduction=req.reduction,
                                       progress=progress, stop=stop))
     reachability_verdicts(model, result, reach)
     return result
