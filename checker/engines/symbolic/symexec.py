@@ -20,6 +20,7 @@ from typing import Any
 import z3
 
 from checker.engines.symbolic.encoding import Z3Backend, as_bool, is_bool
+from checker.engines.symbolic.guard import user_code
 from checker.engines.symbolic.intervals import Intervals
 from checker.lang.expr import Value
 from checker.lang.model import ActionInstance, Model, Var
@@ -193,7 +194,8 @@ def execute(
     rec = _Recorder(bits)
     view = _RecordingView(model, state, rec)
     rec.view = view
-    inst.spec.body(view, **inst.kwargs())
+    with user_code():
+        inst.spec.body(view, **inst.kwargs())
     cap_ids = [id(cond) for _, cond in view.caps]
     caps: list[tuple[int, str]] = []
     for pos, g in enumerate(view.guards):
@@ -243,4 +245,6 @@ def property_term(
     bits: int | None = None,
 ) -> z3.BoolRef:
     """A property's predicate evaluated on a symbolic state, as a Z3 Boolean."""
-    return as_bool(predicate(StateView(model, state, Z3Backend(bits), enabled)))
+    with user_code():
+        value = predicate(StateView(model, state, Z3Backend(bits), enabled))
+    return as_bool(value)
