@@ -21,6 +21,7 @@ the same way.
 
 from __future__ import annotations
 
+import functools
 import linecache
 import os
 import sys
@@ -48,10 +49,10 @@ class SymbolicMisuse(ModelError):
     """User code used a symbolic value in a way Z3 terms cannot stand for."""
 
 
+@functools.lru_cache(maxsize=1024)
 def _is_library(filename: str) -> bool:
     """Whether ``filename`` belongs to Z3 or to vhostmc itself (not user code)."""
-    path = os.path.abspath(filename)
-    return path.startswith(_Z3_DIR + os.sep) or path.startswith(_CHECKER_DIR + os.sep)
+    return os.path.abspath(filename).startswith((_Z3_DIR + os.sep, _CHECKER_DIR + os.sep))
 
 
 def _user_frame(frame: FrameType | None) -> FrameType | None:
