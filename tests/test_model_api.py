@@ -81,8 +81,10 @@ def test_derived_defaults_in_reference_models() -> None:
         ({"release": True}, "--release must be one of yes, no, not 'True'"),
         # V9State.validate
         ({"zcopytx": 2}, "--zcopytx must be 0 or 1, not 2"),
-        ({"ring_size": 65}, "--ring-size 65 is too large for explicit exploration; use 1 to 64"),
-        ({"uio_maxiov": 257}, "--uio-maxiov 257 is too large; use 1 to 256"),
+        ({"ring_size": 32769}, "--ring-size 32769 is above the kernel's limit "
+         "(vhost_set_vring_num accepts at most 32768 descriptors); use 1 to 32768"),
+        ({"uio_maxiov": 1025}, "--uio-maxiov 1025 is above the kernel's UIO_MAXIOV (1024); "
+         "use 1 to 1024"),
     ],
 )
 def test_v9_parameter_errors(overrides: dict, message: str) -> None:

@@ -8,6 +8,7 @@ import click
 
 from checker.cli import check, diff_revisions, listing, matrix, replay, report, shrink  # noqa: F401  (registers the commands)
 from checker.cli.app import UsageProblem, cli
+from checker.engines.base import EngineInternalError
 from checker.lang.model import ModelError
 from checker.lang.view import ModelBug
 from checker.outputs.html.page import ReportError
@@ -36,6 +37,10 @@ def main(argv: list[str] | None = None) -> None:
     except ModelBug as err:
         click.echo(f"vhostmc: error: the model is inconsistent: {err} (fix the revision)", err=True)
         sys.exit(EXIT_USAGE)
+    except EngineInternalError as err:
+        click.echo(f"vhostmc: internal error: {err} (a bug in vhostmc, not a verdict; "
+                   "please report it)", err=True)
+        sys.exit(err.exit_code)
     except click.exceptions.Abort:
         click.echo("vhostmc: aborted", err=True)
         sys.exit(130)

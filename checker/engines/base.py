@@ -67,6 +67,13 @@ class RunResult:
 Progress = Callable[[Stats], None]
 
 
+class EngineInternalError(RuntimeError):
+    """An engine failed for a reason that is a bug in vhostmc, not a verdict and
+    not bad input (the CLI prints one line and exits 4, never 1)."""
+
+    exit_code = 4
+
+
 
 EngineOption = Literal["search", "max_states", "max_depth", "dump_graph", "depth", "strengthen"]
 """Engine-specific options of ``vhostmc check`` (``--time-limit`` applies to every engine)."""

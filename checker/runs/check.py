@@ -104,6 +104,10 @@ def prepare(req: CheckRequest) -> tuple[Model, list[Property]]:
     a bad revision, parameter, property name or property.
     """
     model = load_revision(req.revision)(req.params)
+    refuse = getattr(get_engine(req.engine), "refuse", None)
+    refusal = refuse(model) if refuse is not None else None
+    if refusal:
+        raise ModelError(refusal)
     props = select_properties(req.properties, req.specs)
     with user_errors(model):
         preflight(model, props)

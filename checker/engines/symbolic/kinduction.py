@@ -45,8 +45,15 @@ from checker.engines.symbolic.bmc import (
     new_solver,
     solve,
     stop_reason,
+    timed_out_building,
 )
-from checker.engines.symbolic.unroll import StepTemplate, Unrolling, model_bug, replay
+from checker.engines.symbolic.unroll import (
+    StepTemplate,
+    Unrolling,
+    internal_errors,
+    model_bug,
+    replay,
+)
 from checker.lang.model import Model, ModelError, State
 from checker.lang.spec import Property
 from checker.semantics.states import as_dict
@@ -173,7 +180,10 @@ def run_kind(
         return _with_liveness_skipped(run, properties)
     start = time.monotonic()
     deadline = None if time_limit is None else start + time_limit
-    template = StepTemplate(model, bitvectors)
+    try:
+        template = StepTemplate(model, bitvectors, deadline)
+    except SolverGaveUp as why:
+        return timed_out_building(properties, time.monotonic() - start, why, time_limit, "kind")
     base = BoundedSearch(model, deadline, template)
     step = StepCase(model, template, properties, strengthening, simple_path)
     stats = Stats()
@@ -284,9 +294,10 @@ class KInductionEngine:
 
     def run(self, request: EngineRequest) -> RunResult:
         """Run on ``request.model`` to depth ``request.depth`` (20 when unset)."""
-        return run_kind(request.model, list(request.properties), request.depth or 20,
-                        strengthening=request.strengthen, progress=request.progress,
-                        time_limit=request.limits.time_limit)
+        with internal_errors(self.name):
+            return run_kind(request.model, list(request.properties), request.depth or 20,
+                            strengthening=request.strengthen, progress=request.progress,
+                            time_limit=request.limits.time_limit)
 
 
 ENGINE = KInductionEngine()
