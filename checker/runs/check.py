@@ -203,6 +203,14 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
     if req.specs:
         settings["spec_files"] = list(req.specs)
     doc = result_document(model, result, traces, settings, {p.name: p.kind for p in props})
+    for entry, prop_result in zip(doc["properties"], result.properties):
+        evidence = getattr(prop_result, "evidence", None) or {}
+        if evidence:  # an engine's proof or counterexample to induction, as text files
+            entry["evidence"] = {}
+            for suffix, text in evidence.items():
+                path = req.out_dir / f"{prop_result.name}.{suffix}"
+                write_atomic(path, text)
+                entry["evidence"][suffix] = str(path)
     if "depth" in get_engine(req.engine).options:
         doc["depth"] = req.depth
     notes: list[str] = []
