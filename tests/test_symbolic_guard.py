@@ -11,7 +11,7 @@ from checker.cli import main
 
 SMALL = ["--ring-size", "1", "--max-backend-changes", "0", "--release", "no",
          "--send-failures", "0", "-q"]
-SYMBOLIC = ("bmc", "kind")
+SYMBOLIC = ("bmc", "kind", "pdr")
 
 HEADER = """\
 from typing import Any

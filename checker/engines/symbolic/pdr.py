@@ -89,6 +89,9 @@ def run_pdr(
     stats = Stats()
     try:
         template = StepTemplate(model, True, deadline)
+        for prop in properties:  # user code first: a refusal comes before any search
+            if not prop.is_liveness:
+                template.holds(prop)
         states = explore(model, mine_states, deadline)
         candidates = mine(template, states)
     except SolverGaveUp as why:
@@ -137,6 +140,7 @@ def _prove(
 
     start = time.monotonic()
     found: HoudiniResult | None = None
+    failure: str | None = None
     for k in range(1, max_k + 1):
         found = houdini(t, must, candidates, check, deadline, k)
         stats.max_depth = k
@@ -154,11 +158,12 @@ def _prove(
             failure = verify(model, t, conjuncts, z3.And(*(term for _, term in must)))
         else:
             k_checked = strengthened_induction(model, t, conjuncts, deadline, k)
-            failure = None if k_checked is not None else f"{k}-induction"
-            k = k_checked or k
-        if failure is not None:
+            failure = k_checked if isinstance(k_checked, str) else None
+            k = k_checked if isinstance(k_checked, int) else k
+        if failure is not None and failure not in ("initiation", "base case"):
             raise SymbolicEngineError(f"pdr: the invariant found for {names} fails its "
                                       f"re-check ({failure})")
+    if found.cti is None and failure is None:
         text = invariant_text(props, model, found.kept, len(candidates), seen, found.rounds,
                               time.monotonic() - start, k)
         what = "inductive" if k == 1 else f"{k}-inductive (simple paths)"
@@ -166,7 +171,10 @@ def _prove(
                   "re-checked by fresh solvers")
         return {p.name: PdrPropertyResult(p.name, "holds", reason=reason,
                                           evidence={"invariant.txt": text}) for p in props}
-    broken, cti_text = describe_cti(model, t, found, must)
+    if found.cti is not None:
+        broken, cti_text = describe_cti(model, t, found, must)
+    else:  # inductive, but not true near the initial state: BMC finds the violation
+        broken, cti_text = names, f"# {names} or safety fails within {found.k - 1} steps\n"
     left = None if deadline is None else max(deadline - time.monotonic(), 0.001)
     bmc = run_bmc(model, list(props), depth, time_limit=left)
     out: dict[str, PropertyResult] = {}
@@ -198,11 +206,12 @@ def _holds_somewhere(solver: z3.Solver, term: z3.BoolRef, deadline: float | None
 def strengthened_induction(
     model: Model, t: StepTemplate, conjuncts: Sequence[z3.BoolRef], deadline: float | None,
     max_k: int,
-) -> int | None:
+) -> int | str:
     """The least ``k`` in ``2 .. max_k`` for which ``J = And(conjuncts)`` is
     k-inductive over simple paths (base case: ``J`` holds in every state within
     ``k - 1`` steps of the initial one; step case: ``k`` consecutive distinct typed
-    ``J`` states are followed only by a ``J`` state), or ``None``."""
+    ``J`` states are followed only by a ``J`` state); else ``"base case"`` or
+    ``"step case"``, whichever failed (at ``max_k`` for the step case)."""
     inv = z3.And(*conjuncts)
     base = Unrolling(model, tag="^base", template=t)
     base_solver = new_solver()
@@ -214,13 +223,13 @@ def strengthened_induction(
         if k > 1:
             base_solver.add(*base.transition(k - 2, halt=True))
         if _holds_somewhere(base_solver, z3.Not(base.at(inv, k - 1)), deadline, f"base{k}"):
-            return None
+            return "base case"
         step_solver.add(step.at(inv, k - 1), *step.transition(k - 1, halt=False))
         step_solver.add(*(step.distinct(i, k) for i in range(k)))
         if k > 1 and not _holds_somewhere(step_solver, z3.Not(step.at(inv, k)), deadline,
                                           f"step{k}"):
             return k
-    return None
+    return "step case"
 
 
 def verify(model: Model, t: StepTemplate, invariant: Sequence[z3.BoolRef],
