@@ -144,6 +144,7 @@ def _prove(
     for k in range(1, max_k + 1):
         found = houdini(t, must, candidates, check, deadline, k)
         stats.max_depth = k
+        stats.transitions += found.rounds
         stats.seconds = time.monotonic() - began
         if progress is not None:
             progress(stats)
