@@ -113,7 +113,7 @@ def test_param_option_and_default_text() -> None:
     by_name = {p.name: p for p in V9.parameters}
     assert by_name["max_backend_changes"].option == "--max-backend-changes"
     assert by_name["ring_size"].default_text() == "2"
-    assert by_name["uio_maxiov"].default_text() == "4 x ring size (UIO_MAXIOV 1024 : ring 256)"
+    assert by_name["uio_maxiov"].default_text() == "4 x ring size (UIO_MAXIOV 1024 : ring 256), at most 1024"
     assert by_name["max_pend"].default_text() == "ring size / 2 (VHOST_MAX_PEND 128 : ring 256)"
     assert by_name["initial_backend"].default_text() == "zerocopy"
     assert Param("b", "a switch", True, kind=bool).default_text() == "true"

@@ -130,3 +130,47 @@ def test_symbolic_bmc_still_finds_the_rewritten_property(
                        "-q")
     assert code == 1
     assert "odd  VIOLATED  (8 steps)" in out
+
+
+# -- ring sizes, time limits while building, internal errors -------------------------
+
+
+def test_explicit_refuses_a_large_ring_with_its_own_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "check", "--ring-size", "65", "--out", str(tmp_path / "o"), "-q")
+    assert code == 2 and out == ""
+    assert err.startswith("vhostmc: error: --ring-size 65 is too large for explicit exploration")
+    assert "--engine bmc, kind or pdr" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_symbolic_engines_accept_the_kernels_ring_sizes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ring 65 is accepted by bmc; the time limit stops it while the step is built."""
+    code, out, err = run(capsys, "check", "--engine", "bmc", "--ring-size", "65",
+                         "--time-limit", "0.5", "--property", "memory-safe",
+                         "--out", str(tmp_path / "o"), "-q")
+    assert code == 3, err
+    assert "ran out while building the transition formulas" in out
+    code, _, err = run(capsys, "check", "--engine", "bmc", "--ring-size", "32769",
+                       "--out", str(tmp_path / "o2"), "-q")
+    assert code == 2 and "above the kernel's limit" in err
+
+
+def test_an_engine_crash_exits_4_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import functools
+    import operator
+
+    from checker.engines.symbolic import bmc
+
+    # a crash inside vhostmc's own code (a C callable: no frame of this test file)
+    monkeypatch.setattr(bmc, "new_solver", functools.partial(operator.truediv, 1, 0))
+    code, out, err = run(capsys, "check", "--engine", "bmc", "--out", str(tmp_path / "o"), *SMALL)
+    assert code == 4
+    lines = err.strip().splitlines()
+    assert lines == ["vhostmc: internal error: engine bmc failed: ZeroDivisionError: division "
+                     "by zero (a bug in vhostmc, not a verdict; please report it)"]
