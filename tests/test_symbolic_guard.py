@@ -169,8 +169,8 @@ def test_an_engine_crash_exits_4_with_one_line(
 
     # a crash inside vhostmc's own code (a C callable: no frame of this test file)
     monkeypatch.setattr(bmc, "new_solver", functools.partial(operator.truediv, 1, 0))
-    code, out, err = run(capsys, "check", "--engine", "bmc", "--out", str(tmp_path / "o"), *SMALL)
+    code, _out, err = run(capsys, "check", "--engine", "bmc", "--out", str(tmp_path / "o"), *SMALL)
     assert code == 4
     lines = err.strip().splitlines()
-    assert lines == ["vhostmc: internal error: engine bmc failed: ZeroDivisionError: division "
-                     "by zero (a bug in vhostmc, not a verdict; please report it)"]
+    assert lines == [("vhostmc: internal error: engine bmc failed: ZeroDivisionError: division "
+                     "by zero (a bug in vhostmc, not a verdict; please report it)")]
