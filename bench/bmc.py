@@ -14,6 +14,14 @@ Two tables, both engines run in this process:
    explicit engine's BFS (that property alone) and BMC (that property
    alone, up to depth 64): length found and wall time of each.
 
+3. *Data path* (``--datapath``): v3.1 with ``--max-backend-changes 0
+   --release no --send-failures 0`` at each ring size (``--uio-maxiov`` and
+   ``--max-pend`` as given, else the defaults), the no-double-use and
+   memory-safe properties: time to build the step (stopped at the budget)
+   and the BMC depth reached within the budget.  The issue's target is
+   ``--datapath --ring-sizes 256 --uio-maxiov 1024 --max-pend 128``: depth 30
+   in 60 s.
+
 No assertions: numbers only.  The machine's load matters (the solver is
 single-threaded).
 
@@ -101,6 +109,26 @@ def first_cex_rows(budget: float) -> list[dict[str, Any]]:
     return rows
 
 
+def datapath_row(ring: int, budget: float, extra: dict[str, int]) -> dict[str, Any]:
+    """BMC on the v3.1 data path at ring size ``ring`` for ``budget`` seconds."""
+    from checker.engines.symbolic.limits import SolverGaveUp
+    from models.v3_1 import V3_1
+
+    params = {"ring_size": ring, "max_backend_changes": 0, "release": "no", "send_failures": 0,
+              **extra}
+    model = V3_1(params)
+    props = [p for p in properties_in(zerocopy) if p.name in ("no-double-use", "memory-safe")]
+    start = time.perf_counter()
+    try:
+        StepTemplate(model, deadline=time.monotonic() + budget)
+        build: str = f"{time.perf_counter() - start:.1f}"
+    except SolverGaveUp:
+        return {"ring": ring, "build": f">{budget:g}", "depth": "-", "seconds": budget}
+    result = run_bmc(model, props, depth=10_000, time_limit=budget)
+    return {"ring": ring, "build": build, "depth": result.stats.max_depth,
+            "seconds": result.stats.seconds}
+
+
 def _length(trace: Any, status: str) -> str:
     """The trace length, or the status when there is no trace."""
     return str(len(trace)) if trace is not None else status
@@ -113,8 +141,22 @@ def main(argv: list[str] | None = None) -> None:
                         help="seconds per ring size (table 1) and per engine run (table 2)")
     parser.add_argument("--ring-sizes", type=int, nargs="+", default=[2, 4, 8, 16])
     parser.add_argument("--skip-depth", action="store_true", help="only table 2")
+    parser.add_argument("--datapath", action="store_true", help="only table 3 (v3.1 data path)")
+    parser.add_argument("--uio-maxiov", type=int, help="table 3: UIO_MAXIOV")
+    parser.add_argument("--max-pend", type=int, help="table 3: VHOST_MAX_PEND")
     parser.add_argument("--no-bfs", action="store_true", help="table 1 without the BFS columns")
     args = parser.parse_args(argv)
+
+    if args.datapath:
+        extra = {k: v for k, v in (("uio_maxiov", args.uio_maxiov), ("max_pend", args.max_pend))
+                 if v is not None}
+        print(f"v3.1 data path, BMC within {args.budget:g} s ({extra or 'default constants'})")
+        print(f"{'ring':>5} {'build s':>8} {'depth':>6} {'total s':>8}")
+        for ring in args.ring_sizes:
+            row = datapath_row(ring, args.budget, extra)
+            print(f"{row['ring']:>5} {row['build']:>8} {row['depth']:>6} {row['seconds']:>8.1f}",
+                  flush=True)
+        return
 
     if not args.skip_depth:
         print(f"BMC depth reached in {args.budget:g} s (v9 defaults; all four properties + 'true')")

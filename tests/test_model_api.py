@@ -81,8 +81,10 @@ def test_derived_defaults_in_reference_models() -> None:
         ({"release": True}, "--release must be one of yes, no, not 'True'"),
         # V9State.validate
         ({"zcopytx": 2}, "--zcopytx must be 0 or 1, not 2"),
-        ({"ring_size": 65}, "--ring-size 65 is too large for explicit exploration; use 1 to 64"),
-        ({"uio_maxiov": 257}, "--uio-maxiov 257 is too large; use 1 to 256"),
+        ({"ring_size": 32769}, ("--ring-size 32769 is above the kernel's limit "
+         "(vhost_set_vring_num accepts at most 32768 descriptors); use 1 to 32768")),
+        ({"uio_maxiov": 1025}, ("--uio-maxiov 1025 is above the kernel's UIO_MAXIOV (1024); "
+         "use 1 to 1024")),
     ],
 )
 def test_v9_parameter_errors(overrides: dict, message: str) -> None:
@@ -111,7 +113,7 @@ def test_param_option_and_default_text() -> None:
     by_name = {p.name: p for p in V9.parameters}
     assert by_name["max_backend_changes"].option == "--max-backend-changes"
     assert by_name["ring_size"].default_text() == "2"
-    assert by_name["uio_maxiov"].default_text() == "4 x ring size (UIO_MAXIOV 1024 : ring 256)"
+    assert by_name["uio_maxiov"].default_text() == "4 x ring size (UIO_MAXIOV 1024 : ring 256), at most 1024"
     assert by_name["max_pend"].default_text() == "ring size / 2 (VHOST_MAX_PEND 128 : ring 256)"
     assert by_name["initial_backend"].default_text() == "zerocopy"
     assert Param("b", "a switch", True, kind=bool).default_text() == "true"

@@ -345,7 +345,8 @@ def test_ill_typed_write_is_a_model_bug_not_a_cut() -> None:
 def test_bmc_exhausts_a_finite_run() -> None:
     result = run_bmc(Stops(), [nonneg], depth=10)
     assert result.complete and result.properties[0].status == "holds"
-    assert result.stats.max_depth == 2
+    # the run stops after 2 steps; whether a longer path exists is asked at depths 1, 2, 4, ...
+    assert result.stats.max_depth == 3
 
 
 def test_progress_is_called_per_depth() -> None:

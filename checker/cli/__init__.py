@@ -12,6 +12,7 @@ import click
 from checker.cli import app, check, diff_revisions, listing, matrix, replay, report, shrink  # noqa: F401  (registers the commands)
 from checker.cli.app import CRASH_LOG, UsageProblem, cli
 from checker.cli.interrupts import Aborted
+from checker.engines.base import EngineInternalError
 from checker.lang.model import ModelError
 from checker.lang.view import ModelBug
 from checker.outputs.files import OutputError, write_atomic
@@ -43,6 +44,11 @@ def main(argv: list[str] | None = None) -> None:
     except ModelBug as err:
         click.echo(f"vhostmc: error: the model is inconsistent: {err} (fix the revision)", err=True)
         sys.exit(EXIT_USAGE)
+    except EngineInternalError as err:
+        log = write_crash_log(traceback.format_exc())
+        click.echo(f"vhostmc: internal error: {err} (a bug in vhostmc, not a verdict; the "
+                   f"traceback is in {log}, please report it)", err=True)
+        sys.exit(EXIT_INTERNAL)
     except Aborted as err:
         click.echo(f"vhostmc: aborted by {err.name}; nothing more was written", err=True)
         sys.exit(SIGNAL_EXIT.get(err.name, 130))

@@ -51,10 +51,12 @@ from checker.runs.stored import write_report
               show_default=True,
               help="explicit: state enumeration (exhaustive verdicts, shortest traces with bfs); "
                    "bmc: Z3 bounded model checking to --depth (finds shortest violations and "
-                   "fair lassos, never proves); kind: Z3 k-induction up to k = --depth (can prove). "
+                   "fair lassos, never proves); kind: Z3 k-induction up to k = --depth (can prove); "
+                   "pdr: proofs by mined invariants, re-checked, BMC counterexamples to --depth. "
                    "'vhostmc list' describes every engine; see docs/engines.md.")
 @click.option("--depth", type=POSITIVE, default=None, metavar="K",
-              help="bmc: check every path of up to K steps; kind: try k = 1..K. (default: 20)")
+              help="bmc: check every path of up to K steps; kind: try k = 1..K; pdr: BMC depth "
+                   "for counterexamples. (default: 20)")
 @click.option("--strengthen", multiple=True, metavar="NAME",
               help="kind: a property assumed and proved alongside, to make induction go "
                    "through; repeatable.")

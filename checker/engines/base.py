@@ -89,6 +89,13 @@ Progress = Callable[[Stats], None]
 StopCheck = Callable[[], "str | None"]
 """Polled by engines: why the run must stop now (``SIGINT``), or ``None`` to go on."""
 
+class EngineInternalError(RuntimeError):
+    """An engine failed for a reason that is a bug in vhostmc, not a verdict and
+    not bad input (the CLI prints one line and exits 4, never 1)."""
+
+    exit_code = 4
+
+
 
 EngineOption = Literal["search", "max_states", "max_depth", "dump_graph", "depth", "strengthen",
                        "memory_limit", "backend", "reduction"]

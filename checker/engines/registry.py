@@ -17,6 +17,7 @@ BUILTIN: dict[str, str] = {
     "explicit": "checker.engines.explicit.engine",
     "bmc": "checker.engines.symbolic.bmc",
     "kind": "checker.engines.symbolic.kinduction",
+    "pdr": "checker.engines.symbolic.pdr",
 }
 """Engine name -> module defining ``ENGINE``; the first is the default."""
 

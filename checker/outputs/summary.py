@@ -243,8 +243,10 @@ def summary_text(doc: dict[str, Any]) -> str:
             line += f"  (reached: example of {p['length']} steps)"
             if p["trace"]:
                 line += f"  {p['trace']['itf']}"
-        elif p["status"] == "inconclusive" and p["reason"]:
+        elif p["reason"]:  # inconclusive: why; holds: how it was proved (when not exhaustive)
             line += f"  ({p['reason']})"
+        for suffix, path in (p.get("evidence") or {}).items():
+            line += f"\n      {suffix.split('.')[0]}: {path}"
         lines.append(line)
     coverage = coverage_line(doc)
     if coverage:

@@ -121,6 +121,10 @@ def prepare(req: CheckRequest) -> tuple[Model, list[Property]]:
     a bad revision, parameter, property name or property.
     """
     model = load_revision(req.revision)(req.params)
+    refuse = getattr(get_engine(req.engine), "refuse", None)
+    refusal = refuse(model) if refuse is not None else None
+    if refusal:
+        raise ModelError(refusal)
     props = select_properties(req.properties, req.specs)
     with user_errors(model):
         check_fairness_names(model, model.fairness())
@@ -285,6 +289,14 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
     if req.specs:
         settings["spec_files"] = list(req.specs)
     doc = result_document(model, result, traces, settings, kinds)
+    for entry, prop_result in zip(doc["properties"], result.properties):
+        evidence = getattr(prop_result, "evidence", None) or {}
+        if evidence:  # an engine's proof or counterexample to induction, as text files
+            entry["evidence"] = {}
+            for suffix, text in evidence.items():
+                path = req.out_dir / f"{prop_result.name}.{suffix}"
+                write_atomic(path, text)
+                entry["evidence"][suffix] = str(path)
     if "depth" in get_engine(req.engine).options:
         doc["depth"] = req.depth
     if result.reduction is not None:

@@ -42,8 +42,8 @@ SOCK_BY_NAME = {"zerocopy": SOCK_ZC, "copy": SOCK_COPY, "none": SOCK_NONE}
 
 
 def _uio_maxiov(values: dict[str, Any]) -> int:
-    """4 x ring size (UIO_MAXIOV 1024 : ring 256)"""
-    return 4 * int(values["ring_size"])
+    """4 x ring size (UIO_MAXIOV 1024 : ring 256), at most 1024"""
+    return min(4 * int(values["ring_size"]), 1024)
 
 
 def _max_pend(values: dict[str, Any]) -> int:
@@ -106,12 +106,14 @@ class V9State(Model):
     def validate(cls, p: Params) -> None:
         if p.zcopytx not in (0, 1):
             raise ModelError(f"--zcopytx must be 0 or 1, not {p.zcopytx}")
-        if p.ring_size > 64:
+        if p.ring_size > 32768:
             raise ModelError(
-                f"--ring-size {p.ring_size} is too large for explicit exploration; use 1 to 64"
+                f"--ring-size {p.ring_size} is above the kernel's limit (vhost_set_vring_num "
+                "accepts at most 32768 descriptors); use 1 to 32768"
             )
-        if p.uio_maxiov > 256:
-            raise ModelError(f"--uio-maxiov {p.uio_maxiov} is too large; use 1 to 256")
+        if p.uio_maxiov > 1024:
+            raise ModelError(f"--uio-maxiov {p.uio_maxiov} is above the kernel's UIO_MAXIOV "
+                             "(1024); use 1 to 1024")
 
     # -- sizes derived from the parameters -------------------------------
     @property

@@ -46,6 +46,11 @@ def compiled_refusal(request: EngineRequest) -> str | None:
         return "it keeps no state graph (--dump-graph)"
     return None
 
+from checker.lang.model import Model
+
+EXPLICIT_MAX_RING = 64
+"""The largest ring the explicit engine explores (states grow exponentially with it)."""
+
 
 class ExplicitEngine:
     """Breadth- or depth-first exploration of every reachable state."""
@@ -59,6 +64,16 @@ class ExplicitEngine:
     """It polls ``request.stop`` (an interrupt ends the search cleanly)."""
     decides = frozenset({"always", "leads-to", "eventually", "sometimes"})
     """The property kinds it can decide."""
+
+    def refuse(self, model: Model) -> str | None:
+        """Why this engine cannot check ``model`` at its parameters (``None``: it can).
+        It enumerates every state, so a ring of more than 64 descriptors is refused."""
+        ring = model.p.as_dict().get("ring_size")
+        if isinstance(ring, int) and ring > EXPLICIT_MAX_RING:
+            return (f"--ring-size {ring} is too large for explicit exploration (it enumerates "
+                    f"every state; use 1 to {EXPLICIT_MAX_RING}), or use a symbolic engine: "
+                    "--engine bmc, kind or pdr accept ring sizes up to the kernel's 32768")
+        return None
 
     def run(self, request: EngineRequest) -> RunResult:
         """Explore ``request.model`` within ``request.limits``, with ``request.backend``,

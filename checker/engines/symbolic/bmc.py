@@ -16,8 +16,10 @@ does not replay: the encoding drifted from the concrete semantics), and
 turned into the same :class:`checker.traces.trace.Trace` the explicit engine builds.
 
 A property not violated by depth ``K`` is inconclusive ("bounded to depth
-K"), unless no path of ``K`` steps exists at all: then every reachable state
-was checked and, with no capacity hit, the property holds.
+K"), unless no path of ``d`` steps exists at all for some ``d <= K``: then
+every reachable state was checked and, with no capacity hit, the property
+holds.  That question is asked at depths 1, 2, 4, 8, ... only (it costs a
+query as hard as the check itself).
 ``Stats.states`` is 0 (BMC does not enumerate states); ``Stats.transitions``
 counts solver queries; ``Stats.max_depth`` is the deepest depth checked.
 
@@ -38,10 +40,12 @@ import z3
 
 from checker.engines.base import EngineRequest, Progress, PropertyResult, RunResult, Stats
 from checker.engines.symbolic.lasso import LassoSearch
+from checker.engines.symbolic.limits import SolverGaveUp
 from checker.engines.symbolic.unroll import (
     EncodingError,
     StepTemplate,
     Unrolling,
+    internal_errors,
     model_bug,
     replay,
 )
@@ -56,10 +60,6 @@ def new_solver() -> z3.Solver:
     """A finite-domain solver: every int is bounded, so Z3 bit-blasts to SAT
     (more than an order of magnitude faster here than its arithmetic solver)."""
     return z3.SolverFor("QF_FD")
-
-
-class SolverGaveUp(Exception):
-    """Z3 answered ``unknown``: the time limit ran out, or some other reason."""
 
 
 def solve(
@@ -205,15 +205,19 @@ def run_bmc(
     unrolling, under ``fairness`` (default: ``model.fairness()``)."""
     start = time.monotonic()
     deadline = None if time_limit is None else start + time_limit
-    search = BoundedSearch(model, deadline, StepTemplate(model, bitvectors))
-    fair = list(model.fairness() if fairness is None else fairness)
-    lassos = LassoSearch(model, search.u, search.query,
-                         [p for p in properties if p.is_liveness], fair)
     stats = Stats()
     traces: dict[str, Trace] = {}
     pending = [p for p in properties if not p.is_liveness]
     stop: str | None = None
     exhausted = False
+    try:
+        template = StepTemplate(model, bitvectors, deadline)
+    except SolverGaveUp as why:
+        return timed_out_building(properties, time.monotonic() - start, why, time_limit, "bmc")
+    search = BoundedSearch(model, deadline, template)
+    fair = list(model.fairness() if fairness is None else fairness)
+    lassos = LassoSearch(model, search.u, search.query,
+                         [p for p in properties if p.is_liveness], fair)
     try:
         while True:
             traces.update(search.check_depth(pending))
@@ -226,7 +230,10 @@ def run_bmc(
             if not (pending or lassos.pending) or search.depth >= depth:
                 break
             search.extend()
-            if not search.path_exists():
+            # Whether any path still makes ``depth`` steps: asked at powers of two only
+            # (it costs a query as hard as the check itself; a later answer proves as much).
+            d = search.depth
+            if d & (d - 1) == 0 and not search.path_exists():
                 exhausted = True
                 break
     except SolverGaveUp as why:
@@ -246,6 +253,18 @@ def run_bmc(
             reason = _unresolved(prop, stats.max_depth, stop, exhausted, search)
             results.append(PropertyResult(prop.name, "inconclusive", reason=reason))
     return RunResult("bmc", complete, stats, results, bounds)
+
+
+def timed_out_building(
+    properties: Sequence[Property], seconds: float, why: SolverGaveUp, time_limit: float | None,
+    engine: str,
+) -> RunResult:
+    """Every property inconclusive: the limit ran out while the step was being built."""
+    stop = stop_reason(why, time_limit)
+    reason = f"nothing checked: {stop} ran out while building the transition formulas"
+    return RunResult(engine, False, Stats(seconds=seconds),
+                     [PropertyResult(p.name, "inconclusive", reason=reason) for p in properties],
+                     [stop])
 
 
 def _unresolved(
@@ -273,8 +292,9 @@ class BmcEngine:
 
     def run(self, request: EngineRequest) -> RunResult:
         """Run on ``request.model`` to depth ``request.depth`` (20 when unset)."""
-        return run_bmc(request.model, list(request.properties), request.depth or 20, progress=request.progress,
-                       time_limit=request.limits.time_limit)
+        with internal_errors(self.name):
+            return run_bmc(request.model, list(request.properties), request.depth or 20,
+                           progress=request.progress, time_limit=request.limits.time_limit)
 
 
 ENGINE = BmcEngine()

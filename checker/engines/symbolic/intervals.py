@@ -40,6 +40,13 @@ _NEGATE = {
 }
 
 
+MAX_NESTING = 120
+"""How deep into a term the analysis looks (Python's recursion limit is 1000, and
+each level costs a few frames); deeper subterms are unknown, never wrong."""
+
+_nesting = [0]
+
+
 def _kind(term: z3.ExprRef) -> int:
     """The operation of ``term``, bit-vector operations mapped to their Int twins."""
     kind = term.decl().kind()
@@ -59,7 +66,17 @@ class Intervals:
         self.budget = budget if budget is not None else [200_000]
 
     def of(self, term: z3.ExprRef) -> Span | None:
-        """Bounds on ``term``'s value; ``None`` when unknown."""
+        """Bounds on ``term``'s value; ``None`` when unknown (also for a term nested
+        more than :data:`MAX_NESTING` deep: the write is then checked by Z3)."""
+        if _nesting[0] >= MAX_NESTING:
+            return None
+        _nesting[0] += 1
+        try:
+            return self._of(term)
+        finally:
+            _nesting[0] -= 1
+
+    def _of(self, term: z3.ExprRef) -> Span | None:
         key = term.get_id()
         if key in self.memo:
             return self.memo[key][1]

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import z3
@@ -45,8 +45,15 @@ from checker.engines.symbolic.bmc import (
     new_solver,
     solve,
     stop_reason,
+    timed_out_building,
 )
-from checker.engines.symbolic.unroll import StepTemplate, Unrolling, model_bug, replay
+from checker.engines.symbolic.unroll import (
+    StepTemplate,
+    Unrolling,
+    internal_errors,
+    model_bug,
+    replay,
+)
 from checker.lang.model import Model, ModelError, State
 from checker.lang.spec import Property
 from checker.semantics.states import as_dict
@@ -65,6 +72,8 @@ class KindPropertyResult(PropertyResult):
     cti: list[dict[str, Any]] | None = None
     cti_actions: list[str] | None = None
     k: int | None = None
+    evidence: dict[str, str] = field(default_factory=dict)
+    """Text files for ``--out`` (``cti.txt``: the counterexample to induction)."""
 
 
 class StepCase:
@@ -173,7 +182,10 @@ def run_kind(
         return _with_liveness_skipped(run, properties)
     start = time.monotonic()
     deadline = None if time_limit is None else start + time_limit
-    template = StepTemplate(model, bitvectors)
+    try:
+        template = StepTemplate(model, bitvectors, deadline)
+    except SolverGaveUp as why:
+        return timed_out_building(properties, time.monotonic() - start, why, time_limit, "kind")
     base = BoundedSearch(model, deadline, template)
     step = StepCase(model, template, properties, strengthening, simple_path)
     stats = Stats()
@@ -263,7 +275,7 @@ def _inconclusive(
             reason += (
                 f"; step case fails: {broken} breaks after {' -> '.join(actions)} "
                 "from states where the invariant held (maybe unreachable; "
-                "counterexample to induction in .cti)"
+                f"counterexample to induction in {prop.name}.cti.txt)"
             )
     if stop:
         reason += f" ({stop})"
@@ -271,7 +283,29 @@ def _inconclusive(
     result = KindPropertyResult(prop.name, "inconclusive", reason=reason, k=k)
     if cti is not None:
         result.cti, result.cti_actions = cti[0], cti[1]
+        result.evidence = {"cti.txt": cti_text(prop.name, *cti)}
     return result
+
+
+def cti_text(name: str, states: list[dict[str, Any]], actions: list[str], broken: str) -> str:
+    """A counterexample to induction as text: the first state in full, then each
+    action with the variables it changes (arrays element by element)."""
+    lines = [(f"# counterexample to induction for {name}: from states where the invariant "
+             f"holds, {' -> '.join(actions)} breaks {broken} (the states may be unreachable)"),
+             "first state:"]
+    lines += [f"  {k} = {v}" for k, v in states[0].items()]
+    for action, before, after in zip(actions, states, states[1:]):
+        lines.append(f"step: {action}")
+        for key, new in after.items():
+            old = before.get(key)
+            if old == new:
+                continue
+            if isinstance(new, (list, tuple)) and isinstance(old, (list, tuple)):
+                lines += [f"  {key}[{i}]: {a} -> {b}" for i, (a, b) in enumerate(zip(old, new))
+                          if a != b]
+            else:
+                lines.append(f"  {key}: {old} -> {new}")
+    return "\n".join(lines) + "\n"
 
 
 class KInductionEngine:
@@ -284,9 +318,10 @@ class KInductionEngine:
 
     def run(self, request: EngineRequest) -> RunResult:
         """Run on ``request.model`` to depth ``request.depth`` (20 when unset)."""
-        return run_kind(request.model, list(request.properties), request.depth or 20,
-                        strengthening=request.strengthen, progress=request.progress,
-                        time_limit=request.limits.time_limit)
+        with internal_errors(self.name):
+            return run_kind(request.model, list(request.properties), request.depth or 20,
+                            strengthening=request.strengthen, progress=request.progress,
+                            time_limit=request.limits.time_limit)
 
 
 ENGINE = KInductionEngine()

@@ -45,6 +45,7 @@ import z3
 
 from checker.engines.explicit.liveness import Obligation, check_lasso, obligations, trace_of_lasso
 from checker.engines.symbolic.encoding import Z3Backend, as_bool
+from checker.engines.symbolic.guard import user_code
 from checker.engines.symbolic.symexec import unflatten
 from checker.engines.symbolic.unroll import EncodingError, Unrolling, replay
 from checker.lang.fairness import Fair, FairGroup, resolve
@@ -83,7 +84,8 @@ class LivenessTerms:
         if obl not in self._pairs:
             t = self.u.t
             view = StateView(t.model, unflatten(t.model, t.cur), Z3Backend(t.bits), t.enabled)
-            premise, goal = obl.prop.predicate(view, **dict(obl.args))
+            with user_code():
+                premise, goal = obl.prop.predicate(view, **dict(obl.args))
             self._pairs[obl] = (z3.simplify(as_bool(premise)), z3.simplify(as_bool(goal)))
         return self._pairs[obl]
 

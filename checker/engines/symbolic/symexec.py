@@ -20,7 +20,9 @@ from typing import Any
 import z3
 
 from checker.engines.symbolic.encoding import Z3Backend, as_bool, is_bool
+from checker.engines.symbolic.guard import user_code
 from checker.engines.symbolic.intervals import Intervals
+from checker.engines.symbolic.limits import check_deadline
 from checker.lang.expr import Value
 from checker.lang.model import ActionInstance, Model, Var
 from checker.lang.view import ModelBug, StateView
@@ -74,8 +76,9 @@ class InstanceExec:
 class _Recorder(Z3Backend):
     """The Z3 backend, also recording element writes of arrays for one view."""
 
-    def __init__(self, bits: int | None) -> None:
+    def __init__(self, bits: int | None, deadline: float | None = None) -> None:
         super().__init__(bits)
+        self.deadline = deadline
         self.view: StateView | None = None
         self.writes: list[Write] = []
 
@@ -89,6 +92,7 @@ class _Recorder(Z3Backend):
 
     def store(self, array: tuple[Value, ...], index: Value, value: Value) -> tuple[Value, ...]:
         """Record the write, then store."""
+        check_deadline(self.deadline)
         self._record(array, True, value)
         return super().store(array, index, value)
 
@@ -96,6 +100,7 @@ class _Recorder(Z3Backend):
         self, array: tuple[Value, ...], cond: Value, index: Value, value: Value
     ) -> tuple[Value, ...]:
         """Record the conditional write, then store."""
+        check_deadline(self.deadline)
         self._record(array, cond, value)
         return super().store_if(array, cond, index, value)
 
@@ -182,6 +187,7 @@ def execute(
     state: Sequence[Value],
     types: dict[int, tuple[int, int]],
     bits: int | None = None,
+    deadline: float | None = None,
 ) -> InstanceExec:
     """Run ``inst`` on the symbolic ``state`` (arrays as tuples of terms; ints
     of ``bits`` bits, or ``Int`` when ``None``).
@@ -190,10 +196,11 @@ def execute(
     :class:`checker.engines.symbolic.intervals.Intervals` keeps within their type under the
     guards passed so far need no ``ill_typed`` term.
     """
-    rec = _Recorder(bits)
+    rec = _Recorder(bits, deadline)
     view = _RecordingView(model, state, rec)
     rec.view = view
-    inst.spec.body(view, **inst.kwargs())
+    with user_code():
+        inst.spec.body(view, **inst.kwargs())
     cap_ids = [id(cond) for _, cond in view.caps]
     caps: list[tuple[int, str]] = []
     for pos, g in enumerate(view.guards):
@@ -218,6 +225,7 @@ def _ill_typed(
     scopes: dict[int, Intervals] = {}
     out = []
     for var, value, cond, passed in rec.writes:
+        check_deadline(rec.deadline)
         term = as_term(var, value, where, rec)
         if var.is_bool:
             continue
@@ -243,4 +251,6 @@ def property_term(
     bits: int | None = None,
 ) -> z3.BoolRef:
     """A property's predicate evaluated on a symbolic state, as a Z3 Boolean."""
-    return as_bool(predicate(StateView(model, state, Z3Backend(bits), enabled)))
+    with user_code():
+        value = predicate(StateView(model, state, Z3Backend(bits), enabled))
+    return as_bool(value)

@@ -31,22 +31,61 @@ same Python code the explicit engine runs, evaluated on Z3 terms.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import z3
 
+from checker.engines.base import EngineInternalError
 from checker.engines.symbolic.encoding import int_bits, literal
+from checker.engines.symbolic.limits import check_deadline
 from checker.engines.symbolic.symexec import execute, flatten, property_term, scalar_vars, unflatten
-from checker.lang.model import ActionInstance, Model, State, Var
+from checker.lang.model import ActionInstance, Model, ModelError, State, Var
 from checker.lang.spec import Property
 from checker.lang.view import CapacityReached, ModelBug
 from checker.semantics.states import fire, initial_state
 
 
-class EncodingError(RuntimeError):
+class SymbolicEngineError(EngineInternalError):
+    """A Z3 engine failed internally (a bug in vhostmc, never a verdict)."""
+
+
+class EncodingError(SymbolicEngineError):
     """A trace decoded from Z3 does not replay on the concrete model: the symbolic
     and concrete semantics disagree (a bug in vhostmc, not in the model)."""
+
+
+@contextmanager
+def internal_errors(engine: str) -> Iterator[None]:
+    """Turn a crash inside engine ``engine`` (not bad input, not an exception raised
+    in the user's own code) into one :class:`SymbolicEngineError` line."""
+    try:
+        yield
+    except (ModelError, ModelBug, EngineInternalError, KeyboardInterrupt):
+        raise
+    except Exception as err:
+        if _raised_in_user_code(err):
+            raise
+        text = str(err).strip().splitlines()
+        detail = f"{type(err).__name__}: {text[0]}" if text else type(err).__name__
+        raise SymbolicEngineError(f"engine {engine} failed: {detail}") from err
+
+
+def _raised_in_user_code(err: BaseException) -> bool:
+    """Whether the traceback of ``err`` passes through code outside vhostmc and Z3."""
+    import checker
+
+    mine = (os.path.dirname(os.path.abspath(checker.__file__)),
+            os.path.dirname(os.path.abspath(z3.__file__)))
+    for frame, _ in traceback.walk_tb(err.__traceback__):
+        path = os.path.abspath(frame.f_code.co_filename)
+        if not path.startswith(tuple(d + os.sep for d in mine)) and "site-packages" not in path \
+                and not path.startswith(os.path.dirname(os.__file__)):
+            return True
+    return False
 
 
 class StepTemplate:
@@ -59,8 +98,11 @@ class StepTemplate:
     running the Python model code again.
     """
 
-    def __init__(self, model: Model, bitvectors: bool = True) -> None:
+    def __init__(
+        self, model: Model, bitvectors: bool = True, deadline: float | None = None
+    ) -> None:
         self.model = model
+        self.deadline = deadline
         self.bits = int_bits(model) if bitvectors else None
         self.scalars = scalar_vars(model)
         self.cur = _consts(self.scalars, "@cur", self.bits)
@@ -69,7 +111,10 @@ class StepTemplate:
         self.halt = len(model.instances)
         state = unflatten(model, self.cur)
         types = {c.get_id(): (v.lo, v.hi) for (v, _), c in zip(self.scalars, self.cur)}
-        self.execs = [execute(model, inst, state, types, self.bits) for inst in model.instances]
+        self.execs = []
+        for inst in model.instances:
+            check_deadline(deadline)
+            self.execs.append(execute(model, inst, state, types, self.bits, deadline))
         self._enabled: dict[tuple[str, ...], z3.BoolRef] = {}
         self._holds: dict[int, z3.BoolRef] = {}
         self.transition = self._transition()
@@ -106,6 +151,8 @@ class StepTemplate:
         out: list[z3.BoolRef] = [sel >= 0, sel <= self.halt]
         out += [z3.Implies(sel == ex.inst.index, ex.enabled) for ex in self.execs]
         for j, (c, n) in enumerate(zip(self.cur, self.nxt)):
+            if j % 64 == 0:
+                check_deadline(self.deadline)
             groups: dict[int, tuple[Any, list[int]]] = {}
             for ex in self.execs:
                 v = ex.values[j]
@@ -164,6 +211,7 @@ class Unrolling:
 
     def at(self, term: z3.ExprRef, k: int) -> Any:
         """A template term instantiated for step ``k`` (successor ``k + 1``)."""
+        check_deadline(self.t.deadline)
         pairs = [*zip(self.t.cur, self.flat(k)), *zip(self.t.nxt, self.flat(k + 1))]
         pairs.append((self.t.sel, self.selector(k)))
         return z3.substitute(term, *pairs)

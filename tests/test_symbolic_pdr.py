@@ -1,0 +1,104 @@
+"""The pdr engine: proofs by mined invariants (checked), CTIs, BMC counterexamples;
+its verdicts agree with the explicit engine's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from checker.engines.base import Limits, RunResult
+from checker.engines.explicit.search import ExplicitChecker
+from checker.engines.symbolic.pdr import PdrPropertyResult, run_pdr
+from checker.lang.spec import Property, properties_in
+from checker.lang.view import ModelBug
+from tests.test_symbolic import (
+    Bounded,
+    Counter,
+    Overflows,
+    Toggle,
+    _status,
+    nonneg,
+    not_three,
+    not_three_toggle,
+    seen_in_order,
+    small,
+    ticking,
+)
+
+
+def test_pdr_proves_with_a_mined_invariant_and_writes_it() -> None:
+    result = run_pdr(Toggle(), [not_three_toggle, small])
+    assert _status(result) == {"not-three-toggle": ("holds", None), "small": ("holds", None)}
+    res = result.properties[0]
+    assert isinstance(res, PdrPropertyResult)
+    assert (res.reason or "").startswith("proved: inductive invariant")
+    text = res.evidence["invariant.txt"]
+    assert "x <= 1" in text and "re-checked by fresh solvers" in text
+    assert result.complete
+
+
+def test_pdr_reports_the_counterexample_to_induction() -> None:
+    # mined from the initial state only, with 1-induction: x == 0 is dropped, and
+    # "x != 3" alone is not inductive (the unreachable 2 -> 3)
+    result = run_pdr(Toggle(), [not_three_toggle], depth=4, mine_states=1, max_k=1)
+    (res,) = result.properties
+    assert res.status == "inconclusive" and isinstance(res, PdrPropertyResult)
+    assert "not 1-inductive" in (res.reason or "") and "BMC: " in (res.reason or "")
+    cti = res.evidence["cti.txt"]
+    assert "state before the last step:\n  x = 2" in cti
+    assert "last step: step\n  x: 2 -> 3" in cti
+
+
+def test_pdr_agrees_with_explicit_on_the_counter() -> None:
+    props = [not_three, seen_in_order, ticking]
+    pdr = run_pdr(Counter(), props)
+    bfs = ExplicitChecker(Counter(), props).run()
+    assert _status(pdr) == _status(bfs)
+    assert _status(pdr)["not-three"] == ("violated", 3)
+    assert _status(pdr)["seen-in-order"] == ("holds", None)
+
+
+def test_pdr_never_proves_past_a_capacity() -> None:
+    pdr = run_pdr(Bounded(), [nonneg])
+    bfs = ExplicitChecker(Bounded(), [nonneg]).run()
+    assert _status(pdr) == _status(bfs) == {"nonneg": ("inconclusive", None)}
+
+
+def test_pdr_reports_an_ill_typed_write_as_a_model_bug() -> None:
+    with pytest.raises(ModelBug):
+        run_pdr(Overflows(), [nonneg])
+
+
+def test_pdr_time_limit_is_inconclusive() -> None:
+    result = run_pdr(Toggle(), [small], time_limit=1e-6)
+    assert result.properties[0].status == "inconclusive"
+    assert "time limit" in (result.properties[0].reason or "")
+
+
+def _v(revision: str, **params: Any) -> tuple[Any, list[Property]]:
+    from models.v3_1 import V3_1
+    from models.v9 import V9
+    from specs import zerocopy
+
+    model = (V9 if revision == "v9" else V3_1)(params)
+    return model, [p for p in properties_in(zerocopy) if not p.is_liveness]
+
+
+@pytest.mark.slow
+def test_pdr_finds_the_v9_violation_at_the_bfs_length() -> None:
+    model, props = _v("v9", ring_size=1, max_backend_changes=1, release="no", send_failures=0)
+    props = [p for p in props if p.name == "no-stuck-waiter"]
+    pdr = run_pdr(model, props, depth=5)
+    assert _status(pdr) == {"no-stuck-waiter": ("violated", 3)}
+    assert _status(ExplicitChecker(model, props, limits=Limits(max_depth=5)).run()) == _status(pdr)
+
+
+@pytest.mark.slow
+def test_pdr_proves_v3_1_datapath_ring1_as_explicit(tmp_path: Path) -> None:
+    model, props = _v("v3.1", ring_size=1, max_backend_changes=0, release="no", send_failures=0)
+    props = [p for p in props if p.name in ("no-double-use", "memory-safe")]
+    pdr: RunResult = run_pdr(model, props)
+    assert _status(pdr) == _status(ExplicitChecker(model, props).run())
+    assert {r.status for r in pdr.properties} == {"holds"}
