@@ -34,6 +34,7 @@ from models.v9.constants import (
     LEN_LARGE,
     LEN_SMALL,
     MEM_NULL_UBUFS,
+    MEM_REFCOUNT_UNDERFLOW,
     MEM_UAF_UBUFS,
     MEM_UAF_VQ,
     MEM_UBUF_INFO_OOB,
@@ -63,6 +64,7 @@ from models.v9.constants import (
     W_LOCK,
     W_READ_SOCK,
     W_REDISABLE,
+    W_SEND_FAILED,
     W_SENDMSG,
     W_SENT,
     W_SIGNAL,
@@ -410,9 +412,11 @@ def test_sendmsg_hands_the_skb_to_the_device() -> None:
     after = step(M, "tx_sendmsg_handoff", s)
     assert diff(M, s, after) == {"skb_cnt": (0, 1), "skb_head[0]": (0, 1),
                                  "skb_slot[0]": (0, 3), "w_pc": (W_SENDMSG, W_SENT)}
-    # sendmsg cannot return before the zero-copy hand-off
+    # sendmsg cannot return success before the zero-copy hand-off ...
     assert disabled(M, "tx_sendmsg_ok", s)
-    assert disabled(M, "tx_sendmsg_err", s)
+    # ... and after it (macvtap) it cannot fail: the ubuf is attached once nothing can fail
+    assert disabled(M, "tx_sendmsg_err", after)
+    assert disabled(M, "tx_sendmsg_fail_skb_freed", s)  # tun only
 
 
 def test_sendmsg_handoff_slot_wraps() -> None:
@@ -549,15 +553,15 @@ def test_enable_notify_race_rechecks_the_ring() -> None:
 
 
 def test_sendmsg_error_puts_the_reference() -> None:
-    s = step(M, "tx_sendmsg_handoff", sent_state())  # rc[1] = 3
+    s = sent_state()  # rc[1] = 3; macvtap fails before attaching the ubuf: no skb
     after = step(M, "tx_sendmsg_err", s)
     assert diff(M, s, after) == {"fail_left": (1, 0), "rc[1]": (3, 2),
-                                 "w_pc": (W_SENT, W_ERR_ROLLBACK)}
+                                 "w_pc": (W_SENDMSG, W_ERR_ROLLBACK)}
     assert disabled(M, "tx_sendmsg_err", make(M, s, fail_left=0))
 
 
 def test_sendmsg_error_put_hitting_zero_owes_a_wake_up() -> None:
-    s = make(M, step(M, "tx_sendmsg_handoff", sent_state()), rc={1: 1}, c_pc=C_SLEEP, c_obj=1)
+    s = make(M, sent_state(), rc={1: 1}, c_pc=C_SLEEP, c_obj=1)
     s1 = step(M, "tx_sendmsg_err", s)
     assert (get(M, s1, "rc")[1], get(M, s1, "w_wake")) == (0, True)
     s2 = step(M, "tx_sendmsg_err_rollback", s1)
@@ -590,18 +594,45 @@ def test_sendmsg_error_rollback_without_zcopy_keeps_upend() -> None:
     assert (d["last_avail"], d["avail_cnt"]) == (0, 1)
 
 
-def test_error_path_after_the_handoff_double_puts() -> None:
-    """v9: sendmsg fails after the skb took the ubuf: the error path puts the reference
-    and the skb's completion puts it again (rc 2 -> 3 -> 2 -> 1)."""
+def test_macvtap_failure_rolls_back_without_a_callback() -> None:
+    """v9, macvtap: sendmsg fails before the skb carries the ubuf: the error path puts the
+    reference taken by the bookkeeping (rc 2 -> 3 -> 2), slot and head are rolled back,
+    and no skb is left to complete."""
     labels = ["worker_run_sock", "tx_read_sock", "tx_lock", "tx_signal_used",
               "guest_post(h=0, large=1)", "tx_get_desc_head", "tx_zerocopy_bookkeeping",
-              "tx_sendmsg_handoff", "tx_sendmsg_err", "tx_sendmsg_err_rollback",
-              "dev_complete(k=0)"]
+              "tx_sendmsg_err", "tx_sendmsg_err_rollback"]
     d = as_dict(M, run(M, labels))
-    assert d["rc"][1] == 1
-    assert d["upend"] == 0  # rolled back
-    assert d["heads_len"][0] == VHOST_DMA_DONE_LEN  # the completion still marks slot 0
-    assert d["avail_cnt"] == 1  # head 0 waits in the avail ring to be sent again
+    assert (d["rc"][1], d["upend"], d["skb_cnt"], d["avail_cnt"]) == (2, 0, 0, 1)
+    assert d["use_err"] == 0 and d["mem_err"] == 0
+
+
+def test_tun_failure_runs_the_callback_inside_sendmsg_then_puts_again() -> None:
+    """v9, tun: the failing sendmsg frees an skb carrying the ubuf: the callback marks the
+    slot done and puts (rc 3 -> 2) before the error returns; the error path puts again
+    (rc 2 -> 1): two puts for one kref_get."""
+    m = V9({"lower_device": "tun"})
+    labels = ["worker_run_sock", "tx_read_sock", "tx_lock", "tx_signal_used",
+              "guest_post(h=0, large=1)", "tx_get_desc_head", "tx_zerocopy_bookkeeping",
+              "tx_sendmsg_fail_skb_freed"]
+    s = run(m, labels)
+    d = as_dict(m, s)
+    assert (d["rc"][1], d["heads_len"][0], d["w_pc"], d["w_cb_wake"]) == (
+        2, VHOST_DMA_DONE_LEN, W_SEND_FAILED, False)
+    assert disabled(m, "tx_sendmsg_fail_cb_wake", s)
+    d = as_dict(m, run(m, ["tx_sendmsg_err", "tx_sendmsg_err_rollback"], s))
+    assert (d["rc"][1], d["upend"], d["skb_cnt"], d["fail_left"]) == (1, 0, 0, 0)
+
+
+def test_tun_callback_hitting_zero_wakes_before_the_error_returns() -> None:
+    m = V9({"lower_device": "tun"})
+    s = make(m, step(m, "tx_zerocopy_bookkeeping", bookkeeping_state(m)), rc={1: 1},
+             c_pc=C_SLEEP, c_obj=1)
+    s1 = step(m, "tx_sendmsg_fail_skb_freed", s)
+    assert (get(m, s1, "rc")[1], get(m, s1, "w_cb_wake")) == (0, True)
+    assert disabled(m, "tx_sendmsg_err", s1)  # the wake_up comes first
+    s2 = step(m, "tx_sendmsg_fail_cb_wake", s1)
+    assert diff(m, s1, s2) == {"w_cb_wake": (True, False), "c_pc": (C_SLEEP, C_WAIT)}
+    assert get(m, step(m, "tx_sendmsg_err", s2), "mem_err") == MEM_REFCOUNT_UNDERFLOW
 
 
 # -- the lower device -------------------------------------------------------------------

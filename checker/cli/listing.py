@@ -11,7 +11,7 @@ from checker.cli.app import (
 from checker.lang.fairness import describe_all
 from checker.runs.catalog import all_properties, load_revision, revision_names
 from checker.runs.environments import ENVIRONMENTS
-from models.v9.state import PARAMETERS
+from models.v9.state import PARAMETERS, scaled_relations
 
 
 @cli.command(name="list")
@@ -38,6 +38,10 @@ def list_cmd(ring_size: int, specs: tuple[str, ...]) -> None:
         for spec in PARAMETERS:
             if spec.environment == is_env:
                 click.echo(f"  {spec.option:<24} {values[spec.name]!s:<10} {spec.help}")
+    click.echo(f"\nRelations between scaled constants (at --ring-size {ring_size}; "
+               "a broken one is a warning):")
+    for text, kept in scaled_relations(model.p):
+        click.echo(f"  {'kept  ' if kept else 'BROKEN'} {text}")
     click.echo("\nFairness liveness is judged under (v9, default switches; docs/model.md):")
     for text in describe_all(model.fairness()):
         click.echo(f"  - {text}")

@@ -201,7 +201,7 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
     doc = result_document(model, result, traces, settings, {p.name: p.kind for p in props})
     if "depth" in get_engine(req.engine).options:
         doc["depth"] = req.depth
-    notes: list[str] = []
+    notes: list[str] = [f"warning: {w}" for w in getattr(model, "broken_relations", list)()]
     if req.dump_graph and result.graph is not None:
         doc["state_graph"], note = dump_state_graph(req, model, props, result)
         notes += [note] if note else []

@@ -49,9 +49,10 @@ W_SENDMSG = 9
 W_SENT = 10
 W_ERR_ROLLBACK = 11
 W_STOPPED = 12
+W_SEND_FAILED = 13  # (--lower-device tun) the skb was freed inside sendmsg; the error returns
 W_PC_NAMES = (
     "idle", "read-sock", "wmem", "lock", "signal-used", "get-desc", "empty",
-    "re-disable", "bookkeep", "sendmsg", "sent", "err-rollback", "stopped",
+    "re-disable", "bookkeep", "sendmsg", "sent", "err-rollback", "stopped", "send-failed",
 )
 
 # Userspace control program counter

@@ -19,6 +19,7 @@ from models.v9.constants import (
     MEM_NULL_UBUFS,
     MEM_REFCOUNT_UNDERFLOW,
     MEM_UAF_UBUFS,
+    MEM_UAF_VQ,
     OBJ_ALIVE,
     OBJ_UNALLOCATED,
     POLL_DISABLED,
@@ -111,12 +112,55 @@ class KernelHelpers(V9State):
         s.c_pc = s.ite(asleep, C_WAIT, s.c_pc)
 
     # -- polling and work -------------------------------------------------
-    def tx_poll_start(self, s: StateView) -> None:
-        """tx_poll_start: only when STOPPED; vhost_poll_start queues the socket
-        work at once if the socket is writable; state becomes STARTED."""
-        stopped = s.tx_poll == POLL_STOPPED
-        s.sock_q = s.any(s.sock_q, s.all(stopped, self.writable(s)))
+    def tx_poll_start(self, s: StateView, when: Any = True) -> None:
+        """tx_poll_start: only when STOPPED; state becomes STARTED.
+
+        ``vhost_poll_start`` calls the socket's poll, ``macvtap_poll``::
+
+            if (sock_writeable(&q->sk) ||
+                (!test_and_set_bit(SOCK_ASYNC_NOSPACE, &q->sock.flags) &&
+                 sock_writeable(&q->sk)))
+                    mask |= POLLOUT | POLLWRNORM;
+
+        and queues the socket work at once when POLLOUT is in the mask. A
+        socket that is not writable keeps SOCK_ASYNC_NOSPACE set, so the
+        ``sk_write_space`` of a later skb free wakes the poll."""
+        stopped = s.all(when, s.tx_poll == POLL_STOPPED)
+        writable = self.writable(s)
+        s.sock_q = s.any(s.sock_q, s.all(stopped, writable))
+        s.nospace = s.any(s.nospace, s.all(stopped, s.neg(writable)))
         s.tx_poll = s.ite(stopped, POLL_STARTED, s.tx_poll)
+
+    def write_space(self, s: StateView) -> None:
+        """An skb of the socket is freed: ``sock_wfree`` lowers sk_wmem_alloc and calls
+        ``sk->sk_write_space``, ``macvtap_sock_write_space``::
+
+            if (!sock_writeable(sk) ||
+                !test_and_clear_bit(SOCK_ASYNC_NOSPACE, &sk->sk_socket->flags))
+                    return;
+            ... wake_up_interruptible_poll(wqueue, POLLOUT | POLLWRNORM | POLLWRBAND);
+
+        which reaches ``vhost_poll_wakeup`` (queues the socket work) only while
+        the poll is registered (STARTED). Call it after the skb left the count."""
+        wake = s.all(s.nospace, self.writable(s))
+        s.nospace = s.ite(wake, False, s.nospace)
+        s.sock_q = s.any(s.sock_q, s.all(wake, s.tx_poll == POLL_STARTED))
+
+    def zerocopy_callback(self, s: StateView, head: Any, when: Any = True) -> Any:
+        """vhost_zerocopy_callback(&vq->ubuf_info[head]) up to kref_put's decrement::
+
+            ubufs = ubuf->arg; vq = ubufs->vq;
+            vq->heads[ubuf->desc].len = VHOST_DMA_DONE_LEN;
+            kref_put(&ubufs->kref, vhost_zerocopy_done_signal);  /* the decrement */
+
+        Returns whether the decrement hit zero (the release's wake_up is owed)."""
+        ubufs = s.ubuf_arg[head]
+        desc = s.ubuf_desc[head]
+        ok = s.all(when, self.touch_ubufs(s, ubufs, when))
+        self.mem_error(s, s.all(ok, s.dev_freed), MEM_UAF_VQ)
+        ok = s.all(ok, s.neg(s.dev_freed))
+        s.heads_len.set_if(ok, desc, VHOST_DMA_DONE_LEN)
+        return self.kref_put(s, ubufs, ok)
 
     def tx_poll_stop(self, s: StateView, when: Any = True) -> None:
         """tx_poll_stop: only when STARTED; state becomes STOPPED."""
@@ -131,9 +175,7 @@ class KernelHelpers(V9State):
         """vhost_net_enable_vq (TX): if a backend is set, STOPPED then tx_poll_start."""
         has = s.backend != 0
         s.tx_poll = s.ite(has, POLL_STOPPED, s.tx_poll)
-        stopped = s.tx_poll == POLL_STOPPED
-        s.sock_q = s.any(s.sock_q, s.all(has, stopped, self.writable(s)))
-        s.tx_poll = s.ite(s.all(has, stopped), POLL_STARTED, s.tx_poll)
+        self.tx_poll_start(s, has)
 
     def finish_run(self, s: StateView) -> None:
         """handle_tx returns: mutex_unlock if held; the work item's run is done."""
@@ -152,6 +194,7 @@ class KernelHelpers(V9State):
         s.w_len = 0
         s.w_ubufs = 0
         s.w_wake = False
+        s.w_cb_wake = False
         s.w_sent = 0
 
     def start_flush(self, s: StateView, when: Any = True) -> None:

@@ -42,8 +42,8 @@ SOCK_BY_NAME = {"zerocopy": SOCK_ZC, "copy": SOCK_COPY, "none": SOCK_NONE}
 
 
 def _uio_maxiov(values: dict[str, Any]) -> int:
-    """4 x ring size (UIO_MAXIOV 1024 : ring 256)"""
-    return 4 * int(values["ring_size"])
+    """next power of two >= 4 x ring size (UIO_MAXIOV 1024 : ring 256)"""
+    return 1 << (4 * int(values["ring_size"]) - 1).bit_length()
 
 
 def _max_pend(values: dict[str, Any]) -> int:
@@ -70,8 +70,8 @@ PARAMETERS: tuple[Param, ...] = (
     Param("weight", "VHOST_NET_WEIGHT scaled to packets sent per handle_tx run", _weight,
           minimum=1),
     Param("max_backend_changes", "VHOST_NET_SET_BACKEND calls userspace may make", 1, minimum=0),
-    Param("send_failures", "sendmsg calls that may fail (with or without an skb handed over)", 1,
-          minimum=0),
+    Param("send_failures", "sendmsg calls that may fail (where the failed skb goes: "
+          "--lower-device)", 1, minimum=0),
     Param("device_capacity", "skbs the lower device may hold at once (a model bound)",
           _device_capacity, minimum=1),
     Param("zcopytx", "module parameter zcopytx (1: zero-copy on SOCK_ZEROCOPY sockets)", 1,
@@ -82,8 +82,15 @@ PARAMETERS: tuple[Param, ...] = (
           "any head value into the avail ring", "linux", kind=str, choices=("linux", "rogue"),
           environment=True),
     Param("rogue_posts", "avail entries a rogue guest may forge", 1, minimum=0, environment=True),
-    Param("sndbuf", "socket sk_sndbuf in skbs; 0 is tap's default (INT_MAX: always writable)", 0,
-          minimum=0, environment=True),
+    Param("lower_device", "the backend socket's driver, which decides where a failed "
+          "sendmsg's skb goes: 'macvtap' (3.1 macvtap_get_user): every failure happens before "
+          "the ubuf is attached, no callback runs; 'tun': a failure may also free an skb "
+          "carrying the ubuf inside sendmsg, running vhost_zerocopy_callback before the error "
+          "returns", "macvtap", kind=str, choices=("macvtap", "tun"), environment=True),
+    Param("sndbuf", "socket sk_sndbuf in skbs; 0 is tap's default (INT_MAX: always writable); "
+          "N > 0: writable below N/2 skbs held; tx_poll_start on a full socket sets "
+          "SOCK_ASYNC_NOSPACE (macvtap_poll), so the completion that frees space wakes the "
+          "socket work", 0, minimum=0, environment=True),
     Param("release", "userspace may close the device (vhost_net_release)", "yes", kind=str,
           choices=("yes", "no"), environment=True),
     Param("device_progress", "liveness fairness: 'completes': the lower device eventually frees "
@@ -94,6 +101,28 @@ PARAMETERS: tuple[Param, ...] = (
           "stops posting", "any", kind=str, choices=("any", "keeps-posting", "goes-idle"),
           environment=True),
 )
+
+
+def _power_of_two(x: int) -> bool:
+    return x >= 1 and x & (x - 1) == 0
+
+
+def scaled_relations(p: Params) -> list[tuple[str, bool]]:
+    """The kernel's relations between the constants the model scales, and whether
+    the parameters ``p`` keep each one (docs/model.md, "Scaled constants").
+
+    Breaking one is allowed (it is how F5 and F6 are reached quickly); the
+    check command prints one warning line on stderr per broken relation."""
+    n, m, pend = p.ring_size, p.uio_maxiov, p.max_pend
+    return [
+        (f"vq->num is a power of two (vhost_set_vring_num rejects others): ring size {n}",
+         _power_of_two(n)),
+        (f"UIO_MAXIOV is a power of two (1024), so the rollback's (unsigned)-1 % UIO_MAXIOV "
+         f"is UIO_MAXIOV - 1: --uio-maxiov {m}", _power_of_two(m)),
+        (f"UIO_MAXIOV > vq->num (1024 > 256), so ubuf_info[head] is in bounds: "
+         f"--uio-maxiov {m}, ring size {n}", m > n),
+        (f"VHOST_MAX_PEND < vq->num (128 < 256): --max-pend {pend}, ring size {n}", pend < n),
+    ]
 
 
 class V9State(Model):
@@ -112,6 +141,10 @@ class V9State(Model):
             )
         if p.uio_maxiov > 256:
             raise ModelError(f"--uio-maxiov {p.uio_maxiov} is too large; use 1 to 256")
+
+    def broken_relations(self) -> list[str]:
+        """One line per kernel relation between scaled constants these parameters break."""
+        return [f"relation broken: {text}" for text, kept in scaled_relations(self.p) if not kept]
 
     # -- sizes derived from the parameters -------------------------------
     @property
@@ -163,6 +196,8 @@ class V9State(Model):
             int_var("w_len", 0, LEN_LARGE, "len class of head"),
             int_var("w_ubufs", 0, k, "ubufs (0 is NULL)"),
             bool_var("w_wake", "kref_put in the sendmsg error path hit zero"),
+            bool_var("w_cb_wake", "(tun) the callback run inside sendmsg hit zero: its "
+                     "wake_up is still to come"),
             int_var("w_sent", 0, p.weight, "packets sent this run (total_len)"),
             int_var("fail_left", 0, p.send_failures, "sendmsg failures left"),
             # virtqueue

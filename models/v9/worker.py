@@ -30,6 +30,7 @@ from models.v9.constants import (
     W_LOCK,
     W_READ_SOCK,
     W_REDISABLE,
+    W_SEND_FAILED,
     W_SENDMSG,
     W_SENT,
     W_SIGNAL,
@@ -237,9 +238,11 @@ class WorkerActions(KernelHelpers):
         """The skb carries msg_control = ubuf: zero copy of a large buffer."""
         return s.all(s.w_zcopy, s.w_len == LEN_LARGE, s.w_head < self.p.uio_maxiov)
 
-    @action(WORKER, "sock->ops->sendmsg (macvtap)",
-            "err = sock->ops->sendmsg(NULL, sock, &msg, len): the skb, pointing at the guest's "
-            "pages and carrying ubuf_info[head], is handed to the lower device")
+    @action(WORKER, "sock->ops->sendmsg (macvtap_get_user)",
+            "err = sock->ops->sendmsg(NULL, sock, &msg, len): the skb is built; "
+            "skb_shinfo(skb)->destructor_arg = m->msg_control; (the ubuf attached) "
+            "macvlan_start_xmit(skb, vlan->dev); return total_len; -- the skb, pointing at the "
+            "guest's pages and carrying ubuf_info[head], is the lower device's")
     def tx_sendmsg_handoff(self, s: StateView) -> None:
         s.require(s.all(s.w_pc == W_SENDMSG, self.zerocopy_skb(s)))
         cap = self.p.device_capacity
@@ -275,14 +278,51 @@ class WorkerActions(KernelHelpers):
         s.kick_q = True
         self.finish_run(s)
 
-    @action(WORKER, HANDLE_TX,
-            "if (unlikely(err < 0)) { if (zcopy) { if (ubufs) vhost_ubuf_put(ubufs); ... "
-            "(the kref_put decrement)")
-    def tx_sendmsg_err(self, s: StateView) -> None:
-        s.require(s.all(s.fail_left > 0, self.sendmsg_returns(s)))
+    @action(WORKER, "sock->ops->sendmsg (--lower-device tun)",
+            "err = sock->ops->sendmsg(...): the skb was built carrying the ubuf, then the send "
+            "fails and kfree_skb(skb) runs inside sendmsg: sock_wfree (write space), then "
+            "vhost_zerocopy_callback: ubufs = ubuf->arg; "
+            "vq->heads[ubuf->desc].len = VHOST_DMA_DONE_LEN; kref_put(&ubufs->kref, ...) "
+            "(the decrement); the error is still to return")
+    def tx_sendmsg_fail_skb_freed(self, s: StateView) -> None:
+        if self.p.lower_device != "tun":
+            s.require(False)  # macvtap attaches the ubuf only once nothing can fail
+        s.require(s.all(s.w_pc == W_SENDMSG, self.zerocopy_skb(s), s.fail_left > 0))
         s.fail_left = s.fail_left - 1
+        self.write_space(s)
+        s.w_cb_wake = self.zerocopy_callback(s, s.w_head)
+        s.w_pc = W_SEND_FAILED
+
+    @action(WORKER, "vhost_zerocopy_done_signal (inside the failing sendmsg)",
+            "the callback's kref_put hit zero: wake_up(&ubufs->wait);")
+    def tx_sendmsg_fail_cb_wake(self, s: StateView) -> None:
+        s.require(s.all(s.w_pc == W_SEND_FAILED, s.w_cb_wake))
+        s.w_cb_wake = False
+        self.wake_up(s, s.ubuf_arg[s.w_head])
+
+    @action(WORKER, HANDLE_TX,
+            "err = sock->ops->sendmsg(...) < 0 with no skb carrying the ubuf (macvtap_get_user "
+            "fails before destructor_arg is set: -EINVAL, -EMSGSIZE, -EFAULT, -ENOBUFS, -EAGAIN), "
+            "or after tun freed it; if (unlikely(err < 0)) { if (zcopy) { if (ubufs) "
+            "vhost_ubuf_put(ubufs); ... (the kref_put decrement)")
+    def tx_sendmsg_err(self, s: StateView) -> None:
+        early = s.all(s.w_pc == W_SENDMSG, s.fail_left > 0)
+        s.require(s.any(early, s.all(s.w_pc == W_SEND_FAILED, s.neg(s.w_cb_wake))))
+        s.fail_left = s.ite(early, s.fail_left - 1, s.fail_left)
         s.w_wake = self.kref_put(s, s.w_ubufs, s.all(s.w_zcopy, s.w_ubufs != 0))
         s.w_pc = W_ERR_ROLLBACK
+
+    def upend_rolled_back(self, s: StateView) -> object:
+        """What C computes for ``((unsigned)vq->upend_idx - 1) % UIO_MAXIOV``.
+
+        ``upend_idx`` is an ``int`` in [0, UIO_MAXIOV); the cast makes the
+        subtraction and the ``%`` unsigned 32-bit: from 1 up it is
+        ``upend_idx - 1``; at 0 it is ``4294967295 % UIO_MAXIOV``, which is
+        ``UIO_MAXIOV - 1`` only when UIO_MAXIOV divides 2^32 (a power of two).
+        The result is below UIO_MAXIOV, so storing it back into the ``int``
+        keeps the value."""
+        at_zero = (2**32 - 1) % self.p.uio_maxiov
+        return s.ite(s.upend == 0, at_zero, s.upend - 1)
 
     @action(WORKER, HANDLE_TX,
             "(kref_put hit zero: vhost_zerocopy_done_signal: wake_up(&ubufs->wait);) "
@@ -291,8 +331,7 @@ class WorkerActions(KernelHelpers):
     def tx_sendmsg_err_rollback(self, s: StateView) -> None:
         s.require(s.w_pc == W_ERR_ROLLBACK)
         self.wake_up(s, s.w_ubufs, s.w_wake)
-        m = self.p.uio_maxiov
-        s.upend = s.ite(s.w_zcopy, (s.upend + m - 1) % m, s.upend)
+        s.upend = s.ite(s.w_zcopy, self.upend_rolled_back(s), s.upend)
         s.last_avail = (s.last_avail + self.p.ring_size - 1) % self.p.ring_size
         s.avail_cnt = s.avail_cnt + 1
         s.inflight[s.w_head] = s.inflight[s.w_head] - 1
