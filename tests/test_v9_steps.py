@@ -116,7 +116,7 @@ M = V9()
 
 # The worker inside handle_tx holding vq->mutex, zero copy on, about to fire `w_pc`.
 IN_LOOP: dict[str, Any] = {
-    "w_item": ITEM_SOCK, "w_sock": SOCK_ZC, "w_wlow": True, "w_zcopy": True,
+    "w_item": ITEM_SOCK, "w_sock": SOCK_ZC, "w_sock_id": 1, "w_wlow": True, "w_zcopy": True,
     "vq_mutex": MUTEX_WORKER, "no_notify": True, "tx_poll": POLL_STOPPED, "sock_q": False,
 }
 # The same on a copy socket (or with zcopytx off).
@@ -241,7 +241,7 @@ def test_handle_tx_prologue() -> None:
     assert disabled(M, "worker_run_kick", s0)
     s2 = step(M, "tx_read_sock", s1)
     assert diff(M, s1, s2) == {"w_pc": (W_READ_SOCK, W_LOCK), "w_sock": (0, SOCK_ZC),
-                               "w_wlow": (False, True)}
+                               "w_sock_id": (0, 1), "w_wlow": (False, True)}
     s3 = step(M, "tx_lock", s2)
     assert diff(M, s2, s3) == {"vq_mutex": (0, MUTEX_WORKER), "no_notify": (False, True),
                                "tx_poll": (POLL_STARTED, POLL_STOPPED),
@@ -271,7 +271,8 @@ def test_no_backend_ends_the_run() -> None:
 
 def test_sndbuf_reads_wmem() -> None:
     m = V9({"sndbuf": 2})
-    s = make(m, w_pc=W_READ_SOCK, w_item=ITEM_SOCK, skb_cnt=2, skb_head=[0, 1, 0])
+    s = make(m, w_pc=W_READ_SOCK, w_item=ITEM_SOCK, skb_cnt=2, skb_head=[0, 1, 0],
+             skb_sock=[1, 1, 0])
     s1 = step(m, "tx_read_sock", s)
     assert get(m, s1, "w_pc") == W_WMEM
     s2 = step(m, "tx_read_wmem", s1)
@@ -411,7 +412,8 @@ def test_sendmsg_hands_the_skb_to_the_device() -> None:
     s = sent_state()
     after = step(M, "tx_sendmsg_handoff", s)
     assert diff(M, s, after) == {"skb_cnt": (0, 1), "skb_head[0]": (0, 1),
-                                 "skb_slot[0]": (0, 3), "w_pc": (W_SENDMSG, W_SENT)}
+                                 "skb_slot[0]": (0, 3), "skb_sock[0]": (0, 1),
+                                 "w_pc": (W_SENDMSG, W_SENT)}
     # sendmsg cannot return success before the zero-copy hand-off ...
     assert disabled(M, "tx_sendmsg_ok", s)
     # ... and after it (macvtap) it cannot fail: the ubuf is attached once nothing can fail
@@ -527,8 +529,8 @@ def test_too_many_pending_dmas_back_off() -> None:
     s = make(M, **IN_LOOP, w_pc=W_EMPTY, upend=2, done=0)  # 2 - 0 > VHOST_MAX_PEND (1)
     assert disabled(M, "tx_enable_notify_done", s)
     d = as_dict(M, step(M, "tx_empty_max_pend", s))
-    assert d["nospace"] is True
-    assert (d["tx_poll"], d["sock_q"]) == (POLL_STARTED, True)  # tx_poll_start
+    assert d["nospace"] == [False, True, False]  # set_bit(SOCK_ASYNC_NOSPACE, &sock->flags)
+    assert (d["tx_poll"], d["sock_q"], d["poll_sock"]) == (POLL_STARTED, True, 1)
     assert (d["w_pc"], d["vq_mutex"]) == (W_IDLE, 0)
 
 
@@ -537,7 +539,7 @@ def test_pending_check_is_not_wrap_aware() -> None:
     s = make(M, **IN_LOOP, w_pc=W_EMPTY, upend=0, done=6)
     assert disabled(M, "tx_empty_max_pend", s)
     d = as_dict(M, step(M, "tx_enable_notify_done", s))
-    assert (d["no_notify"], d["nospace"], d["w_pc"]) == (False, False, W_IDLE)
+    assert (d["no_notify"], d["nospace"][1], d["w_pc"]) == (False, False, W_IDLE)
 
 
 def test_enable_notify_race_rechecks_the_ring() -> None:
@@ -641,7 +643,8 @@ def test_tun_callback_hitting_zero_wakes_before_the_error_returns() -> None:
 def device_state(**edits: Any) -> State:
     """Two skbs held: skb 0 for head 0 (slot 5), skb 1 for head 1 (slot 6); rc[1] = 4."""
     base: dict[str, Any] = {
-        "skb_cnt": 2, "skb_head": [0, 1, 0], "skb_slot": [5, 6, 0], "ubuf_arg": [1, 1],
+        "skb_cnt": 2, "skb_head": [0, 1, 0], "skb_slot": [5, 6, 0], "skb_sock": [1, 1, 0],
+        "ubuf_arg": [1, 1],
         "ubuf_desc": [5, 6], "heads_len": {5: LEN_IN_FLIGHT, 6: LEN_IN_FLIGHT},
         "heads_id": {5: 0, 6: 1}, "done": 5, "upend": 7, "rc": {1: 4},
         "g_owned": [False, False], "inflight": [1, 1],
@@ -659,6 +662,7 @@ def test_dev_complete_marks_the_slot_done_and_puts() -> None:
         "skb_head[1]": (1, 0),
         "skb_slot[0]": (5, 6),
         "skb_slot[1]": (6, 0),
+        "skb_sock[1]": (1, 0),
         "heads_len[5]": (LEN_IN_FLIGHT, VHOST_DMA_DONE_LEN),
         "rc[1]": (4, 3),
     }
@@ -689,11 +693,14 @@ def test_dev_complete_hitting_zero_owes_a_wake_up() -> None:
 
 
 def test_dev_complete_wakes_the_socket_poll_on_nospace() -> None:
-    s = device_state(nospace=True, sock_q=False, tx_poll=POLL_STARTED)
+    s = device_state(nospace={1: True}, sock_q=False, tx_poll=POLL_STARTED, poll_sock=1)
     d = as_dict(M, step(M, "dev_complete(k=0)", s))
-    assert (d["nospace"], d["sock_q"]) == (False, True)
-    quiet = device_state(nospace=False, sock_q=False)
+    assert (d["nospace"][1], d["sock_q"]) == (False, True)
+    quiet = device_state(nospace={1: False}, sock_q=False)
     assert get(M, step(M, "dev_complete(k=0)", quiet), "sock_q") is False
+    # the poll is registered on another socket's wait queue: this wake-up does not reach it
+    elsewhere = device_state(nospace={1: True}, sock_q=False, tx_poll=POLL_STARTED, poll_sock=2)
+    assert get(M, step(M, "dev_complete(k=0)", elsewhere), "sock_q") is False
 
 
 def test_dev_complete_after_the_device_is_freed() -> None:

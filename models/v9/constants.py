@@ -15,6 +15,11 @@ SOCK_ZC = 1
 SOCK_COPY = 2
 SOCK_NAMES = {SOCK_NONE: "none", SOCK_ZC: "zerocopy", SOCK_COPY: "copy"}
 
+# Socket object states (sock_state[id]; socket ids: 0 is NULL, then one per socket opened)
+SOCKET_UNOPENED = 0
+SOCKET_HELD = 1  # vhost holds a file reference (get_socket in vhost_net_set_backend)
+SOCKET_RELEASED = 2  # vhost did fput(sock->file): assumed the last reference
+
 # net->tx_poll_state
 POLL_DISABLED = 0
 POLL_STOPPED = 1
@@ -100,10 +105,12 @@ MEM_NULL_UBUFS = 2
 MEM_UAF_UBUFS = 3
 MEM_REFCOUNT_UNDERFLOW = 4
 MEM_UAF_VQ = 5
+MEM_UAF_SOCK = 6
 MEM_ERRORS = {
     MEM_UBUF_INFO_OOB: "ubuf_info[head] indexed at head >= UIO_MAXIOV (out of bounds)",
     MEM_NULL_UBUFS: "a NULL vhost_ubuf_ref was dereferenced",
     MEM_UAF_UBUFS: "a freed vhost_ubuf_ref was read or written (use after free)",
     MEM_REFCOUNT_UNDERFLOW: "a vhost_ubuf_ref refcount went below zero",
     MEM_UAF_VQ: "a completion touched the virtqueue after the device was freed",
+    MEM_UAF_SOCK: "a socket was used (sendmsg, poll, wait queue) after vhost released it (fput)",
 }

@@ -26,13 +26,16 @@ class DeviceActions(KernelHelpers):
         cap = self.p.device_capacity
         s.require(k < s.skb_cnt)
         head = s.skb_head[k]
+        sock = s.skb_sock[k]
         # The skb leaves the device: shift the later ones down (arrival order kept).
         s.skb_head = [s.ite(j >= k, s.skb_head[j + 1], s.skb_head[j]) if j + 1 < cap else
                       s.ite(j >= k, 0, s.skb_head[j]) for j in range(cap)]
         s.skb_slot = [s.ite(j >= k, s.skb_slot[j + 1], s.skb_slot[j]) if j + 1 < cap else
                       s.ite(j >= k, 0, s.skb_slot[j]) for j in range(cap)]
+        s.skb_sock = [s.ite(j >= k, s.skb_sock[j + 1], s.skb_sock[j]) if j + 1 < cap else
+                      s.ite(j >= k, 0, s.skb_sock[j]) for j in range(cap)]
         s.skb_cnt = s.skb_cnt - 1
-        self.write_space(s)
+        self.write_space(s, sock)
         ubufs = s.ubuf_arg[head]
         hit_zero = self.zerocopy_callback(s, head)
         s.capacity(s.implies(hit_zero, s.cb_wake[ubufs] < self.vars[self.var_index["cb_wake"]].hi),

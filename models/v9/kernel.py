@@ -18,6 +18,7 @@ from models.v9.constants import (
     ITEM_SOCK,
     MEM_NULL_UBUFS,
     MEM_REFCOUNT_UNDERFLOW,
+    MEM_UAF_SOCK,
     MEM_UAF_UBUFS,
     MEM_UAF_VQ,
     OBJ_ALIVE,
@@ -25,6 +26,7 @@ from models.v9.constants import (
     POLL_DISABLED,
     POLL_STARTED,
     POLL_STOPPED,
+    SOCKET_RELEASED,
     USE_RETURN_DURING_DMA,
     USE_RETURN_NOT_OUTSTANDING,
     USE_USED_RING_OVERFLOW,
@@ -59,15 +61,23 @@ class KernelHelpers(V9State):
             *(s.all(k < s.skb_cnt, s.skb_slot[k] == slot) for k in range(self.p.device_capacity))
         )
 
-    def wmem(self, s: StateView) -> Any:
-        """sk_wmem_alloc in skbs (zero-copy skbs the lower device still holds)."""
-        return s.skb_cnt
+    def wmem(self, s: StateView, sock: Any) -> Any:
+        """sk_wmem_alloc of socket ``sock`` in skbs (its zero-copy skbs the lower device holds)."""
+        return s.count(
+            s.all(k < s.skb_cnt, s.skb_sock[k] == sock) for k in range(self.p.device_capacity)
+        )
 
-    def writable(self, s: StateView) -> Any:
+    def writable(self, s: StateView, sock: Any) -> Any:
         """sock_writeable(): wmem < sk_sndbuf / 2 (always, for tap's INT_MAX sndbuf)."""
         if self.p.sndbuf == 0:
             return True
-        return self.wmem(s) < self.p.sndbuf // 2
+        return self.wmem(s, sock) < self.p.sndbuf // 2
+
+    def touch_sock(self, s: StateView, sock: Any, when: Any = True) -> None:
+        """Use socket ``sock`` (sock->sk, sock->ops, its wait queue): a use after vhost's
+        fput is recorded (the fput is assumed to drop the last reference)."""
+        self.mem_error(s, s.all(when, sock != 0, s.sock_state[sock] == SOCKET_RELEASED),
+                       MEM_UAF_SOCK)
 
     # -- objects ------------------------------------------------------------
     def ubuf_alloc(self, s: StateView, zcopy: Any) -> Any:
@@ -112,8 +122,11 @@ class KernelHelpers(V9State):
         s.c_pc = s.ite(asleep, C_WAIT, s.c_pc)
 
     # -- polling and work -------------------------------------------------
-    def tx_poll_start(self, s: StateView, when: Any = True) -> None:
-        """tx_poll_start: only when STOPPED; state becomes STARTED.
+    def tx_poll_start(self, s: StateView, sock: Any, when: Any = True) -> None:
+        """tx_poll_start(net, sock): only when STOPPED; ``vhost_poll_start(net->poll +
+        VHOST_NET_VQ_TX, sock->file)`` registers the poll on ``sock``'s wait queue (the
+        socket it is given, which for a stale handle_tx run is the old one); state
+        becomes STARTED.
 
         ``vhost_poll_start`` calls the socket's poll, ``macvtap_poll``::
 
@@ -126,13 +139,15 @@ class KernelHelpers(V9State):
         socket that is not writable keeps SOCK_ASYNC_NOSPACE set, so the
         ``sk_write_space`` of a later skb free wakes the poll."""
         stopped = s.all(when, s.tx_poll == POLL_STOPPED)
-        writable = self.writable(s)
+        self.touch_sock(s, sock, stopped)
+        writable = self.writable(s, sock)
         s.sock_q = s.any(s.sock_q, s.all(stopped, writable))
-        s.nospace = s.any(s.nospace, s.all(stopped, s.neg(writable)))
+        s.nospace.set_if(s.all(stopped, s.neg(writable)), sock, True)
+        s.poll_sock = s.ite(stopped, sock, s.poll_sock)
         s.tx_poll = s.ite(stopped, POLL_STARTED, s.tx_poll)
 
-    def write_space(self, s: StateView) -> None:
-        """An skb of the socket is freed: ``sock_wfree`` lowers sk_wmem_alloc and calls
+    def write_space(self, s: StateView, sock: Any) -> None:
+        """An skb of socket ``sock`` is freed: ``sock_wfree`` lowers sk_wmem_alloc and calls
         ``sk->sk_write_space``, ``macvtap_sock_write_space``::
 
             if (!sock_writeable(sk) ||
@@ -141,10 +156,12 @@ class KernelHelpers(V9State):
             ... wake_up_interruptible_poll(wqueue, POLLOUT | POLLWRNORM | POLLWRBAND);
 
         which reaches ``vhost_poll_wakeup`` (queues the socket work) only while
-        the poll is registered (STARTED). Call it after the skb left the count."""
-        wake = s.all(s.nospace, self.writable(s))
-        s.nospace = s.ite(wake, False, s.nospace)
-        s.sock_q = s.any(s.sock_q, s.all(wake, s.tx_poll == POLL_STARTED))
+        the poll is registered (STARTED) on this socket's wait queue. Call it after
+        the skb left the count. (The skb keeps the sock's memory alive, so this is
+        no use after release.)"""
+        wake = s.all(s.nospace[sock], self.writable(s, sock))
+        s.nospace.set_if(wake, sock, False)
+        s.sock_q = s.any(s.sock_q, s.all(wake, s.tx_poll == POLL_STARTED, s.poll_sock == sock))
 
     def zerocopy_callback(self, s: StateView, head: Any, when: Any = True) -> Any:
         """vhost_zerocopy_callback(&vq->ubuf_info[head]) up to kref_put's decrement::
@@ -163,19 +180,25 @@ class KernelHelpers(V9State):
         return self.kref_put(s, ubufs, ok)
 
     def tx_poll_stop(self, s: StateView, when: Any = True) -> None:
-        """tx_poll_stop: only when STARTED; state becomes STOPPED."""
-        s.tx_poll = s.ite(s.all(when, s.tx_poll == POLL_STARTED), POLL_STOPPED, s.tx_poll)
+        """tx_poll_stop: only when STARTED: ``vhost_poll_stop`` removes the poll from the
+        wait queue it was registered on (poll_sock's); state becomes STOPPED."""
+        started = s.all(when, s.tx_poll == POLL_STARTED)
+        self.touch_sock(s, s.poll_sock, started)
+        s.tx_poll = s.ite(started, POLL_STOPPED, s.tx_poll)
 
     def disable_vq(self, s: StateView) -> None:
-        """vhost_net_disable_vq (TX): if a backend is set, tx_poll_stop; DISABLED."""
+        """vhost_net_disable_vq (TX): ``if (!vq->private_data) return;
+        tx_poll_stop(n); n->tx_poll_state = VHOST_NET_POLL_DISABLED;``"""
         has = s.backend != 0
+        self.tx_poll_stop(s, has)
         s.tx_poll = s.ite(has, POLL_DISABLED, s.tx_poll)
 
     def enable_vq(self, s: StateView) -> None:
-        """vhost_net_enable_vq (TX): if a backend is set, STOPPED then tx_poll_start."""
+        """vhost_net_enable_vq (TX): ``sock = vq->private_data; if (!sock) return;
+        n->tx_poll_state = VHOST_NET_POLL_STOPPED; tx_poll_start(n, sock);``"""
         has = s.backend != 0
         s.tx_poll = s.ite(has, POLL_STOPPED, s.tx_poll)
-        self.tx_poll_start(s, has)
+        self.tx_poll_start(s, s.backend_sock, has)
 
     def finish_run(self, s: StateView) -> None:
         """handle_tx returns: mutex_unlock if held; the work item's run is done."""
@@ -187,6 +210,7 @@ class KernelHelpers(V9State):
         s.w_pc = W_IDLE
         s.w_item = 0
         s.w_sock = 0
+        s.w_sock_id = 0
         s.w_wfull = False
         s.w_wlow = False
         s.w_zcopy = False

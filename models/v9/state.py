@@ -29,6 +29,8 @@ from models.v9.constants import (
     SOCK_COPY,
     SOCK_NONE,
     SOCK_ZC,
+    SOCKET_HELD,
+    SOCKET_RELEASED,
     USE_ERRORS,
     W_PC_NAMES,
 )
@@ -72,6 +74,9 @@ PARAMETERS: tuple[Param, ...] = (
     Param("max_backend_changes", "VHOST_NET_SET_BACKEND calls userspace may make", 1, minimum=0),
     Param("send_failures", "sendmsg calls that may fail (where the failed skb goes: "
           "--lower-device)", 1, minimum=0),
+    Param("init_used_failures", "(v3.1) vhost_init_used calls in vhost_net_set_backend that "
+          "may fail (-EFAULT: userspace's used ring unmapped); v9's tree has no such call", 0,
+          minimum=0, environment=True),
     Param("device_capacity", "skbs the lower device may hold at once (a model bound)",
           _device_capacity, minimum=1),
     Param("zcopytx", "module parameter zcopytx (1: zero-copy on SOCK_ZEROCOPY sockets)", 1,
@@ -96,6 +101,10 @@ PARAMETERS: tuple[Param, ...] = (
     Param("device_progress", "liveness fairness: 'completes': the lower device eventually frees "
           "every skb it holds; 'may-hold': it may hold one forever", "completes", kind=str,
           choices=("completes", "may-hold"), environment=True),
+    Param("mutex_fairness", "liveness fairness: 'strong' (assumed): a thread blocked on "
+          "vq->mutex eventually takes it even if another retakes it in between; 'weak': only "
+          "if the mutex stays free (the waiter may lose it forever)", "strong", kind=str,
+          choices=("strong", "weak"), environment=True),
     Param("guest_progress", "liveness fairness: 'any': the guest may post or go quiet at will; "
           "'keeps-posting': it posts and reclaims whenever it can; 'goes-idle': it eventually "
           "stops posting", "any", kind=str, choices=("any", "keeps-posting", "goes-idle"),
@@ -117,10 +126,10 @@ def scaled_relations(p: Params) -> list[tuple[str, bool]]:
     return [
         (f"vq->num is a power of two (vhost_set_vring_num rejects others): ring size {n}",
          _power_of_two(n)),
-        (f"UIO_MAXIOV is a power of two (1024), so the rollback's (unsigned)-1 % UIO_MAXIOV "
-         f"is UIO_MAXIOV - 1: --uio-maxiov {m}", _power_of_two(m)),
-        (f"UIO_MAXIOV > vq->num (1024 > 256), so ubuf_info[head] is in bounds: "
-         f"--uio-maxiov {m}, ring size {n}", m > n),
+        ((f"UIO_MAXIOV is a power of two (1024), so the rollback's (unsigned)-1 % UIO_MAXIOV "
+         f"is UIO_MAXIOV - 1: --uio-maxiov {m}"), _power_of_two(m)),
+        ((f"UIO_MAXIOV > vq->num (1024 > 256), so ubuf_info[head] is in bounds: "
+         f"--uio-maxiov {m}, ring size {n}"), m > n),
         (f"VHOST_MAX_PEND < vq->num (128 < 256): --max-pend {pend}, ring size {n}", pend < n),
     ]
 
@@ -158,11 +167,17 @@ class V9State(Model):
         return min(self.p.ring_size, self.p.uio_maxiov)
 
     @property
+    def n_sockets(self) -> int:
+        """Socket objects that can ever exist: the initial backend and one per change."""
+        return 1 + self.p.max_backend_changes
+
+    @property
     def rogue_budget(self) -> int:
         return self.p.rogue_posts if self.p.guest == "rogue" else 0
 
     def declare(self, p: Params) -> Sequence[Var]:
         n, m, k = p.ring_size, p.uio_maxiov, self.n_objects
+        socks = self.n_sockets
         cap = p.device_capacity
         return [
             # guest and rings
@@ -183,12 +198,15 @@ class V9State(Model):
             bool_var("sock_q", "net->poll[TX] work queued"),
             bool_var("kick_poll", "kick eventfd polled"),
             int_var("tx_poll", 0, POLL_STARTED, "net->tx_poll_state"),
-            bool_var("nospace", "SOCK_ASYNC_NOSPACE"),
+            int_var("poll_sock", 0, socks, "socket whose wait queue net->poll[TX] was "
+                    "registered on by the last tx_poll_start (0 none)"),
+            bool_array("nospace", socks + 1, "SOCK_ASYNC_NOSPACE of each socket"),
             int_var("vq_mutex", 0, MUTEX_CONTROL, "vq->mutex holder"),
             # handle_tx locals
             int_var("w_pc", 0, len(W_PC_NAMES) - 1, "handle_tx program counter"),
             int_var("w_item", 0, 2, "work item being run"),
-            int_var("w_sock", 0, SOCK_COPY, "sock read from vq->private_data"),
+            int_var("w_sock", 0, SOCK_COPY, "sock read from vq->private_data: its kind"),
+            int_var("w_sock_id", 0, socks, "sock read from vq->private_data: which socket"),
             bool_var("w_wfull", "wmem >= sk_sndbuf at entry"),
             bool_var("w_wlow", "wmem < sk_sndbuf / 2 at entry"),
             bool_var("w_zcopy", "zcopy"),
@@ -201,7 +219,10 @@ class V9State(Model):
             int_var("w_sent", 0, p.weight, "packets sent this run (total_len)"),
             int_var("fail_left", 0, p.send_failures, "sendmsg failures left"),
             # virtqueue
-            int_var("backend", 0, SOCK_COPY, "vq->private_data"),
+            int_var("backend", 0, SOCK_COPY, "vq->private_data: the socket's kind"),
+            int_var("backend_sock", 0, socks, "vq->private_data: which socket (0 NULL)"),
+            int_array("sock_state", socks + 1, 0, SOCKET_RELEASED,
+                      "socket object: 0 not opened, 1 held by vhost, 2 released (fput)"),
             int_var("vq_ubufs", 0, k, "vq->ubufs (0 is NULL)"),
             int_var("upend", 0, m - 1, "vq->upend_idx"),
             int_var("done", 0, m - 1, "vq->done_idx"),
@@ -217,11 +238,13 @@ class V9State(Model):
             int_var("skb_cnt", 0, cap, "skbs held by the lower device"),
             int_array("skb_head", cap, 0, n - 1, "ubuf_info[] entry the skb's ubuf points at"),
             int_array("skb_slot", cap, 0, m - 1, "heads[] slot it was sent for", ghost=True),
+            int_array("skb_sock", cap, 0, socks, "socket it was sent on (its sk_wmem_alloc)"),
             # userspace control
             int_var("c_pc", 0, len(C_PC_NAMES) - 1, "control program counter"),
             int_var("c_op", 0, 2, "0 none, 1 set_backend, 2 release"),
             int_var("c_obj", 0, k, "vhost_ubuf_ref being put-and-waited"),
             bool_var("c_oldsock", "set_backend replaced a socket (flush after)"),
+            int_var("c_fput", 0, socks, "socket this call fputs when it ends (0 none)"),
             int_var("flush_kick", 0, 2, "runs of the kick item the flush waits for"),
             int_var("flush_sock", 0, 2, "runs of the socket item the flush waits for"),
             int_var("changes_left", 0, p.max_backend_changes, "backend changes left"),
@@ -246,12 +269,14 @@ class V9State(Model):
             ubufs = self.ubuf_alloc(s, first == SOCK_ZC and p.zcopytx == 1)
             s.vq_ubufs = ubufs
             s.backend = first
+            s.backend_sock = 1
+            s.sock_state[1] = SOCKET_HELD
             s.tx_poll = POLL_STOPPED
-            self.tx_poll_start(s)
+            self.tx_poll_start(s, 1)
 
     # Provided by the kernel-helpers mixin; declared here for type checkers.
     def ubuf_alloc(self, s: StateView, zcopy: Any) -> Any:
         raise NotImplementedError
 
-    def tx_poll_start(self, s: StateView) -> None:
+    def tx_poll_start(self, s: StateView, sock: Any, when: Any = True) -> None:
         raise NotImplementedError

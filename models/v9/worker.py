@@ -74,6 +74,7 @@ class WorkerActions(KernelHelpers):
     def tx_read_sock(self, s: StateView) -> None:
         s.require(s.all(s.w_pc == W_READ_SOCK, s.backend != SOCK_NONE))
         s.w_sock = s.backend
+        s.w_sock_id = s.backend_sock
         if self.p.sndbuf == 0:
             s.w_wlow = True
             s.w_pc = W_LOCK
@@ -83,8 +84,10 @@ class WorkerActions(KernelHelpers):
     @action(WORKER, HANDLE_TX, "wmem = atomic_read(&sock->sk->sk_wmem_alloc);")
     def tx_read_wmem(self, s: StateView) -> None:
         s.require(s.w_pc == W_WMEM)
-        s.w_wfull = self.wmem(s) >= self.p.sndbuf
-        s.w_wlow = self.wmem(s) < self.p.sndbuf // 2
+        self.touch_sock(s, s.w_sock_id)
+        wmem = self.wmem(s, s.w_sock_id)
+        s.w_wfull = wmem >= self.p.sndbuf
+        s.w_wlow = wmem < self.p.sndbuf // 2
         s.w_pc = W_LOCK
 
     @action(WORKER, HANDLE_TX,
@@ -92,7 +95,7 @@ class WorkerActions(KernelHelpers):
             "tx_poll_start(net, sock); mutex_unlock(&vq->mutex); return; }")
     def tx_sndbuf_full(self, s: StateView) -> None:
         s.require(s.all(s.w_pc == W_LOCK, s.w_wfull, s.vq_mutex == MUTEX_FREE))
-        self.tx_poll_start(s)
+        self.tx_poll_start(s, s.w_sock_id)
         self.finish_run(s)
 
     @action(WORKER, HANDLE_TX,
@@ -104,6 +107,7 @@ class WorkerActions(KernelHelpers):
         s.vq_mutex = MUTEX_WORKER
         s.no_notify = True
         self.tx_poll_stop(s, s.w_wlow)
+        self.touch_sock(s, s.w_sock_id)  # vhost_sock_zcopy: sock_flag(sock->sk, ...)
         s.w_zcopy = s.all(self.p.zcopytx == 1, s.w_sock == SOCK_ZC)
         s.w_pc = W_SIGNAL
 
@@ -159,15 +163,15 @@ class WorkerActions(KernelHelpers):
             "set_bit(SOCK_ASYNC_NOSPACE, &sock->flags); break; }")
     def tx_empty_sndbuf(self, s: StateView) -> None:
         s.require(s.all(s.w_pc == W_EMPTY, self.sndbuf_high(s)))
-        self.tx_poll_start(s)
-        s.nospace = True
+        self.tx_poll_start(s, s.w_sock_id)
+        s.nospace[s.w_sock_id] = True
         self.finish_run(s)
 
     def sndbuf_high(self, s: StateView) -> object:
         """wmem >= sock->sk->sk_sndbuf * 3 / 4 (never, for tap's INT_MAX sndbuf)."""
         if self.p.sndbuf == 0:
             return False
-        return self.wmem(s) >= self.p.sndbuf * 3 // 4
+        return self.wmem(s, s.w_sock_id) >= self.p.sndbuf * 3 // 4
 
     def too_many_pending(self, s: StateView) -> object:
         """v9: ``vq->upend_idx - vq->done_idx > VHOST_MAX_PEND`` (not wrap-aware)."""
@@ -179,8 +183,8 @@ class WorkerActions(KernelHelpers):
             "set_bit(SOCK_ASYNC_NOSPACE, &sock->flags); break; }")
     def tx_empty_max_pend(self, s: StateView) -> None:
         s.require(s.all(s.w_pc == W_EMPTY, s.neg(self.sndbuf_high(s)), self.too_many_pending(s)))
-        self.tx_poll_start(s)
-        s.nospace = True
+        self.tx_poll_start(s, s.w_sock_id)
+        s.nospace[s.w_sock_id] = True
         self.finish_run(s)
 
     @action(WORKER, "vhost_enable_notify",
@@ -247,7 +251,9 @@ class WorkerActions(KernelHelpers):
         s.require(s.all(s.w_pc == W_SENDMSG, self.zerocopy_skb(s)))
         cap = self.p.device_capacity
         s.capacity(s.skb_cnt < cap, "skbs held by the lower device (--device-capacity)")
+        self.touch_sock(s, s.w_sock_id)
         s.skb_head[s.skb_cnt] = s.w_head
+        s.skb_sock[s.skb_cnt] = s.w_sock_id
         s.skb_slot[s.skb_cnt] = (s.upend + self.p.uio_maxiov - 1) % self.p.uio_maxiov
         s.skb_cnt = s.skb_cnt + 1
         s.w_pc = W_SENT
@@ -258,6 +264,7 @@ class WorkerActions(KernelHelpers):
 
     def _sent_ok(self, s: StateView) -> None:
         s.require(self.sendmsg_returns(s))
+        self.touch_sock(s, s.w_sock_id, s.w_pc == W_SENDMSG)  # a copy send: sendmsg now
         self.add_used_and_signal(s, s.w_head, s.neg(s.w_zcopy))
         s.w_sent = s.w_sent + 1
 
@@ -289,7 +296,8 @@ class WorkerActions(KernelHelpers):
             s.require(False)  # macvtap attaches the ubuf only once nothing can fail
         s.require(s.all(s.w_pc == W_SENDMSG, self.zerocopy_skb(s), s.fail_left > 0))
         s.fail_left = s.fail_left - 1
-        self.write_space(s)
+        self.touch_sock(s, s.w_sock_id)
+        self.write_space(s, s.w_sock_id)
         s.w_cb_wake = self.zerocopy_callback(s, s.w_head)
         s.w_pc = W_SEND_FAILED
 
@@ -309,6 +317,7 @@ class WorkerActions(KernelHelpers):
         early = s.all(s.w_pc == W_SENDMSG, s.fail_left > 0)
         s.require(s.any(early, s.all(s.w_pc == W_SEND_FAILED, s.neg(s.w_cb_wake))))
         s.fail_left = s.ite(early, s.fail_left - 1, s.fail_left)
+        self.touch_sock(s, s.w_sock_id, early)
         s.w_wake = self.kref_put(s, s.w_ubufs, s.all(s.w_zcopy, s.w_ubufs != 0))
         s.w_pc = W_ERR_ROLLBACK
 
@@ -335,5 +344,5 @@ class WorkerActions(KernelHelpers):
         s.last_avail = (s.last_avail + self.p.ring_size - 1) % self.p.ring_size
         s.avail_cnt = s.avail_cnt + 1
         s.inflight[s.w_head] = s.inflight[s.w_head] - 1
-        self.tx_poll_start(s)
+        self.tx_poll_start(s, s.w_sock_id)
         self.finish_run(s)
