@@ -106,6 +106,7 @@ MEM_UAF_UBUFS = 3
 MEM_REFCOUNT_UNDERFLOW = 4
 MEM_UAF_VQ = 5
 MEM_UAF_SOCK = 6
+MEM_KREF_GET_ZERO = 7
 MEM_ERRORS = {
     MEM_UBUF_INFO_OOB: "ubuf_info[head] indexed at head >= UIO_MAXIOV (out of bounds)",
     MEM_NULL_UBUFS: "a NULL vhost_ubuf_ref was dereferenced",
@@ -113,4 +114,6 @@ MEM_ERRORS = {
     MEM_REFCOUNT_UNDERFLOW: "a vhost_ubuf_ref refcount went below zero",
     MEM_UAF_VQ: "a completion touched the virtqueue after the device was freed",
     MEM_UAF_SOCK: "a socket was used (sendmsg, poll, wait queue) after vhost released it (fput)",
+    MEM_KREF_GET_ZERO: "kref_get on a vhost_ubuf_ref whose refcount already reached 0 "
+                       "(kref_get's WARN_ON: the reference was already released)",
 }

@@ -16,6 +16,7 @@ from models.v9.constants import (
     C_WAIT,
     ITEM_KICK,
     ITEM_SOCK,
+    MEM_KREF_GET_ZERO,
     MEM_NULL_UBUFS,
     MEM_REFCOUNT_UNDERFLOW,
     MEM_UAF_SOCK,
@@ -101,8 +102,14 @@ class KernelHelpers(V9State):
         return alive
 
     def kref_get(self, s: StateView, ubufs: Any, when: Any = True) -> None:
-        """kref_get(&ubufs->kref)."""
+        """kref_get(&ubufs->kref): ``WARN_ON(!atomic_read(&kref->refcount));
+        atomic_inc(&kref->refcount);``. A get at refcount 0 takes a reference on an
+        object whose last reference is gone: recorded, and (like every faulting
+        access) skipped, so a refcount reaches 0 at most once per object."""
         ok = s.all(when, self.touch_ubufs(s, ubufs, when))
+        at_zero = s.all(ok, s.rc[ubufs] == 0)
+        self.mem_error(s, at_zero, MEM_KREF_GET_ZERO)
+        ok = s.all(ok, s.neg(at_zero))
         s.capacity(s.implies(ok, s.rc[ubufs] < self.vars[self.var_index["rc"]].hi), "refcount")
         s.rc.set_if(ok, ubufs, s.rc[ubufs] + 1)
 
