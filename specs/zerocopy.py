@@ -58,7 +58,8 @@ def no_double_use(s: StateView) -> Any:
 @invariant(
     "memory-safe",
     "ubuf_info[] indexed in bounds; no NULL or freed vhost_ubuf_ref touched; "
-    "no refcount underflow; no completion after the device is freed",
+    "no refcount underflow and no kref_get at refcount 0; no completion after the device "
+    "is freed; no socket used (sendmsg, sock->sk, its wait queue) after vhost's fput",
     _explain_mem,
 )
 def memory_safe(s: StateView) -> Any:
