@@ -74,9 +74,6 @@ PARAMETERS: tuple[Param, ...] = (
     Param("max_backend_changes", "VHOST_NET_SET_BACKEND calls userspace may make", 1, minimum=0),
     Param("send_failures", "sendmsg calls that may fail (where the failed skb goes: "
           "--lower-device)", 1, minimum=0),
-    Param("init_used_failures", "(v3.1) vhost_init_used calls in vhost_net_set_backend that "
-          "may fail (-EFAULT: userspace's used ring unmapped); v9's tree has no such call", 0,
-          minimum=0, environment=True),
     Param("device_capacity", "skbs the lower device may hold at once (a model bound)",
           _device_capacity, minimum=1),
     Param("zcopytx", "module parameter zcopytx (1: zero-copy on SOCK_ZEROCOPY sockets)", 1,
@@ -98,6 +95,9 @@ PARAMETERS: tuple[Param, ...] = (
           "socket work", 0, minimum=0, environment=True),
     Param("release", "userspace may close the device (vhost_net_release)", "yes", kind=str,
           choices=("yes", "no"), environment=True),
+    Param("init_used_failures", "(v3.1) vhost_init_used calls in vhost_net_set_backend that "
+          "may fail (-EFAULT: userspace's used ring unmapped); v9's tree has no such call", 0,
+          minimum=0, environment=True),
     Param("device_progress", "liveness fairness: 'completes': the lower device eventually frees "
           "every skb it holds; 'may-hold': it may hold one forever", "completes", kind=str,
           choices=("completes", "may-hold"), environment=True),
