@@ -58,15 +58,10 @@ def test_v9_hangs_in_three_steps_from_the_extra_kref_get(grid: MatrixResult) -> 
     assert last["rc"][1] == {"#bigint": "1"}  # kref_init + kref_get, one put: never zero
 
 
-def test_v31_hang_is_longer_and_needs_the_sendmsg_error_path(grid: MatrixResult) -> None:
-    p = verdict(grid, "v3.1", "default", "no-stuck-waiter")
-    assert (p["status"], p["length"]) == ("violated", 14)
-    steps = actions(p)
-    # the completion drops the skb's reference, then the error path puts it again
-    assert steps.index("dev_complete") < steps.index("tx_sendmsg_err")
-    assert steps[-3:] == ["set_backend", "put_and_wait_put", "put_and_wait_sleep"]
-    assert itf_states(p)[-1]["rc"][1] == {"#bigint": "-1"}
-    assert "refcount -1" in p["explanation"]
+def test_v31_put_and_wait_terminates_by_default(grid: MatrixResult) -> None:
+    # The 14-step hang needed a sendmsg failing after the hand-off, whose skb the device
+    # completed later: no 2011 lower device does that (FINDINGS, F3 withdrawn)
+    assert verdict(grid, "v3.1", "default", "no-stuck-waiter")["status"] == "holds"
 
 
 def test_default_no_leak_is_longer_in_v31(grid: MatrixResult) -> None:
