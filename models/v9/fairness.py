@@ -45,14 +45,13 @@ class FairnessAssumptions(V9State):
                  actors=(CONTROL,), except_actions=CALL_STARTS),
             Fair("weak", "the release function of a kref_put that hit zero runs to its wake_up",
                  actions=("dev_done_signal",), each=True),
+            *([Fair("strong", "--mutex-fairness strong (assumed): a thread blocked in "
+                    "mutex_lock(&vq->mutex) gets it eventually, even if another thread takes "
+                    "it again and again in between", actions=MUTEX_TAKERS, each=True)]
+              if p.mutex_fairness == "strong" else []),
             Fair("weak", "a guest that posted finishes virtqueue_kick",
                  actions=("guest_kick", "guest_no_kick")),
         ]
-        if p.mutex_fairness == "strong":
-            rules.append(Fair("strong", "--mutex-fairness strong (assumed): a thread blocked in "
-                              "mutex_lock(&vq->mutex) gets it eventually, even if another "
-                              "thread takes it again and again in between",
-                              actions=MUTEX_TAKERS, each=True))
         if p.device_progress == "completes":
             rules.append(Fair("weak", "the lower device eventually frees every skb it holds",
                               actions=("dev_complete",), each=True))
