@@ -30,6 +30,7 @@ from models.v9.constants import (
     SOCK_NONE,
     USE_ERRORS,
     W_ERR_ROLLBACK,
+    W_SEND_FAILED,
     W_SENDMSG,
     W_SENT,
 )
@@ -57,7 +58,8 @@ def no_double_use(s: StateView) -> Any:
 @invariant(
     "memory-safe",
     "ubuf_info[] indexed in bounds; no NULL or freed vhost_ubuf_ref touched; "
-    "no refcount underflow; no completion after the device is freed",
+    "no refcount underflow and no kref_get at refcount 0; no completion after the device "
+    "is freed; no socket used (sendmsg, sock->sk, its wait queue) after vhost's fput",
     _explain_mem,
 )
 def memory_safe(s: StateView) -> Any:
@@ -73,8 +75,12 @@ def _refs_that_can_drop(s: StateView, o: Any) -> Any:
     skbs = s.count(
         s.all(k < s.skb_cnt, s.model.skb_object(s, k) == o) for k in range(cap)
     )
-    worker = s.all(s.w_ubufs == o, s.any(s.w_pc == W_SENDMSG, s.w_pc == W_SENT))
-    return skbs + s.ite(worker, 1, 0)
+    worker = s.all(s.w_ubufs == o, s.any(s.w_pc == W_SENDMSG, s.w_pc == W_SENT,
+                                         s.w_pc == W_SEND_FAILED))
+    # --lower-device tun: a failing sendmsg may also run the callback (a second put)
+    tun_callback = s.all(s.p.lower_device == "tun", s.w_ubufs == o, s.w_pc == W_SENDMSG,
+                         s.fail_left > 0)
+    return skbs + s.ite(worker, 1, 0) + s.ite(tun_callback, 1, 0)
 
 
 def stuck_waiter(s: StateView) -> Any:
@@ -82,7 +88,8 @@ def stuck_waiter(s: StateView) -> Any:
     wake_up is owed, no new reference can be taken, and the refcount can no
     longer come down to exactly zero."""
     o = s.c_obj
-    owed = s.any(s.cb_wake[o] > 0, s.all(s.w_pc == W_ERR_ROLLBACK, s.w_wake, s.w_ubufs == o))
+    owed = s.any(s.cb_wake[o] > 0, s.all(s.w_pc == W_ERR_ROLLBACK, s.w_wake, s.w_ubufs == o),
+                 s.all(s.w_pc == W_SEND_FAILED, s.w_cb_wake, s.w_ubufs == o))
     may_get = s.all(s.vq_ubufs == o, s.backend != SOCK_NONE)
     can_reach_zero = s.all(s.rc[o] > 0, s.rc[o] <= _refs_that_can_drop(s, o))
     return s.all(s.c_pc == C_SLEEP, s.neg(owed), s.neg(may_get), s.neg(can_reach_zero))
@@ -102,7 +109,7 @@ def _explain_stuck(s: StateView) -> str:
     "no reachable state where a vhost_ubuf_put_and_wait caller sleeps and nothing can ever wake it",
     _explain_stuck,
 )
-def put_and_wait_terminates(s: StateView) -> Any:
+def no_stuck_waiter(s: StateView) -> Any:
     return s.neg(stuck_waiter(s))
 
 
@@ -183,6 +190,6 @@ def no_leak_live(s: StateView, h: int) -> Any:
     "put-and-wait-terminates",
     "every vhost_ubuf_put_and_wait call (backend change, release) eventually returns",
 )
-def put_and_wait_returns(s: StateView) -> Any:
+def put_and_wait_terminates(s: StateView) -> Any:
     inside = s.any(*(s.c_pc == pc for pc in PUT_AND_WAIT_PCS))
     return inside, s.neg(inside)

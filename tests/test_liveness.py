@@ -268,7 +268,7 @@ def test_cli_summary_prints_fairness_and_lassos(
     doc = json.loads((tmp_path / "result.json").read_text())
     (prop,) = doc["properties"]
     assert (prop["kind"], prop["loop"], prop["length"]) == ("leads-to", 5, 5)
-    assert len(doc["fairness"]) == 6
+    assert len(doc["fairness"]) == 7  # with --mutex-fairness strong (the default)
     code, out, _ = cli(capsys, "replay", "-q", prop["trace"]["itf"])
     assert code == 0
     assert "a fair lasso (loop to state 5) violating put-and-wait-terminates" in out

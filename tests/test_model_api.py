@@ -37,7 +37,7 @@ from models.v9 import V9
 def test_v9_defaults_derive_from_the_ring_size() -> None:
     p = V9().p
     assert p.ring_size == 2
-    assert p.uio_maxiov == 8  # 4 * ring_size
+    assert p.uio_maxiov == 8  # the next power of two >= 4 * ring_size
     assert p.max_pend == 1  # ring_size // 2
     assert p.weight == 2  # ring_size
     assert p.device_capacity == 3  # ring_size + 1
@@ -45,7 +45,7 @@ def test_v9_defaults_derive_from_the_ring_size() -> None:
     assert (p.initial_backend, p.guest, p.release) == ("zerocopy", "linux", "yes")
 
 
-@pytest.mark.parametrize("ring, maxiov, pend", [(1, 4, 0), (3, 12, 1), (8, 32, 4), (64, 256, 32)])
+@pytest.mark.parametrize("ring, maxiov, pend", [(1, 4, 0), (3, 16, 1), (8, 32, 4), (64, 256, 32)])
 def test_v9_derived_defaults(ring: int, maxiov: int, pend: int) -> None:
     p = V9({"ring_size": ring}).p
     assert (p.uio_maxiov, p.max_pend, p.weight, p.device_capacity) == (maxiov, pend, ring,
@@ -57,7 +57,7 @@ def test_explicit_values_override_derived_ones() -> None:
     assert p.uio_maxiov == 3
     assert p.max_pend == 4  # still derived from ring_size, not from uio_maxiov
     # None is "not given": the default applies
-    assert V9({"ring_size": 3, "uio_maxiov": None}).p.uio_maxiov == 12
+    assert V9({"ring_size": 3, "uio_maxiov": None}).p.uio_maxiov == 16
 
 
 def test_derived_defaults_in_reference_models() -> None:
@@ -113,14 +113,16 @@ def test_param_option_and_default_text() -> None:
     by_name = {p.name: p for p in V9.parameters}
     assert by_name["max_backend_changes"].option == "--max-backend-changes"
     assert by_name["ring_size"].default_text() == "2"
-    assert by_name["uio_maxiov"].default_text() == "4 x ring size (UIO_MAXIOV 1024 : ring 256), at most 1024"
+    assert by_name["uio_maxiov"].default_text() == (
+        "next power of two >= 4 x ring size, at most 1024 (UIO_MAXIOV 1024 : ring 256)")
     assert by_name["max_pend"].default_text() == "ring size / 2 (VHOST_MAX_PEND 128 : ring 256)"
     assert by_name["initial_backend"].default_text() == "zerocopy"
     assert Param("b", "a switch", True, kind=bool).default_text() == "true"
     assert Param("d", "derived", lambda v: 1).default_text() == "derived"
     environment = [p.name for p in V9.parameters if p.environment]
-    assert environment == ["zcopytx", "initial_backend", "guest", "rogue_posts", "sndbuf",
-                           "release", "device_progress", "guest_progress"]
+    assert environment == ["zcopytx", "initial_backend", "guest", "rogue_posts", "lower_device",
+                           "sndbuf", "release", "init_used_failures", "device_progress",
+                           "mutex_fairness", "guest_progress"]
 
 
 def test_params_are_read_only() -> None:

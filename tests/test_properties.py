@@ -41,6 +41,7 @@ from models.v9.constants import (
     SOCK_NONE,
     USE_ERRORS,
     USE_SLOT_REUSED,
+    USE_UBUF_REUSED,
     VHOST_DMA_DONE_LEN,
     W_ERR_ROLLBACK,
     W_SENDMSG,
@@ -126,19 +127,19 @@ def test_no_double_use_explanations_name_the_error() -> None:
 
 
 def test_no_double_use_violated_by_a_real_run() -> None:
-    """sendmsg fails after the skb took slot 0; the rollback frees the slot while the DMA
-    is still outstanding and the next packet is booked over it."""
-    m = v9(ring_size=1)
+    """A rogue guest re-posts head 0 while its zero-copy DMA is outstanding: the
+    bookkeeping rewrites ubuf_info[0], which the first skb still points at (F7)."""
+    m = v9(ring_size=1, guest="rogue")
     labels = ["worker_run_sock", "tx_read_sock", "tx_lock", "tx_signal_used",
-              "guest_post(h=0, large=1)", "tx_get_desc_head", "tx_zerocopy_bookkeeping",
-              "tx_sendmsg_handoff", "tx_sendmsg_err", "tx_sendmsg_err_rollback",
-              "worker_run_sock", "tx_read_sock", "tx_lock", "tx_signal_used",
-              "tx_get_desc_head"]
+              "guest_post(h=0, large=1)", "guest_no_kick", "tx_get_desc_head",
+              "tx_zerocopy_bookkeeping", "tx_sendmsg_handoff", "tx_sendmsg_ok_weight",
+              "guest_post_rogue(h=0, large=1)", "guest_no_kick", "worker_run_kick",
+              "tx_read_sock", "tx_lock", "tx_signal_used", "tx_get_desc_head"]
     before = run(m, labels)
     assert check(zc.no_double_use, before, m) is True
     after = fire(m, m.instance("tx_zerocopy_bookkeeping"), before)
     assert check(zc.no_double_use, after, m) is False
-    assert as_dict(m, after)["use_err"] == USE_SLOT_REUSED
+    assert as_dict(m, after)["use_err"] == USE_UBUF_REUSED
 
 
 # -- memory-safe -------------------------------------------------------------------------
@@ -179,8 +180,8 @@ def test_put_and_wait_stuck_after_the_v9_extra_reference() -> None:
     s = sleeping()
     d = as_dict(M, s)
     assert (d["c_pc"], d["c_obj"], d["rc"][1], d["vq_ubufs"]) == (C_SLEEP, 1, 1, 0)
-    assert check(zc.put_and_wait_terminates, s) is False
-    text = explain(zc.put_and_wait_terminates, s)
+    assert check(zc.no_stuck_waiter, s) is False
+    text = explain(zc.no_stuck_waiter, s)
     assert text == (
         "no-stuck-waiter: the control thread sleeps in wait_event on "
         "vhost_ubuf_ref #1 with refcount 1, and only 0 reference(s) can still be dropped: "
@@ -190,16 +191,16 @@ def test_put_and_wait_stuck_after_the_v9_extra_reference() -> None:
 def test_put_and_wait_not_stuck_while_skbs_can_drop_the_references() -> None:
     # one skb whose ubuf_info entry points at object 1: its completion takes rc to 0
     s = sleeping(skb_cnt=1, skb_head=[0, 0, 0], ubuf_arg={0: 1})
-    assert check(zc.put_and_wait_terminates, s) is True
+    assert check(zc.no_stuck_waiter, s) is True
     # ... but not with two references left and only that skb to drop one
     s2 = sleeping(rc={1: 2}, skb_cnt=1, skb_head=[0, 0, 0], ubuf_arg={0: 1})
-    assert check(zc.put_and_wait_terminates, s2) is False
-    text = explain(zc.put_and_wait_terminates, s2)
+    assert check(zc.no_stuck_waiter, s2) is False
+    text = explain(zc.no_stuck_waiter, s2)
     assert "with refcount 2" in text
     assert "only 1 reference(s) can still be dropped" in text
     # an skb for another object does not count
     s3 = sleeping(skb_cnt=1, skb_head=[0, 0, 0], ubuf_arg={0: 2})
-    assert check(zc.put_and_wait_terminates, s3) is False
+    assert check(zc.no_stuck_waiter, s3) is False
 
 
 # The worker in the sendmsg error path for head 0, after a kref_put that hit zero.
@@ -219,17 +220,17 @@ ROLLING_BACK: dict[str, Any] = {"w_pc": W_ERR_ROLLBACK, "w_wake": True, "w_zcopy
     ],
 )
 def test_put_and_wait_not_stuck(edits: dict[str, Any]) -> None:
-    assert check(zc.put_and_wait_terminates, sleeping(**edits)) is True
+    assert check(zc.no_stuck_waiter, sleeping(**edits)) is True
 
 
 def test_put_and_wait_stuck_variants() -> None:
     # rc already 0 but the wake-up was consumed: asleep for ever
-    assert check(zc.put_and_wait_terminates, sleeping(rc={1: 0})) is False
+    assert check(zc.no_stuck_waiter, sleeping(rc={1: 0})) is False
     # the error path's wake-up targets another object
     s = sleeping(**ROLLING_BACK, w_ubufs=2)
-    assert check(zc.put_and_wait_terminates, s) is False
+    assert check(zc.no_stuck_waiter, s) is False
     # vq->ubufs is this object but no backend: nobody takes new references
-    assert check(zc.put_and_wait_terminates, sleeping(vq_ubufs=1, backend=SOCK_NONE)) is False
+    assert check(zc.no_stuck_waiter, sleeping(vq_ubufs=1, backend=SOCK_NONE)) is False
 
 
 # -- no-quiescent-leak ---------------------------------------------------------------------------
@@ -318,7 +319,7 @@ def test_helper_predicates() -> None:
 
 
 def test_explorer_finds_the_put_and_wait_hang_in_3_steps() -> None:
-    res = ExplicitChecker(v9(), [zc.put_and_wait_terminates]).run()
+    res = ExplicitChecker(v9(), [zc.no_stuck_waiter]).run()
     (r,) = res.properties
     assert r.status == "violated"
     labels = [s.label for s in r.trace.steps]

@@ -58,15 +58,10 @@ def test_v9_hangs_in_three_steps_from_the_extra_kref_get(grid: MatrixResult) -> 
     assert last["rc"][1] == {"#bigint": "1"}  # kref_init + kref_get, one put: never zero
 
 
-def test_v31_hang_is_longer_and_needs_the_sendmsg_error_path(grid: MatrixResult) -> None:
-    p = verdict(grid, "v3.1", "default", "no-stuck-waiter")
-    assert (p["status"], p["length"]) == ("violated", 14)
-    steps = actions(p)
-    # the completion drops the skb's reference, then the error path puts it again
-    assert steps.index("dev_complete") < steps.index("tx_sendmsg_err")
-    assert steps[-3:] == ["set_backend", "put_and_wait_put", "put_and_wait_sleep"]
-    assert itf_states(p)[-1]["rc"][1] == {"#bigint": "-1"}
-    assert "refcount -1" in p["explanation"]
+def test_v31_put_and_wait_terminates_by_default(grid: MatrixResult) -> None:
+    # The 14-step hang needed a sendmsg failing after the hand-off, whose skb the device
+    # completed later: no 2011 lower device does that (FINDINGS, F3 withdrawn)
+    assert verdict(grid, "v3.1", "default", "no-stuck-waiter")["status"] == "holds"
 
 
 def test_default_no_leak_is_longer_in_v31(grid: MatrixResult) -> None:
@@ -125,7 +120,7 @@ def test_v31_declares_its_new_step_with_adds() -> None:
     assert V3_1.set_backend_signal_used.__vhostmc_adds__ is True  # type: ignore[attr-defined]
     v9 = [s.name for s in V9({"ring_size": 1}).action_specs]
     v31 = [s.name for s in V3_1({"ring_size": 1}).action_specs]
-    assert v31 == v9 + ["set_backend_signal_used"]
+    assert v31 == v9 + ["set_backend_init_used_fails", "set_backend_signal_used"]
 
 
 def test_misspelt_override_is_an_error_with_a_suggestion() -> None:
@@ -171,15 +166,17 @@ def test_diff_revisions_lists_steps_helpers_and_variables(
         main(["diff-revisions", "v9", "v3.1", "--steps-only"])
     out = capsys.readouterr().out
     assert exc.value.code == 0
-    assert "Steps that differ (2):" in out
+    assert "Steps that differ (3):" in out
     assert "  changed  put_and_wait_kfree  [control] -- vhost_ubuf_put_and_wait" in out
     assert "  added    set_backend_signal_used  [control] -- vhost_net_set_backend" in out
+    assert "  added    set_backend_init_used_fails  [control] -- vhost_net_set_backend" in out
     assert "    v9: (no such step)" in out
-    assert "Helper methods that differ (3):" in out
+    assert "Helper methods that differ (4):" in out
     for text in ("  initial_refcount", "kref_init (1) then kref_get (+1)",
                  "``kref_init(&ubufs->kref);`` only (refcount 1)", "  too_many_pending",
                  "(not wrap-aware)", "upend_idx + UIO_MAXIOV - done_idx",
-                 "  c_pc: v9 int [0, 12], v3.1 int [0, 13]"):
+                 "  c_pc: v9 int [0, 12], v3.1 int [0, 13]",
+                 "  init_used_left: v9 (absent), v3.1 int [0, 0]"):
         assert text in out, text
     assert "Verdicts" not in out
 
@@ -188,12 +185,13 @@ def test_diff_revisions_shows_verdicts_side_by_side(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as exc:
+        # v3.1 needs a complete search (about 5 million states): no default time limit
         main(["diff-revisions", "v9", "v3.1", "--property", "no-stuck-waiter",
-              "--out", str(tmp_path)])
+              "--time-limit", "36000", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert exc.value.code == 0
     assert "Verdicts at ring size 1, environment default:" in out
-    assert ("  no-stuck-waiter  violated (3 steps)      violated (14 steps)     changed"
-            in out)
+    (line,) = [ln for ln in out.splitlines() if ln.startswith("  no-stuck-waiter  ")]
+    assert line.split() == ["no-stuck-waiter", "violated", "(3", "steps)", "holds", "changed"]
     assert out.rstrip().endswith("verdicts that change: no-stuck-waiter")
-    assert (tmp_path / "v3.1" / "v3.1-n1-no-stuck-waiter.itf.json").is_file()
+    assert (tmp_path / "v9" / "v9-n1-no-stuck-waiter.itf.json").is_file()

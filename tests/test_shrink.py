@@ -1,10 +1,10 @@
 """vhostmc shrink: DFS counterexamples cut to 1-minimal ones that replay; the default explanation.
 
 The lengths are measured on v9 at ring size 1 (all other switches at their
-defaults): DFS finds a 17-step no-double-use trace and a 201-step
-no-stuck-waiter trace, BFS the shortest (16 and 3 steps); shrinking gives 16
-(the shortest) and 44 (1-minimal, not shortest: the rest of the run cannot
-lose a single step, only several blocks at once).
+defaults): DFS finds a 131-step memory-safe trace and a 103-step
+no-stuck-waiter trace, BFS the shortest (8 and 3 steps); shrinking gives 9
+and 12 (1-minimal, not shortest: the rest of the run cannot lose a single
+step, only several blocks at once).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from checker.traces.trace import Trace
 from models.v9 import V9
 
 MEASURED = {  # property: (DFS length, BFS length, shrunk length)
-    "no-double-use": (17, 16, 16),
-    "no-stuck-waiter": (201, 3, 44),
+    "memory-safe": (131, 8, 9),
+    "no-stuck-waiter": (103, 3, 12),
 }
 
 
@@ -127,21 +127,21 @@ def test_minimal_trace_is_said_so_and_written_to_out(
 
 
 def test_shrink_trace_accepts_a_trace_and_is_deterministic(traces: dict) -> None:
-    model, dfs, dfs_file = traces["no-double-use", "dfs"]
-    (prop,) = select_properties(["no-double-use"])
+    model, dfs, dfs_file = traces["memory-safe", "dfs"]
+    (prop,) = select_properties(["memory-safe"])
     from_trace = shrink_trace(model, dfs, prop)
     from_doc = shrink_trace(model, json.loads(dfs_file.read_text()), prop)
     assert [s.label for s in from_trace.trace.steps] == [s.label for s in from_doc.trace.steps]
     assert from_trace.runs == from_doc.runs
-    assert (from_trace.original_length, len(from_trace.trace)) == (17, 16)
+    assert (from_trace.original_length, len(from_trace.trace)) == (131, 9)
     assert not from_trace.already_minimal
     with pytest.raises(ShrinkError, match="is a lasso"):
         shrink_trace(model, dataclasses.replace(dfs, loop=2), prop)
 
 
 def test_shrink_trace_refuses_steps_that_do_not_run(traces: dict) -> None:
-    model, dfs, _ = traces["no-double-use", "dfs"]
-    (prop,) = select_properties(["no-double-use"])
+    model, dfs, _ = traces["memory-safe", "dfs"]
+    (prop,) = select_properties(["memory-safe"])
     swapped = [dfs.steps[1], dfs.steps[0], *dfs.steps[2:]]
     with pytest.raises(ShrinkError, match=r"^step 1: .* is not enabled .* revision v9$"):
         shrink_trace(model, dataclasses.replace(dfs, steps=swapped), prop)
@@ -149,7 +149,7 @@ def test_shrink_trace_refuses_steps_that_do_not_run(traces: dict) -> None:
     with pytest.raises(ShrinkError, match="^step 1: no action 'no_such_step' in revision v9$"):
         shrink_trace(model, dataclasses.replace(dfs, steps=renamed), prop)
     liveness = dataclasses.replace(prop, kind="leads-to")
-    with pytest.raises(ShrinkError, match="no-double-use is a liveness property"):
+    with pytest.raises(ShrinkError, match="memory-safe is a liveness property"):
         shrink_trace(model, dfs, liveness)
 
 
@@ -175,14 +175,14 @@ def _unknown_property(doc: dict) -> dict:
     (None, "cannot read"),
     ("not json", "is not JSON"),
     (_lasso, "is a lasso (it loops back to state 1): a liveness counterexample"),
-    (_truncated, "the last state does not violate no-double-use"),
+    (_truncated, "the last state does not violate memory-safe"),
     (_tampered, "does not replay on revision v9: step 2: "),
     (_unknown_property, "the trace's property 'no-such' is unknown here"),
 ])
 def test_unusable_trace_exit_2_one_line_nothing_written(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], traces: dict, make: object, message: str
 ) -> None:
-    _, _, dfs_file = traces["no-double-use", "dfs"]
+    _, _, dfs_file = traces["memory-safe", "dfs"]
     source = tmp_path / "t.itf.json"
     if isinstance(make, str):
         source.write_text(make)
@@ -201,7 +201,7 @@ def test_unusable_trace_exit_2_one_line_nothing_written(
 def test_out_that_is_a_folder_or_the_input_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], traces: dict
 ) -> None:
-    _, _, dfs_file = traces["no-double-use", "dfs"]
+    _, _, dfs_file = traces["memory-safe", "dfs"]
     source = tmp_path / "t.itf.json"
     source.write_text(dfs_file.read_text())
     for out_arg, message in ((tmp_path, "is a directory"), (source, "is the input trace")):

@@ -99,18 +99,19 @@ def test_check_runs_user_revision_and_user_property(
     spec = write(tmp_path, "myspec.py", SPEC_OK)
     out_dir = tmp_path / "out"
     code, out, _ = run(capsys, "check", "--revision", rev, "--spec", spec, "--ring-size", "1",
-                       "--property", "rc-nonneg", "--out", str(out_dir), "--json", "-q")
+                       "--lower-device", "tun", "--property", "rc-nonneg", "--out",
+                       str(out_dir), "--json", "-q")
     assert code == 1
     doc = json.loads(out)
     assert doc["revision"] == "kref_only"
     assert doc["settings"]["revision_file"] == rev
     assert doc["settings"]["spec_files"] == [spec]
     (prop,) = doc["properties"]
-    assert (prop["name"], prop["status"], prop["length"]) == ("rc-nonneg", "violated", 13)
+    assert (prop["name"], prop["status"], prop["length"]) == ("rc-nonneg", "violated", 12)
     code, out, _ = run(capsys, "replay", prop["trace"]["itf"], "--revision", rev, "--spec", spec,
                        "-q")
     assert code == 0
-    assert out.strip() == "replay: OK: 13 steps replay on revision kref_only; last state " \
+    assert out.strip() == "replay: OK: 12 steps replay on revision kref_only; last state " \
                           "violates rc-nonneg"
 
 

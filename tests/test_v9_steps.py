@@ -34,6 +34,7 @@ from models.v9.constants import (
     LEN_LARGE,
     LEN_SMALL,
     MEM_NULL_UBUFS,
+    MEM_REFCOUNT_UNDERFLOW,
     MEM_UAF_UBUFS,
     MEM_UAF_VQ,
     MEM_UBUF_INFO_OOB,
@@ -63,6 +64,7 @@ from models.v9.constants import (
     W_LOCK,
     W_READ_SOCK,
     W_REDISABLE,
+    W_SEND_FAILED,
     W_SENDMSG,
     W_SENT,
     W_SIGNAL,
@@ -114,7 +116,7 @@ M = V9()
 
 # The worker inside handle_tx holding vq->mutex, zero copy on, about to fire `w_pc`.
 IN_LOOP: dict[str, Any] = {
-    "w_item": ITEM_SOCK, "w_sock": SOCK_ZC, "w_wlow": True, "w_zcopy": True,
+    "w_item": ITEM_SOCK, "w_sock": SOCK_ZC, "w_sock_id": 1, "w_wlow": True, "w_zcopy": True,
     "vq_mutex": MUTEX_WORKER, "no_notify": True, "tx_poll": POLL_STOPPED, "sock_q": False,
 }
 # The same on a copy socket (or with zcopytx off).
@@ -239,7 +241,7 @@ def test_handle_tx_prologue() -> None:
     assert disabled(M, "worker_run_kick", s0)
     s2 = step(M, "tx_read_sock", s1)
     assert diff(M, s1, s2) == {"w_pc": (W_READ_SOCK, W_LOCK), "w_sock": (0, SOCK_ZC),
-                               "w_wlow": (False, True)}
+                               "w_sock_id": (0, 1), "w_wlow": (False, True)}
     s3 = step(M, "tx_lock", s2)
     assert diff(M, s2, s3) == {"vq_mutex": (0, MUTEX_WORKER), "no_notify": (False, True),
                                "tx_poll": (POLL_STARTED, POLL_STOPPED),
@@ -269,7 +271,8 @@ def test_no_backend_ends_the_run() -> None:
 
 def test_sndbuf_reads_wmem() -> None:
     m = V9({"sndbuf": 2})
-    s = make(m, w_pc=W_READ_SOCK, w_item=ITEM_SOCK, skb_cnt=2, skb_head=[0, 1, 0])
+    s = make(m, w_pc=W_READ_SOCK, w_item=ITEM_SOCK, skb_cnt=2, skb_head=[0, 1, 0],
+             skb_sock=[1, 1, 0])
     s1 = step(m, "tx_read_sock", s)
     assert get(m, s1, "w_pc") == W_WMEM
     s2 = step(m, "tx_read_wmem", s1)
@@ -409,10 +412,13 @@ def test_sendmsg_hands_the_skb_to_the_device() -> None:
     s = sent_state()
     after = step(M, "tx_sendmsg_handoff", s)
     assert diff(M, s, after) == {"skb_cnt": (0, 1), "skb_head[0]": (0, 1),
-                                 "skb_slot[0]": (0, 3), "w_pc": (W_SENDMSG, W_SENT)}
-    # sendmsg cannot return before the zero-copy hand-off
+                                 "skb_slot[0]": (0, 3), "skb_sock[0]": (0, 1),
+                                 "w_pc": (W_SENDMSG, W_SENT)}
+    # sendmsg cannot return success before the zero-copy hand-off ...
     assert disabled(M, "tx_sendmsg_ok", s)
-    assert disabled(M, "tx_sendmsg_err", s)
+    # ... and after it (macvtap) it cannot fail: the ubuf is attached once nothing can fail
+    assert disabled(M, "tx_sendmsg_err", after)
+    assert disabled(M, "tx_sendmsg_fail_skb_freed", s)  # tun only
 
 
 def test_sendmsg_handoff_slot_wraps() -> None:
@@ -523,8 +529,8 @@ def test_too_many_pending_dmas_back_off() -> None:
     s = make(M, **IN_LOOP, w_pc=W_EMPTY, upend=2, done=0)  # 2 - 0 > VHOST_MAX_PEND (1)
     assert disabled(M, "tx_enable_notify_done", s)
     d = as_dict(M, step(M, "tx_empty_max_pend", s))
-    assert d["nospace"] is True
-    assert (d["tx_poll"], d["sock_q"]) == (POLL_STARTED, True)  # tx_poll_start
+    assert d["nospace"] == [False, True, False]  # set_bit(SOCK_ASYNC_NOSPACE, &sock->flags)
+    assert (d["tx_poll"], d["sock_q"], d["poll_sock"]) == (POLL_STARTED, True, 1)
     assert (d["w_pc"], d["vq_mutex"]) == (W_IDLE, 0)
 
 
@@ -533,7 +539,7 @@ def test_pending_check_is_not_wrap_aware() -> None:
     s = make(M, **IN_LOOP, w_pc=W_EMPTY, upend=0, done=6)
     assert disabled(M, "tx_empty_max_pend", s)
     d = as_dict(M, step(M, "tx_enable_notify_done", s))
-    assert (d["no_notify"], d["nospace"], d["w_pc"]) == (False, False, W_IDLE)
+    assert (d["no_notify"], d["nospace"][1], d["w_pc"]) == (False, False, W_IDLE)
 
 
 def test_enable_notify_race_rechecks_the_ring() -> None:
@@ -549,15 +555,15 @@ def test_enable_notify_race_rechecks_the_ring() -> None:
 
 
 def test_sendmsg_error_puts_the_reference() -> None:
-    s = step(M, "tx_sendmsg_handoff", sent_state())  # rc[1] = 3
+    s = sent_state()  # rc[1] = 3; macvtap fails before attaching the ubuf: no skb
     after = step(M, "tx_sendmsg_err", s)
     assert diff(M, s, after) == {"fail_left": (1, 0), "rc[1]": (3, 2),
-                                 "w_pc": (W_SENT, W_ERR_ROLLBACK)}
+                                 "w_pc": (W_SENDMSG, W_ERR_ROLLBACK)}
     assert disabled(M, "tx_sendmsg_err", make(M, s, fail_left=0))
 
 
 def test_sendmsg_error_put_hitting_zero_owes_a_wake_up() -> None:
-    s = make(M, step(M, "tx_sendmsg_handoff", sent_state()), rc={1: 1}, c_pc=C_SLEEP, c_obj=1)
+    s = make(M, sent_state(), rc={1: 1}, c_pc=C_SLEEP, c_obj=1)
     s1 = step(M, "tx_sendmsg_err", s)
     assert (get(M, s1, "rc")[1], get(M, s1, "w_wake")) == (0, True)
     s2 = step(M, "tx_sendmsg_err_rollback", s1)
@@ -590,18 +596,45 @@ def test_sendmsg_error_rollback_without_zcopy_keeps_upend() -> None:
     assert (d["last_avail"], d["avail_cnt"]) == (0, 1)
 
 
-def test_error_path_after_the_handoff_double_puts() -> None:
-    """v9: sendmsg fails after the skb took the ubuf: the error path puts the reference
-    and the skb's completion puts it again (rc 2 -> 3 -> 2 -> 1)."""
+def test_macvtap_failure_rolls_back_without_a_callback() -> None:
+    """v9, macvtap: sendmsg fails before the skb carries the ubuf: the error path puts the
+    reference taken by the bookkeeping (rc 2 -> 3 -> 2), slot and head are rolled back,
+    and no skb is left to complete."""
     labels = ["worker_run_sock", "tx_read_sock", "tx_lock", "tx_signal_used",
               "guest_post(h=0, large=1)", "tx_get_desc_head", "tx_zerocopy_bookkeeping",
-              "tx_sendmsg_handoff", "tx_sendmsg_err", "tx_sendmsg_err_rollback",
-              "dev_complete(k=0)"]
+              "tx_sendmsg_err", "tx_sendmsg_err_rollback"]
     d = as_dict(M, run(M, labels))
-    assert d["rc"][1] == 1
-    assert d["upend"] == 0  # rolled back
-    assert d["heads_len"][0] == VHOST_DMA_DONE_LEN  # the completion still marks slot 0
-    assert d["avail_cnt"] == 1  # head 0 waits in the avail ring to be sent again
+    assert (d["rc"][1], d["upend"], d["skb_cnt"], d["avail_cnt"]) == (2, 0, 0, 1)
+    assert d["use_err"] == 0 and d["mem_err"] == 0
+
+
+def test_tun_failure_runs_the_callback_inside_sendmsg_then_puts_again() -> None:
+    """v9, tun: the failing sendmsg frees an skb carrying the ubuf: the callback marks the
+    slot done and puts (rc 3 -> 2) before the error returns; the error path puts again
+    (rc 2 -> 1): two puts for one kref_get."""
+    m = V9({"lower_device": "tun"})
+    labels = ["worker_run_sock", "tx_read_sock", "tx_lock", "tx_signal_used",
+              "guest_post(h=0, large=1)", "tx_get_desc_head", "tx_zerocopy_bookkeeping",
+              "tx_sendmsg_fail_skb_freed"]
+    s = run(m, labels)
+    d = as_dict(m, s)
+    assert (d["rc"][1], d["heads_len"][0], d["w_pc"], d["w_cb_wake"]) == (
+        2, VHOST_DMA_DONE_LEN, W_SEND_FAILED, False)
+    assert disabled(m, "tx_sendmsg_fail_cb_wake", s)
+    d = as_dict(m, run(m, ["tx_sendmsg_err", "tx_sendmsg_err_rollback"], s))
+    assert (d["rc"][1], d["upend"], d["skb_cnt"], d["fail_left"]) == (1, 0, 0, 0)
+
+
+def test_tun_callback_hitting_zero_wakes_before_the_error_returns() -> None:
+    m = V9({"lower_device": "tun"})
+    s = make(m, step(m, "tx_zerocopy_bookkeeping", bookkeeping_state(m)), rc={1: 1},
+             c_pc=C_SLEEP, c_obj=1)
+    s1 = step(m, "tx_sendmsg_fail_skb_freed", s)
+    assert (get(m, s1, "rc")[1], get(m, s1, "w_cb_wake")) == (0, True)
+    assert disabled(m, "tx_sendmsg_err", s1)  # the wake_up comes first
+    s2 = step(m, "tx_sendmsg_fail_cb_wake", s1)
+    assert diff(m, s1, s2) == {"w_cb_wake": (True, False), "c_pc": (C_SLEEP, C_WAIT)}
+    assert get(m, step(m, "tx_sendmsg_err", s2), "mem_err") == MEM_REFCOUNT_UNDERFLOW
 
 
 # -- the lower device -------------------------------------------------------------------
@@ -610,7 +643,8 @@ def test_error_path_after_the_handoff_double_puts() -> None:
 def device_state(**edits: Any) -> State:
     """Two skbs held: skb 0 for head 0 (slot 5), skb 1 for head 1 (slot 6); rc[1] = 4."""
     base: dict[str, Any] = {
-        "skb_cnt": 2, "skb_head": [0, 1, 0], "skb_slot": [5, 6, 0], "ubuf_arg": [1, 1],
+        "skb_cnt": 2, "skb_head": [0, 1, 0], "skb_slot": [5, 6, 0], "skb_sock": [1, 1, 0],
+        "ubuf_arg": [1, 1],
         "ubuf_desc": [5, 6], "heads_len": {5: LEN_IN_FLIGHT, 6: LEN_IN_FLIGHT},
         "heads_id": {5: 0, 6: 1}, "done": 5, "upend": 7, "rc": {1: 4},
         "g_owned": [False, False], "inflight": [1, 1],
@@ -628,6 +662,7 @@ def test_dev_complete_marks_the_slot_done_and_puts() -> None:
         "skb_head[1]": (1, 0),
         "skb_slot[0]": (5, 6),
         "skb_slot[1]": (6, 0),
+        "skb_sock[1]": (1, 0),
         "heads_len[5]": (LEN_IN_FLIGHT, VHOST_DMA_DONE_LEN),
         "rc[1]": (4, 3),
     }
@@ -658,11 +693,14 @@ def test_dev_complete_hitting_zero_owes_a_wake_up() -> None:
 
 
 def test_dev_complete_wakes_the_socket_poll_on_nospace() -> None:
-    s = device_state(nospace=True, sock_q=False, tx_poll=POLL_STARTED)
+    s = device_state(nospace={1: True}, sock_q=False, tx_poll=POLL_STARTED, poll_sock=1)
     d = as_dict(M, step(M, "dev_complete(k=0)", s))
-    assert (d["nospace"], d["sock_q"]) == (False, True)
-    quiet = device_state(nospace=False, sock_q=False)
+    assert (d["nospace"][1], d["sock_q"]) == (False, True)
+    quiet = device_state(nospace={1: False}, sock_q=False)
     assert get(M, step(M, "dev_complete(k=0)", quiet), "sock_q") is False
+    # the poll is registered on another socket's wait queue: this wake-up does not reach it
+    elsewhere = device_state(nospace={1: True}, sock_q=False, tx_poll=POLL_STARTED, poll_sock=2)
+    assert get(M, step(M, "dev_complete(k=0)", elsewhere), "sock_q") is False
 
 
 def test_dev_complete_after_the_device_is_freed() -> None:

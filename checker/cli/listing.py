@@ -41,6 +41,12 @@ def list_cmd(ring_size: int, revision: str, specs: tuple[str, ...]) -> None:
         for spec in chosen.parameters:
             if spec.environment == is_env:
                 click.echo(f"  {spec.option:<24} {values[spec.name]!s:<10} {spec.help}")
+    relations = model.relations()
+    if relations:
+        click.echo(f"\nRelations between scaled constants (at --ring-size {ring_size}; "
+                   "a broken one is a warning):")
+        for text, kept in relations:
+            click.echo(f"  {'kept  ' if kept else 'BROKEN'} {text}")
     assumed = model.assumptions()
     if assumed:
         click.echo(f"\nEnvironment assumptions of {model.name}:")

@@ -398,6 +398,15 @@ class Model:
                 "treats fairly, says nothing about fairness; declare fairness=\"weak\" (or "
                 "\"strong\") in its @action, or fairness=None if it may be postponed for ever"
             )
+    def relations(self) -> list[tuple[str, bool]]:
+        """Relations the model's scaled constants keep in the kernel, each with whether
+        these parameters keep it (``vhostmc list`` shows them); none by default."""
+        return []
+
+    def broken_relations(self) -> list[str]:
+        """One line per relation these parameters break (a warning of ``vhostmc check``)."""
+        return [f"relation broken: {text}" for text, kept in self.relations() if not kept]
+
     def dead_values(self) -> Sequence[DeadValue | AssumedInvariant]:
         """Values the model can never read again, and when (none by default):
         declarations made with :func:`checker.lang.dead.dead_when`, and the

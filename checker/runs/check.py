@@ -299,6 +299,7 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
                 entry["evidence"][suffix] = str(path)
     if "depth" in get_engine(req.engine).options:
         doc["depth"] = req.depth
+    notes += [f"warning: {w}" for w in model.broken_relations()]
     if result.reduction is not None:
         doc["reduction"] = {k: v for k, v in result.reduction.items() if k != "warning"}
         if result.reduction.get("warning"):

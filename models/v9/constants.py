@@ -15,6 +15,11 @@ SOCK_ZC = 1
 SOCK_COPY = 2
 SOCK_NAMES = {SOCK_NONE: "none", SOCK_ZC: "zerocopy", SOCK_COPY: "copy"}
 
+# Socket object states (sock_state[id]; socket ids: 0 is NULL, then one per socket opened)
+SOCKET_UNOPENED = 0
+SOCKET_HELD = 1  # vhost holds a file reference (get_socket in vhost_net_set_backend)
+SOCKET_RELEASED = 2  # vhost did fput(sock->file): assumed the last reference
+
 # net->tx_poll_state
 POLL_DISABLED = 0
 POLL_STOPPED = 1
@@ -49,9 +54,10 @@ W_SENDMSG = 9
 W_SENT = 10
 W_ERR_ROLLBACK = 11
 W_STOPPED = 12
+W_SEND_FAILED = 13  # (--lower-device tun) the skb was freed inside sendmsg; the error returns
 W_PC_NAMES = (
     "idle", "read-sock", "wmem", "lock", "signal-used", "get-desc", "empty",
-    "re-disable", "bookkeep", "sendmsg", "sent", "err-rollback", "stopped",
+    "re-disable", "bookkeep", "sendmsg", "sent", "err-rollback", "stopped", "send-failed",
 )
 
 # Userspace control program counter
@@ -99,10 +105,15 @@ MEM_NULL_UBUFS = 2
 MEM_UAF_UBUFS = 3
 MEM_REFCOUNT_UNDERFLOW = 4
 MEM_UAF_VQ = 5
+MEM_UAF_SOCK = 6
+MEM_KREF_GET_ZERO = 7
 MEM_ERRORS = {
     MEM_UBUF_INFO_OOB: "ubuf_info[head] indexed at head >= UIO_MAXIOV (out of bounds)",
     MEM_NULL_UBUFS: "a NULL vhost_ubuf_ref was dereferenced",
     MEM_UAF_UBUFS: "a freed vhost_ubuf_ref was read or written (use after free)",
     MEM_REFCOUNT_UNDERFLOW: "a vhost_ubuf_ref refcount went below zero",
     MEM_UAF_VQ: "a completion touched the virtqueue after the device was freed",
+    MEM_UAF_SOCK: "a socket was used (sendmsg, poll, wait queue) after vhost released it (fput)",
+    MEM_KREF_GET_ZERO: "kref_get on a vhost_ubuf_ref whose refcount already reached 0 "
+                       "(kref_get's WARN_ON: the reference was already released)",
 }

@@ -28,6 +28,9 @@ from models.v9.constants import (
     SOCK_COPY,
     SOCK_NONE,
     SOCK_ZC,
+    SOCKET_HELD,
+    SOCKET_RELEASED,
+    SOCKET_UNOPENED,
     W_IDLE,
     W_STOPPED,
 )
@@ -52,15 +55,37 @@ class ControlActions(KernelHelpers):
         s.require(s.all(s.c_pc == C_IDLE, s.changes_left > 0, s.vq_mutex == MUTEX_FREE))
         if to == SOCK_NONE:
             s.require(s.backend != SOCK_NONE)  # fd -1 over no backend: sock == oldsock
+        old, oldsock = self.swap_backend(s, to)
+        self.after_swap(s, old, oldsock)
+
+    def swap_backend(self, s: StateView, to: int) -> tuple[object, object]:
+        """The part of vhost_net_set_backend under vq->mutex, for new socket kind ``to``;
+        returns (oldubufs, whether there was an old socket)."""
         s.changes_left = s.changes_left - 1
         oldsock = s.backend != SOCK_NONE
+        s.c_fput = s.backend_sock
         ubufs = self.ubuf_alloc(s, to == SOCK_ZC and self.p.zcopytx == 1)
         old = s.vq_ubufs
         s.vq_ubufs = ubufs
         self.disable_vq(s)
         s.backend = to
+        s.backend_sock = self.open_socket(s, to != SOCK_NONE)
         self.enable_vq(s)
-        self.after_swap(s, old, oldsock)
+        return old, oldsock
+
+    def open_socket(self, s: StateView, when: object) -> object:
+        """``sock = get_socket(fd)``: a socket never seen before (its id), or 0 for fd -1."""
+        fresh = 1 + s.count(s.sock_state[i] != SOCKET_UNOPENED
+                            for i in range(1, self.n_sockets + 1))
+        s.capacity(s.implies(when, fresh <= self.n_sockets), "socket objects")
+        s.sock_state.set_if(when, fresh, SOCKET_HELD)
+        return s.ite(when, fresh, 0)
+
+    def fput_socket(self, s: StateView, when: object = True) -> None:
+        """``fput(sock->file)`` of the socket in ``c_fput`` (if any): vhost's reference goes."""
+        drop = s.all(when, s.c_fput != 0)
+        s.sock_state.set_if(drop, s.c_fput, SOCKET_RELEASED)
+        s.c_fput = s.ite(when, 0, s.c_fput)
 
     def after_swap(self, s: StateView, old: object, oldsock: object) -> None:
         """mutex_unlock(&vq->mutex); if (oldubufs) vhost_ubuf_put_and_wait(oldubufs);
@@ -68,6 +93,7 @@ class ControlActions(KernelHelpers):
         has_old = old != 0
         flush = s.all(s.neg(has_old), oldsock)
         idle = s.all(s.neg(has_old), s.neg(oldsock))
+        s.c_fput = s.ite(oldsock, s.c_fput, 0)
         s.c_op = s.ite(idle, 0, OP_SET_BACKEND)
         s.c_obj = old
         s.c_oldsock = s.all(has_old, oldsock)
@@ -122,6 +148,7 @@ class ControlActions(KernelHelpers):
     def flush_done(self, s: StateView) -> None:
         s.require(s.all(s.c_pc == C_FLUSH, s.flush_kick == 0, s.flush_sock == 0))
         release = s.c_op == OP_RELEASE
+        self.fput_socket(s, s.neg(release))
         # release flushes twice: after vhost_net_stop (kick poll still on), then in cleanup
         s.c_pc = s.ite(release, s.ite(s.kick_poll, C_CLEANUP,
                                       s.ite(s.vq_ubufs != 0, C_PUT, C_SIGNAL)), C_IDLE)
@@ -139,6 +166,8 @@ class ControlActions(KernelHelpers):
         s.require(s.all(s.c_pc == C_IDLE, s.vq_mutex == MUTEX_FREE))
         self.disable_vq(s)
         s.backend = SOCK_NONE
+        s.c_fput = s.backend_sock  # vhost_net_stop hands tx_sock back to vhost_net_release
+        s.backend_sock = 0
         s.c_op = OP_RELEASE
         s.c_pc = C_FLUSH
         self.start_flush(s)
@@ -161,9 +190,11 @@ class ControlActions(KernelHelpers):
 
     @action(CONTROL, CLEANUP,
             "vhost_vq_reset: vq->upend_idx = 0; vq->done_idx = 0; vq->ubufs = NULL; "
-            "kthread_stop(dev->worker); ... vhost_net_flush(n); kfree(n);")
+            "kthread_stop(dev->worker); (vhost_net_release:) if (tx_sock) "
+            "fput(tx_sock->file); ... vhost_net_flush(n); kfree(n);")
     def cleanup_finish(self, s: StateView) -> None:
         s.require(s.all(s.c_pc == C_FINISH, s.w_pc == W_IDLE))
+        self.fput_socket(s)
         s.upend = 0
         s.done = 0
         s.vq_ubufs = 0

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from checker.lang.model import action
 from checker.lang.view import StateView
-from models.v9.constants import MEM_UAF_VQ, POLL_STARTED, VHOST_DMA_DONE_LEN
 from models.v9.kernel import KernelHelpers
 from models.v9.state import DEVICE
 
@@ -27,24 +26,18 @@ class DeviceActions(KernelHelpers):
         cap = self.p.device_capacity
         s.require(k < s.skb_cnt)
         head = s.skb_head[k]
+        sock = s.skb_sock[k]
         # The skb leaves the device: shift the later ones down (arrival order kept).
         s.skb_head = [s.ite(j >= k, s.skb_head[j + 1], s.skb_head[j]) if j + 1 < cap else
                       s.ite(j >= k, 0, s.skb_head[j]) for j in range(cap)]
         s.skb_slot = [s.ite(j >= k, s.skb_slot[j + 1], s.skb_slot[j]) if j + 1 < cap else
                       s.ite(j >= k, 0, s.skb_slot[j]) for j in range(cap)]
+        s.skb_sock = [s.ite(j >= k, s.skb_sock[j + 1], s.skb_sock[j]) if j + 1 < cap else
+                      s.ite(j >= k, 0, s.skb_sock[j]) for j in range(cap)]
         s.skb_cnt = s.skb_cnt - 1
-        # sock_wfree -> sk_write_space: wake the poll only if writable and NOSPACE was set.
-        wake = s.all(s.nospace, self.writable(s))
-        s.nospace = s.ite(wake, False, s.nospace)
-        s.sock_q = s.any(s.sock_q, s.all(wake, s.tx_poll == POLL_STARTED))
-        # vhost_zerocopy_callback
+        self.write_space(s, sock)
         ubufs = s.ubuf_arg[head]
-        desc = s.ubuf_desc[head]
-        ok = self.touch_ubufs(s, ubufs)
-        self.mem_error(s, s.all(ok, s.dev_freed), MEM_UAF_VQ)
-        ok = s.all(ok, s.neg(s.dev_freed))
-        s.heads_len.set_if(ok, desc, VHOST_DMA_DONE_LEN)
-        hit_zero = self.kref_put(s, ubufs, ok)
+        hit_zero = self.zerocopy_callback(s, head)
         s.capacity(s.implies(hit_zero, s.cb_wake[ubufs] < self.vars[self.var_index["cb_wake"]].hi),
                    "wake_ups owed by completions (cb_wake)")
         s.cb_wake.set_if(hit_zero, ubufs, s.cb_wake[ubufs] + 1)

@@ -8,6 +8,12 @@ the wake_up that ends a kref_put's release function is eventually made; a
 guest that posted eventually decides whether to kick.  Nothing forces
 userspace to start a call or the guest to post: either may go quiet.
 
+A thread blocked on ``vq->mutex`` eventually takes it (strong fairness on
+each lock-taking step): the kernel mutex is not FIFO-fair, but a waiter that
+spins or sleeps on it does get it in practice; this is an assumption, and
+``--mutex-fairness weak`` drops it (a waiter may then lose the mutex to the
+worker forever).
+
 The switches ``--device-progress may-hold`` (the device may hold an skb
 forever) and ``--guest-progress keeps-posting | goes-idle`` change that.
 """
@@ -17,8 +23,13 @@ from __future__ import annotations
 from checker.lang.fairness import Fair
 from models.v9.state import CONTROL, GUEST, WORKER, V9State
 
-CALL_STARTS = ("set_backend", "release_stop")
+CALL_STARTS = ("set_backend", "set_backend_init_used_fails", "release_stop")
 """Control steps that start a userspace call: never forced."""
+
+MUTEX_TAKERS = ("tx_lock", "tx_sndbuf_full", "set_backend_signal_used")
+"""Steps that take vq->mutex inside a call already running (``mutex_lock(&vq->mutex)``):
+the worker's, and v3.1's re-lock after put-and-wait. (``set_backend`` and
+``release_stop`` also take it, but they start a call, which is never forced.)"""
 
 
 class FairnessAssumptions(V9State):
@@ -34,6 +45,10 @@ class FairnessAssumptions(V9State):
                  actors=(CONTROL,), except_actions=CALL_STARTS),
             Fair("weak", "the release function of a kref_put that hit zero runs to its wake_up",
                  actions=("dev_done_signal",), each=True),
+            *([Fair("strong", "--mutex-fairness strong (assumed): a thread blocked in "
+                    "mutex_lock(&vq->mutex) gets it eventually, even if another thread takes "
+                    "it again and again in between", actions=MUTEX_TAKERS, each=True)]
+              if p.mutex_fairness == "strong" else []),
             Fair("weak", "a guest that posted finishes virtqueue_kick",
                  actions=("guest_kick", "guest_no_kick")),
         ]

@@ -16,14 +16,18 @@ from models.v9.constants import (
     C_WAIT,
     ITEM_KICK,
     ITEM_SOCK,
+    MEM_KREF_GET_ZERO,
     MEM_NULL_UBUFS,
     MEM_REFCOUNT_UNDERFLOW,
+    MEM_UAF_SOCK,
     MEM_UAF_UBUFS,
+    MEM_UAF_VQ,
     OBJ_ALIVE,
     OBJ_UNALLOCATED,
     POLL_DISABLED,
     POLL_STARTED,
     POLL_STOPPED,
+    SOCKET_RELEASED,
     USE_RETURN_DURING_DMA,
     USE_RETURN_NOT_OUTSTANDING,
     USE_USED_RING_OVERFLOW,
@@ -58,15 +62,23 @@ class KernelHelpers(V9State):
             *(s.all(k < s.skb_cnt, s.skb_slot[k] == slot) for k in range(self.p.device_capacity))
         )
 
-    def wmem(self, s: StateView) -> Any:
-        """sk_wmem_alloc in skbs (zero-copy skbs the lower device still holds)."""
-        return s.skb_cnt
+    def wmem(self, s: StateView, sock: Any) -> Any:
+        """sk_wmem_alloc of socket ``sock`` in skbs (its zero-copy skbs the lower device holds)."""
+        return s.count(
+            s.all(k < s.skb_cnt, s.skb_sock[k] == sock) for k in range(self.p.device_capacity)
+        )
 
-    def writable(self, s: StateView) -> Any:
+    def writable(self, s: StateView, sock: Any) -> Any:
         """sock_writeable(): wmem < sk_sndbuf / 2 (always, for tap's INT_MAX sndbuf)."""
         if self.p.sndbuf == 0:
             return True
-        return self.wmem(s) < self.p.sndbuf // 2
+        return self.wmem(s, sock) < self.p.sndbuf // 2
+
+    def touch_sock(self, s: StateView, sock: Any, when: Any = True) -> None:
+        """Use socket ``sock`` (sock->sk, sock->ops, its wait queue): a use after vhost's
+        fput is recorded (the fput is assumed to drop the last reference)."""
+        self.mem_error(s, s.all(when, sock != 0, s.sock_state[sock] == SOCKET_RELEASED),
+                       MEM_UAF_SOCK)
 
     # -- objects ------------------------------------------------------------
     def ubuf_alloc(self, s: StateView, zcopy: Any) -> Any:
@@ -90,8 +102,14 @@ class KernelHelpers(V9State):
         return alive
 
     def kref_get(self, s: StateView, ubufs: Any, when: Any = True) -> None:
-        """kref_get(&ubufs->kref)."""
+        """kref_get(&ubufs->kref): ``WARN_ON(!atomic_read(&kref->refcount));
+        atomic_inc(&kref->refcount);``. A get at refcount 0 takes a reference on an
+        object whose last reference is gone: recorded, and (like every faulting
+        access) skipped, so a refcount reaches 0 at most once per object."""
         ok = s.all(when, self.touch_ubufs(s, ubufs, when))
+        at_zero = s.all(ok, s.rc[ubufs] == 0)
+        self.mem_error(s, at_zero, MEM_KREF_GET_ZERO)
+        ok = s.all(ok, s.neg(at_zero))
         s.capacity(s.implies(ok, s.rc[ubufs] < self.vars[self.var_index["rc"]].hi), "refcount")
         s.rc.set_if(ok, ubufs, s.rc[ubufs] + 1)
 
@@ -111,29 +129,83 @@ class KernelHelpers(V9State):
         s.c_pc = s.ite(asleep, C_WAIT, s.c_pc)
 
     # -- polling and work -------------------------------------------------
-    def tx_poll_start(self, s: StateView) -> None:
-        """tx_poll_start: only when STOPPED; vhost_poll_start queues the socket
-        work at once if the socket is writable; state becomes STARTED."""
-        stopped = s.tx_poll == POLL_STOPPED
-        s.sock_q = s.any(s.sock_q, s.all(stopped, self.writable(s)))
+    def tx_poll_start(self, s: StateView, sock: Any, when: Any = True) -> None:
+        """tx_poll_start(net, sock): only when STOPPED; ``vhost_poll_start(net->poll +
+        VHOST_NET_VQ_TX, sock->file)`` registers the poll on ``sock``'s wait queue (the
+        socket it is given, which for a stale handle_tx run is the old one); state
+        becomes STARTED.
+
+        ``vhost_poll_start`` calls the socket's poll, ``macvtap_poll``::
+
+            if (sock_writeable(&q->sk) ||
+                (!test_and_set_bit(SOCK_ASYNC_NOSPACE, &q->sock.flags) &&
+                 sock_writeable(&q->sk)))
+                    mask |= POLLOUT | POLLWRNORM;
+
+        and queues the socket work at once when POLLOUT is in the mask. A
+        socket that is not writable keeps SOCK_ASYNC_NOSPACE set, so the
+        ``sk_write_space`` of a later skb free wakes the poll."""
+        stopped = s.all(when, s.tx_poll == POLL_STOPPED)
+        self.touch_sock(s, sock, stopped)
+        writable = self.writable(s, sock)
+        s.sock_q = s.any(s.sock_q, s.all(stopped, writable))
+        s.nospace.set_if(s.all(stopped, s.neg(writable)), sock, True)
+        s.poll_sock = s.ite(stopped, sock, s.poll_sock)
         s.tx_poll = s.ite(stopped, POLL_STARTED, s.tx_poll)
 
+    def write_space(self, s: StateView, sock: Any) -> None:
+        """An skb of socket ``sock`` is freed: ``sock_wfree`` lowers sk_wmem_alloc and calls
+        ``sk->sk_write_space``, ``macvtap_sock_write_space``::
+
+            if (!sock_writeable(sk) ||
+                !test_and_clear_bit(SOCK_ASYNC_NOSPACE, &sk->sk_socket->flags))
+                    return;
+            ... wake_up_interruptible_poll(wqueue, POLLOUT | POLLWRNORM | POLLWRBAND);
+
+        which reaches ``vhost_poll_wakeup`` (queues the socket work) only while
+        the poll is registered (STARTED) on this socket's wait queue. Call it after
+        the skb left the count. (The skb keeps the sock's memory alive, so this is
+        no use after release.)"""
+        wake = s.all(s.nospace[sock], self.writable(s, sock))
+        s.nospace.set_if(wake, sock, False)
+        s.sock_q = s.any(s.sock_q, s.all(wake, s.tx_poll == POLL_STARTED, s.poll_sock == sock))
+
+    def zerocopy_callback(self, s: StateView, head: Any, when: Any = True) -> Any:
+        """vhost_zerocopy_callback(&vq->ubuf_info[head]) up to kref_put's decrement::
+
+            ubufs = ubuf->arg; vq = ubufs->vq;
+            vq->heads[ubuf->desc].len = VHOST_DMA_DONE_LEN;
+            kref_put(&ubufs->kref, vhost_zerocopy_done_signal);  /* the decrement */
+
+        Returns whether the decrement hit zero (the release's wake_up is owed)."""
+        ubufs = s.ubuf_arg[head]
+        desc = s.ubuf_desc[head]
+        ok = s.all(when, self.touch_ubufs(s, ubufs, when))
+        self.mem_error(s, s.all(ok, s.dev_freed), MEM_UAF_VQ)
+        ok = s.all(ok, s.neg(s.dev_freed))
+        s.heads_len.set_if(ok, desc, VHOST_DMA_DONE_LEN)
+        return self.kref_put(s, ubufs, ok)
+
     def tx_poll_stop(self, s: StateView, when: Any = True) -> None:
-        """tx_poll_stop: only when STARTED; state becomes STOPPED."""
-        s.tx_poll = s.ite(s.all(when, s.tx_poll == POLL_STARTED), POLL_STOPPED, s.tx_poll)
+        """tx_poll_stop: only when STARTED: ``vhost_poll_stop`` removes the poll from the
+        wait queue it was registered on (poll_sock's); state becomes STOPPED."""
+        started = s.all(when, s.tx_poll == POLL_STARTED)
+        self.touch_sock(s, s.poll_sock, started)
+        s.tx_poll = s.ite(started, POLL_STOPPED, s.tx_poll)
 
     def disable_vq(self, s: StateView) -> None:
-        """vhost_net_disable_vq (TX): if a backend is set, tx_poll_stop; DISABLED."""
+        """vhost_net_disable_vq (TX): ``if (!vq->private_data) return;
+        tx_poll_stop(n); n->tx_poll_state = VHOST_NET_POLL_DISABLED;``"""
         has = s.backend != 0
+        self.tx_poll_stop(s, has)
         s.tx_poll = s.ite(has, POLL_DISABLED, s.tx_poll)
 
     def enable_vq(self, s: StateView) -> None:
-        """vhost_net_enable_vq (TX): if a backend is set, STOPPED then tx_poll_start."""
+        """vhost_net_enable_vq (TX): ``sock = vq->private_data; if (!sock) return;
+        n->tx_poll_state = VHOST_NET_POLL_STOPPED; tx_poll_start(n, sock);``"""
         has = s.backend != 0
         s.tx_poll = s.ite(has, POLL_STOPPED, s.tx_poll)
-        stopped = s.tx_poll == POLL_STOPPED
-        s.sock_q = s.any(s.sock_q, s.all(has, stopped, self.writable(s)))
-        s.tx_poll = s.ite(s.all(has, stopped), POLL_STARTED, s.tx_poll)
+        self.tx_poll_start(s, s.backend_sock, has)
 
     def finish_run(self, s: StateView) -> None:
         """handle_tx returns: mutex_unlock if held; the work item's run is done."""
@@ -145,6 +217,7 @@ class KernelHelpers(V9State):
         s.w_pc = W_IDLE
         s.w_item = 0
         s.w_sock = 0
+        s.w_sock_id = 0
         s.w_wfull = False
         s.w_wlow = False
         s.w_zcopy = False
@@ -152,6 +225,7 @@ class KernelHelpers(V9State):
         s.w_len = 0
         s.w_ubufs = 0
         s.w_wake = False
+        s.w_cb_wake = False
         s.w_sent = 0
 
     def start_flush(self, s: StateView, when: Any = True) -> None:

@@ -30,6 +30,7 @@ from models.v9.constants import (
     W_LOCK,
     W_READ_SOCK,
     W_REDISABLE,
+    W_SEND_FAILED,
     W_SENDMSG,
     W_SENT,
     W_SIGNAL,
@@ -73,6 +74,7 @@ class WorkerActions(KernelHelpers):
     def tx_read_sock(self, s: StateView) -> None:
         s.require(s.all(s.w_pc == W_READ_SOCK, s.backend != SOCK_NONE))
         s.w_sock = s.backend
+        s.w_sock_id = s.backend_sock
         if self.p.sndbuf == 0:
             s.w_wlow = True
             s.w_pc = W_LOCK
@@ -82,8 +84,10 @@ class WorkerActions(KernelHelpers):
     @action(WORKER, HANDLE_TX, "wmem = atomic_read(&sock->sk->sk_wmem_alloc);")
     def tx_read_wmem(self, s: StateView) -> None:
         s.require(s.w_pc == W_WMEM)
-        s.w_wfull = self.wmem(s) >= self.p.sndbuf
-        s.w_wlow = self.wmem(s) < self.p.sndbuf // 2
+        self.touch_sock(s, s.w_sock_id)
+        wmem = self.wmem(s, s.w_sock_id)
+        s.w_wfull = wmem >= self.p.sndbuf
+        s.w_wlow = wmem < self.p.sndbuf // 2
         s.w_pc = W_LOCK
 
     @action(WORKER, HANDLE_TX,
@@ -91,7 +95,7 @@ class WorkerActions(KernelHelpers):
             "tx_poll_start(net, sock); mutex_unlock(&vq->mutex); return; }")
     def tx_sndbuf_full(self, s: StateView) -> None:
         s.require(s.all(s.w_pc == W_LOCK, s.w_wfull, s.vq_mutex == MUTEX_FREE))
-        self.tx_poll_start(s)
+        self.tx_poll_start(s, s.w_sock_id)
         self.finish_run(s)
 
     @action(WORKER, HANDLE_TX,
@@ -103,6 +107,7 @@ class WorkerActions(KernelHelpers):
         s.vq_mutex = MUTEX_WORKER
         s.no_notify = True
         self.tx_poll_stop(s, s.w_wlow)
+        self.touch_sock(s, s.w_sock_id)  # vhost_sock_zcopy: sock_flag(sock->sk, ...)
         s.w_zcopy = s.all(self.p.zcopytx == 1, s.w_sock == SOCK_ZC)
         s.w_pc = W_SIGNAL
 
@@ -158,15 +163,15 @@ class WorkerActions(KernelHelpers):
             "set_bit(SOCK_ASYNC_NOSPACE, &sock->flags); break; }")
     def tx_empty_sndbuf(self, s: StateView) -> None:
         s.require(s.all(s.w_pc == W_EMPTY, self.sndbuf_high(s)))
-        self.tx_poll_start(s)
-        s.nospace = True
+        self.tx_poll_start(s, s.w_sock_id)
+        s.nospace[s.w_sock_id] = True
         self.finish_run(s)
 
     def sndbuf_high(self, s: StateView) -> object:
         """wmem >= sock->sk->sk_sndbuf * 3 / 4 (never, for tap's INT_MAX sndbuf)."""
         if self.p.sndbuf == 0:
             return False
-        return self.wmem(s) >= self.p.sndbuf * 3 // 4
+        return self.wmem(s, s.w_sock_id) >= self.p.sndbuf * 3 // 4
 
     def too_many_pending(self, s: StateView) -> object:
         """v9: ``vq->upend_idx - vq->done_idx > VHOST_MAX_PEND`` (not wrap-aware)."""
@@ -178,8 +183,8 @@ class WorkerActions(KernelHelpers):
             "set_bit(SOCK_ASYNC_NOSPACE, &sock->flags); break; }")
     def tx_empty_max_pend(self, s: StateView) -> None:
         s.require(s.all(s.w_pc == W_EMPTY, s.neg(self.sndbuf_high(s)), self.too_many_pending(s)))
-        self.tx_poll_start(s)
-        s.nospace = True
+        self.tx_poll_start(s, s.w_sock_id)
+        s.nospace[s.w_sock_id] = True
         self.finish_run(s)
 
     @action(WORKER, "vhost_enable_notify",
@@ -237,14 +242,18 @@ class WorkerActions(KernelHelpers):
         """The skb carries msg_control = ubuf: zero copy of a large buffer."""
         return s.all(s.w_zcopy, s.w_len == LEN_LARGE, s.w_head < self.p.uio_maxiov)
 
-    @action(WORKER, "sock->ops->sendmsg (macvtap)",
-            "err = sock->ops->sendmsg(NULL, sock, &msg, len): the skb, pointing at the guest's "
-            "pages and carrying ubuf_info[head], is handed to the lower device")
+    @action(WORKER, "sock->ops->sendmsg (macvtap_get_user)",
+            "err = sock->ops->sendmsg(NULL, sock, &msg, len): the skb is built; "
+            "skb_shinfo(skb)->destructor_arg = m->msg_control; (the ubuf attached) "
+            "macvlan_start_xmit(skb, vlan->dev); return total_len; -- the skb, pointing at the "
+            "guest's pages and carrying ubuf_info[head], is the lower device's")
     def tx_sendmsg_handoff(self, s: StateView) -> None:
         s.require(s.all(s.w_pc == W_SENDMSG, self.zerocopy_skb(s)))
         cap = self.p.device_capacity
         s.capacity(s.skb_cnt < cap, "skbs held by the lower device (--device-capacity)")
+        self.touch_sock(s, s.w_sock_id)
         s.skb_head[s.skb_cnt] = s.w_head
+        s.skb_sock[s.skb_cnt] = s.w_sock_id
         s.skb_slot[s.skb_cnt] = (s.upend + self.p.uio_maxiov - 1) % self.p.uio_maxiov
         s.skb_cnt = s.skb_cnt + 1
         s.w_pc = W_SENT
@@ -255,6 +264,7 @@ class WorkerActions(KernelHelpers):
 
     def _sent_ok(self, s: StateView) -> None:
         s.require(self.sendmsg_returns(s))
+        self.touch_sock(s, s.w_sock_id, s.w_pc == W_SENDMSG)  # a copy send: sendmsg now
         self.add_used_and_signal(s, s.w_head, s.neg(s.w_zcopy))
         s.w_sent = s.w_sent + 1
 
@@ -275,14 +285,53 @@ class WorkerActions(KernelHelpers):
         s.kick_q = True
         self.finish_run(s)
 
-    @action(WORKER, HANDLE_TX,
-            "if (unlikely(err < 0)) { if (zcopy) { if (ubufs) vhost_ubuf_put(ubufs); ... "
-            "(the kref_put decrement)")
-    def tx_sendmsg_err(self, s: StateView) -> None:
-        s.require(s.all(s.fail_left > 0, self.sendmsg_returns(s)))
+    @action(WORKER, "sock->ops->sendmsg (--lower-device tun)",
+            "err = sock->ops->sendmsg(...): the skb was built carrying the ubuf, then the send "
+            "fails and kfree_skb(skb) runs inside sendmsg: sock_wfree (write space), then "
+            "vhost_zerocopy_callback: ubufs = ubuf->arg; "
+            "vq->heads[ubuf->desc].len = VHOST_DMA_DONE_LEN; kref_put(&ubufs->kref, ...) "
+            "(the decrement); the error is still to return")
+    def tx_sendmsg_fail_skb_freed(self, s: StateView) -> None:
+        if self.p.lower_device != "tun":
+            s.require(False)  # macvtap attaches the ubuf only once nothing can fail
+        s.require(s.all(s.w_pc == W_SENDMSG, self.zerocopy_skb(s), s.fail_left > 0))
         s.fail_left = s.fail_left - 1
+        self.touch_sock(s, s.w_sock_id)
+        self.write_space(s, s.w_sock_id)
+        s.w_cb_wake = self.zerocopy_callback(s, s.w_head)
+        s.w_pc = W_SEND_FAILED
+
+    @action(WORKER, "vhost_zerocopy_done_signal (inside the failing sendmsg)",
+            "the callback's kref_put hit zero: wake_up(&ubufs->wait);")
+    def tx_sendmsg_fail_cb_wake(self, s: StateView) -> None:
+        s.require(s.all(s.w_pc == W_SEND_FAILED, s.w_cb_wake))
+        s.w_cb_wake = False
+        self.wake_up(s, s.ubuf_arg[s.w_head])
+
+    @action(WORKER, HANDLE_TX,
+            "err = sock->ops->sendmsg(...) < 0 with no skb carrying the ubuf (macvtap_get_user "
+            "fails before destructor_arg is set: -EINVAL, -EMSGSIZE, -EFAULT, -ENOBUFS, -EAGAIN), "
+            "or after tun freed it; if (unlikely(err < 0)) { if (zcopy) { if (ubufs) "
+            "vhost_ubuf_put(ubufs); ... (the kref_put decrement)")
+    def tx_sendmsg_err(self, s: StateView) -> None:
+        early = s.all(s.w_pc == W_SENDMSG, s.fail_left > 0)
+        s.require(s.any(early, s.all(s.w_pc == W_SEND_FAILED, s.neg(s.w_cb_wake))))
+        s.fail_left = s.ite(early, s.fail_left - 1, s.fail_left)
+        self.touch_sock(s, s.w_sock_id, early)
         s.w_wake = self.kref_put(s, s.w_ubufs, s.all(s.w_zcopy, s.w_ubufs != 0))
         s.w_pc = W_ERR_ROLLBACK
+
+    def upend_rolled_back(self, s: StateView) -> object:
+        """What C computes for ``((unsigned)vq->upend_idx - 1) % UIO_MAXIOV``.
+
+        ``upend_idx`` is an ``int`` in [0, UIO_MAXIOV); the cast makes the
+        subtraction and the ``%`` unsigned 32-bit: from 1 up it is
+        ``upend_idx - 1``; at 0 it is ``4294967295 % UIO_MAXIOV``, which is
+        ``UIO_MAXIOV - 1`` only when UIO_MAXIOV divides 2^32 (a power of two).
+        The result is below UIO_MAXIOV, so storing it back into the ``int``
+        keeps the value."""
+        at_zero = (2**32 - 1) % self.p.uio_maxiov
+        return s.ite(s.upend == 0, at_zero, s.upend - 1)
 
     @action(WORKER, HANDLE_TX,
             "(kref_put hit zero: vhost_zerocopy_done_signal: wake_up(&ubufs->wait);) "
@@ -291,10 +340,9 @@ class WorkerActions(KernelHelpers):
     def tx_sendmsg_err_rollback(self, s: StateView) -> None:
         s.require(s.w_pc == W_ERR_ROLLBACK)
         self.wake_up(s, s.w_ubufs, s.w_wake)
-        m = self.p.uio_maxiov
-        s.upend = s.ite(s.w_zcopy, (s.upend + m - 1) % m, s.upend)
+        s.upend = s.ite(s.w_zcopy, self.upend_rolled_back(s), s.upend)
         s.last_avail = (s.last_avail + self.p.ring_size - 1) % self.p.ring_size
         s.avail_cnt = s.avail_cnt + 1
         s.inflight[s.w_head] = s.inflight[s.w_head] - 1
-        self.tx_poll_start(s)
+        self.tx_poll_start(s, s.w_sock_id)
         self.finish_run(s)
