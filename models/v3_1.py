@@ -100,7 +100,8 @@ class V3_1(V9):
             "r = vhost_init_used(vq); if (r) goto err_vq; } ... err_vq: "
             "mutex_unlock(&vq->mutex); err: mutex_unlock(&n->dev.mutex); return r; "
             "/* new backend `to`; oldubufs and oldsock are left as they are */",
-            over=lambda p: {"to": (SOCK_ZC, SOCK_COPY)}, adds=True)
+            over=lambda p: {"to": (SOCK_ZC, SOCK_COPY)}, adds=True,
+            fairness=None)  # it starts a userspace call, which is never forced
     def set_backend_init_used_fails(self, s: StateView, to: int) -> None:
         s.require(s.all(s.c_pc == C_IDLE, s.changes_left > 0, s.vq_mutex == MUTEX_FREE,
                         s.init_used_left > 0))

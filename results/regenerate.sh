@@ -53,7 +53,6 @@ reports() {  # the HTML report of each finding of results/FINDINGS.md
   done <<'LIST'
 F1-put-and-wait-hang runs/all-n1 no-stuck-waiter
 F2-null-ubufs runs/all-n1 memory-safe
-F3-sendmsg-failure-slot-reuse runs/all-n1 no-double-use
 F4-guest-stops-leak runs/all-n1 no-quiescent-leak
 F5-max-pend-not-wrap-aware runs/datapath-n1 no-quiescent-leak
 F6-ubuf-info-out-of-bounds runs/bigring-n2 memory-safe

@@ -24,7 +24,8 @@ from checker.lang.fairness import Fair
 from models.v9.state import CONTROL, GUEST, WORKER, V9State
 
 CALL_STARTS = ("set_backend", "set_backend_init_used_fails", "release_stop")
-"""Control steps that start a userspace call: never forced."""
+"""Control steps that start a userspace call: never forced (those a revision has:
+``set_backend_init_used_fails`` is v3.1's)."""
 
 MUTEX_TAKERS = ("tx_lock", "tx_sndbuf_full", "set_backend_signal_used")
 """Steps that take vq->mutex inside a call already running (``mutex_lock(&vq->mutex)``):
@@ -37,17 +38,20 @@ class FairnessAssumptions(V9State):
 
     def fairness(self) -> list[Fair]:
         p = self.p
+        steps = {spec.name for spec in self.action_specs}
+        call_starts = tuple(n for n in CALL_STARTS if n in steps)
+        mutex_takers = tuple(n for n in MUTEX_TAKERS if n in steps)
         rules = [
             Fair("weak", "the vhost worker thread is eventually scheduled", actors=(WORKER,)),
             Fair("strong", "vhost_work_queue appends to a FIFO list: queued work eventually runs",
                  actions=("worker_run_kick", "worker_run_sock"), each=True),
             Fair("weak", "a userspace call inside the kernel eventually takes its next step",
-                 actors=(CONTROL,), except_actions=CALL_STARTS),
+                 actors=(CONTROL,), except_actions=call_starts),
             Fair("weak", "the release function of a kref_put that hit zero runs to its wake_up",
                  actions=("dev_done_signal",), each=True),
             *([Fair("strong", "--mutex-fairness strong (assumed): a thread blocked in "
                     "mutex_lock(&vq->mutex) gets it eventually, even if another thread takes "
-                    "it again and again in between", actions=MUTEX_TAKERS, each=True)]
+                    "it again and again in between", actions=mutex_takers, each=True)]
               if p.mutex_fairness == "strong" else []),
             Fair("weak", "a guest that posted finishes virtqueue_kick",
                  actions=("guest_kick", "guest_no_kick")),

@@ -21,7 +21,6 @@ while read -r name rev n env prop extra; do
 done <<'LIST'
 F1-put-and-wait-hang v9 1 default no-stuck-waiter
 F2-null-ubufs v9 1 default memory-safe
-F3-sendmsg-failure-slot-reuse v9 1 default no-double-use
 F4-guest-stops-leak v9 2 datapath no-quiescent-leak
 F5-max-pend-not-wrap-aware v9 1 datapath no-quiescent-leak
 F6-ubuf-info-out-of-bounds v9 2 bigring memory-safe
