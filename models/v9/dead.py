@@ -34,6 +34,7 @@ from models.v9.constants import (
     W_IDLE,
     W_LOCK,
     W_REDISABLE,
+    W_SEND_FAILED,
     W_SENDMSG,
     W_SENT,
     W_SIGNAL,
@@ -46,10 +47,10 @@ UBUFS_DEAD_PCS = (W_SIGNAL, W_GET, W_EMPTY, W_REDISABLE, W_BOOKKEEP)
 """handle_tx's loop before the bookkeeping sets ``ubufs`` for this iteration."""
 
 LOOP_PCS = (W_SIGNAL, W_GET, W_EMPTY, W_REDISABLE, W_BOOKKEEP, W_SENDMSG, W_SENT,
-            W_ERR_ROLLBACK)
+            W_SEND_FAILED, W_ERR_ROLLBACK)
 """handle_tx's loop, run holding vq->mutex."""
 
-ROLLBACK_PCS = (W_BOOKKEEP, W_SENDMSG, W_SENT, W_ERR_ROLLBACK)
+ROLLBACK_PCS = (W_BOOKKEEP, W_SENDMSG, W_SENT, W_SEND_FAILED, W_ERR_ROLLBACK)
 """handle_tx between vhost_get_vq_desc and the end of the iteration: ``head`` is in use
 and the sendmsg error path may still vhost_discard_vq_desc it."""
 
@@ -75,9 +76,9 @@ class DeadValues(V9State):
 
     def may_rollback(self, s: StateView) -> Any:
         """handle_tx holds a head vhost_discard_vq_desc may still give back: sendmsg is
-        still to fail (a failure is left) or has failed."""
+        still to fail (a failure is left) or has failed (tun: inside sendmsg, or after)."""
         before = s.all(s.fail_left > 0, s.any(*(s.w_pc == pc for pc in ROLLBACK_PCS[:3])))
-        return s.any(before, s.w_pc == W_ERR_ROLLBACK)
+        return s.any(before, s.w_pc == W_SEND_FAILED, s.w_pc == W_ERR_ROLLBACK)
 
     def avail_live(self, s: StateView, i: int) -> Any:
         """avail[i] can still be read by vhost_get_vq_desc: it lies in
@@ -90,12 +91,14 @@ class DeadValues(V9State):
 
     def ubuf_live(self, s: StateView, h: int) -> Any:
         """ubuf_info[h] is read by a completion: an skb the lower device holds
-        points at it, or handle_tx is about to hand such an skb over."""
+        points at it, handle_tx is about to hand such an skb over, or (tun) the
+        callback run inside a failing sendmsg has its wake_up still to make."""
         cap = self.p.device_capacity
         held = [s.all(k < s.skb_cnt, s.skb_head[k] == h) for k in range(cap)]
         pending = s.all(s.w_pc == W_SENDMSG, s.w_zcopy, s.w_len == LEN_LARGE,
                         s.w_head < self.p.uio_maxiov, s.w_head == h)
-        return s.any(pending, *held)
+        waking = s.all(s.w_pc == W_SEND_FAILED, s.w_cb_wake, s.w_head == h)
+        return s.any(pending, waking, *held)
 
     def desc_len_live(self, s: StateView, h: int) -> Any:
         """The length the guest wrote for descriptor ``h`` is read when vhost fetches
