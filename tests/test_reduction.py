@@ -240,3 +240,20 @@ def test_no_reduction_is_refused_for_an_engine_without_states(
                        "--out", str(tmp_path))
     assert code == 2
     assert "--no-reduction applies to --engine explicit" in err
+
+
+def test_an_interrupt_or_the_time_limit_cuts_the_proof_and_nothing_is_cached(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setenv("VHOSTMC_CACHE", str(tmp_path / "fresh"))
+    model = V9({"ring_size": 1})
+    props = select_properties(["memory-safe"])
+    stopped = decide(model, props, stop=lambda: "SIGINT")
+    assert stopped.canon is None
+    assert stopped.info == {"on": False,
+                            "why": "the proof was cut by interrupted (SIGINT)"}
+    late = decide(model, props, deadline=time.monotonic() - 1)
+    assert late.info["why"] == "the proof was cut by the time limit"
+    assert not (tmp_path / "fresh" / "reduction").exists() or not any(
+        (tmp_path / "fresh" / "reduction").iterdir())

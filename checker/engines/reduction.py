@@ -68,8 +68,12 @@ def proof_key(model: Model, properties: Sequence[Property]) -> str:
     return digest.hexdigest()[:32]
 
 
-def _proved(model: Model, properties: Sequence[Property]) -> dict[str, Any]:
-    """The proof outcome as stored in the cache (computed, or read from it)."""
+def _proved(model: Model, properties: Sequence[Property],
+            stop: Callable[[], str | None] | None = None,
+            deadline: float | None = None) -> dict[str, Any]:
+    """The proof outcome as stored in the cache (computed, or read from it); raises
+    :class:`~checker.engines.symbolic.deadproof.ProofCut` when ``stop`` or ``deadline``
+    cut it (nothing is cached then)."""
     from checker.engines.symbolic.deadproof import prove  # z3: only when not cached
 
     path = cache_dir() / "reduction" / f"{proof_key(model, properties)}.json"
@@ -79,7 +83,7 @@ def _proved(model: Model, properties: Sequence[Property]) -> dict[str, Any]:
         return stored
     except (OSError, ValueError):
         pass
-    result = prove(model, properties)
+    result = prove(model, properties, stop=stop, deadline=deadline)
     outcome = {
         "passed": result.passed,
         "queries": result.queries,
@@ -104,14 +108,23 @@ def _proved(model: Model, properties: Sequence[Property]) -> dict[str, Any]:
     return outcome
 
 
-def decide(model: Model, properties: Sequence[Property], requested: bool = True) -> Reduction:
-    """Prove (or recall) the reduction for ``model`` and ``properties``; on only if it passed."""
+def decide(model: Model, properties: Sequence[Property], requested: bool = True,
+           stop: Callable[[], str | None] | None = None,
+           deadline: float | None = None) -> Reduction:
+    """Prove (or recall) the reduction for ``model`` and ``properties``; on only if it passed.
+
+    ``stop`` (an interrupt) and ``deadline`` (the run's time limit) cut the proof; the
+    run then goes on unreduced (and stops at once, the limit being past)."""
     if not requested:
         return Reduction(None, {"on": False, "why": "--no-reduction"})
     if not checked_declarations(model):
         return Reduction(None, {"on": False, "why": f"{model.name} declares no dead values"})
+    from checker.engines.symbolic.deadproof import ProofCut
+
     try:
-        proof = _proved(model, properties)
+        proof = _proved(model, properties, stop, deadline)
+    except ProofCut as cut:
+        return Reduction(None, {"on": False, "why": f"the proof was cut by {cut}"})
     except Exception as err:  # noqa: BLE001 - a model Z3 cannot run: no proof, no reduction
         why = f"the proof could not be built ({type(err).__name__}: {err})"
         warning = f"dead-value reduction off for {model.name}: {why}; exploring every state"

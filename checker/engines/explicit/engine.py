@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import Literal
 
 from checker.engines.base import EngineRequest, RunResult
@@ -87,7 +88,11 @@ class ExplicitEngine:
         explorer; ``stats.backend`` says so and why.
         """
         note = ""
-        reduction = decide(request.model, request.properties, request.reduction)
+        limits = request.limits
+        deadline = (None if limits.time_limit is None
+                    else (limits.counted_from or time.monotonic()) + limits.time_limit)
+        reduction = decide(request.model, request.properties, request.reduction,
+                           stop=request.stop, deadline=deadline)
         backend = resolved_backend(request.backend)
         if backend == "compiled" and reduction.canon is not None and request.backend != "compiled":
             backend, note = "python", " (auto: the dead-value reduction is on)"

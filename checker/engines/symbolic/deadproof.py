@@ -127,14 +127,24 @@ class _Encoding:
         return unflatten(self.model, s), unflatten(self.model, c)
 
 
+class ProofCut(Exception):
+    """The proof was stopped before it finished (an interrupt or the time limit)."""
+
+
 def prove(
     model: Model,
     properties: Sequence[Property],
     query_timeout: float = DEFAULT_QUERY_TIMEOUT,
     stop_at_first: bool = True,
     template: StepTemplate | None = None,
+    stop: Callable[[], str | None] | None = None,
+    deadline: float | None = None,
 ) -> ProofResult:
-    """Prove that canon is invisible for ``model`` and ``properties`` (module docstring)."""
+    """Prove that canon is invisible for ``model`` and ``properties`` (module docstring).
+
+    ``stop`` (an interrupt) and ``deadline`` (a ``time.monotonic()`` instant) are
+    checked before every query; either raises :class:`ProofCut`, and no query runs
+    past the deadline."""
     start = time.monotonic()
     decls = checked_declarations(model)
     result = ProofResult(True, declarations=[d.describe() for d, _, _ in decls])
@@ -163,6 +173,14 @@ def prove(
     invariant = z3.And(*(as_bool(a.holds(inv_view)) for a in assumed))
 
     def check(same: z3.BoolRef, seconds: float) -> tuple[Any, z3.Solver]:
+        why = stop() if stop is not None else None
+        if why is not None:
+            raise ProofCut(f"interrupted ({why})")
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ProofCut("the time limit")
+            seconds = min(seconds, left)
         solver = z3.SolverFor("QF_FD")
         solver.set("timeout", max(1, int(seconds * 1000)))
         solver.add(*ranges)
