@@ -85,8 +85,8 @@ def replays(model: Model, res: RunResult) -> None:
 def test_layout_round_trips_a_state_and_packs_tightly() -> None:
     model = load_revision("v3.1")({"ring_size": 2, **get_environment("datapath").switches})
     layout = layout_of(model)
-    assert layout.slots == 81
-    assert layout.words == 3  # 137 bits of fields in 63-bit words
+    assert layout.slots == 93
+    assert layout.words == 3  # 147 bits of fields in 63-bit words
     state = initial_state(model)
     assert layout.unpack(model, layout.pack(state)) == state
     assert all(0 <= w < 2**63 for w in layout.pack(state))

@@ -158,26 +158,27 @@ def test_the_proof_is_cached(proof_cache: Path) -> None:
 # -- reduced runs ------------------------------------------------------------------------
 def test_no_reduction_gives_the_full_count(tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = cli(capsys, "check", "--ring-size", "1", "--no-reduction", "-q",
+    code, out, _ = cli(capsys, "check", "--ring-size", "1", "--max-backend-changes", "0",
+                       "--release", "no", "--send-failures", "0", "--no-reduction", "-q",
                        "--pictures", "none", "--out", str(tmp_path))
     assert code == 1
-    assert "explored 6266 states" in out
+    assert "explored 11083 states" in out
     assert "dead-value reduction: off (--no-reduction)" in out
 
 
-def test_v9_default_ring_1_reduced_and_full_agree(tmp_path: Path) -> None:
-    reduced = check("v9", {"ring_size": 1}, tmp_path / "r", True)
-    full = check("v9", {"ring_size": 1}, tmp_path / "f", False)
-    assert (reduced["stats"]["states"], full["stats"]["states"]) == (5438, 6266)
+def test_v9_datapath_ring_1_reduced_and_full_agree(tmp_path: Path) -> None:
+    reduced = check("v9", {"ring_size": 1, **DATAPATH}, tmp_path / "r", True)
+    full = check("v9", {"ring_size": 1, **DATAPATH}, tmp_path / "f", False)
+    assert (reduced["stats"]["states"], full["stats"]["states"]) == (3499, 11083)
     assert verdicts(reduced) == verdicts(full)
-    assert [v[2] for v in verdicts(reduced)] == [16, 8, 3, 14, 14, 5]
+    assert [v[2] for v in verdicts(reduced)] == [None, None, None, 47, 47, None]
     assert reduced["reduction"]["on"] is True
     assert reduced["reduction"]["proof"]["passed"] is True
 
 
 def test_reduced_traces_replay(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    check("v9", {"ring_size": 1}, tmp_path, True)
-    for name in ("no-double-use", "no-leak"):
+    check("v9", {"ring_size": 1, **DATAPATH}, tmp_path, True)
+    for name in ("no-quiescent-leak", "no-leak"):
         trace = tmp_path / f"v9-n1-{name}.itf.json"
         assert json.loads(trace.read_text())["#meta"]["reduced"] is True
         code, out, _ = cli(capsys, "replay", str(trace))

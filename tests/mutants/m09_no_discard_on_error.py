@@ -38,5 +38,5 @@ class NoDiscardOnError(V9):
         self.wake_up(s, s.w_ubufs, s.w_wake)
         m = self.p.uio_maxiov
         s.upend = s.ite(s.w_zcopy, (s.upend + m - 1) % m, s.upend)
-        self.tx_poll_start(s)
+        self.tx_poll_start(s, s.w_sock_id)
         self.finish_run(s)

@@ -38,5 +38,5 @@ class RollbackModNum(V9):
         s.last_avail = (s.last_avail + self.p.ring_size - 1) % self.p.ring_size
         s.avail_cnt = s.avail_cnt + 1
         s.inflight[s.w_head] = s.inflight[s.w_head] - 1
-        self.tx_poll_start(s)
+        self.tx_poll_start(s, s.w_sock_id)
         self.finish_run(s)

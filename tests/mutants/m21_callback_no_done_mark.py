@@ -13,11 +13,11 @@ Mutant::
 
 from __future__ import annotations
 
-from checker.lang.model import action
+from typing import Any
+
 from checker.lang.view import StateView
 from models.v9 import V9
-from models.v9.constants import MEM_UAF_VQ, POLL_STARTED
-from models.v9.state import DEVICE
+from models.v9.constants import MEM_UAF_VQ
 
 
 class CallbackNoDoneMark(V9):
@@ -26,28 +26,11 @@ class CallbackNoDoneMark(V9):
     name = "m21-callback-no-done-mark"
     description = "vhost_zerocopy_callback: vq->heads[ubuf->desc].len = VHOST_DMA_DONE_LEN; missing"
 
-    @action(DEVICE, "vhost_zerocopy_callback (from the skb's destructor)",
-            "ubufs = ubuf->arg; vq = ubufs->vq; /* mutant: vq->heads[ubuf->desc].len = VHOST_DMA_DONE_LEN; missing */ kref_put(&ubufs->kref, ...) (the decrement)",
-            over=lambda p: {"k": range(p.device_capacity)})
-    def dev_complete(self, s: StateView, k: int) -> None:
-        cap = self.p.device_capacity
-        s.require(k < s.skb_cnt)
-        head = s.skb_head[k]
-        s.skb_head = [s.ite(j >= k, s.skb_head[j + 1], s.skb_head[j]) if j + 1 < cap else
-                      s.ite(j >= k, 0, s.skb_head[j]) for j in range(cap)]
-        s.skb_slot = [s.ite(j >= k, s.skb_slot[j + 1], s.skb_slot[j]) if j + 1 < cap else
-                      s.ite(j >= k, 0, s.skb_slot[j]) for j in range(cap)]
-        s.skb_cnt = s.skb_cnt - 1
-        wake = s.all(s.nospace, self.writable(s))
-        s.nospace = s.ite(wake, False, s.nospace)
-        s.sock_q = s.any(s.sock_q, s.all(wake, s.tx_poll == POLL_STARTED))
+    def zerocopy_callback(self, s: StateView, head: Any, when: Any = True) -> Any:
+        """vhost_zerocopy_callback, mutated (the module docstring)."""
         ubufs = s.ubuf_arg[head]
-        desc = s.ubuf_desc[head]
-        ok = self.touch_ubufs(s, ubufs)
+        ok = s.all(when, self.touch_ubufs(s, ubufs, when))
         self.mem_error(s, s.all(ok, s.dev_freed), MEM_UAF_VQ)
         ok = s.all(ok, s.neg(s.dev_freed))
-        del desc  # mutant: heads[ubuf->desc].len = VHOST_DMA_DONE_LEN missing
-        hit_zero = self.kref_put(s, ubufs, ok)
-        s.capacity(s.implies(hit_zero, s.cb_wake[ubufs] < self.vars[self.var_index["cb_wake"]].hi),
-                   "wake_ups owed by completions (cb_wake)")
-        s.cb_wake.set_if(hit_zero, ubufs, s.cb_wake[ubufs] + 1)
+        # mutant: vq->heads[ubuf->desc].len = VHOST_DMA_DONE_LEN; missing
+        return self.kref_put(s, ubufs, ok)

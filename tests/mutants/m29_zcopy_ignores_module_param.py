@@ -36,5 +36,6 @@ class ZcopyIgnoresModuleParam(V9):
         s.vq_mutex = MUTEX_WORKER
         s.no_notify = True
         self.tx_poll_stop(s, s.w_wlow)
+        self.touch_sock(s, s.w_sock_id)  # vhost_sock_zcopy: sock_flag(sock->sk, ...)
         s.w_zcopy = s.w_sock == SOCK_ZC  # mutant: was zcopytx == 1 && w_sock == SOCK_ZC
         s.w_pc = W_SIGNAL
