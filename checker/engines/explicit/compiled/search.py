@@ -217,9 +217,10 @@ class CompiledChecker:
             chain.append(int(table.parents[chain[-1]]))
         chain.reverse()
         model = self.model
-        current = initial = self._stored_as(built, table, initial_state(model), 0)
-        if initial is None:
+        stored_initial = self._stored_as(built, table, initial_state(model), 0)
+        if stored_initial is None:
             raise CompiledMismatch("the initial state is not stored state 0")
+        current = initial = stored_initial
         path: list[tuple[ActionInstance, State]] = []
         for i in chain[1:]:
             inst = model.instances[int(table.actions[i])]
