@@ -3,7 +3,11 @@
 For each ring size and backend, one fresh child process runs the datapath
 question (``--max-backend-changes 0 --release no --send-failures 0``,
 properties no-double-use and memory-safe) through the explicit engine and
-reports states, states/s, bytes per state, wall time and peak RSS.  Before the
+reports states, states/s, bytes per state, wall time and peak RSS, with the
+dead-value reduction on (canonical states, as ``vhostmc check`` explores by
+default) and off (``--no-reduction``).  The reduction's Z3 proof is decided
+(or read from the cache) before the clock starts; its time is printed as
+"proof".  Before the
 compiled runs, a warm-up child compiles the code of each ring size into the
 cache (its time is printed as "cold compile"), so the table's compiled wall
 time is from a warm cache, generation and loading included.
@@ -15,6 +19,8 @@ states, parents, actions, hash index) over the states; python, peak RSS over
 the states (an upper bound: the interpreter and imports are included).
 
     .venv/bin/python bench/compiled.py --ring-sizes 1 2 3 --time-limit 60
+    .venv/bin/python bench/compiled.py --ring-sizes 2 3 --backends compiled \
+        --reductions on --time-limit 300
 """
 
 from __future__ import annotations
@@ -34,30 +40,40 @@ PROPERTIES = ("no-double-use", "memory-safe")
 
 
 def run_one(backend: str, ring: int, time_limit: float, memory_limit: int | None,
-            warmup: bool) -> dict[str, Any]:
+            warmup: bool, reduced: bool) -> dict[str, Any]:
     """One run in this process; its measurements."""
     sys.path.insert(0, str(ROOT))
     from checker.engines.base import Limits
+    from checker.engines.explicit.compiled.flatcanon import flat_canon_source
+    from checker.engines.explicit.compiled.layout import layout_of
     from checker.engines.explicit.compiled.search import CompiledChecker
     from checker.engines.explicit.search import ExplicitChecker
+    from checker.engines.reduction import decide
     from checker.runs.catalog import load_revision, select_properties
 
     model = load_revision("v3.1")({"ring_size": ring, **DATAPATH})
     props = select_properties(list(PROPERTIES))
+    t0 = time.perf_counter()
+    reduction = decide(model, props, reduced)
+    proof = time.perf_counter() - t0
+    if reduced and reduction.canon is None:
+        raise SystemExit(f"the reduction is off: {reduction.info.get('why')}")
     limits = Limits(time_limit=time_limit, memory_limit=memory_limit,
                     max_states=1 if warmup else None)
     start = time.perf_counter()
     cpu0 = time.process_time()
     build = 0.0
     if backend == "compiled":
-        checker = CompiledChecker(model, props, limits)
+        canon = flat_canon_source(model, layout_of(model)) if reduced else None
+        checker = CompiledChecker(model, props, limits, canon=canon)
         result = checker.run()
         build = checker.build_seconds
     else:
-        result = ExplicitChecker(model, props, limits=limits).run()
+        result = ExplicitChecker(model, props, limits=limits, canon=reduction.canon).run()
     wall = time.perf_counter() - start
     cpu = time.process_time() - cpu0
     return {
+        "proof": proof,
         "cpu": cpu,
         "states": result.stats.states,
         "transitions": result.stats.transitions,
@@ -72,18 +88,18 @@ def run_one(backend: str, ring: int, time_limit: float, memory_limit: int | None
 
 
 def child(backend: str, ring: int, time_limit: float, memory_limit: int | None,
-          warmup: bool = False) -> dict[str, Any]:
+          reduced: bool, warmup: bool = False) -> dict[str, Any]:
     args = [sys.executable, __file__, "--child", backend, str(ring), str(time_limit),
-            str(memory_limit or 0), "1" if warmup else "0"]
+            str(memory_limit or 0), "1" if warmup else "0", "1" if reduced else "0"]
     out = subprocess.run(args, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        backend, ring, limit, mem, warm = sys.argv[2:7]
+        backend, ring, limit, mem, warm, reduced = sys.argv[2:8]
         print(json.dumps(run_one(backend, int(ring), float(limit), int(mem) or None,
-                                 warm == "1")))
+                                 warm == "1", reduced == "1")))
         return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ring-sizes", type=int, nargs="+", default=[1, 2, 3])
@@ -93,32 +109,37 @@ def main() -> None:
                     help="per compiled run (default: --time-limit)")
     ap.add_argument("--memory-limit", type=int, default=None, help="bytes, compiled backend")
     ap.add_argument("--backends", nargs="+", default=["python", "compiled"])
+    ap.add_argument("--reductions", nargs="+", choices=["on", "off"], default=["on", "off"],
+                    help="dead-value reduction on (canonical states) and/or off")
     args = ap.parse_args()
     rows = []
     for ring in args.ring_sizes:
-        if "compiled" in args.backends:
-            t0 = time.perf_counter()
-            child("compiled", ring, 3600, args.memory_limit, warmup=True)
-            print(f"ring {ring}: cold compile (or cache load) {time.perf_counter() - t0:.1f}s",
-                  flush=True)
-        for backend in args.backends:
-            limit = args.time_limit
-            if backend == "compiled" and args.compiled_time_limit is not None:
-                limit = args.compiled_time_limit
-            r = child(backend, ring, limit, args.memory_limit)
-            per_state = (r["table_bytes"] if backend == "compiled" else r["peak_rss"]) \
-                / max(1, r["states"])
-            rows.append((ring, backend, r, per_state))
-            print(f"ring {ring} {backend}: {r['states']} states, {r['wall']:.1f}s", flush=True)
+        for reduction in args.reductions:
+            reduced = reduction == "on"
+            if "compiled" in args.backends:
+                t0 = time.perf_counter()
+                warm = child("compiled", ring, 3600, args.memory_limit, reduced, warmup=True)
+                print(f"ring {ring} reduction {reduction}: proof {warm['proof']:.1f}s, cold "
+                      f"compile (or cache load) {time.perf_counter() - t0:.1f}s", flush=True)
+            for backend in args.backends:
+                limit = args.time_limit
+                if backend == "compiled" and args.compiled_time_limit is not None:
+                    limit = args.compiled_time_limit
+                r = child(backend, ring, limit, args.memory_limit, reduced)
+                per_state = (r["table_bytes"] if backend == "compiled" else r["peak_rss"]) \
+                    / max(1, r["states"])
+                rows.append((ring, backend, reduction, r, per_state))
+                print(f"ring {ring} {backend} reduction {reduction}: {r['states']} states, "
+                      f"{r['wall']:.1f}s", flush=True)
     print()
-    print("| ring | backend | result | states | transitions | states/s | states/CPU-s | B/state "
-          "| wall s | CPU s | peak RSS MiB |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for ring, backend, r, per_state in rows:
+    print("| ring | backend | reduction | result | states | transitions | states/s "
+          "| states/CPU-s | B/state | wall s | CPU s | peak RSS MiB |")
+    print("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for ring, backend, reduction, r, per_state in rows:
         result = "complete" if r["complete"] else "cut: " + ", ".join(r["bounds"])
         rate = r["states"] / r["explore"] if r["explore"] > 0 else 0
         per_cpu = r["states"] / r["cpu"] if r["cpu"] > 0 else 0
-        print(f"| {ring} | {backend} | {result} {'/'.join(r['verdicts'])} | {r['states']:,} "
+        print(f"| {ring} | {backend} | {reduction} | {result} {'/'.join(r['verdicts'])} | {r['states']:,} "
               f"| {r['transitions']:,} | {rate:,.0f} | {per_cpu:,.0f} | {per_state:,.0f} "
               f"| {r['wall']:.1f} | {r['cpu']:.1f} | {r['peak_rss'] / 2**20:,.0f} |")
 

@@ -234,11 +234,12 @@ def test_cli_backend_compiled_reports_backend_speed_and_bytes(tmp_path, capsys) 
     code, out, _ = cli(capsys, *DATAPATH_R1, *props, "--backend", "compiled",
                        "--out", str(tmp_path))
     assert code == 0
-    assert "explored 12419 states" in out and "(backend: compiled)" in out
+    assert "explored 3599 states" in out and "(backend: compiled)" in out  # reduced
     doc = json.loads((tmp_path / "result.json").read_text())
     assert doc["settings"]["backend"] == "compiled"
     assert doc["stats"]["backend"] == "compiled"
-    assert doc["stats"]["states"] == 12419
+    assert doc["stats"]["states"] == 3599
+    assert doc["reduction"]["on"] is True
     assert 0 < doc["stats"]["bytes_per_state"] < 200
     assert doc["stats"]["states_per_second"] > 0
 

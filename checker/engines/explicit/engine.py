@@ -9,7 +9,7 @@ from typing import Literal
 
 from checker.engines.base import EngineRequest, RunResult
 from checker.engines.explicit.search import ExplicitChecker
-from checker.engines.reduction import decide
+from checker.engines.reduction import Reduction, decide
 
 BACKENDS = ("auto", "compiled", "python")
 """``python``: the reference explorer; ``compiled``: packed states and numba
@@ -80,12 +80,13 @@ class ExplicitEngine:
         """Explore ``request.model`` within ``request.limits``, with ``request.backend``,
         storing canonical states when ``request.reduction`` and the dead-value proof passed.
 
-        The compiled backend does not apply the reduction yet: ``auto`` therefore runs
-        the Python explorer whenever the reduction is on (a reduced space is far
-        smaller), and ``--backend compiled`` explores the full space and says so.  A
-        compiled run the backend refuses (see :func:`compiled_refusal` and
-        :class:`~checker.engines.explicit.compiled.flatcode.Refused`) runs the Python
-        explorer; ``stats.backend`` says so and why.
+        Both backends apply the reduction: the compiled one runs the model's
+        dead-value declarations compiled to numba
+        (:mod:`~checker.engines.explicit.compiled.flatcanon`).  A compiled run the
+        backend refuses (see :func:`compiled_refusal` and
+        :class:`~checker.engines.explicit.compiled.flatcode.Refused`; also when the
+        declarations have no compiled form) runs the Python explorer, with the same
+        reduction; ``stats.backend`` says so and why.
         """
         note = ""
         limits = request.limits
@@ -94,18 +95,14 @@ class ExplicitEngine:
         reduction = decide(request.model, request.properties, request.reduction,
                            stop=request.stop, deadline=deadline)
         backend = resolved_backend(request.backend)
-        if backend == "compiled" and reduction.canon is not None and request.backend != "compiled":
-            backend, note = "python", " (auto: the dead-value reduction is on)"
         if backend == "compiled":
             why = compiled_refusal(request)
             if why is None:
                 from checker.engines.explicit.compiled.run import run_compiled
 
-                result, why = run_compiled(request)
+                result, why = run_compiled(request, reduce=reduction.canon is not None)
                 if result is not None:
-                    result.reduction = {"on": False, "why": "the compiled backend explores the "
-                                        "full space (it does not apply the reduction yet)"}
-                    return result
+                    return self._with_reduction(result, reduction)
             note = f" (compiled backend refused: {why})"
             if request.backend == "compiled":
                 print(f"vhostmc: using the python explorer: the compiled backend refused: {why}",
@@ -116,6 +113,11 @@ class ExplicitEngine:
                                  record_graph=request.record_graph, stop=request.stop,
                                  canon=reduction.canon).run()
         result.stats.backend = "python" + note
+        return self._with_reduction(result, reduction)
+
+    @staticmethod
+    def _with_reduction(result: RunResult, reduction: Reduction) -> RunResult:
+        """``result`` with ``result.reduction`` saying whether and why it was reduced."""
         result.reduction = dict(reduction.info)
         if reduction.warning:
             result.reduction["warning"] = reduction.warning

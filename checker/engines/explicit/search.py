@@ -183,8 +183,8 @@ class ExplicitChecker:
         live.finish()
         violations.update(live.found)
         if canon is not None:
-            for trace in violations.values():
-                trace.reduced = True
+            for trace in [*violations.values(), *examples.values()]:
+                trace.reduced = True  # examples of sometimes properties too: replay them so
         stats.seconds, stats.queue = time.monotonic() - start, len(frontier)
         bounds.extend(f"model capacity: {what}" for what in sorted(capacity))
         explored = searched and not bounds

@@ -186,8 +186,9 @@ def flat_state(layout: Layout) -> Callable[[Model, Emitter], list[Any]]:
 _OUT = "@OUT@"
 
 
-def flat_output(layout: Layout) -> Callable[[Model, list[Any]], str]:
-    """The successor as assignments of the packed words ``nw`` (after a marker)."""
+def flat_output(layout: Layout, source: str = "w") -> Callable[[Model, list[Any]], str]:
+    """The successor as assignments of the packed words ``nw`` (after a marker);
+    unchanged fields are copied from the words ``source`` (``w``: the input state's)."""
 
     def output(model: Model, vals: list[Any]) -> str:
         keep = {w: (1 << 63) - 1 for w in range(layout.words)}
@@ -212,9 +213,10 @@ def flat_output(layout: Layout) -> Callable[[Model, list[Any]], str]:
         stmts = []
         for w in range(layout.words):
             if keep[w] == (1 << 63) - 1:
-                stmts.append(f"nw[{w}] = w[{w}]")
+                stmts.append(f"nw[{w}] = {source}[{w}]")
             else:
-                stmts.append(f"nw[{w}] = " + " | ".join([f"(w[{w}] & {keep[w]})", *parts[w]]))
+                stmts.append(f"nw[{w}] = " + " | ".join([f"({source}[{w}] & {keep[w]})",
+                                                         *parts[w]]))
         return _OUT + "; ".join(stmts)
 
     return output

@@ -5,18 +5,30 @@ from __future__ import annotations
 from checker.engines.base import EngineRequest, RunResult
 
 
-def run_compiled(request: EngineRequest) -> tuple[RunResult | None, str]:
+def run_compiled(request: EngineRequest, reduce: bool = False) -> tuple[RunResult | None, str]:
     """The compiled explorer's result, or ``(None, reason)`` when it refuses the model,
-    a property, or numba is missing or cannot compile the generated code."""
+    a property, or numba is missing or cannot compile the generated code.
+
+    ``reduce``: store canonical states (the dead-value reduction, whose proof the
+    caller has checked): the model's declarations are compiled to numba
+    (:func:`.flatcanon.flat_canon_source`); when they have no flat form, the run
+    is refused with the reason.
+    """
     try:
         from numba.core.errors import NumbaError
     except ImportError:
         return None, "numba is not installed (pip install numba)"
+    from checker.engines.explicit.compiled.flatcanon import flat_canon_source
     from checker.engines.explicit.compiled.flatcode import Refused
+    from checker.engines.explicit.compiled.layout import layout_of
     from checker.engines.explicit.compiled.search import CompiledChecker
 
+    try:
+        canon = flat_canon_source(request.model, layout_of(request.model)) if reduce else None
+    except Refused as err:
+        return None, f"the dead-value reduction has no compiled form: {err}"
     checker = CompiledChecker(request.model, list(request.properties), request.limits,
-                              request.progress, stop=request.stop)
+                              request.progress, stop=request.stop, canon=canon)
     try:
         return checker.run(), ""
     except Refused as err:

@@ -53,7 +53,9 @@ class CompiledChecker:
         self.stop = stop
         """Polled between chunks: why to stop now (an interrupt), or ``None``."""
         self.canon = canon
-        """Source of a state canonicalisation (see :func:`.build.build`), or ``None``."""
+        """Source of the model's state canonicalisation (see :func:`.build.build`;
+        :func:`.flatcanon.flat_canon_source` generates the dead-value one), or ``None``.
+        Traces of a canonicalising run record canonical states (``trace.reduced``)."""
         self.workers = workers
         """Numba threads expanding each chunk of the frontier (1: the sequential loop)."""
         self.build_seconds = 0.0
@@ -192,28 +194,43 @@ class CompiledChecker:
         holds_in(prop, property_view(self.model, state, expand(self.model, state).enabled_actors))
         raise CompiledMismatch(f"compiled property {prop.name} failed where the model does not")
 
-    def _stored_as(self, built: Built, table: Table, state: State, i: int) -> bool:
-        """Whether ``state`` (canonicalised, if the search does) is stored state ``i``."""
+    def _stored_as(self, built: Built, table: Table, state: State, i: int) -> State | None:
+        """``state`` as the search stores it (canonicalised, if the search does) when that
+        is stored state ``i``, else ``None``."""
         words = np.array(built.layout.pack(state), np.int64)
-        if self.canon is not None:
-            built.module.canon(np.empty(built.layout.slots, np.int64), words)
-        return bool((words == table.states[i]).all())
+        if self.canon is None:
+            return state if bool((words == table.states[i]).all()) else None
+        built.module.canon(np.empty(built.layout.slots, np.int64), words)
+        if not bool((words == table.states[i]).all()):
+            return None
+        return built.layout.unpack(self.model, words)
 
     def _trace(self, built: Built, table: Table, prop: Property, last: int) -> Trace:
-        """The BFS-tree path to state ``last``, re-fired through the model."""
+        """The BFS-tree path to state ``last``, re-fired through the model.
+
+        With a canonicalisation, each step fires from the canonical state before it
+        and records the canonical successor, as the Python explorer's reduced
+        traces do (``trace.reduced``: ``vhostmc replay`` canonicalises likewise).
+        """
         chain = [last]
         while chain[-1] != 0:
             chain.append(int(table.parents[chain[-1]]))
         chain.reverse()
         model = self.model
-        current = initial = initial_state(model)
+        stored_initial = self._stored_as(built, table, initial_state(model), 0)
+        if stored_initial is None:
+            raise CompiledMismatch("the initial state is not stored state 0")
+        current = initial = stored_initial
         path: list[tuple[ActionInstance, State]] = []
         for i in chain[1:]:
             inst = model.instances[int(table.actions[i])]
             after = fire(model, inst, current)
-            if after is None or not self._stored_as(built, table, after, i):
+            stored = None if after is None else self._stored_as(built, table, after, i)
+            if stored is None:
                 raise CompiledMismatch(f"re-firing {inst.label} does not give the stored state")
-            path.append((inst, after))
-            current = after
+            path.append((inst, stored))
+            current = stored
         view = property_view(model, current, expand(model, current).enabled_actors)
-        return build_trace(model, prop.name, initial, path, prop.describe_violation(view))
+        trace = build_trace(model, prop.name, initial, path, prop.describe_violation(view))
+        trace.reduced = self.canon is not None
+        return trace
