@@ -172,5 +172,8 @@ def test_an_engine_crash_exits_4_with_one_line(
     code, _out, err = run(capsys, "check", "--engine", "bmc", "--out", str(tmp_path / "o"), *SMALL)
     assert code == 4
     lines = err.strip().splitlines()
+    log = tmp_path / "o" / "vhostmc-crash.log"
     assert lines == [("vhostmc: internal error: engine bmc failed: ZeroDivisionError: division "
-                     "by zero (a bug in vhostmc, not a verdict; please report it)")]
+                     f"by zero (a bug in vhostmc, not a verdict; the traceback is in {log}, "
+                     "please report it)")]
+    assert "ZeroDivisionError" in log.read_text()
