@@ -111,7 +111,13 @@ def test_a_model_without_dead_values_has_no_flat_canon() -> None:
 
 # -- reduced runs: compiled against python -------------------------------------------------
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
+COMPILES = pytest.mark.slow
+"""Each model configuration costs a numba compile (tens of seconds on a cold cache): the
+default suite keeps the data path's, the other environments run with -m slow."""
+
+
+@pytest.mark.parametrize("env", [e if e == "datapath" else pytest.param(e, marks=COMPILES)
+                                 for e in ENVIRONMENTS])
 @pytest.mark.parametrize("revision", ["v9", "v3.1"])
 def test_compiled_reduced_equals_python_reduced(revision: str, env: str) -> None:
     model, props = vhost_model(revision, env), invariants()
@@ -179,7 +185,7 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return int(exc.value.code or 0), out, err
 
 
-@pytest.mark.parametrize("revision", ["v9", "v3.1"])
+@pytest.mark.parametrize("revision", ["v9", pytest.param("v3.1", marks=COMPILES)])
 def test_cli_compiled_reduced_traces_replay(revision: str, tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
