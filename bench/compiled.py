@@ -19,6 +19,8 @@ states, parents, actions, hash index) over the states; python, peak RSS over
 the states (an upper bound: the interpreter and imports are included).
 
     .venv/bin/python bench/compiled.py --ring-sizes 1 2 3 --time-limit 60
+    .venv/bin/python bench/compiled.py --ring-sizes 1 2 3 4 --backends compiled \
+        --guests linux rogue --reductions on off --time-limit 600
     .venv/bin/python bench/compiled.py --ring-sizes 2 3 --backends compiled \
         --reductions on --time-limit 300
 """
@@ -26,6 +28,7 @@ the states (an upper bound: the interpreter and imports are included).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import resource
 import subprocess
@@ -40,7 +43,7 @@ PROPERTIES = ("no-double-use", "memory-safe")
 
 
 def run_one(backend: str, ring: int, time_limit: float, memory_limit: int | None,
-            warmup: bool, reduced: bool) -> dict[str, Any]:
+            warmup: bool, reduced: bool, guest: str = "linux") -> dict[str, Any]:
     """One run in this process; its measurements."""
     sys.path.insert(0, str(ROOT))
     from checker.engines.base import Limits
@@ -51,7 +54,7 @@ def run_one(backend: str, ring: int, time_limit: float, memory_limit: int | None
     from checker.engines.reduction import decide
     from checker.runs.catalog import load_revision, select_properties
 
-    model = load_revision("v3.1")({"ring_size": ring, **DATAPATH})
+    model = load_revision("v3.1")({"ring_size": ring, "guest": guest, **DATAPATH})
     props = select_properties(list(PROPERTIES))
     t0 = time.perf_counter()
     reduction = decide(model, props, reduced)
@@ -88,18 +91,18 @@ def run_one(backend: str, ring: int, time_limit: float, memory_limit: int | None
 
 
 def child(backend: str, ring: int, time_limit: float, memory_limit: int | None,
-          reduced: bool, warmup: bool = False) -> dict[str, Any]:
+          reduced: bool, guest: str, warmup: bool = False) -> dict[str, Any]:
     args = [sys.executable, __file__, "--child", backend, str(ring), str(time_limit),
-            str(memory_limit or 0), "1" if warmup else "0", "1" if reduced else "0"]
+            str(memory_limit or 0), "1" if warmup else "0", "1" if reduced else "0", guest]
     out = subprocess.run(args, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        backend, ring, limit, mem, warm, reduced = sys.argv[2:8]
+        backend, ring, limit, mem, warm, reduced, guest = sys.argv[2:9]
         print(json.dumps(run_one(backend, int(ring), float(limit), int(mem) or None,
-                                 warm == "1", reduced == "1")))
+                                 warm == "1", reduced == "1", guest)))
         return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ring-sizes", type=int, nargs="+", default=[1, 2, 3])
@@ -111,35 +114,38 @@ def main() -> None:
     ap.add_argument("--backends", nargs="+", default=["python", "compiled"])
     ap.add_argument("--reductions", nargs="+", choices=["on", "off"], default=["on", "off"],
                     help="dead-value reduction on (canonical states) and/or off")
+    ap.add_argument("--guests", nargs="+", choices=["linux", "rogue"], default=["linux"],
+                    help="the guest environment (--guest): linux (default) and/or rogue")
     args = ap.parse_args()
     rows = []
-    for ring in args.ring_sizes:
-        for reduction in args.reductions:
-            reduced = reduction == "on"
-            if "compiled" in args.backends:
-                t0 = time.perf_counter()
-                warm = child("compiled", ring, 3600, args.memory_limit, reduced, warmup=True)
-                print(f"ring {ring} reduction {reduction}: proof {warm['proof']:.1f}s, cold "
-                      f"compile (or cache load) {time.perf_counter() - t0:.1f}s", flush=True)
-            for backend in args.backends:
-                limit = args.time_limit
-                if backend == "compiled" and args.compiled_time_limit is not None:
-                    limit = args.compiled_time_limit
-                r = child(backend, ring, limit, args.memory_limit, reduced)
-                per_state = (r["table_bytes"] if backend == "compiled" else r["peak_rss"]) \
-                    / max(1, r["states"])
-                rows.append((ring, backend, reduction, r, per_state))
-                print(f"ring {ring} {backend} reduction {reduction}: {r['states']} states, "
-                      f"{r['wall']:.1f}s", flush=True)
+    for ring, guest, reduction in itertools.product(args.ring_sizes, args.guests,
+                                                    args.reductions):
+        reduced = reduction == "on"
+        if "compiled" in args.backends:
+            t0 = time.perf_counter()
+            warm = child("compiled", ring, 3600, args.memory_limit, reduced, guest,
+                         warmup=True)
+            print(f"ring {ring} {guest} reduction {reduction}: proof {warm['proof']:.1f}s, cold "
+                  f"compile (or cache load) {time.perf_counter() - t0:.1f}s", flush=True)
+        for backend in args.backends:
+            limit = args.time_limit
+            if backend == "compiled" and args.compiled_time_limit is not None:
+                limit = args.compiled_time_limit
+            r = child(backend, ring, limit, args.memory_limit, reduced, guest)
+            per_state = (r["table_bytes"] if backend == "compiled" else r["peak_rss"]) \
+                / max(1, r["states"])
+            rows.append((ring, guest, backend, reduction, r, per_state))
+            print(f"ring {ring} {guest} {backend} reduction {reduction}: {r['states']} states, "
+                  f"{r['wall']:.1f}s", flush=True)
     print()
-    print("| ring | backend | reduction | result | states | transitions | states/s "
+    print("| ring | guest | backend | reduction | result | states | transitions | states/s "
           "| states/CPU-s | B/state | wall s | CPU s | peak RSS MiB |")
-    print("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for ring, backend, reduction, r, per_state in rows:
+    print("|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for ring, guest, backend, reduction, r, per_state in rows:
         result = "complete" if r["complete"] else "cut: " + ", ".join(r["bounds"])
         rate = r["states"] / r["explore"] if r["explore"] > 0 else 0
         per_cpu = r["states"] / r["cpu"] if r["cpu"] > 0 else 0
-        print(f"| {ring} | {backend} | {reduction} | {result} {'/'.join(r['verdicts'])} | {r['states']:,} "
+        print(f"| {ring} | {guest} | {backend} | {reduction} | {result} {'/'.join(r['verdicts'])} | {r['states']:,} "
               f"| {r['transitions']:,} | {rate:,.0f} | {per_cpu:,.0f} | {per_state:,.0f} "
               f"| {r['wall']:.1f} | {r['cpu']:.1f} | {r['peak_rss'] / 2**20:,.0f} |")
 

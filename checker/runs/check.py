@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from checker.engines.base import EngineRequest, Limits, RunResult, Stats, StopCheck
+from checker.engines.explicit.engine import DEFAULT_BACKEND
 from checker.engines.registry import DEFAULT_ENGINE, get_engine
 from checker.lang.model import Model, ModelError, check_fairness_names
 from checker.lang.spec import Property
@@ -96,8 +97,9 @@ class CheckRequest:
     """Names of properties assumed (and proved) as strengthening invariants by ``kind``."""
     dump_graph: bool = False
     """Explicit engine: write the explored state graph as ``state-graph.*`` (checker.outputs.dumpgraph)."""
-    backend: str = "python"
-    """Explicit engine: ``python`` or ``compiled`` (:mod:`checker.engines.explicit.compiled`)."""
+    backend: str = DEFAULT_BACKEND
+    """Explicit engine: ``auto``, ``python`` or ``compiled``
+    (:func:`checker.engines.explicit.engine.resolved_backend`)."""
     reduction: bool = True
     """Explicit engine: explore canonical states (dead values reset) when the Z3 proof that
     this changes no verdict passes; ``False`` is ``--no-reduction``."""
