@@ -102,3 +102,15 @@ def test_pdr_proves_v3_1_datapath_ring1_as_explicit(tmp_path: Path) -> None:
     pdr: RunResult = run_pdr(model, props)
     assert _status(pdr) == _status(ExplicitChecker(model, props).run())
     assert {r.status for r in pdr.properties} == {"holds"}
+
+
+def test_pdr_summary_names_mined_states_and_houdini_rounds() -> None:
+    from checker.outputs.summary import _work_line
+
+    doc = {"engine": "pdr", "stats_unit": "depth", "complete": True, "bounds_hit": [],
+           "stats": {"states": 3599, "transitions": 7, "max_depth": 1, "seconds": 2.0}}
+    assert _work_line(doc) == (
+        "pdr: 3599 states explored to mine candidate invariants, induction tried up to k=1, "
+        "7 Houdini rounds in 2.0s; search complete")
+    doc["engine"] = "bmc"
+    assert _work_line(doc).startswith("bmc: depth 1 reached, 7 solver queries")

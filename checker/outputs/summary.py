@@ -189,6 +189,10 @@ def _work_line(doc: dict[str, Any]) -> str:
     if counts_states(doc):
         work = (f"explored {stats['states']} states, {stats['transitions']} transitions, "
                 f"depth {stats['max_depth']}")
+    elif doc["engine"] == "pdr":
+        work = (f"pdr: {stats['states']} states explored to mine candidate invariants, "
+                f"induction tried up to k={stats['max_depth']}, "
+                f"{stats['transitions']} Houdini rounds")
     else:
         work = (f"{doc['engine']}: depth {stats['max_depth']} reached, "
                 f"{stats['transitions']} solver queries")
