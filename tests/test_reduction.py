@@ -258,3 +258,20 @@ def test_an_interrupt_or_the_time_limit_cuts_the_proof_and_nothing_is_cached(
     assert late.info["why"] == "the proof was cut by the time limit"
     assert not (tmp_path / "fresh" / "reduction").exists() or not any(
         (tmp_path / "fresh" / "reduction").iterdir())
+
+
+def test_proof_key_covers_what_the_proof_runs_and_nothing_else() -> None:
+    from checker.engines.reduction import _REPO, proof_key, proof_sources
+    from checker.runs.catalog import load_revision, select_properties
+
+    sources = {str(p.relative_to(_REPO)) for p in proof_sources() if p.is_relative_to(_REPO)}
+    assert {"models/v9/dead.py", "specs/zerocopy.py", "checker/lang/dead.py",
+            "checker/engines/symbolic/deadproof.py", "checker/engines/reduction.py"} <= sources
+    assert not any(s.startswith(("checker/cli/", "checker/outputs/", "checker/runs/"))
+                   for s in sources)
+    v9 = load_revision("v9")
+    props = select_properties(["no-double-use"])
+    one = proof_key(v9({"ring_size": 1}), props)
+    assert one == proof_key(v9({"ring_size": 1}), props)
+    assert one != proof_key(v9({"ring_size": 2}), props)
+    assert one != proof_key(v9({"ring_size": 1}), select_properties(["memory-safe"]))

@@ -4,9 +4,11 @@
 model, its parameters and the selected properties, or reads the outcome of
 an earlier identical proof from the cache (``$VHOSTMC_CACHE``, else
 ``~/.cache/vhostmc``, file ``reduction/<key>.json``).  The key hashes the
-source of vhostmc, of the named revisions and properties, of every revision
-or spec file loaded in this process, the parameters and the property
-names, so a change to any of them proves again.  The reduction is on only
+source the proof's outcome depends on (the model language, the concrete
+semantics, the Z3 engines, this module, the named revisions and
+properties, and every revision or spec file loaded in this process), the
+parameters and the property names, so a change to any of them proves again;
+an edit to the CLI, the outputs or the explorers does not.  The reduction is on only
 when the proof passed; a failed or timed-out query turns it off with a
 warning naming the action, why, and the state pair Z3 found.
 """
@@ -32,7 +34,8 @@ CACHE_ENV = "VHOSTMC_CACHE"
 """Folder for cached proof results (default ``~/.cache/vhostmc``)."""
 
 _REPO = Path(__file__).resolve().parents[2]
-_SOURCE_DIRS = ("checker", "models", "specs")
+_SOURCE_DIRS = ("checker/lang", "checker/semantics", "checker/engines/symbolic", "models", "specs")
+_SOURCE_FILES = ("checker/engines/reduction.py",)
 
 
 @dataclass
@@ -50,16 +53,24 @@ def cache_dir() -> Path:
     return Path(given) if given else Path.home() / ".cache" / "vhostmc"
 
 
+def proof_sources() -> list[Path]:
+    """The source files whose text goes into :func:`proof_key`: vhostmc's own (the
+    parts the proof runs) and every user revision or spec file loaded so far."""
+    files = sorted({*(p for d in _SOURCE_DIRS for p in (_REPO / d).rglob("*.py")),
+                    *(_REPO / f for f in _SOURCE_FILES)})
+    user = sorted(Path(str(getattr(m, "__file__", ""))) for name, m in list(sys.modules.items())
+                  if name.startswith("vhostmc_user_"))
+    return [*files, *user]
+
+
 def proof_key(model: Model, properties: Sequence[Property]) -> str:
     """A hash of everything the proof's outcome depends on (module docstring)."""
     digest = hashlib.sha256()
-    files = sorted(p for d in _SOURCE_DIRS for p in (_REPO / d).rglob("*.py"))
-    user = sorted(str(getattr(m, "__file__", "")) for name, m in list(sys.modules.items())
-                  if name.startswith("vhostmc_user_"))
-    for path in [*map(str, files), *user]:
-        digest.update(path.encode())
+    for path in proof_sources():
+        shown = path.relative_to(_REPO) if path.is_relative_to(_REPO) else path
+        digest.update(str(shown).encode())
         try:
-            digest.update(Path(path).read_bytes())
+            digest.update(path.read_bytes())
         except OSError:
             digest.update(b"?")
     digest.update(type(model).__qualname__.encode())
