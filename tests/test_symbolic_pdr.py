@@ -114,3 +114,15 @@ def test_pdr_summary_names_mined_states_and_houdini_rounds() -> None:
         "7 Houdini rounds in 2.0s; search complete")
     doc["engine"] = "bmc"
     assert _work_line(doc).startswith("bmc: depth 1 reached, 7 solver queries")
+
+
+def test_pdr_proves_the_rest_when_one_property_is_not_inductive() -> None:
+    # mined from the initial state only: "x != 3" has a counterexample to induction
+    # (2 -> 3) and stays inconclusive; "x >= 0" is then proved on its own
+    result = run_pdr(Toggle(), [not_three_toggle, nonneg], depth=4, mine_states=1, max_k=1)
+    status = {r.name: r.status for r in result.properties}
+    assert status == {"not-three-toggle": "inconclusive", "nonneg": "holds"}
+    nonneg_result = result.properties[1]
+    assert isinstance(nonneg_result, PdrPropertyResult)
+    assert "invariant.txt" in nonneg_result.evidence
+    assert "counterexample to induction" in (result.properties[0].reason or "")

@@ -102,12 +102,15 @@ def run_pdr(
     stop: str | None = None
     try:
         while pending:
-            done = _prove(model, template, pending, candidates, deadline, depth, len(states),
-                          max_k, stats, progress, start)
+            done, broken = _prove(model, template, pending, candidates, deadline, depth,
+                                  len(states), max_k, stats, progress, start)
             results.update(done)
-            violated = [p for p in pending if results[p.name].status == "violated"]
-            pending = [p for p in pending if p not in violated]
-            if not violated or all(results[p.name].status != "inconclusive" for p in pending):
+            # a violated property, or the one whose induction failed, keeps its result;
+            # the others are tried again without it
+            dropped = [p for p in pending if results[p.name].status == "violated"
+                       or (p.name in broken and results[p.name].status == "inconclusive")]
+            pending = [p for p in pending if p not in dropped]
+            if not dropped or all(results[p.name].status != "inconclusive" for p in pending):
                 break
     except SolverGaveUp as why:
         stop = stop_reason(why, time_limit)
@@ -129,9 +132,11 @@ def _prove(
     model: Model, t: StepTemplate, props: Sequence[Property], candidates: Sequence[Candidate],
     deadline: float | None, depth: int, seen: int, max_k: int, stats: Stats,
     progress: Progress | None, began: float,
-) -> dict[str, PropertyResult]:
+) -> tuple[dict[str, PropertyResult], list[str]]:
     """``props`` proved together (checked invariant), else BMC counterexamples and
-    inconclusive results carrying the counterexample to induction."""
+    inconclusive results carrying the counterexample to induction; with them, the names
+    of what the counterexample to induction breaks (empty when proved or when there is
+    no counterexample to induction)."""
     must = [(p.name, t.holds(p)) for p in props] + [(SAFE, t.safe)]
 
     def check(solver: z3.Solver, assumption: z3.BoolRef) -> z3.ModelRef | None:
@@ -171,11 +176,14 @@ def _prove(
         reason = (f"proved: {what} invariant of {len(must) + len(found.kept)} conjuncts, "
                   "re-checked by fresh solvers")
         return {p.name: PdrPropertyResult(p.name, "holds", reason=reason,
-                                          evidence={"invariant.txt": text}) for p in props}
+                                          evidence={"invariant.txt": text})
+                for p in props}, []
     if found.cti is not None:
-        broken, cti_text = describe_cti(model, t, found, must)
+        broken_names, cti_text = describe_cti(model, t, found, must)
+        broken = ", ".join(broken_names)
     else:  # inductive, but not true near the initial state: BMC finds the violation
-        broken, cti_text = names, f"# {names} or safety fails within {found.k - 1} steps\n"
+        broken_names, broken = [], names
+        cti_text = f"# {names} or safety fails within {found.k - 1} steps\n"
     left = None if deadline is None else max(deadline - time.monotonic(), 0.001)
     bmc = run_bmc(model, list(props), depth, time_limit=left)
     out: dict[str, PropertyResult] = {}
@@ -188,7 +196,7 @@ def _prove(
                   f"{res.name}.cti.txt); BMC: {res.reason}")
         out[res.name] = PdrPropertyResult(res.name, "inconclusive", reason=reason,
                                           evidence={"cti.txt": cti_text})
-    return out
+    return out, broken_names
 
 
 def _holds_somewhere(solver: z3.Solver, term: z3.BoolRef, deadline: float | None,
@@ -293,7 +301,7 @@ def _decode(t: StepTemplate, m: z3.ModelRef, consts: Sequence[Any]) -> tuple[Any
 
 def describe_cti(
     model: Model, t: StepTemplate, found: HoudiniResult, must: Sequence[tuple[str, z3.BoolRef]]
-) -> tuple[str, str]:
+) -> tuple[list[str], str]:
     """Which of ``must`` the counterexample to induction of ``found`` breaks, and the
     CTI as readable text: the last state before (every variable; earlier states of a
     k-step CTI as the variables each step changes) and the step with what it changes."""
@@ -315,7 +323,7 @@ def describe_cti(
     lines += [f"  {n} = {v}" for n, v in zip(names, states[k - 1])]
     lines.append(f"last step: {labels[-1]}")
     lines += [f"  {n}: {a} -> {b}" for n, a, b in zip(names, states[k - 1], states[k]) if a != b]
-    return ", ".join(broken), "\n".join(lines) + "\n"
+    return broken, "\n".join(lines) + "\n"
 
 
 class PdrEngine:
