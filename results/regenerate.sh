@@ -9,7 +9,8 @@
 # place: results/matrix.md, results/liveness.md, and the table printed by the
 # `table` stage is the one in results/FINDINGS.md.  results/MANIFEST.md says which
 # stage makes which file.  Environment: RING_SIZES (default "1 2 3"), TIME_LIMIT
-# (seconds per run, default 120), JOBS (default 2), VHOSTMC, PYTHON.
+# (seconds per run, default 120), JOBS (default 2), MEMORY_LIMIT (MiB per run, default
+# 6000), VHOSTMC, PYTHON.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 VHOSTMC=${VHOSTMC:-.venv/bin/vhostmc}
@@ -20,14 +21,19 @@ JOBS=${JOBS:-2}
 GEN=results/generated
 stages=("$@"); [ ${#stages[@]} -eq 0 ] && stages=(runs matrix liveness reports table)
 
-runs() {  # every named environment of `vhostmc list`, v9, each ring size
+SAFETY=(--property no-double-use --property memory-safe --property no-stuck-waiter
+        --property no-quiescent-leak)
+MEMORY=${MEMORY_LIMIT:-6000}
+
+runs() {  # every named environment of `vhostmc list`, v9, each ring size; the four
+          # invariants of the FINDINGS table (compiled explorer; liveness: `liveness` stage)
   for env in $("$PYTHON" -m checker.runs.environments --names); do
     name=$env; [ "$env" = default ] && name=all
     read -ra args <<< "$("$PYTHON" -m checker.runs.environments "$env")"
     for n in "${SIZES[@]}"; do
       out="$GEN/runs/$name-n$n"
-      $VHOSTMC check --ring-size "$n" "${args[@]}" --time-limit "$LIMIT" \
-        --out "$out" --json -q > /dev/null
+      $VHOSTMC check --ring-size "$n" "${args[@]}" "${SAFETY[@]}" --time-limit "$LIMIT" \
+        --memory-limit "$MEMORY" --out "$out" --json -q > /dev/null
       echo "$name n=$n exit=$? -> $out/result.json"
     done
   done

@@ -15,6 +15,13 @@ def cell(prop: dict) -> str:
     return prop["status"]
 
 
+def _explorer(doc: dict) -> str:
+    """Which explorer ran, and whether the dead-value reduction was on."""
+    backend = doc["stats"].get("backend", "python")
+    reduced = (doc.get("reduction") or {}).get("on")
+    return f"{backend.split(' ')[0]}{', reduced' if reduced else ''}"
+
+
 def main() -> None:
     docs = []
     for path in sorted(RUNS.glob("*/result.json")):
@@ -23,13 +30,13 @@ def main() -> None:
                      json.loads(path.read_text())))
     docs.sort()
     names = [p["name"] for p in docs[0][3]["properties"]]
-    print("| config | N | " + " | ".join(names) + " | states | seconds | search |")
-    print("| --- | --- | " + " | ".join("---" for _ in names) + " | --- | --- | --- |")
+    print("| config | N | " + " | ".join(names) + " | states | seconds | search | explorer |")
+    print("| --- | --- | " + " | ".join("---" for _ in names) + " | --- | --- | --- | --- |")
     for _, ring, config, doc in docs:
         cells = " | ".join(cell(p) for p in doc["properties"])
         search = "complete" if doc["complete"] else ", ".join(doc["bounds_hit"]) or "stopped"
         print(f"| {config} | {ring} | {cells} | {doc['stats']['states']} | "
-              f"{doc['stats']['seconds']:.0f} | {search} |")
+              f"{doc['stats']['seconds']:.0f} | {search} | {_explorer(doc)} |")
 
 
 if __name__ == "__main__":
