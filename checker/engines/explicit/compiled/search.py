@@ -18,7 +18,7 @@ import numpy as np
 
 from checker.engines.base import Limits, Progress, PropertyResult, RunResult, Stats, StopCheck
 from checker.engines.explicit.compiled.build import Built, build, cache_dir
-from checker.engines.explicit.compiled.kernel import CTL, CTL_FIELDS
+from checker.engines.explicit.compiled.kernel import CTL, CTL_FIELDS, MIN_CHUNK
 from checker.engines.explicit.compiled.table import Table, default_memory_limit
 from checker.lang.model import ActionInstance, Model, State
 from checker.lang.spec import Property
@@ -26,6 +26,8 @@ from checker.semantics.states import expand, fire, holds_in, initial_state, prop
 from checker.traces.trace import Trace, build_trace
 
 BACKEND = "compiled"
+DEFAULT_CHUNK = 8192
+"""Frontier states per round of the parallel loop (see ``bench/compiled_workers.py``)."""
 MAX_STATES = 2**31 - 1
 """State numbers are int32 (the parents array)."""
 
@@ -40,7 +42,8 @@ class CompiledChecker:
     def __init__(self, model: Model, properties: list[Property], limits: Limits | None = None,
                  progress: Progress | None = None, progress_every: float = 2.0,
                  canon: str | None = None, workers: int = 1,
-                 stop: StopCheck | None = None, table_limit: int | None = None) -> None:
+                 stop: StopCheck | None = None, table_limit: int | None = None,
+                 chunk: int = DEFAULT_CHUNK) -> None:
         self.model = model
         self.properties = properties
         self.limits = limits or Limits()
@@ -57,7 +60,12 @@ class CompiledChecker:
         :func:`.flatcanon.flat_canon_source` generates the dead-value one), or ``None``.
         Traces of a canonicalising run record canonical states (``trace.reduced``)."""
         self.workers = workers
-        """Numba threads expanding each chunk of the frontier (1: the sequential loop)."""
+        """Numba threads (1: the sequential loop ``bfs``; more: ``bfs_par``, whose index has
+        a partition per thread, rounded up to a power of two).  Counts, verdicts and
+        traces do not depend on it."""
+        self.chunk = chunk
+        """The parallel loop's most frontier states per round (buffers: about
+        ``chunk * NSUCC * 8 * (NW + 3)`` bytes)."""
         self.build_seconds = 0.0
         """Seconds spent generating and importing the code (numba compile on a cold cache
         happens on the first call of the loop, so it counts as exploring)."""
@@ -69,7 +77,8 @@ class CompiledChecker:
         model, limits = self.model, self.limits
         built = build(model, self.properties, self.canon, parallel=self.workers > 1)
         self.build_seconds = time.monotonic() - start
-        table = Table(built.layout.words, built.module)
+        pbits = (self.workers - 1).bit_length() if self.workers > 1 else 0
+        table = Table(built.layout.words, built.module, pbits)
         ctl = np.zeros(len(CTL_FIELDS), np.int64)
         ctl[CTL["level_end"]] = 1
         ctl[CTL["pending"]] = (1 << len(self.properties)) - 1
@@ -81,17 +90,16 @@ class CompiledChecker:
         bounds: list[str] = []
         initial = initial_state(model)
         room = max(1, len(built.code.instances))
-        chunk = 4096
         if self.workers > 1:
             import numba
 
             numba.set_num_threads(min(self.workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
-            room *= chunk
+            room *= MIN_CHUNK
         if table.grow(0, room + 1, self.memory_limit):
             table.states[0] = built.layout.pack(initial)
             if self.canon is not None:
                 built.module.canon(np.empty(built.layout.slots, np.int64), table.states[0])
-            table.index[built.module.find_slot(table.states, table.index, table.states[0])] = 0
+            table.reindex(1)
             ctl[CTL["n"]] = 1
         else:
             bounds.append(self._memory_bound())
@@ -114,10 +122,11 @@ class CompiledChecker:
                 break
             if self.workers > 1:
                 status = int(built.module.bfs_par(table.states, table.parents, table.actions,
-                                                  table.index, ctl, viol, budget, chunk))
+                                                  table.index, table.fill, pbits, ctl, viol,
+                                                  budget, self.chunk))
             else:
                 status = int(built.module.bfs(table.states, table.parents, table.actions,
-                                              table.index, ctl, viol, budget))
+                                              table.index, table.fill, ctl, viol, budget))
             now = time.monotonic()
             if now - t0 < 0.25:
                 budget = min(budget * 2, 1 << 30)
@@ -129,10 +138,11 @@ class CompiledChecker:
                 self._step_error(built, table, ctl)
             if status == 4:
                 self._property_error(built, table, ctl)
-            if status == 2 and int(ctl[CTL["n"]]) + room >= MAX_STATES:
+            if status in (2, 5) and int(ctl[CTL["n"]]) + room >= MAX_STATES:
                 bounds.append(f"{MAX_STATES} states (int32 parents)")
                 break
-            if status == 2 and not table.grow(int(ctl[CTL["n"]]), room, self.memory_limit):
+            if status in (2, 5) and not table.grow(int(ctl[CTL["n"]]), room, self.memory_limit,
+                                                   double_index=status == 5):
                 bounds.append(self._memory_bound())
                 break
             if self.progress is not None and now >= next_report:
