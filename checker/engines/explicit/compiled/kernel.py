@@ -249,37 +249,53 @@ MIN_CHUNK = 64
 PARALLEL_SOURCE = '''
 
 MIN_CHUNK = ''' + str(MIN_CHUNK) + '''
+BLOCK = 64
 
 
 @njit(cache=True, parallel=True)
-def expand_chunk(states, head, m, us, u2s, succ, sact, counts, infos, hashes, vmask, vscratch,
+def expand_chunk(states, head, m, succ, sact, start, counts, infos, hashes, vmask, nprops,
                  pending):
-    """Phase 1, every thread: expand states ``head .. head + m - 1``; successors of state
-    ``head + t`` go to ``succ[t * NSUCC:]``, canonicalised, their hashes to ``hashes``;
-    ``vmask[t]``: the ``pending`` invariants the state violates (-1: one needs the
-    interpreter)."""
-    for t in prange(m):
-        w = states[head + t]
-        u = us[t]
-        unpack(w, u)
-        b0 = t * NSUCC
-        k = expand(u, w, succ[b0:b0 + NSUCC], sact[b0:b0 + NSUCC], infos[t])
-        counts[t] = k
-        for j in range(k):
-            x = succ[b0 + j]
-            if CANON:
-                canon(u2s[t], x)
-            hashes[b0 + j] = hash_words(x)
-        vm = 0
-        if pending != 0 and k >= 0:
-            r = check(u, infos[t, 1], pending, vscratch[t], 0)
-            vm = -1 if r < 0 else pending & ~r
-        vmask[t] = vm
+    """Phase 1, every thread (blocks of ``BLOCK`` states): expand states ``head .. head + m
+    - 1``; the ``counts[t]`` successors of state ``head + t`` go to ``succ[start[t]:]``
+    (one after the other inside the block's ``BLOCK * NSUCC`` rows), canonicalised,
+    their hashes to ``hashes``; ``vmask[t]``: the ``pending`` invariants the state
+    violates (-1: one needs the interpreter)."""
+    for blk in prange((m + BLOCK - 1) // BLOCK):
+        u = np.empty(NS, np.int64)
+        u2 = np.empty(NS, np.int64)
+        one = np.empty((NSUCC, NW), np.int64)  # expanding into a local array, then copying,
+        acts = np.empty(NSUCC, np.int64)  # is faster than expanding into a view of succ
+        info = np.zeros(4, np.int64)
+        scratch = np.empty(nprops, np.int64)
+        b = blk * BLOCK * NSUCC
+        for t in range(blk * BLOCK, min(m, (blk + 1) * BLOCK)):
+            w = states[head + t]
+            unpack(w, u)
+            start[t] = b
+            k = expand(u, w, one, acts, info)
+            counts[t] = k
+            infos[t, 0] = info[0]
+            infos[t, 1] = info[1]
+            infos[t, 2] = info[2]
+            for j in range(k):
+                x = one[j]
+                if CANON:
+                    canon(u2, x)
+                for q in range(NW):
+                    succ[b, q] = x[q]
+                sact[b] = acts[j]
+                hashes[b] = hash_words(x)
+                b += 1
+            vm = 0
+            if pending != 0 and k >= 0:
+                r = check(u, info[1], pending, scratch, 0)
+                vm = -1 if r < 0 else pending & ~r
+            vmask[t] = vm
 
 
 @njit(cache=True, parallel=True)
-def insert_parts(states, index, fill, pbits, succ, hashes, counts, cut, newflag, slots, added,
-                 overflow, lookup_only):
+def insert_parts(states, index, fill, pbits, succ, hashes, start, counts, cut, newflag, slots,
+                 added, overflow, lookup_only):
     """Phase 3, one thread per partition: walk the successors of the first ``cut``
     states in order and mark (``newflag``) each first occurrence of a state not in the
     index; unless ``lookup_only``, insert it tentatively (cell ``slots[b]`` := ``-2 - b``).
@@ -296,7 +312,7 @@ def insert_parts(states, index, fill, pbits, succ, hashes, counts, cut, newflag,
         for t in range(cut):
             if over:
                 break
-            b0 = t * NSUCC
+            b0 = start[t]
             for j in range(counts[t]):
                 b = b0 + j
                 pos = hashes[b] & mask
@@ -330,13 +346,13 @@ def insert_parts(states, index, fill, pbits, succ, hashes, counts, cut, newflag,
 
 
 @njit(cache=True, parallel=True)
-def commit_chunk(states, parents, actions, index, head, cut, succ, sact, counts, newflag, slots,
-                 first):
+def commit_chunk(states, parents, actions, index, head, cut, succ, sact, start, counts, newflag,
+                 slots, first):
     """Phase 5, every thread: store the new successors of state ``head + t`` under the
     numbers from ``first[t]`` on, in order, and put the numbers in their cells."""
     for t in prange(cut):
         i = first[t]
-        b0 = t * NSUCC
+        b0 = start[t]
         for j in range(counts[t]):
             b = b0 + j
             if newflag[b]:
@@ -360,8 +376,7 @@ def bfs_par(states, parents, actions, index, fill, pbits, ctl, viol, budget, chu
     """:func:`bfs` on chunks of up to ``chunk`` frontier states of one level, expanded and
     inserted on numba threads (the index has ``2**pbits`` partitions, one writer each);
     numbering, counts, verdicts and traces are those of :func:`bfs` (see the module)."""
-    us = np.empty((chunk, NS), np.int64)
-    u2s = np.empty((chunk, NS), np.int64)
+    u = np.empty(NS, np.int64)
     u2 = np.empty(NS, np.int64)
     succ = np.empty((chunk * NSUCC, NW), np.int64)
     sact = np.empty(chunk * NSUCC, np.int64)
@@ -369,10 +384,10 @@ def bfs_par(states, parents, actions, index, fill, pbits, ctl, viol, budget, chu
     newflag = np.zeros(chunk * NSUCC, np.uint8)
     slots = np.empty(chunk * NSUCC, np.int64)
     counts = np.empty(chunk, np.int64)
+    start = np.empty(chunk, np.int64)
     first = np.empty(chunk, np.int64)
     infos = np.zeros((chunk, 4), np.int64)
     vmask = np.zeros(chunk, np.int64)
-    vscratch = np.empty((chunk, viol.shape[0]), np.int64)
     parts = 1 << pbits
     added = np.zeros(parts, np.int64)
     overflow = np.zeros(parts, np.int64)
@@ -406,8 +421,8 @@ def bfs_par(states, parents, actions, index, fill, pbits, ctl, viol, budget, chu
             break
         m = min(want, fit)
         # phase 1
-        expand_chunk(states, head, m, us, u2s, succ, sact, counts, infos, hashes, vmask,
-                     vscratch, pending)
+        expand_chunk(states, head, m, succ, sact, start, counts, infos, hashes, vmask,
+                     viol.shape[0], pending)
         # phase 2: properties in order; cut = how many states of the chunk are expanded
         cut = m
         now_pending = pending
@@ -425,7 +440,8 @@ def bfs_par(states, parents, actions, index, fill, pbits, ctl, viol, budget, chu
                 break
             now_cap |= infos[t, 2]
             if vmask[t] & now_pending:
-                r = check(us[t], infos[t, 1], now_pending, viol, head + t)
+                unpack(states[head + t], u)
+                r = check(u, infos[t, 1], now_pending, viol, head + t)
                 if r < 0:
                     ctl[C_ERR_STATE] = head + t
                     ctl[C_ERR_WHAT] = -1 - r
@@ -439,22 +455,22 @@ def bfs_par(states, parents, actions, index, fill, pbits, ctl, viol, budget, chu
         if max_depth >= 0 and depth >= max_depth:
             # past the depth bound: nothing is inserted, only "would there be more?"
             if (flags & 2) == 0 and cut > 0:
-                insert_parts(states, index, fill, pbits, succ, hashes, counts, cut, newflag,
-                             slots, added, overflow, True)
+                insert_parts(states, index, fill, pbits, succ, hashes, start, counts, cut,
+                             newflag, slots, added, overflow, True)
                 if added.sum() > 0:
                     flags |= 2
         elif max_states >= 0 and n >= max_states:
             # the state bound is reached: nothing is inserted, only "was one dropped?"
             trans += chunk_trans
             if (flags & 1) == 0 and cut > 0:
-                insert_parts(states, index, fill, pbits, succ, hashes, counts, cut, newflag,
-                             slots, added, overflow, True)
+                insert_parts(states, index, fill, pbits, succ, hashes, start, counts, cut,
+                             newflag, slots, added, overflow, True)
                 if added.sum() > 0:
                     flags |= 1
         elif cut > 0:
             # phase 3
-            insert_parts(states, index, fill, pbits, succ, hashes, counts, cut, newflag,
-                         slots, added, overflow, False)
+            insert_parts(states, index, fill, pbits, succ, hashes, start, counts, cut,
+                         newflag, slots, added, overflow, False)
             if overflow.sum() > 0:
                 drop_tentative(index)
                 for p in range(viol.shape[0]):
@@ -466,20 +482,20 @@ def bfs_par(states, parents, actions, index, fill, pbits, ctl, viol, budget, chu
             new = 0
             for t in range(cut):
                 first[t] = n + new
-                b0 = t * NSUCC
+                b0 = start[t]
                 for j in range(counts[t]):
                     new += newflag[b0 + j]
             trans += chunk_trans
             if max_states >= 0 and n + new > max_states:
                 # the bound falls inside this chunk: undo, insert one by one
                 for t in range(cut):
-                    b0 = t * NSUCC
+                    b0 = start[t]
                     for j in range(counts[t]):
                         if newflag[b0 + j]:
                             index[slots[b0 + j]] = -1
                 before = n
                 for t in range(cut):
-                    b0 = t * NSUCC
+                    b0 = start[t]
                     n, dropped = add_successors(
                         states, parents, actions, index, fill, pbits, succ[b0:b0 + NSUCC],
                         sact[b0:b0 + NSUCC], counts[t], head + t, u2, False, n, max_states)
@@ -489,8 +505,8 @@ def bfs_par(states, parents, actions, index, fill, pbits, ctl, viol, budget, chu
                     maxdepth = depth + 1
             elif new > 0:
                 # phase 5
-                commit_chunk(states, parents, actions, index, head, cut, succ, sact, counts,
-                             newflag, slots, first)
+                commit_chunk(states, parents, actions, index, head, cut, succ, sact, start,
+                             counts, newflag, slots, first)
                 for p in range(parts):
                     fill[p] += added[p]
                 n += new
