@@ -103,7 +103,7 @@ class CompiledChecker:
         ctl[CTL["max_depth"]] = -1 if limits.max_depth is None else limits.max_depth
         ctl[CTL["has_props"]] = 1 if self.properties else 0
         viol = np.full(max(1, len(self.properties)), -1, np.int64)
-        stats = Stats(backend=BACKEND)
+        stats = Stats(backend=BACKEND, workers=self.workers)
         bounds: list[str] = []
         initial = initial_state(model)
         room = max(1, len(built.code.instances))
