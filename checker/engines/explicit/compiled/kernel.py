@@ -49,6 +49,8 @@ their numbers and replace the tentative cells by the numbers.  Only the
 writer of a partition touches its cells, so no atomics are needed.
 """
 
+import numpy as np
+
 KERNEL_SOURCE = '''
 C_N, C_HEAD, C_LEVEL_END, C_DEPTH, C_TRANS, C_MAXDEPTH, C_CAP, C_PENDING = 0, 1, 2, 3, 4, 5, 6, 7
 C_ERR_STATE, C_ERR_WHAT, C_MAX_STATES, C_MAX_DEPTH, C_FLAGS, C_HAS_PROPS = 8, 9, 10, 11, 12, 13
@@ -236,6 +238,20 @@ def bfs(states, parents, actions, index, fill, ctl, viol, budget):
     return status
 '''
 
+def par_buffers(chunk: int, words: int, nsucc: int) -> tuple[np.ndarray, ...]:
+    """The work arrays of ``bfs_par`` for ``chunk`` frontier states per round."""
+    rows = chunk * nsucc
+    return (np.zeros((rows, words), np.int64), np.zeros(rows, np.int64),
+            np.zeros(rows, np.int64), np.zeros(rows, np.uint8), np.zeros(rows, np.int64),
+            np.zeros(chunk, np.int64), np.zeros(chunk, np.int64), np.zeros(chunk, np.int64),
+            np.zeros((chunk, 4), np.int64), np.zeros(chunk, np.int64))
+
+
+def par_buffer_bytes(chunk: int, words: int, nsucc: int) -> int:
+    """Bytes of :func:`par_buffers`."""
+    return chunk * nsucc * (8 * words + 25) + chunk * 8 * 8
+
+
 CTL_FIELDS = ("n", "head", "level_end", "depth", "transitions", "max_depth_seen", "capacity",
               "pending", "err_state", "err_what", "max_states", "max_depth", "flags", "has_props")
 """The meaning of each ``ctl`` entry, in order (the ``C_*`` constants above)."""
@@ -356,7 +372,8 @@ def commit_chunk(states, parents, actions, index, head, cut, succ, sact, start, 
         for j in range(counts[t]):
             b = b0 + j
             if newflag[b]:
-                states[i] = succ[b]
+                for q in range(NW):
+                    states[i, q] = succ[b, q]
                 parents[i] = head + t
                 actions[i] = sact[b]
                 index[slots[b]] = i
@@ -372,22 +389,16 @@ def drop_tentative(index):
 
 
 @njit(cache=True)
-def bfs_par(states, parents, actions, index, fill, pbits, ctl, viol, budget, chunk):
+def bfs_par(states, parents, actions, index, fill, pbits, ctl, viol, budget, buffers):
     """:func:`bfs` on chunks of up to ``chunk`` frontier states of one level, expanded and
     inserted on numba threads (the index has ``2**pbits`` partitions, one writer each);
-    numbering, counts, verdicts and traces are those of :func:`bfs` (see the module)."""
+    numbering, counts, verdicts and traces are those of :func:`bfs` (see the module).
+    ``buffers``: :func:`par_buffers` (kept between calls: fresh ones would be paged in
+    at every call)."""
+    succ, sact, hashes, newflag, slots, counts, start, first, infos, vmask = buffers
+    chunk = counts.shape[0]
     u = np.empty(NS, np.int64)
     u2 = np.empty(NS, np.int64)
-    succ = np.empty((chunk * NSUCC, NW), np.int64)
-    sact = np.empty(chunk * NSUCC, np.int64)
-    hashes = np.empty(chunk * NSUCC, np.int64)
-    newflag = np.zeros(chunk * NSUCC, np.uint8)
-    slots = np.empty(chunk * NSUCC, np.int64)
-    counts = np.empty(chunk, np.int64)
-    start = np.empty(chunk, np.int64)
-    first = np.empty(chunk, np.int64)
-    infos = np.zeros((chunk, 4), np.int64)
-    vmask = np.zeros(chunk, np.int64)
     parts = 1 << pbits
     added = np.zeros(parts, np.int64)
     overflow = np.zeros(parts, np.int64)

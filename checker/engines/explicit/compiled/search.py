@@ -19,7 +19,13 @@ import numpy as np
 
 from checker.engines.base import Limits, Progress, PropertyResult, RunResult, Stats, StopCheck
 from checker.engines.explicit.compiled.build import Built, build, cache_dir
-from checker.engines.explicit.compiled.kernel import CTL, CTL_FIELDS, MIN_CHUNK
+from checker.engines.explicit.compiled.kernel import (
+    CTL,
+    CTL_FIELDS,
+    MIN_CHUNK,
+    par_buffer_bytes,
+    par_buffers,
+)
 from checker.engines.explicit.compiled.table import Table, default_memory_limit
 from checker.lang.model import ActionInstance, Model, State
 from checker.lang.spec import Property
@@ -81,8 +87,9 @@ class CompiledChecker:
         a partition per thread, rounded up to a power of two).  Counts, verdicts and
         traces do not depend on it."""
         self.chunk = chunk
-        """The parallel loop's most frontier states per round (buffers: about
-        ``chunk * NSUCC * 8 * (NW + 3)`` bytes)."""
+        """The parallel loop's most frontier states per round (its work arrays: about
+        ``chunk * NSUCC * (8 * NW + 25)`` bytes, at most an eighth of the memory limit,
+        which they count in)."""
         self.build_seconds = 0.0
         """Seconds spent generating and importing the code (numba compile on a cold cache
         happens on the first call of the loop, so it counts as exploring)."""
@@ -106,11 +113,20 @@ class CompiledChecker:
         stats = Stats(backend=BACKEND, workers=self.workers)
         bounds: list[str] = []
         initial = initial_state(model)
-        room = max(1, len(built.code.instances))
+        nsucc = max(1, len(built.code.instances))
+        room = nsucc
+        table_limit = self.memory_limit
+        buffers: tuple[np.ndarray, ...] = ()
         if self.workers > 1:
             use_threads(self.workers)
             room *= MIN_CHUNK
-        if table.grow(0, room + 1, self.memory_limit):
+            words = built.layout.words
+            # the work arrays take at most an eighth of the memory limit, and count in it
+            chunk = max(MIN_CHUNK, min(self.chunk, self.memory_limit // 8
+                                       // par_buffer_bytes(1, words, nsucc)))
+            buffers = par_buffers(chunk, words, nsucc)
+            table_limit -= par_buffer_bytes(chunk, words, nsucc)
+        if table.grow(0, room + 1, table_limit):
             table.states[0] = built.layout.pack(initial)
             if self.canon is not None:
                 built.module.canon(np.empty(built.layout.slots, np.int64), table.states[0])
@@ -138,7 +154,7 @@ class CompiledChecker:
             if self.workers > 1:
                 status = int(built.module.bfs_par(table.states, table.parents, table.actions,
                                                   table.index, table.fill, pbits, ctl, viol,
-                                                  budget, self.chunk))
+                                                  budget, buffers))
             else:
                 status = int(built.module.bfs(table.states, table.parents, table.actions,
                                               table.index, table.fill, ctl, viol, budget))
@@ -156,7 +172,7 @@ class CompiledChecker:
             if status in (2, 5) and int(ctl[CTL["n"]]) + room >= MAX_STATES:
                 bounds.append(f"{MAX_STATES} states (int32 parents)")
                 break
-            if status in (2, 5) and not table.grow(int(ctl[CTL["n"]]), room, self.memory_limit,
+            if status in (2, 5) and not table.grow(int(ctl[CTL["n"]]), room, table_limit,
                                                    double_index=status == 5):
                 bounds.append(self._memory_bound())
                 break
