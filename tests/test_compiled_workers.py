@@ -153,3 +153,18 @@ def test_cli_bad_workers_exit_2(args: list[str], message: str, tmp_path: Path,
     assert message in err
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_two_workers_stop_at_the_memory_limit_with_their_work_arrays_counted() -> None:
+    from checker.engines.explicit.compiled.kernel import MIN_CHUNK, par_buffer_bytes
+    from checker.engines.explicit.compiled.layout import layout_of
+    from checker.engines.explicit.compiled.search import CompiledChecker
+
+    model = datapath("v3.1")
+    limit = 400_000
+    res = CompiledChecker(model, invariants(), workers=2, table_limit=limit).run()
+    buffers = par_buffer_bytes(MIN_CHUNK, layout_of(model).words, len(model.instances))
+    assert res.bounds_hit == ["memory limit 0 MiB"]
+    assert 0 < res.stats.table_bytes <= limit - buffers
+    assert 0 < res.stats.states < 12419
+    assert {p.status for p in res.properties} == {"inconclusive"}
