@@ -39,8 +39,9 @@ MAX_STATES = 2**31 - 1
 """State numbers are int32 (the parents array)."""
 
 
-def use_threads(workers: int) -> None:
-    """Run numba's parallel loops on ``workers`` threads (at most ``NUMBA_NUM_THREADS``).
+def use_threads(workers: int) -> int:
+    """Run numba's parallel loops on ``workers`` threads (at most ``NUMBA_NUM_THREADS``);
+    returns how many.
 
     Unless ``NUMBA_THREADING_LAYER`` says otherwise, numba's own ``workqueue`` layer is
     chosen (it must be before the first parallel loop runs): its idle threads sleep,
@@ -52,7 +53,9 @@ def use_threads(workers: int) -> None:
 
     if "NUMBA_THREADING_LAYER" not in os.environ:
         numba.config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]
-    numba.set_num_threads(min(workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+    threads = min(workers, numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+    numba.set_num_threads(threads)
+    return int(threads)
 
 
 class CompiledMismatch(RuntimeError):
@@ -118,7 +121,7 @@ class CompiledChecker:
         table_limit = self.memory_limit
         buffers: tuple[np.ndarray, ...] = ()
         if self.workers > 1:
-            use_threads(self.workers)
+            stats.workers = use_threads(self.workers)
             room *= MIN_CHUNK
             words = built.layout.words
             # the work arrays take at most an eighth of the memory limit, and count in it
