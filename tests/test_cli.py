@@ -52,7 +52,8 @@ def test_json_output_is_one_document(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert doc["environment"]["guest"] == "linux"
     assert doc["complete"] is False
     assert set(doc["stats"]) == {"states", "transitions", "max_depth", "seconds", "backend",
-                                 "states_per_second"}
+                                 "states_per_second", "workers"}
+    assert doc["stats"]["workers"] == 1 and doc["settings"]["workers"] == 1
     assert doc["stats"]["backend"] == "python"
     (prop,) = doc["properties"]
     assert prop["name"] == "memory-safe" and prop["status"] == "violated"

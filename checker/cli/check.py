@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,10 @@ from checker.runs.stored import write_report
                    "is violated) and write the explored state graph as state-graph.dot, "
                    f".graphml and .json into --out, pictures too when at most "
                    f"{MAX_PICTURE_STATES} states; violating states are marked.")
+@click.option("--workers", type=POSITIVE, default=1, show_default=True, metavar="N",
+              help="Explicit engine, compiled backend: explore on N threads (at most the "
+                   "machine's cores). Counts, verdicts and traces are those of one worker; "
+                   "see docs/engines.md for when it is faster.")
 @click.option("--no-reduction", "no_reduction", is_flag=True,
               help="Explicit engine: explore every state, without resetting the values the "
                    "model can never read again (by default they are reset when a Z3 proof "
@@ -106,7 +111,7 @@ from checker.runs.stored import write_report
 def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], engine: str,
           depth: int | None, strengthen: tuple[str, ...], search: str, max_states: int | None,
           max_depth: int | None, time_limit: float | None, memory_limit: int | None,
-          backend: str,
+          backend: str, workers: int,
           out_dir: Path, as_json: bool, html_report: bool, pictures: str, dump_graph: bool,
           no_reduction: bool, quiet: bool, **params: Any) -> int:
     """Check properties of a revision of the patch at a chosen ring size.
@@ -140,6 +145,7 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
         raise UsageProblem(f"--memory-limit applies to {_engines_with('memory_limit')} only")
     if backend != DEFAULT_BACKEND and "backend" not in get_engine(engine).options:
         raise UsageProblem(f"--backend applies to {_engines_with('backend')} only")
+    _check_workers(engine, backend, workers)
     if no_reduction and "reduction" not in get_engine(engine).options:
         raise UsageProblem(f"--no-reduction applies to {_engines_with('reduction')} (--engine "
                            f"{engine} explores no state space)")
@@ -154,7 +160,7 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
                            out_dir=out_dir, engine=engine,  # type: ignore[arg-type]
                            depth=depth if depth is not None else 20, strengthen=strengthen,
                            formats=trace_formats(pictures), dump_graph=dump_graph,
-                           backend=backend, reduction=not no_reduction)
+                           backend=backend, reduction=not no_reduction, workers=workers)
     with interrupts.installed():
         outcome = run_check(request, progress, stop=interrupts)
         for note in outcome.notes:
@@ -166,6 +172,23 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
         if html_report:
             click.echo(f"report: {write_report(out_dir)}", err=True)
     return exit_code(outcome.result)
+
+
+def _check_workers(engine: str, backend: str, workers: int) -> None:
+    """Reject ``--workers`` above the cores this process may run on, with an engine that
+    does not honour it, or with the Python explorer (exit 2)."""
+    if workers == 1:
+        return
+    if "workers" not in get_engine(engine).options:
+        raise UsageProblem(f"--workers applies to {_engines_with('workers')} only")
+    if backend == "python":
+        raise UsageProblem("--workers applies to the compiled backend; use --backend compiled "
+                           "(or auto), or drop --workers")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+    if workers > cores:
+        raise UsageProblem(f"--workers {workers} is more than the {cores} cores this machine "
+                           f"lets vhostmc use; give 1 to {cores}")
 
 
 def _engines_with(option: str) -> str:

@@ -53,6 +53,9 @@ class Stats:
     compiled one when it was asked for and refused."""
     table_bytes: int = 0
     """Compiled explicit backend: bytes of the visited table (states, parents, index)."""
+    workers: int = 1
+    """Explicit engine: threads that explored (``--workers``; more than 1 only with the
+    compiled backend)."""
 
 
 @dataclass
@@ -98,7 +101,7 @@ class EngineInternalError(RuntimeError):
 
 
 EngineOption = Literal["search", "max_states", "max_depth", "dump_graph", "depth", "strengthen",
-                       "memory_limit", "backend", "reduction"]
+                       "memory_limit", "backend", "reduction", "workers"]
 """Engine-specific options of ``vhostmc check`` (``--time-limit`` applies to every engine)."""
 
 
@@ -122,6 +125,9 @@ class EngineRequest:
     reduction: bool = True
     """Explicit engines: store canonical states (dead values reset) if the Z3 proof that
     this changes nothing passes (:mod:`checker.engines.reduction`)."""
+    workers: int = 1
+    """Explicit engine, compiled backend: threads exploring in parallel (counts, verdicts
+    and traces do not depend on it); the Python explorer runs on one."""
     progress: Progress | None = None
     stop: StopCheck | None = None
     """Polled during the run; when it returns a reason, the engine ends the search, keeps

@@ -177,6 +177,7 @@ def _speed(result: RunResult) -> dict[str, Any]:
     out: dict[str, Any] = {"backend": stats.backend,
                            "states_per_second": round(stats.states / stats.seconds)
                            if stats.seconds > 0 else None}
+    out["workers"] = stats.workers
     if stats.table_bytes:
         out["table_bytes"] = stats.table_bytes
         out["bytes_per_state"] = round(stats.table_bytes / max(1, stats.states), 1)
@@ -197,7 +198,9 @@ def _work_line(doc: dict[str, Any]) -> str:
         work = (f"{doc['engine']}: depth {stats['max_depth']} reached, "
                 f"{stats['transitions']} solver queries")
     if stats.get("backend"):
-        work += f" (backend: {stats['backend']})"
+        workers = stats.get("workers", 1)
+        work += f" (backend: {stats['backend']}" + (f", {workers} workers)" if workers > 1
+                                                    else ")")
     search = "complete" if doc["complete"] else "incomplete"
     if not doc["complete"] and doc["bounds_hit"]:
         search += f" ({', '.join(doc['bounds_hit'])})"

@@ -103,6 +103,8 @@ class CheckRequest:
     reduction: bool = True
     """Explicit engine: explore canonical states (dead values reset) when the Z3 proof that
     this changes no verdict passes; ``False`` is ``--no-reduction``."""
+    workers: int = 1
+    """Explicit engine, compiled backend: threads exploring in parallel (``--workers``)."""
 
 
 @dataclass
@@ -282,6 +284,8 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
                                 "memory_limit_mib": limits.memory_limit}
     if "backend" in get_engine(req.engine).options:
         settings["backend"] = req.backend
+    if "workers" in get_engine(req.engine).options:
+        settings["workers"] = req.workers
     if "depth" in get_engine(req.engine).options:
         settings = {"depth": req.depth, "time_limit": limits.time_limit}
         if req.strengthen:
@@ -346,7 +350,7 @@ def run_engine(
     result = engine.run(EngineRequest(model, checked, req.limits, search=req.search,
                                       depth=req.depth, strengthen=extra,
                                       record_graph=req.dump_graph, backend=req.backend,
-                                      reduction=req.reduction,
+                                      reduction=req.reduction, workers=req.workers,
                                       progress=progress, stop=stop))
     reachability_verdicts(model, result, reach)
     return result

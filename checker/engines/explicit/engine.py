@@ -59,7 +59,7 @@ class ExplicitEngine:
     name = "explicit"
     description = "explicit-state search (BFS gives shortest counterexamples); complete => holds"
     options = frozenset({"search", "max_states", "max_depth", "dump_graph", "memory_limit",
-                         "backend", "reduction"})
+                         "backend", "reduction", "workers"})
     progress_unit: Literal["states", "depth"] = "states"
     stoppable = True
     """It polls ``request.stop`` (an interrupt ends the search cleanly)."""

@@ -1,29 +1,55 @@
-"""The BFS loop and the open-addressing visited table, as numba source.
+"""The BFS loops and the open-addressing visited table, as numba source.
 
 This text is appended to the generated module of :mod:`.flatcode` (so the
 module's hash, hence numba's cache, covers it) and uses its names: ``NW``
 words per state, ``NS`` slots, ``NSUCC`` the most successors a state can
 have, ``unpack``, ``expand``, ``check``, ``canon``.
 
-Tables (all numpy, grown by the Python driver):
+Tables (all numpy, grown by the Python driver, :mod:`.table`):
 
 * ``states[i]``: the packed words of state ``i``; states are numbered in BFS
   order, so ``states[head:n]`` is the frontier (no separate queue);
 * ``parents[i]`` (int32) and ``actions[i]`` (uint16): the BFS tree, for
   shortest traces;
 * ``index``: the hash table proper, a power-of-two int32 array of state
-  numbers (-1 empty), linear probing, kept at most 70% full.
+  numbers (-1 empty), linear probing, kept at most 70% full.  It is cut into
+  ``2**pbits`` equal *partitions* (contiguous ranges): a state's home cell is
+  ``hash & (cells - 1)`` and its probe wraps inside the partition of that
+  cell, so the partition holding a state is known from its hash alone.  The
+  sequential loop uses ``pbits = 0`` (one partition: plain linear probing);
+* ``fill[p]``: how many cells of partition ``p`` are taken (parallel loop).
 
-``ctl`` carries the loop's scalars between calls (see ``C_*`` below); the
-loop returns to Python after ``budget`` expansions (progress, time and
+``ctl`` carries the loop's scalars between calls (see ``C_*`` below); a loop
+returns to Python after about ``budget`` expansions (progress, time and
 memory limits), when the tables need to grow, at the end, or on an error.
+Status codes: 0 done, 1 budget spent, 2 grow the tables, 3 step error,
+4 property error (``ctl[C_ERR_*]`` say where), 5 a partition of the index is
+7/8 full (double the index; the parallel loop only).
 
 The canonicalisation hook: every successor's words pass through
 ``canon(u2, nw)`` right before the lookup (``u2`` scratch slots).  The
 generated ``canon`` is the identity (``CANON = False`` skips it entirely); a
 reduction that maps a state to a representative replaces it by code that
 unpacks ``nw`` into ``u2``, rewrites slots and packs them back with ``pack``.
+
+The parallel loop (:data:`PARALLEL_SOURCE`, ``bfs_par``) numbers states
+exactly as the sequential one, so counts, verdicts and traces are equal.  It
+takes the frontier in chunks that never straddle a BFS level and runs, per
+chunk: (1) on every thread, expand each state, canonicalise and hash its
+successors and evaluate the pending invariants on it; (2) in order, apply
+the properties (the first violating states, the stop when none is pending)
+exactly as the sequential loop, which fixes how many states of the chunk
+are expanded; (3) one thread per index partition walks the successors in
+order and tentatively inserts those hashing into its partition (a cell then
+holds ``-2 - b``, ``b`` the successor's buffer position), so the first
+occurrence of each new state is the one marked new; (4) in order, a prefix
+count numbers the new states (the sequential numbering: by parent, then by
+action); (5) on every thread, copy the new states, parents and actions to
+their numbers and replace the tentative cells by the numbers.  Only the
+writer of a partition touches its cells, so no atomics are needed.
 """
+
+import numpy as np
 
 KERNEL_SOURCE = '''
 C_N, C_HEAD, C_LEVEL_END, C_DEPTH, C_TRANS, C_MAXDEPTH, C_CAP, C_PENDING = 0, 1, 2, 3, 4, 5, 6, 7
@@ -52,29 +78,92 @@ def same_words(a, b):
     return True
 
 
-@njit(cache=True)
-def find_slot(states, index, x):
-    """The table position of ``x`` (holding its number) or of the empty cell it would take."""
-    mask = index.shape[0] - 1
-    pos = hash_words(x) & mask
+@njit(cache=True, inline="always")
+def slot_in(states, index, x, h, pmask):
+    """The cell of ``x`` (holding its number) or the empty cell it would take; ``pmask``
+    is the partition size less one (the probe wraps inside the home cell's partition)."""
+    pos = h & (index.shape[0] - 1)
+    base = pos - (pos & pmask)
     while True:
         j = index[pos]
         if j < 0 or same_words(states[j], x):
             return pos
-        pos = (pos + 1) & mask
+        pos = base | ((pos + 1) & pmask)
 
 
 @njit(cache=True)
-def rehash(states, n, index):
-    """Fill the (empty, -1) ``index`` with states ``0..n-1``."""
+def find_slot(states, index, x, pbits):
+    """:func:`slot_in` for ``x`` in an index of ``2**pbits`` partitions."""
+    return slot_in(states, index, x, hash_words(x), (index.shape[0] - 1) >> pbits)
+
+
+@njit(cache=True, inline="always")
+def part_shift(index, pbits):
+    """``cell >> part_shift`` is the cell's partition."""
+    lg = 0
+    while (1 << lg) < index.shape[0]:
+        lg += 1
+    return lg - pbits
+
+
+@njit(cache=True)
+def rehash(states, n, index, fill, pbits):
+    """Fill the (empty, -1) ``index`` with states ``0..n-1``; ``fill`` counts per partition."""
+    pmask = (index.shape[0] - 1) >> pbits
+    shift = part_shift(index, pbits)
+    fill[:] = 0
     for i in range(n):
-        index[find_slot(states, index, states[i])] = i
+        pos = slot_in(states, index, states[i], hash_words(states[i]), pmask)
+        index[pos] = i
+        fill[pos >> shift] += 1
 
 
 @njit(cache=True)
-def bfs(states, parents, actions, index, ctl, viol, budget):
-    """Expand up to ``budget`` states; 0 done, 1 budget spent, 2 grow, 3 step error,
-    4 property error (``ctl[C_ERR_*]`` say where)."""
+def add_successors(states, parents, actions, index, fill, pbits, succ, sact, k, parent, u2,
+                   do_canon, n, max_states):
+    """Insert the new states among ``succ[:k]`` (canonicalised first if ``do_canon``) as
+    children of ``parent``, in order, numbered from ``n``; a new state past ``max_states``
+    (if >= 0) is dropped.  Returns the next number and whether one was dropped."""
+    pmask = (index.shape[0] - 1) >> pbits
+    shift = part_shift(index, pbits)
+    dropped = False
+    for j in range(k):
+        x = succ[j]
+        if CANON and do_canon:
+            canon(u2, x)
+        pos = slot_in(states, index, x, hash_words(x), pmask)
+        if index[pos] >= 0:
+            continue
+        if max_states >= 0 and n >= max_states:
+            dropped = True
+            continue
+        states[n] = x
+        parents[n] = parent
+        actions[n] = sact[j]
+        index[pos] = n
+        if pbits:
+            fill[pos >> shift] += 1
+        n += 1
+    return n, dropped
+
+
+@njit(cache=True)
+def any_new(states, index, pbits, succ, k, u2, do_canon):
+    """Whether some state of ``succ[:k]`` (canonicalised first if ``do_canon``) is not
+    stored yet (the search past a depth bound would have found more)."""
+    pmask = (index.shape[0] - 1) >> pbits
+    for j in range(k):
+        x = succ[j]
+        if CANON and do_canon:
+            canon(u2, x)
+        if index[slot_in(states, index, x, hash_words(x), pmask)] < 0:
+            return True
+    return False
+
+
+@njit(cache=True)
+def bfs(states, parents, actions, index, fill, ctl, viol, budget):
+    """Expand up to ``budget`` states one by one (statuses: see the module)."""
     u = np.empty(NS, np.int64)
     u2 = np.empty(NS, np.int64)
     succ = np.empty((NSUCC, NW), np.int64)
@@ -125,33 +214,17 @@ def bfs(states, parents, actions, index, ctl, viol, budget):
             pending = r
         done += 1
         if max_depth >= 0 and depth >= max_depth:
-            if (flags & 2) == 0:
-                for j in range(k):
-                    x = succ[j]
-                    if CANON:
-                        canon(u2, x)
-                    if index[find_slot(states, index, x)] < 0:
-                        flags |= 2
-                        break
-            head += 1
-            continue
-        for j in range(k):
-            trans += 1
-            x = succ[j]
-            if CANON:
-                canon(u2, x)
-            pos = find_slot(states, index, x)
-            if index[pos] >= 0:
-                continue
-            if max_states >= 0 and n >= max_states:
+            if (flags & 2) == 0 and any_new(states, index, 0, succ, k, u2, True):
+                flags |= 2
+        else:
+            trans += k
+            n2, dropped = add_successors(states, parents, actions, index, fill, 0, succ, sact,
+                                         k, head, u2, True, n, max_states)
+            if dropped:
                 flags |= 1
-                continue
-            states[n] = x
-            parents[n] = head
-            actions[n] = sact[j]
-            index[pos] = n
-            n += 1
-            maxdepth = depth + 1
+            if n2 > n:
+                maxdepth = depth + 1
+            n = n2
         head += 1
     ctl[C_N] = n
     ctl[C_HEAD] = head
@@ -165,34 +238,170 @@ def bfs(states, parents, actions, index, ctl, viol, budget):
     return status
 '''
 
+def par_buffers(chunk: int, words: int, nsucc: int) -> tuple[np.ndarray, ...]:
+    """The work arrays of ``bfs_par`` for ``chunk`` frontier states per round."""
+    rows = chunk * nsucc
+    return (np.zeros((rows, words), np.int64), np.zeros(rows, np.int64),
+            np.zeros(rows, np.int64), np.zeros(rows, np.uint8), np.zeros(rows, np.int64),
+            np.zeros(chunk, np.int64), np.zeros(chunk, np.int64), np.zeros(chunk, np.int64),
+            np.zeros((chunk, 4), np.int64), np.zeros(chunk, np.int64))
+
+
+def par_buffer_bytes(chunk: int, words: int, nsucc: int) -> int:
+    """Bytes of :func:`par_buffers`."""
+    return chunk * nsucc * (8 * words + 25) + chunk * 8 * 8
+
+
 CTL_FIELDS = ("n", "head", "level_end", "depth", "transitions", "max_depth_seen", "capacity",
               "pending", "err_state", "err_what", "max_states", "max_depth", "flags", "has_props")
 """The meaning of each ``ctl`` entry, in order (the ``C_*`` constants above)."""
 CTL = {name: i for i, name in enumerate(CTL_FIELDS)}
 """``ctl`` position by name."""
 
+MIN_CHUNK = 64
+"""The parallel loop asks for bigger tables when fewer than this many frontier states
+(or the rest of the level, if fewer) have room for all their successors."""
+
 PARALLEL_SOURCE = '''
 
+MIN_CHUNK = ''' + str(MIN_CHUNK) + '''
+BLOCK = 64
+
+
 @njit(cache=True, parallel=True)
-def expand_chunk(states, head, m, us, succ, sact, counts, infos):
-    """Expand states ``head .. head + m - 1`` on every numba thread (no shared writes)."""
-    for t in prange(m):
-        w = states[head + t]
-        unpack(w, us[t])
-        counts[t] = expand(us[t], w, succ[t], sact[t], infos[t])
+def expand_chunk(states, head, m, succ, sact, start, counts, infos, hashes, vmask, nprops,
+                 pending):
+    """Phase 1, every thread (blocks of ``BLOCK`` states): expand states ``head .. head + m
+    - 1``; the ``counts[t]`` successors of state ``head + t`` go to ``succ[start[t]:]``
+    (one after the other inside the block's ``BLOCK * NSUCC`` rows), canonicalised,
+    their hashes to ``hashes``; ``vmask[t]``: the ``pending`` invariants the state
+    violates (-1: one needs the interpreter)."""
+    for blk in prange((m + BLOCK - 1) // BLOCK):
+        u = np.empty(NS, np.int64)
+        u2 = np.empty(NS, np.int64)
+        one = np.empty((NSUCC, NW), np.int64)  # expanding into a local array, then copying,
+        acts = np.empty(NSUCC, np.int64)  # is faster than expanding into a view of succ
+        info = np.zeros(4, np.int64)
+        scratch = np.empty(nprops, np.int64)
+        b = blk * BLOCK * NSUCC
+        for t in range(blk * BLOCK, min(m, (blk + 1) * BLOCK)):
+            w = states[head + t]
+            unpack(w, u)
+            start[t] = b
+            k = expand(u, w, one, acts, info)
+            counts[t] = k
+            infos[t, 0] = info[0]
+            infos[t, 1] = info[1]
+            infos[t, 2] = info[2]
+            for j in range(k):
+                x = one[j]
+                if CANON:
+                    canon(u2, x)
+                for q in range(NW):
+                    succ[b, q] = x[q]
+                sact[b] = acts[j]
+                hashes[b] = hash_words(x)
+                b += 1
+            vm = 0
+            if pending != 0 and k >= 0:
+                r = check(u, info[1], pending, scratch, 0)
+                vm = -1 if r < 0 else pending & ~r
+            vmask[t] = vm
+
+
+@njit(cache=True, parallel=True)
+def insert_parts(states, index, fill, pbits, succ, hashes, start, counts, cut, newflag, slots,
+                 added, overflow, lookup_only):
+    """Phase 3, one thread per partition: walk the successors of the first ``cut``
+    states in order and mark (``newflag``) each first occurrence of a state not in the
+    index; unless ``lookup_only``, insert it tentatively (cell ``slots[b]`` := ``-2 - b``).
+    ``added[p]``: how many partition ``p`` marked; ``overflow[p]``: it stopped because
+    the partition would pass 7/8 full (its marks are then incomplete)."""
+    parts = 1 << pbits
+    mask = index.shape[0] - 1
+    pmask = mask >> pbits
+    shift = part_shift(index, pbits)
+    for p in prange(parts):
+        room = (pmask + 1) * 7 // 8 - fill[p]
+        a = 0
+        over = 0
+        for t in range(cut):
+            if over:
+                break
+            b0 = start[t]
+            for j in range(counts[t]):
+                b = b0 + j
+                pos = hashes[b] & mask
+                if (pos >> shift) != p:
+                    continue
+                x = succ[b]
+                base = pos - (pos & pmask)
+                while True:
+                    c = index[pos]
+                    if c == -1:
+                        break
+                    if c >= 0:
+                        if same_words(states[c], x):
+                            break
+                    elif same_words(succ[-2 - c], x):
+                        break
+                    pos = base | ((pos + 1) & pmask)
+                if index[pos] != -1:
+                    newflag[b] = 0
+                    continue
+                if not lookup_only:
+                    if a >= room:
+                        over = 1
+                        break
+                    index[pos] = -2 - b
+                    slots[b] = pos
+                newflag[b] = 1
+                a += 1
+        added[p] = a
+        overflow[p] = over
+
+
+@njit(cache=True, parallel=True)
+def commit_chunk(states, parents, actions, index, head, cut, succ, sact, start, counts, newflag,
+                 slots, first):
+    """Phase 5, every thread: store the new successors of state ``head + t`` under the
+    numbers from ``first[t]`` on, in order, and put the numbers in their cells."""
+    for t in prange(cut):
+        i = first[t]
+        b0 = start[t]
+        for j in range(counts[t]):
+            b = b0 + j
+            if newflag[b]:
+                for q in range(NW):
+                    states[i, q] = succ[b, q]
+                parents[i] = head + t
+                actions[i] = sact[b]
+                index[slots[b]] = i
+                i += 1
 
 
 @njit(cache=True)
-def bfs_par(states, parents, actions, index, ctl, viol, budget, chunk):
-    """:func:`bfs` with each chunk of ``chunk`` frontier states expanded in parallel first;
-    properties and insertions then run in order, so numbering, counts, verdicts and
-    traces are the sequential ones (expansions past a stop are discarded)."""
-    us = np.empty((chunk, NS), np.int64)
+def drop_tentative(index):
+    """Undo phase 3 (every tentative cell back to empty); used when a partition overflows."""
+    for pos in range(index.shape[0]):
+        if index[pos] < -1:
+            index[pos] = -1
+
+
+@njit(cache=True)
+def bfs_par(states, parents, actions, index, fill, pbits, ctl, viol, budget, buffers):
+    """:func:`bfs` on chunks of up to ``chunk`` frontier states of one level, expanded and
+    inserted on numba threads (the index has ``2**pbits`` partitions, one writer each);
+    numbering, counts, verdicts and traces are those of :func:`bfs` (see the module).
+    ``buffers``: :func:`par_buffers` (kept between calls: fresh ones would be paged in
+    at every call)."""
+    succ, sact, hashes, newflag, slots, counts, start, first, infos, vmask = buffers
+    chunk = counts.shape[0]
+    u = np.empty(NS, np.int64)
     u2 = np.empty(NS, np.int64)
-    succ = np.empty((chunk, NSUCC, NW), np.int64)
-    sact = np.empty((chunk, NSUCC), np.int64)
-    counts = np.empty(chunk, np.int64)
-    infos = np.zeros((chunk, 4), np.int64)
+    parts = 1 << pbits
+    added = np.zeros(parts, np.int64)
+    overflow = np.zeros(parts, np.int64)
     n = ctl[C_N]
     head = ctl[C_HEAD]
     level_end = ctl[C_LEVEL_END]
@@ -207,72 +416,118 @@ def bfs_par(states, parents, actions, index, ctl, viol, budget, chunk):
     has_props = ctl[C_HAS_PROPS]
     status = 0
     done = 0
-    stop = False
-    while head < n and not stop:
+    while head < n:
         if has_props and pending == 0:
             break
         if done >= budget:
             status = 1
             break
-        m = min(chunk, n - head)
-        if n + m * NSUCC > states.shape[0] or (n + m * NSUCC) * 10 > index.shape[0] * 7:
+        if head == level_end:
+            depth += 1
+            level_end = n
+        want = min(chunk, level_end - head)
+        fit = min(states.shape[0] - n, index.shape[0] * 7 // 10 - n) // NSUCC
+        if fit < min(want, MIN_CHUNK):
             status = 2
             break
-        expand_chunk(states, head, m, us, succ, sact, counts, infos)
+        m = min(want, fit)
+        # phase 1
+        expand_chunk(states, head, m, succ, sact, start, counts, infos, hashes, vmask,
+                     viol.shape[0], pending)
+        # phase 2: properties in order; cut = how many states of the chunk are expanded
+        cut = m
+        now_pending = pending
+        now_cap = capmask
         for t in range(m):
-            if has_props and pending == 0:
-                stop = True
+            if has_props and now_pending == 0:
+                cut = t
                 break
-            if head == level_end:
-                depth += 1
-                level_end = n
             k = counts[t]
             if k < 0:
-                ctl[C_ERR_STATE] = head
+                ctl[C_ERR_STATE] = head + t
                 ctl[C_ERR_WHAT] = infos[t, 0]
                 status = 3
-                stop = True
+                cut = t
                 break
-            capmask |= infos[t, 2]
-            if pending:
-                r = check(us[t], infos[t, 1], pending, viol, head)
+            now_cap |= infos[t, 2]
+            if vmask[t] & now_pending:
+                unpack(states[head + t], u)
+                r = check(u, infos[t, 1], now_pending, viol, head + t)
                 if r < 0:
-                    ctl[C_ERR_STATE] = head
+                    ctl[C_ERR_STATE] = head + t
                     ctl[C_ERR_WHAT] = -1 - r
                     status = 4
-                    stop = True
+                    cut = t
                     break
-                pending = r
-            done += 1
-            if max_depth >= 0 and depth >= max_depth:
-                if (flags & 2) == 0:
-                    for j in range(k):
-                        x = succ[t, j]
-                        if CANON:
-                            canon(u2, x)
-                        if index[find_slot(states, index, x)] < 0:
-                            flags |= 2
-                            break
-                head += 1
-                continue
-            for j in range(k):
-                trans += 1
-                x = succ[t, j]
-                if CANON:
-                    canon(u2, x)
-                pos = find_slot(states, index, x)
-                if index[pos] >= 0:
-                    continue
-                if max_states >= 0 and n >= max_states:
+                now_pending = r
+        chunk_trans = 0
+        for t in range(cut):
+            chunk_trans += counts[t]
+        if max_depth >= 0 and depth >= max_depth:
+            # past the depth bound: nothing is inserted, only "would there be more?"
+            if (flags & 2) == 0 and cut > 0:
+                insert_parts(states, index, fill, pbits, succ, hashes, start, counts, cut,
+                             newflag, slots, added, overflow, True)
+                if added.sum() > 0:
+                    flags |= 2
+        elif max_states >= 0 and n >= max_states:
+            # the state bound is reached: nothing is inserted, only "was one dropped?"
+            trans += chunk_trans
+            if (flags & 1) == 0 and cut > 0:
+                insert_parts(states, index, fill, pbits, succ, hashes, start, counts, cut,
+                             newflag, slots, added, overflow, True)
+                if added.sum() > 0:
                     flags |= 1
-                    continue
-                states[n] = x
-                parents[n] = head
-                actions[n] = sact[t, j]
-                index[pos] = n
-                n += 1
+        elif cut > 0:
+            # phase 3
+            insert_parts(states, index, fill, pbits, succ, hashes, start, counts, cut,
+                         newflag, slots, added, overflow, False)
+            if overflow.sum() > 0:
+                drop_tentative(index)
+                for p in range(viol.shape[0]):
+                    if (pending & ~now_pending) >> p & 1:
+                        viol[p] = -1
+                status = 5
+                break
+            # phase 4: the sequential numbering
+            new = 0
+            for t in range(cut):
+                first[t] = n + new
+                b0 = start[t]
+                for j in range(counts[t]):
+                    new += newflag[b0 + j]
+            trans += chunk_trans
+            if max_states >= 0 and n + new > max_states:
+                # the bound falls inside this chunk: undo, insert one by one
+                for t in range(cut):
+                    b0 = start[t]
+                    for j in range(counts[t]):
+                        if newflag[b0 + j]:
+                            index[slots[b0 + j]] = -1
+                before = n
+                for t in range(cut):
+                    b0 = start[t]
+                    n, dropped = add_successors(
+                        states, parents, actions, index, fill, pbits, succ[b0:b0 + NSUCC],
+                        sact[b0:b0 + NSUCC], counts[t], head + t, u2, False, n, max_states)
+                    if dropped:
+                        flags |= 1
+                if n > before:
+                    maxdepth = depth + 1
+            elif new > 0:
+                # phase 5
+                commit_chunk(states, parents, actions, index, head, cut, succ, sact, start,
+                             counts, newflag, slots, first)
+                for p in range(parts):
+                    fill[p] += added[p]
+                n += new
                 maxdepth = depth + 1
-            head += 1
+        pending = now_pending
+        capmask = now_cap
+        head += cut
+        done += cut
+        if status != 0:
+            break
     ctl[C_N] = n
     ctl[C_HEAD] = head
     ctl[C_LEVEL_END] = level_end
@@ -283,4 +538,24 @@ def bfs_par(states, parents, actions, index, ctl, viol, budget, chunk):
     ctl[C_PENDING] = pending
     ctl[C_FLAGS] = flags
     return status
+
+
+@njit(cache=True, parallel=True)
+def rehash_par(states, n, index, fill, pbits):
+    """:func:`rehash`, one thread per partition (each scans every state and inserts those
+    whose home cell is in its partition)."""
+    parts = 1 << pbits
+    mask = index.shape[0] - 1
+    pmask = mask >> pbits
+    shift = part_shift(index, pbits)
+    for p in prange(parts):
+        a = 0
+        for i in range(n):
+            x = states[i]
+            h = hash_words(x)
+            if ((h & mask) >> shift) != p:
+                continue
+            index[slot_in(states, index, x, h, pmask)] = i
+            a += 1
+        fill[p] = a
 '''

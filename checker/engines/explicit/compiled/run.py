@@ -28,7 +28,8 @@ def run_compiled(request: EngineRequest, reduce: bool = False) -> tuple[RunResul
     except Refused as err:
         return None, f"the dead-value reduction has no compiled form: {err}"
     checker = CompiledChecker(request.model, list(request.properties), request.limits,
-                              request.progress, stop=request.stop, canon=canon)
+                              request.progress, stop=request.stop, canon=canon,
+                              workers=request.workers)
     try:
         return checker.run(), ""
     except Refused as err:

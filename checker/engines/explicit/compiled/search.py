@@ -12,13 +12,20 @@ so every step is the model's own (and is checked against the stored state).
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
 
 from checker.engines.base import Limits, Progress, PropertyResult, RunResult, Stats, StopCheck
 from checker.engines.explicit.compiled.build import Built, build, cache_dir
-from checker.engines.explicit.compiled.kernel import CTL, CTL_FIELDS
+from checker.engines.explicit.compiled.kernel import (
+    CTL,
+    CTL_FIELDS,
+    MIN_CHUNK,
+    par_buffer_bytes,
+    par_buffers,
+)
 from checker.engines.explicit.compiled.table import Table, default_memory_limit
 from checker.lang.model import ActionInstance, Model, State
 from checker.lang.spec import Property
@@ -26,8 +33,29 @@ from checker.semantics.states import expand, fire, holds_in, initial_state, prop
 from checker.traces.trace import Trace, build_trace
 
 BACKEND = "compiled"
+DEFAULT_CHUNK = 8192
+"""Frontier states per round of the parallel loop (see ``bench/compiled_workers.py``)."""
 MAX_STATES = 2**31 - 1
 """State numbers are int32 (the parents array)."""
+
+
+def use_threads(workers: int) -> int:
+    """Run numba's parallel loops on ``workers`` threads (at most ``NUMBA_NUM_THREADS``);
+    returns how many.
+
+    Unless ``NUMBA_THREADING_LAYER`` says otherwise, numba's own ``workqueue`` layer is
+    chosen (it must be before the first parallel loop runs): its idle threads sleep,
+    whereas OpenMP's spin, and on a machine whose cores are busy with other work a
+    spinning thread takes the core from the one doing the work (measured: 94 s instead
+    of 2.5 s for 1 M states with other jobs on both cores).
+    """
+    import numba
+
+    if "NUMBA_THREADING_LAYER" not in os.environ:
+        numba.config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]
+    threads = min(workers, numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+    numba.set_num_threads(threads)
+    return int(threads)
 
 
 class CompiledMismatch(RuntimeError):
@@ -40,7 +68,8 @@ class CompiledChecker:
     def __init__(self, model: Model, properties: list[Property], limits: Limits | None = None,
                  progress: Progress | None = None, progress_every: float = 2.0,
                  canon: str | None = None, workers: int = 1,
-                 stop: StopCheck | None = None, table_limit: int | None = None) -> None:
+                 stop: StopCheck | None = None, table_limit: int | None = None,
+                 chunk: int = DEFAULT_CHUNK) -> None:
         self.model = model
         self.properties = properties
         self.limits = limits or Limits()
@@ -57,7 +86,13 @@ class CompiledChecker:
         :func:`.flatcanon.flat_canon_source` generates the dead-value one), or ``None``.
         Traces of a canonicalising run record canonical states (``trace.reduced``)."""
         self.workers = workers
-        """Numba threads expanding each chunk of the frontier (1: the sequential loop)."""
+        """Numba threads (1: the sequential loop ``bfs``; more: ``bfs_par``, whose index has
+        a partition per thread, rounded up to a power of two).  Counts, verdicts and
+        traces do not depend on it."""
+        self.chunk = chunk
+        """The parallel loop's most frontier states per round (its work arrays: about
+        ``chunk * NSUCC * (8 * NW + 25)`` bytes, at most an eighth of the memory limit,
+        which they count in)."""
         self.build_seconds = 0.0
         """Seconds spent generating and importing the code (numba compile on a cold cache
         happens on the first call of the loop, so it counts as exploring)."""
@@ -69,7 +104,8 @@ class CompiledChecker:
         model, limits = self.model, self.limits
         built = build(model, self.properties, self.canon, parallel=self.workers > 1)
         self.build_seconds = time.monotonic() - start
-        table = Table(built.layout.words, built.module)
+        pbits = (self.workers - 1).bit_length() if self.workers > 1 else 0
+        table = Table(built.layout.words, built.module, pbits)
         ctl = np.zeros(len(CTL_FIELDS), np.int64)
         ctl[CTL["level_end"]] = 1
         ctl[CTL["pending"]] = (1 << len(self.properties)) - 1
@@ -77,21 +113,27 @@ class CompiledChecker:
         ctl[CTL["max_depth"]] = -1 if limits.max_depth is None else limits.max_depth
         ctl[CTL["has_props"]] = 1 if self.properties else 0
         viol = np.full(max(1, len(self.properties)), -1, np.int64)
-        stats = Stats(backend=BACKEND)
+        stats = Stats(backend=BACKEND, workers=self.workers)
         bounds: list[str] = []
         initial = initial_state(model)
-        room = max(1, len(built.code.instances))
-        chunk = 4096
+        nsucc = max(1, len(built.code.instances))
+        room = nsucc
+        table_limit = self.memory_limit
+        buffers: tuple[np.ndarray, ...] = ()
         if self.workers > 1:
-            import numba
-
-            numba.set_num_threads(min(self.workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
-            room *= chunk
-        if table.grow(0, room + 1, self.memory_limit):
+            stats.workers = use_threads(self.workers)
+            room *= MIN_CHUNK
+            words = built.layout.words
+            # the work arrays take at most an eighth of the memory limit, and count in it
+            chunk = max(MIN_CHUNK, min(self.chunk, self.memory_limit // 8
+                                       // par_buffer_bytes(1, words, nsucc)))
+            buffers = par_buffers(chunk, words, nsucc)
+            table_limit -= par_buffer_bytes(chunk, words, nsucc)
+        if table.grow(0, room + 1, table_limit):
             table.states[0] = built.layout.pack(initial)
             if self.canon is not None:
                 built.module.canon(np.empty(built.layout.slots, np.int64), table.states[0])
-            table.index[built.module.find_slot(table.states, table.index, table.states[0])] = 0
+            table.reindex(1)
             ctl[CTL["n"]] = 1
         else:
             bounds.append(self._memory_bound())
@@ -114,10 +156,11 @@ class CompiledChecker:
                 break
             if self.workers > 1:
                 status = int(built.module.bfs_par(table.states, table.parents, table.actions,
-                                                  table.index, ctl, viol, budget, chunk))
+                                                  table.index, table.fill, pbits, ctl, viol,
+                                                  budget, buffers))
             else:
                 status = int(built.module.bfs(table.states, table.parents, table.actions,
-                                              table.index, ctl, viol, budget))
+                                              table.index, table.fill, ctl, viol, budget))
             now = time.monotonic()
             if now - t0 < 0.25:
                 budget = min(budget * 2, 1 << 30)
@@ -129,10 +172,11 @@ class CompiledChecker:
                 self._step_error(built, table, ctl)
             if status == 4:
                 self._property_error(built, table, ctl)
-            if status == 2 and int(ctl[CTL["n"]]) + room >= MAX_STATES:
+            if status in (2, 5) and int(ctl[CTL["n"]]) + room >= MAX_STATES:
                 bounds.append(f"{MAX_STATES} states (int32 parents)")
                 break
-            if status == 2 and not table.grow(int(ctl[CTL["n"]]), room, self.memory_limit):
+            if status in (2, 5) and not table.grow(int(ctl[CTL["n"]]), room, table_limit,
+                                                   double_index=status == 5):
                 bounds.append(self._memory_bound())
                 break
             if self.progress is not None and now >= next_report:

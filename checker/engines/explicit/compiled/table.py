@@ -2,8 +2,10 @@
 
 ``states`` (packed words, BFS order), ``parents`` (int32), ``actions``
 (uint16) and ``index`` (int32 open-addressing table, power of two, at most
-70% full) are grown in Python between calls of the numba loop: the dense
-arrays by half again, the index by doubling (then rehashed in numba).  A
+70% full, cut into ``2**pbits`` partitions, see :mod:`.kernel`; ``fill``
+counts the taken cells of each) are grown in Python between calls of the
+numba loop: the dense arrays by half again, the index by doubling (then
+rehashed in numba, one thread per partition when there are several).  A
 growth whose peak (old and new arrays side by side while copying) would pass
 the memory limit is not made: the search stops instead, so a run never runs
 the machine out of memory.
@@ -41,9 +43,12 @@ def default_memory_limit() -> int:
 class Table:
     """The arrays of one search."""
 
-    def __init__(self, words: int, module: ModuleType) -> None:
+    def __init__(self, words: int, module: ModuleType, pbits: int = 0) -> None:
         self.words = words
         self.module = module
+        self.pbits = pbits
+        """The index has ``2**pbits`` partitions (0 for the sequential loop)."""
+        self.fill = np.zeros(1 << pbits, np.int64)
         self.states = np.zeros((0, words), np.int64)
         self.parents = np.zeros(0, np.int32)
         self.actions = np.zeros(0, np.uint16)
@@ -58,21 +63,23 @@ class Table:
     def _state_bytes(self, capacity: int) -> int:
         return capacity * (8 * self.words + 4 + 2)
 
-    def plan(self, n: int, room: int) -> tuple[int, int]:
-        """The capacities (states, index cells) that hold ``n + room`` states."""
+    def plan(self, n: int, room: int, double_index: bool = False) -> tuple[int, int]:
+        """The capacities (states, index cells) that hold ``n + room`` states (and an
+        index twice as large as now if ``double_index``)."""
         cap = self.states.shape[0]
         need = n + room
         if need > cap:
             cap = max(need, cap + cap // 2, INITIAL_STATES)
-        cells = max(self.index.shape[0], 2 * INITIAL_STATES)
+        cells = max(self.index.shape[0] * (2 if double_index else 1), 2 * INITIAL_STATES)
         while need * LOAD_DEN > cells * LOAD_NUM:
             cells *= 2
         return cap, cells
 
-    def grow(self, n: int, room: int, limit: int) -> bool:
-        """Make room for ``room`` more states after the first ``n``; ``False`` (and
-        nothing changed) if the peak while copying would pass ``limit`` bytes."""
-        cap, cells = self.plan(n, room)
+    def grow(self, n: int, room: int, limit: int, double_index: bool = False) -> bool:
+        """Make room for ``room`` more states after the first ``n`` (and double the index
+        if ``double_index``: a partition of it is too full); ``False`` (and nothing
+        changed) if the peak while copying would pass ``limit`` bytes."""
+        cap, cells = self.plan(n, room, double_index)
         old_cap, old_cells = self.states.shape[0], self.index.shape[0]
         extra = 0
         if cap != old_cap:
@@ -94,5 +101,10 @@ class Table:
         if cells != old_cells:
             self.index = np.full(0, -1, np.int32)  # free the old one first
             self.index = np.full(cells, -1, np.int32)
-            self.module.rehash(self.states, n, self.index)
+            self.reindex(n)
         return True
+
+    def reindex(self, n: int) -> None:
+        """Fill the empty index with states ``0..n-1`` (and ``fill`` with the counts)."""
+        rehash = self.module.rehash_par if self.pbits else self.module.rehash
+        rehash(self.states, n, self.index, self.fill, self.pbits)
