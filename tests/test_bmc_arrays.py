@@ -10,11 +10,13 @@ is slower (docs/engines.md, "Arrays").
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 import z3
 
+from checker.cli import main
 from checker.engines.base import Limits, RunResult
 from checker.engines.explicit.search import ExplicitChecker
 from checker.engines.symbolic.bmc import run_bmc
@@ -206,3 +208,22 @@ def test_array_bmc_finds_the_three_step_violation(ring: int) -> None:
 def test_array_bmc_agrees_with_bfs_deeper(env: str, ring: int) -> None:
     model, props = _v9(env, ring)
     _agree(model, props, 4, arrays=True)
+
+
+# -- the kernel's constants -----------------------------------------------------------
+
+
+def test_bmc_accepts_the_kernels_constants_and_honours_the_time_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ring 256, UIO_MAXIOV 1024, VHOST_MAX_PEND 128: accepted; the step cannot be
+    built within the limit (docs/engines.md, "Arrays"), so every property is
+    inconclusive with that reason and the exit code is 3, not a crash."""
+    with pytest.raises(SystemExit) as exc:
+        main(["check", "--engine", "bmc", "--ring-size", "256", "--uio-maxiov", "1024",
+              "--max-pend", "128", "--depth", "3", "--time-limit", "2",
+              "--out", str(tmp_path / "o")])
+    out, err = capsys.readouterr()
+    assert exc.value.code == 3, err
+    assert "memory-safe" in out and "INCONCLUSIVE" in out
+    assert "ran out while building the transition formulas" in out
