@@ -24,16 +24,18 @@ Two tables, both engines run in this process:
    ``--datapath --ring-sizes 256 --uio-maxiov 1024 --max-pend 128``: depth 30
    in 60 s.
 
-``--arrays`` runs BMC with model arrays as Z3 arrays
-(:class:`checker.engines.symbolic.layout.ArrayLayout`) instead of the flat
-layout, for comparing the two (docs/engines.md, "Arrays").
+``--layout arrays`` / ``--layout flat`` force BMC's state layout (model
+arrays as Z3 arrays, :class:`checker.engines.symbolic.layout.ArrayLayout`, or
+one constant per element); the default, ``auto``, is BMC's own choice
+(:func:`checker.engines.symbolic.layout.bmc_uses_arrays`; docs/engines.md,
+"Arrays").
 
 No assertions: numbers only.  The machine's load matters (the solver is
 single-threaded).
 
     .venv/bin/python bench/bmc.py                 # 60 s budget per ring size
     .venv/bin/python bench/bmc.py --budget 10 --ring-sizes 2 4
-    .venv/bin/python bench/bmc.py --datapath --ring-sizes 1 8 --budget 60 --arrays
+    .venv/bin/python bench/bmc.py --datapath --ring-sizes 1 8 --budget 60 --layout arrays
     .venv/bin/python bench/bmc.py --skip-depth --cex-rings 1 256
 """
 
@@ -59,15 +61,15 @@ from specs import zerocopy
 ALWAYS = Property("true", "always holds", lambda s: True)
 
 
-ARRAYS = False
-"""``--arrays``: BMC with the array layout."""
+ARRAYS: bool | None = None
+"""``--layout``: BMC with the array layout (True), the flat one (False), its own choice (None)."""
 
 
 def depth_row(ring: int, budget: float) -> dict[str, Any]:
     """BMC on ring size ``ring`` for ``budget`` seconds: depth reached and findings."""
     model = V9({"ring_size": ring})
     start = time.perf_counter()
-    StepTemplate(model, arrays=ARRAYS)  # measured alone; run_bmc builds its own
+    StepTemplate(model, arrays=_arrays(model))  # measured alone; run_bmc builds its own
     build = time.perf_counter() - start
     props = [*properties_in(zerocopy), ALWAYS]
     seen: dict[str, tuple[int, float]] = {}
@@ -140,13 +142,20 @@ def datapath_row(ring: int, budget: float, extra: dict[str, int]) -> dict[str, A
     props = [p for p in properties_in(zerocopy) if p.name in ("no-double-use", "memory-safe")]
     start = time.perf_counter()
     try:
-        StepTemplate(model, deadline=time.monotonic() + budget, arrays=ARRAYS)
+        StepTemplate(model, deadline=time.monotonic() + budget, arrays=_arrays(model))
         build: str = f"{time.perf_counter() - start:.1f}"
     except SolverGaveUp:
         return {"ring": ring, "build": f">{budget:g}", "depth": "-", "seconds": budget}
     result = run_bmc(model, props, depth=10_000, time_limit=budget, arrays=ARRAYS)
     return {"ring": ring, "build": build, "depth": result.stats.max_depth,
             "seconds": result.stats.seconds}
+
+
+def _arrays(model: Any) -> bool:
+    """Whether BMC runs ``model`` with the array layout under ``--layout``."""
+    from checker.engines.symbolic.layout import bmc_uses_arrays
+
+    return bmc_uses_arrays(model) if ARRAYS is None else ARRAYS
 
 
 def _length(trace: Any, status: str) -> str:
@@ -165,14 +174,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--uio-maxiov", type=int, help="table 3: UIO_MAXIOV")
     parser.add_argument("--max-pend", type=int, help="table 3: VHOST_MAX_PEND")
     parser.add_argument("--no-bfs", action="store_true", help="table 1 without the BFS columns")
-    parser.add_argument("--arrays", action="store_true", help="BMC with model arrays as Z3 arrays")
+    parser.add_argument("--layout", choices=("auto", "flat", "arrays"), default="auto",
+                        help="BMC's state layout (auto: BMC's own choice by array size)")
     parser.add_argument("--cex-rings", type=int, nargs="+", default=[1],
                         help="table 2: ring sizes (BFS at the first only; 256 with the kernel's "
                              "UIO_MAXIOV and VHOST_MAX_PEND)")
     args = parser.parse_args(argv)
     global ARRAYS
-    ARRAYS = args.arrays
-    print(f"BMC layout: {'arrays' if ARRAYS else 'flat'}")
+    ARRAYS = {"auto": None, "flat": False, "arrays": True}[args.layout]
+    print(f"BMC layout: {args.layout}")
 
     if args.datapath:
         extra = {k: v for k, v in (("uio_maxiov", args.uio_maxiov), ("max_pend", args.max_pend))

@@ -22,7 +22,12 @@ from checker.engines.explicit.search import ExplicitChecker
 from checker.engines.symbolic.bmc import run_bmc
 from checker.engines.symbolic.encoding import SymArray, Z3Backend, array_sort
 from checker.engines.symbolic.guard import SymbolicMisuse
-from checker.engines.symbolic.layout import ArrayLayout, FlatLayout, layout_for
+from checker.engines.symbolic.layout import (
+    ArrayLayout,
+    FlatLayout,
+    bmc_uses_arrays,
+    layout_for,
+)
 from checker.engines.symbolic.unroll import StepTemplate
 from checker.lang.model import Model, Params, action, int_array, int_var
 from checker.lang.spec import Property, invariant, properties_in
@@ -30,6 +35,7 @@ from checker.lang.view import StateView
 from checker.runs.environments import ENVIRONMENTS
 from checker.semantics.states import fire
 from checker.traces.trace import Trace
+from tests.liveness_models import SF_SERVER, WF_NOISE, WF_SERVER, Server, eventually_req, served
 
 # -- the backend on Z3 arrays --------------------------------------------------------
 
@@ -148,6 +154,27 @@ def test_the_layout_choice_lives_in_layout_for() -> None:
     t = StepTemplate(model, arrays=True)
     assert [z3.is_array(c) for c in t.cur] == [False, True]
     assert len(StepTemplate(model).cur) == 4  # flat: pos, cells[0..2]
+
+
+def test_bmc_takes_arrays_for_large_arrays_only() -> None:
+    from models.v3_1 import V3_1
+
+    assert not bmc_uses_arrays(Shifter())
+    assert not bmc_uses_arrays(V3_1({"ring_size": 4}))  # heads[] has 16 entries
+    assert bmc_uses_arrays(V3_1({"ring_size": 8}))  # 32
+
+
+@pytest.mark.parametrize(("fairness", "prop"), [("WF(server)+WF(noise)", served),
+                                                ("SF(server)+WF(noise)", served),
+                                                ("WF(server)+WF(noise)", eventually_req)])
+def test_the_lasso_search_runs_on_the_array_layout(fairness: str, prop: Property) -> None:
+    fair = {"WF(server)+WF(noise)": [WF_SERVER, WF_NOISE],
+            "SF(server)+WF(noise)": [SF_SERVER, WF_NOISE]}[fairness]
+    got = run_bmc(Server(), [prop], depth=4, fairness=fair, arrays=True).properties[0]
+    want = run_bmc(Server(), [prop], depth=4, fairness=fair, arrays=False).properties[0]
+    assert got.status == want.status
+    assert (got.trace and (len(got.trace), got.trace.loop)) == \
+        (want.trace and (len(want.trace), want.trace.loop))
 
 
 def test_a_truth_value_of_a_select_is_still_refused() -> None:

@@ -40,7 +40,7 @@ import z3
 
 from checker.engines.base import EngineRequest, Progress, PropertyResult, RunResult, Stats
 from checker.engines.symbolic.lasso import LassoSearch
-from checker.engines.symbolic.layout import BMC_ARRAYS
+from checker.engines.symbolic.layout import bmc_uses_arrays
 from checker.engines.symbolic.limits import SolverGaveUp
 from checker.engines.symbolic.unroll import (
     EncodingError,
@@ -213,7 +213,9 @@ def run_bmc(
     arrays: bool | None = None,
 ) -> RunResult:
     """Check ``properties`` on every path of at most ``depth`` steps (``bitvectors``:
-    the int sort, see :class:`checker.engines.symbolic.unroll.StepTemplate`).  Liveness properties
+    the int sort, see :class:`checker.engines.symbolic.unroll.StepTemplate`; ``arrays``:
+    model arrays as Z3 arrays, by default when the model's arrays are large, see
+    :func:`checker.engines.symbolic.layout.bmc_uses_arrays`).  Liveness properties
     are checked by fair-lasso search (:mod:`checker.engines.symbolic.lasso`) on the same
     unrolling, under ``fairness`` (default: ``model.fairness()``)."""
     start = time.monotonic()
@@ -224,7 +226,7 @@ def run_bmc(
     stop: str | None = None
     exhausted = False
     try:
-        use_arrays = BMC_ARRAYS if arrays is None else arrays
+        use_arrays = bmc_uses_arrays(model) if arrays is None else arrays
         template = StepTemplate(model, bitvectors, deadline, arrays=use_arrays)
     except SolverGaveUp as why:
         return timed_out_building(properties, time.monotonic() - start, why, time_limit, "bmc")
