@@ -12,7 +12,9 @@ Two tables, both engines run in this process:
    the depth of the deepest state it reached and the states it stored.
 2. *Time to first counterexample*: at ring size 1, for each property, the
    explicit engine's BFS (that property alone) and BMC (that property
-   alone, up to depth 64): length found and wall time of each.
+   alone, up to depth 64): length found and wall time of each.  With
+   ``--cex-rings 1 256`` a BMC column per further ring size (256 runs at the
+   kernel's constants, ``--uio-maxiov 1024 --max-pend 128`` by default).
 
 3. *Data path* (``--datapath``): v3.1 with ``--max-backend-changes 0
    --release no --send-failures 0`` at each ring size (``--uio-maxiov`` and
@@ -22,11 +24,19 @@ Two tables, both engines run in this process:
    ``--datapath --ring-sizes 256 --uio-maxiov 1024 --max-pend 128``: depth 30
    in 60 s.
 
+``--layout arrays`` / ``--layout flat`` force BMC's state layout (model
+arrays as Z3 arrays, :class:`checker.engines.symbolic.layout.ArrayLayout`, or
+one constant per element); the default, ``auto``, is BMC's own choice
+(:func:`checker.engines.symbolic.layout.bmc_uses_arrays`; docs/engines.md,
+"Arrays").
+
 No assertions: numbers only.  The machine's load matters (the solver is
 single-threaded).
 
     .venv/bin/python bench/bmc.py                 # 60 s budget per ring size
     .venv/bin/python bench/bmc.py --budget 10 --ring-sizes 2 4
+    .venv/bin/python bench/bmc.py --datapath --ring-sizes 1 8 --budget 60 --layout arrays
+    .venv/bin/python bench/bmc.py --skip-depth --cex-rings 1 256
 """
 
 from __future__ import annotations
@@ -51,11 +61,15 @@ from specs import zerocopy
 ALWAYS = Property("true", "always holds", lambda s: True)
 
 
+ARRAYS: bool | None = None
+"""``--layout``: BMC with the array layout (True), the flat one (False), its own choice (None)."""
+
+
 def depth_row(ring: int, budget: float) -> dict[str, Any]:
     """BMC on ring size ``ring`` for ``budget`` seconds: depth reached and findings."""
     model = V9({"ring_size": ring})
     start = time.perf_counter()
-    StepTemplate(model)  # measured alone; run_bmc builds its own
+    StepTemplate(model, arrays=_arrays(model))  # measured alone; run_bmc builds its own
     build = time.perf_counter() - start
     props = [*properties_in(zerocopy), ALWAYS]
     seen: dict[str, tuple[int, float]] = {}
@@ -65,7 +79,8 @@ def depth_row(ring: int, budget: float) -> dict[str, Any]:
         """Note when each depth was done."""
         times.append((stats.max_depth, stats.seconds))
 
-    result = run_bmc(model, props, depth=10_000, progress=progress, time_limit=budget)
+    result = run_bmc(model, props, depth=10_000, progress=progress, time_limit=budget,
+                     arrays=ARRAYS)
     for r in result.properties:
         if r.trace is not None:
             at = next((sec for d, sec in times if d >= len(r.trace)), result.stats.seconds)
@@ -88,24 +103,31 @@ def bfs_row(ring: int, budget: float) -> tuple[int, int]:
     return result.stats.max_depth, result.stats.states
 
 
-def first_cex_rows(budget: float) -> list[dict[str, Any]]:
-    """Ring size 1: each property alone, BFS then BMC, length and time of the finding."""
-    model = V9({"ring_size": 1})
+KERNEL = {"uio_maxiov": 1024, "max_pend": 128}
+"""The kernel's constants next to ring size 256 (table 2's extra columns at ring 256)."""
+
+
+def first_cex_rows(budget: float, rings: list[int]) -> list[dict[str, Any]]:
+    """Each property alone: BFS then BMC at ``rings[0]``, BMC at each further ring
+    size; length and time of each finding."""
+    base = V9({"ring_size": rings[0]})
+    others = [V9({"ring_size": r, **(KERNEL if r == 256 else {})}) for r in rings[1:]]
     rows = []
     for prop in properties_in(zerocopy):
         start = time.perf_counter()
-        bfs = ExplicitChecker(model, [prop], limits=Limits(time_limit=budget)).run()
+        bfs = ExplicitChecker(base, [prop], limits=Limits(time_limit=budget)).run()
         bfs_s = time.perf_counter() - start
-        start = time.perf_counter()
-        bmc = run_bmc(model, [prop], depth=64, time_limit=budget)
-        bmc_s = time.perf_counter() - start
-        rows.append({
+        row: dict[str, Any] = {
             "property": prop.name,
             "bfs": _length(bfs.properties[0].trace, bfs.properties[0].status),
             "bfs_s": bfs_s,
-            "bmc": _length(bmc.properties[0].trace, bmc.properties[0].status),
-            "bmc_s": bmc_s,
-        })
+        }
+        for i, model in enumerate([base, *others]):
+            start = time.perf_counter()
+            bmc = run_bmc(model, [prop], depth=64, time_limit=budget, arrays=ARRAYS)
+            row[f"bmc{i}"] = _length(bmc.properties[0].trace, bmc.properties[0].status)
+            row[f"bmc{i}_s"] = time.perf_counter() - start
+        rows.append(row)
     return rows
 
 
@@ -120,13 +142,20 @@ def datapath_row(ring: int, budget: float, extra: dict[str, int]) -> dict[str, A
     props = [p for p in properties_in(zerocopy) if p.name in ("no-double-use", "memory-safe")]
     start = time.perf_counter()
     try:
-        StepTemplate(model, deadline=time.monotonic() + budget)
+        StepTemplate(model, deadline=time.monotonic() + budget, arrays=_arrays(model))
         build: str = f"{time.perf_counter() - start:.1f}"
     except SolverGaveUp:
         return {"ring": ring, "build": f">{budget:g}", "depth": "-", "seconds": budget}
-    result = run_bmc(model, props, depth=10_000, time_limit=budget)
+    result = run_bmc(model, props, depth=10_000, time_limit=budget, arrays=ARRAYS)
     return {"ring": ring, "build": build, "depth": result.stats.max_depth,
             "seconds": result.stats.seconds}
+
+
+def _arrays(model: Any) -> bool:
+    """Whether BMC runs ``model`` with the array layout under ``--layout``."""
+    from checker.engines.symbolic.layout import bmc_uses_arrays
+
+    return bmc_uses_arrays(model) if ARRAYS is None else ARRAYS
 
 
 def _length(trace: Any, status: str) -> str:
@@ -145,7 +174,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--uio-maxiov", type=int, help="table 3: UIO_MAXIOV")
     parser.add_argument("--max-pend", type=int, help="table 3: VHOST_MAX_PEND")
     parser.add_argument("--no-bfs", action="store_true", help="table 1 without the BFS columns")
+    parser.add_argument("--layout", choices=("auto", "flat", "arrays"), default="auto",
+                        help="BMC's state layout (auto: BMC's own choice by array size)")
+    parser.add_argument("--cex-rings", type=int, nargs="+", default=[1],
+                        help="table 2: ring sizes (BFS at the first only; 256 with the kernel's "
+                             "UIO_MAXIOV and VHOST_MAX_PEND)")
     args = parser.parse_args(argv)
+    global ARRAYS
+    ARRAYS = {"auto": None, "flat": False, "arrays": True}[args.layout]
+    print(f"BMC layout: {args.layout}")
 
     if args.datapath:
         extra = {k: v for k, v in (("uio_maxiov", args.uio_maxiov), ("max_pend", args.max_pend))
@@ -170,12 +207,18 @@ def main(argv: list[str] | None = None) -> None:
                   f"{row['seconds']:>8.1f} {bfs_depth:>9} {bfs_states:>10}  {found}", flush=True)
         print()
 
-    print("Time to first counterexample, ring size 1 (each property alone)")
-    print(f"{'property':<26} {'BFS len':>8} {'BFS s':>7} {'BMC len':>8} {'BMC s':>7}")
-    for row in first_cex_rows(args.budget):
-        print(f"{row['property']:<26} {row['bfs']:>8} {row['bfs_s']:>7.2f} "
-              f"{row['bmc']:>8} {row['bmc_s']:>7.2f}", flush=True)
-
+    rings = args.cex_rings
+    print(f"Time to first counterexample, ring sizes {rings} (each property alone, "
+          f"BFS at ring {rings[0]})")
+    head = f"{'property':<26} {'BFS len':>8} {'BFS s':>7}"
+    for r in rings:
+        head += f" {f'BMC@{r} len':>12} {f'BMC@{r} s':>9}"
+    print(head)
+    for row in first_cex_rows(args.budget, rings):
+        line = f"{row['property']:<26} {row['bfs']:>8} {row['bfs_s']:>7.2f}"
+        for i in range(len(rings)):
+            line += f" {row[f'bmc{i}']:>12} {row[f'bmc{i}_s']:>9.2f}"
+        print(line, flush=True)
 
 if __name__ == "__main__":
     main()

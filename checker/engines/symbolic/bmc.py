@@ -40,6 +40,7 @@ import z3
 
 from checker.engines.base import EngineRequest, Progress, PropertyResult, RunResult, Stats
 from checker.engines.symbolic.lasso import LassoSearch
+from checker.engines.symbolic.layout import bmc_uses_arrays
 from checker.engines.symbolic.limits import SolverGaveUp
 from checker.engines.symbolic.unroll import (
     EncodingError,
@@ -60,6 +61,12 @@ def new_solver() -> z3.Solver:
     """A finite-domain solver: every int is bounded, so Z3 bit-blasts to SAT
     (more than an order of magnitude faster here than its arithmetic solver)."""
     return z3.SolverFor("QF_FD")
+
+
+def new_array_solver() -> z3.Solver:
+    """Z3's solver for bit-vectors and arrays (its SMT core: the finite-domain
+    solver rejects array terms), for :class:`checker.engines.symbolic.layout.ArrayLayout`."""
+    return z3.SolverFor("QF_ABV")
 
 
 def solve(
@@ -87,9 +94,10 @@ class BoundedSearch:
     ) -> None:
         self.model = model
         self.u = Unrolling(model, template=template)
-        self.solver = new_solver()
+        self.arrays = self.u.t.layout.arrays
+        self.solver = new_array_solver() if self.arrays else new_solver()
         self.solver.add(self.u.initial(0))
-        self.solver.add(self.u.ranges(0))
+        self.solver.add(self.u.ranges(0, elements=not self.arrays))
         self.depth = 0
         self.unrolled = 0
         self.queries = 0
@@ -112,7 +120,11 @@ class BoundedSearch:
         """A model of the unrolling (transitions up to the current depth) plus
         ``extra``, or ``None`` when unsat."""
         while self.unrolled <= self.depth:
-            self.solver.add(*self.u.transition(self.unrolled, halt=True))
+            # Array elements need no type constraint: every state here is reached from
+            # the concrete initial state by exact steps, and a step that would write
+            # outside a type is found by check_depth first (a model bug).
+            self.solver.add(*self.u.transition(self.unrolled, halt=True,
+                                               elements=not self.arrays))
             self.unrolled += 1
         self.queries += 1
         if not extra:
@@ -198,9 +210,12 @@ def run_bmc(
     time_limit: float | None = None,
     bitvectors: bool = True,
     fairness: Sequence[Fair] | None = None,
+    arrays: bool | None = None,
 ) -> RunResult:
     """Check ``properties`` on every path of at most ``depth`` steps (``bitvectors``:
-    the int sort, see :class:`checker.engines.symbolic.unroll.StepTemplate`).  Liveness properties
+    the int sort, see :class:`checker.engines.symbolic.unroll.StepTemplate`; ``arrays``:
+    model arrays as Z3 arrays, by default when the model's arrays are large, see
+    :func:`checker.engines.symbolic.layout.bmc_uses_arrays`).  Liveness properties
     are checked by fair-lasso search (:mod:`checker.engines.symbolic.lasso`) on the same
     unrolling, under ``fairness`` (default: ``model.fairness()``)."""
     start = time.monotonic()
@@ -211,7 +226,8 @@ def run_bmc(
     stop: str | None = None
     exhausted = False
     try:
-        template = StepTemplate(model, bitvectors, deadline)
+        use_arrays = bmc_uses_arrays(model) if arrays is None else arrays
+        template = StepTemplate(model, bitvectors, deadline, arrays=use_arrays)
     except SolverGaveUp as why:
         return timed_out_building(properties, time.monotonic() - start, why, time_limit, "bmc")
     search = BoundedSearch(model, deadline, template)

@@ -12,12 +12,23 @@ signed bit-vectors wide enough that the model's arithmetic cannot overflow
 (:func:`int_bits`); comparisons are then signed and ``%`` is ``bvsmod``
 (whose sign follows the divisor, as Python's ``%`` does).
 
-Arrays stay Python tuples of scalar terms.  ``select`` with a symbolic index
-is an ``If`` chain over the positions: an index out of range selects the
-*last* element (model code only indexes in range, as the concrete backend
-enforces).  ``store``/``store_if`` with a symbolic index rewrite every
-element as ``If(index == i, value, old)``: an index out of range changes
-nothing.
+An array is either a Python tuple of scalar terms (the *flat* layout, which
+k-induction, PDR and the dead-value proofs use) or a :class:`SymArray`: one
+Z3 array term ``Array(BitVec(k), E)`` with ``k`` the bits of the largest
+index and ``E`` the element sort (the *array* layout, BMC's; see
+:mod:`checker.engines.symbolic.unroll`).  On a tuple, ``select`` with a
+symbolic index is an ``If`` chain over the positions (an index out of range
+selects the *last* element) and ``store``/``store_if`` rewrite every element
+as ``If(index == i, value, old)`` (an index out of range changes nothing).
+On a :class:`SymArray` they are ``Select``, ``Store`` and ``If(c, Store(..),
+a)``, whatever the index.  Both agree with the concrete backend on every
+index in range, and model code only indexes in range (the concrete backend
+raises ``IndexError`` otherwise, so no state reached through an
+out-of-range index exists to be missed); what an out-of-range index reads
+or writes is left to the representation.  A whole-array assignment
+(``s.a = [...]``) gives a tuple, which :func:`array_term` turns back into a
+``Store`` chain over the old array (positions that still hold their old
+element are not stored).
 
 Conditions that are Python bools (or the Z3 constants true/false) are
 simplified away at once, so code over concrete parameters builds no terms.
@@ -26,7 +37,8 @@ simplified away at once, so code over concrete parameters builds no terms.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import z3
 
@@ -110,6 +122,81 @@ def _same(a: Value, b: Value) -> bool:
     return False
 
 
+def index_bits(size: int) -> int:
+    """Bits of the index sort of a Z3 array of ``size`` elements (at least 1)."""
+    return max(1, (size - 1).bit_length())
+
+
+class SymArray:
+    """A model array as one Z3 array term (``Array(BitVec(k), E)``, or
+    ``Array(Int, E)`` when the backend's ints are ``Int``) with its size.
+
+    Model code sees it as a fixed-size sequence: ``len()`` is the size and
+    iterating yields ``Select(term, i)`` for ``i`` in ``0 .. size - 1``, so
+    properties that loop over an array run unchanged."""
+
+    __slots__ = ("bits", "size", "term")
+
+    def __init__(self, term: z3.ArrayRef, size: int, bits: int | None) -> None:
+        self.term = term
+        self.size = size
+        self.bits = bits  # the backend's int width (None: Int); indices are converted to it
+
+    def index(self, index: Value) -> z3.ExprRef:
+        """``index`` (a Python int or an int term of the backend's sort) in the
+        array's index sort: a bit-vector of :func:`index_bits` bits, low bits kept."""
+        if self.bits is None:
+            return z3.IntVal(index) if isinstance(index, int) else index
+        k = self.term.domain().size()
+        if isinstance(index, int):
+            return z3.BitVecVal(index, k)
+        if index.size() > k:
+            return z3.Extract(k - 1, 0, index)
+        return index if index.size() == k else z3.ZeroExt(k - index.size(), index)
+
+    def at(self, i: int) -> Value:
+        """Element ``i`` (a concrete position) as a term."""
+        return z3.Select(self.term, self.index(i))
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Iterator[Value]:
+        return (self.at(i) for i in range(self.size))
+
+    def __repr__(self) -> str:
+        return f"SymArray({self.term}, {self.size})"
+
+
+def array_sort(size: int, is_bool: bool, bits: int | None) -> z3.ArraySortRef:
+    """The Z3 sort of a model array of ``size`` bool or int elements."""
+    dom = z3.IntSort() if bits is None else z3.BitVecSort(index_bits(size))
+    rng = z3.BoolSort() if is_bool else z3.IntSort() if bits is None else z3.BitVecSort(bits)
+    return z3.ArraySort(dom, rng)
+
+
+def array_term(value: SymArray | Sequence[Value], old: SymArray) -> z3.ArrayRef:
+    """The Z3 array a model array's final value stands for: the term of a
+    :class:`SymArray`, or for a tuple of elements (a whole-array assignment)
+    ``old``'s term with every element that differs from ``old``'s stored over it."""
+    if isinstance(value, SymArray):
+        return value.term
+    if len(value) != old.size:
+        raise ModelBug(f"array of {old.size} elements assigned {len(value)}")
+    term = old.term
+    elem = term.range()
+    for i, v in enumerate(value):
+        cell = old.at(i)
+        if isinstance(v, z3.ExprRef) and v.eq(cell):
+            continue
+        if isinstance(v, bool):
+            v = z3.BoolVal(v)
+        elif isinstance(v, int):
+            v = z3.BitVecVal(v, elem.size()) if z3.is_bv_sort(elem) else z3.IntVal(v)
+        term = z3.Store(term, old.index(i), v)
+    return term
+
+
 class Z3Backend:
     """Evaluates model code on Z3 terms (mixing in Python ints and bools).
 
@@ -178,45 +265,64 @@ class Z3Backend:
             return cond.arg(0)
         return z3.Not(cond)
 
-    def select(self, array: Sequence[Value], index: Value) -> Value:
-        """The element, or an ``If`` chain over positions for a symbolic index."""
+    def _element(self, array: SymArray, value: Value) -> z3.ExprRef:
+        """``value`` as a term of ``array``'s element sort (Python ints and bools converted)."""
+        if isinstance(value, bool):
+            return z3.BoolVal(value)
+        if isinstance(value, int):
+            return self.num(value)
+        return value
+
+    def select(self, array: Any, index: Value) -> Value:
+        """The element: ``Select`` on a :class:`SymArray`; on a tuple the element
+        itself, or an ``If`` chain over positions for a symbolic index."""
         i = _concrete_int(index)
+        if i is not None and not 0 <= i < len(array):
+            raise IndexError(f"model indexed an array of {len(array)} elements at {i}")
+        if isinstance(array, SymArray):
+            return z3.Select(array.term, array.index(index if i is None else i))
         if i is not None:
-            if not 0 <= i < len(array):
-                raise IndexError(f"model indexed an array of {len(array)} elements at {i}")
             return array[i]
         result = array[-1]
         for pos in range(len(array) - 2, -1, -1):
             result = self.ite(index == pos, array[pos], result)
         return result
 
-    def store(self, array: tuple[Value, ...], index: Value, value: Value) -> tuple[Value, ...]:
-        """A copy with the element replaced (every element guarded, for a symbolic index)."""
+    def store(self, array: Any, index: Value, value: Value) -> Any:
+        """A copy with the element replaced: ``Store`` on a :class:`SymArray`; on a
+        tuple every element guarded, for a symbolic index."""
         i = _concrete_int(index)
+        if i is not None and not 0 <= i < len(array):
+            raise IndexError(f"model wrote an array of {len(array)} elements at {i}")
+        if isinstance(array, SymArray):
+            term = z3.Store(array.term, array.index(index if i is None else i),
+                            self._element(array, value))
+            return SymArray(term, array.size, array.bits)
         if i is not None:
-            if not 0 <= i < len(array):
-                raise IndexError(f"model wrote an array of {len(array)} elements at {i}")
             return array[:i] + (value,) + array[i + 1 :]
         return tuple(self.ite(index == pos, value, old) for pos, old in enumerate(array))
 
-    def store_if(
-        self, array: tuple[Value, ...], cond: Value, index: Value, value: Value
-    ) -> tuple[Value, ...]:
-        """``store`` guarded by ``cond`` (an index out of range writes nothing)."""
+    def store_if(self, array: Any, cond: Value, index: Value, value: Value) -> Any:
+        """``store`` guarded by ``cond`` (on a :class:`SymArray`,
+        ``Store(a, i, If(cond, value, Select(a, i)))``)."""
         truth = _concrete_truth(cond)
         if truth is not None:
             return Z3Backend.store(self, array, index, value) if truth else array
         i = _concrete_int(index)
+        if i is not None and not 0 <= i < len(array):
+            # Only a write that happens must be in range: a conditional write at an
+            # index out of range can never happen (the model guarantees it).
+            return array
+        if isinstance(array, SymArray):
+            at = array.index(index if i is None else i)
+            old = z3.Select(array.term, at)
+            new = self.ite(cond, self._element(array, value), old)
+            return SymArray(z3.Store(array.term, at, new), array.size, array.bits)
         if i is not None:
-            if not 0 <= i < len(array):
-                # Only a write that happens must be in range: a conditional write at an
-                # index out of range can never happen (the model guarantees it).
-                return array
             return array[:i] + (self.ite(cond, value, array[i]),) + array[i + 1 :]
         return tuple(
             self.ite(self.and_(cond, index == pos), value, old) for pos, old in enumerate(array)
         )
-
 
 Z3 = Z3Backend()
 """A symbolic backend with ``Int`` ints (it has no state)."""

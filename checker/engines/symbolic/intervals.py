@@ -55,7 +55,11 @@ def _kind(term: z3.ExprRef) -> int:
 
 class Intervals:
     """Bounds of int terms given bounds of some constants (by Z3 AST id; the
-    caller keeps those constants alive, so that their ids are not reused)."""
+    caller keeps those constants alive, so that their ids are not reused).
+
+    The bounds of a Z3 array term are those of its elements: a constant's
+    from ``known``, a ``Store``'s the union of the array's and the value's,
+    so a ``Select`` is bounded by the array it reads."""
 
     def __init__(self, known: dict[int, Span], budget: list[int] | None = None) -> None:
         self.known = known
@@ -101,6 +105,11 @@ class Intervals:
             if a is None or b is None:
                 return None
             return _union(a, b)
+        if kind == z3.Z3_OP_SELECT:  # an array's bounds are its elements'
+            return self.of(args[0])
+        if kind == z3.Z3_OP_STORE:
+            a, v = self.of(args[0]), self.of(args[2])
+            return None if a is None or v is None else _union(a, v)
         if kind in (z3.Z3_OP_ADD, z3.Z3_OP_SUB, z3.Z3_OP_UMINUS, z3.Z3_OP_MUL):
             spans = [self.of(x) for x in args]
             if any(sp is None for sp in spans):
@@ -172,17 +181,24 @@ def _combine(kind: int, spans: list[Span]) -> Span:
     return lo, hi
 
 
-def _narrow(known: dict[int, Span], cond: z3.ExprRef, positive: bool) -> bool:
+NARROW_DEPTH = 8
+"""How deep into nested ``And``/``Or``/``Not`` a condition is searched for bounds.  A
+loop's running condition (``going = And(going, ...)`` over ``UIO_MAXIOV`` iterations)
+nests as deep as the loop is long; searching all of it made the analysis quadratic.
+Facts deeper down are not used, never wrong (the write is then checked by Z3)."""
+
+
+def _narrow(known: dict[int, Span], cond: z3.ExprRef, positive: bool, depth: int = 0) -> bool:
     """Narrow ``known`` in place by ``cond`` (or its negation); whether anything changed."""
-    if not z3.is_app(cond):
+    if depth > NARROW_DEPTH or not z3.is_app(cond):
         return False
     kind = _kind(cond)
     if kind == z3.Z3_OP_NOT:
-        return _narrow(known, cond.arg(0), not positive)
+        return _narrow(known, cond.arg(0), not positive, depth + 1)
     if (kind == z3.Z3_OP_AND and positive) or (kind == z3.Z3_OP_OR and not positive):
         changed = False
         for i in range(cond.num_args()):
-            changed = _narrow(known, cond.arg(i), positive) or changed
+            changed = _narrow(known, cond.arg(i), positive, depth + 1) or changed
         return changed
     if kind not in _FLIP or cond.num_args() != 2:
         return False

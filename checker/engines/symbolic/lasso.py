@@ -46,7 +46,6 @@ import z3
 from checker.engines.explicit.liveness import Obligation, check_lasso, obligations, trace_of_lasso
 from checker.engines.symbolic.encoding import Z3Backend, as_bool
 from checker.engines.symbolic.guard import user_code
-from checker.engines.symbolic.symexec import unflatten
 from checker.engines.symbolic.unroll import EncodingError, Unrolling, replay
 from checker.lang.fairness import Fair, FairGroup, resolve
 from checker.lang.model import Model, State
@@ -83,7 +82,7 @@ class LivenessTerms:
         """``(premise, goal)`` of ``obl`` over the template's current-state constants."""
         if obl not in self._pairs:
             t = self.u.t
-            view = StateView(t.model, unflatten(t.model, t.cur), Z3Backend(t.bits), t.enabled)
+            view = StateView(t.model, t.layout.state(t.cur), Z3Backend(t.bits), t.enabled)
             with user_code():
                 premise, goal = obl.prop.predicate(view, **dict(obl.args))
             self._pairs[obl] = (z3.simplify(as_bool(premise)), z3.simplify(as_bool(goal)))
@@ -129,10 +128,8 @@ def lasso_shape(u: Unrolling, depth: int, loop: z3.BitVecRef) -> list[z3.BoolRef
     """``depth`` steps that all fire an instance, and ``s_depth == s_loop``
     with ``loop <= depth``."""
     out = [z3.ULE(loop, depth), *(u.moves(k) for k in range(depth))]
-    last = u.flat(depth)
     for j in range(depth):
-        same = z3.And(*(a == b for a, b in zip(u.flat(j), last)))
-        out.append(z3.Implies(loop == j, same))
+        out.append(z3.Implies(loop == j, u.same(j, depth)))
     return out
 
 

@@ -19,13 +19,24 @@ from typing import Any
 
 import z3
 
-from checker.engines.symbolic.encoding import Z3Backend, as_bool, is_bool
+from checker.engines.symbolic.encoding import Z3Backend, as_bool
 from checker.engines.symbolic.guard import user_code
 from checker.engines.symbolic.intervals import Intervals
+from checker.engines.symbolic.layout import (  # flatten & co. re-exported for the engines
+    FlatLayout,
+    Layout,
+    as_term,
+    flatten,
+    scalar_vars,
+    unflatten,
+)
 from checker.engines.symbolic.limits import check_deadline
 from checker.lang.expr import Value
 from checker.lang.model import ActionInstance, Model, Var
-from checker.lang.view import ModelBug, StateView
+from checker.lang.view import StateView
+
+__all__ = ["InstanceExec", "as_term", "execute", "flatten", "property_term", "scalar_vars",
+           "simplify_all", "unflatten"]
 
 Write = tuple[Var, Value, Value, int]
 """``(variable, value, condition, guards passed)`` for one scalar write."""
@@ -37,8 +48,8 @@ class InstanceExec:
 
     ``guards`` are the ``require``/``capacity`` conditions in program order;
     ``caps`` the positions in ``guards`` that are capacity conditions, with
-    their names.  ``values`` is the next state, flattened like the state
-    variables (one term per scalar).  ``ill_typed`` is when the concrete
+    their names.  ``values`` is the next state, one term per slot of the
+    layout (:mod:`checker.engines.symbolic.layout`).  ``ill_typed`` is when the concrete
     backend would raise ``ModelBug`` (a write outside a type).
     """
 
@@ -82,7 +93,7 @@ class _Recorder(Z3Backend):
         self.view: StateView | None = None
         self.writes: list[Write] = []
 
-    def _record(self, array: tuple[Value, ...], cond: Value, value: Value) -> None:
+    def _record(self, array: Any, cond: Value, value: Value) -> None:
         """Note a write of ``value`` (when ``cond``) into the variable holding ``array``."""
         view = self.view
         assert view is not None
@@ -90,15 +101,13 @@ class _Recorder(Z3Backend):
             if current is array:
                 self.writes.append((view._m.vars[slot], value, cond, len(view.guards)))
 
-    def store(self, array: tuple[Value, ...], index: Value, value: Value) -> tuple[Value, ...]:
+    def store(self, array: Any, index: Value, value: Value) -> Any:
         """Record the write, then store."""
         check_deadline(self.deadline)
         self._record(array, True, value)
         return super().store(array, index, value)
 
-    def store_if(
-        self, array: tuple[Value, ...], cond: Value, index: Value, value: Value
-    ) -> tuple[Value, ...]:
+    def store_if(self, array: Any, cond: Value, index: Value, value: Value) -> Any:
         """Record the conditional write, then store."""
         check_deadline(self.deadline)
         self._record(array, cond, value)
@@ -123,55 +132,6 @@ class _RecordingView(StateView):
         super().__setattr__(name, value)
 
 
-def flatten(model: Model, state: Sequence[Value]) -> tuple[Value, ...]:
-    """A state (arrays as tuples) as one flat tuple of scalars."""
-    out: list[Value] = []
-    for var, value in zip(model.vars, state):
-        if var.size is None:
-            out.append(value)
-        else:
-            out.extend(value)
-    return tuple(out)
-
-
-def unflatten(model: Model, flat: Sequence[Value]) -> tuple[Any, ...]:
-    """The inverse of :func:`flatten`."""
-    out: list[Any] = []
-    pos = 0
-    for var in model.vars:
-        if var.size is None:
-            out.append(flat[pos])
-            pos += 1
-        else:
-            out.append(tuple(flat[pos : pos + var.size]))
-            pos += var.size
-    return tuple(out)
-
-
-def scalar_vars(model: Model) -> list[tuple[Var, str]]:
-    """``(variable, name)`` per scalar of the flattened state (``a[2]`` for arrays)."""
-    out: list[tuple[Var, str]] = []
-    for var in model.vars:
-        if var.size is None:
-            out.append((var, var.name))
-        else:
-            out.extend((var, f"{var.name}[{i}]") for i in range(var.size))
-    return out
-
-
-def as_term(var: Var, value: Value, where: str, backend: Z3Backend) -> Any:
-    """``value`` as a Z3 term of ``var``'s sort; a bool written to an int (or the
-    reverse) is a model bug, as on the concrete backend."""
-    if var.is_bool != is_bool(value):
-        want = "bool" if var.is_bool else "int"
-        raise ModelBug(f"{where} writes {value!r} to {want} variable {var.name}")
-    if isinstance(value, bool):
-        return z3.BoolVal(value)
-    if isinstance(value, int):
-        return backend.num(value)
-    return value
-
-
 def simplify_all(terms: Sequence[z3.ExprRef]) -> list[z3.ExprRef]:
     """``z3.simplify`` of each term, in one call so shared subterms are simplified once."""
     if not terms:
@@ -188,9 +148,12 @@ def execute(
     types: dict[int, tuple[int, int]],
     bits: int | None = None,
     deadline: float | None = None,
+    layout: Layout | None = None,
 ) -> InstanceExec:
-    """Run ``inst`` on the symbolic ``state`` (arrays as tuples of terms; ints
-    of ``bits`` bits, or ``Int`` when ``None``).
+    """Run ``inst`` on the symbolic ``state`` (in ``layout``'s form, by default
+    :class:`checker.engines.symbolic.layout.FlatLayout`: arrays as tuples of terms;
+    ints of ``bits`` bits, or ``Int`` when ``None``).  The next state is one term
+    per slot of the layout.
 
     ``types`` bounds the state's int constants (by AST id): writes that
     :class:`checker.engines.symbolic.intervals.Intervals` keeps within their type under the
@@ -207,10 +170,8 @@ def execute(
         if len(caps) < len(cap_ids) and id(g) == cap_ids[len(caps)]:
             caps.append((pos, view.caps[len(caps)][0]))
     guards = [as_bool(g) for g in view.guards]
-    values = [
-        as_term(var, value, inst.label, rec)
-        for (var, _), value in zip(scalar_vars(model), flatten(model, view.values()))
-    ]
+    lay = layout if layout is not None else FlatLayout(model, bits)
+    values = lay.terms(view.values(), state, inst.label, rec)
     terms = simplify_all([*guards, *values])
     guards, values = terms[: len(guards)], terms[len(guards) :]
     bad = z3.simplify(_ill_typed(rec, guards, types, inst.label))

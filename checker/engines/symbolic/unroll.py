@@ -1,9 +1,12 @@
 """The model as Z3 formulas over a sequence of steps (shared by BMC and k-induction).
 
-Step ``k`` has one Z3 constant per scalar of the state (``name@k``, arrays
-as ``name[i]@k``): an int constrained to the variable's ``[lo, hi]`` (a
-signed bit-vector of :func:`checker.engines.symbolic.encoding.int_bits` bits by default, a
-Z3 ``Int`` with ``bitvectors=False``) or a ``Bool``.  The transition from step ``k`` to ``k+1`` has an ``Int``
+Step ``k`` has the Z3 constants of one state in a layout
+(:mod:`checker.engines.symbolic.layout`): by default one constant per scalar
+(``name@k``, arrays as ``name[i]@k``); with ``arrays=True`` (BMC) one per
+variable, an array variable being one Z3 array constant (``name@k``).  Ints
+are constrained to the variable's ``[lo, hi]`` (signed bit-vectors of
+:func:`checker.engines.symbolic.encoding.int_bits` bits by default, Z3
+``Int`` with ``bitvectors=False``); bools are ``Bool``.  The transition from step ``k`` to ``k+1`` has an ``Int``
 selector ``sel@k`` naming the :class:`checker.lang.model.ActionInstance` that
 fires (its ``index``).  Every instance body is run once, on the symbolic
 backend, over the constants of a generic step (:class:`StepTemplate`); the
@@ -40,10 +43,11 @@ from typing import Any
 import z3
 
 from checker.engines.base import EngineInternalError
-from checker.engines.symbolic.encoding import int_bits, literal
+from checker.engines.symbolic.encoding import int_bits
+from checker.engines.symbolic.layout import layout_for
 from checker.engines.symbolic.limits import check_deadline
-from checker.engines.symbolic.symexec import execute, flatten, property_term, scalar_vars, unflatten
-from checker.lang.model import ActionInstance, Model, ModelError, State, Var
+from checker.engines.symbolic.symexec import execute, property_term
+from checker.lang.model import ActionInstance, Model, ModelError, State
 from checker.lang.spec import Property
 from checker.lang.view import CapacityReached, ModelBug
 from checker.semantics.states import fire, initial_state
@@ -99,22 +103,25 @@ class StepTemplate:
     """
 
     def __init__(
-        self, model: Model, bitvectors: bool = True, deadline: float | None = None
+        self, model: Model, bitvectors: bool = True, deadline: float | None = None,
+        arrays: bool = False,
     ) -> None:
         self.model = model
         self.deadline = deadline
         self.bits = int_bits(model) if bitvectors else None
-        self.scalars = scalar_vars(model)
-        self.cur = _consts(self.scalars, "@cur", self.bits)
-        self.nxt = _consts(self.scalars, "@nxt", self.bits)
-        self.sel = z3.Int("sel@cur")
+        self.layout = layout_for(model, self.bits, arrays)
+        self.scalars = self.layout.slots  # one per constant of a state
+        self.cur = self.layout.consts("@cur")
+        self.nxt = self.layout.consts("@nxt")
         self.halt = len(model.instances)
-        state = unflatten(model, self.cur)
-        types = {c.get_id(): (v.lo, v.hi) for (v, _), c in zip(self.scalars, self.cur)}
+        self.sel = self.selector_const("sel@cur")
+        state = self.layout.state(self.cur)
+        types = self.layout.types(self.cur)
         self.execs = []
         for inst in model.instances:
             check_deadline(deadline)
-            self.execs.append(execute(model, inst, state, types, self.bits, deadline))
+            self.execs.append(
+                execute(model, inst, state, types, self.bits, deadline, self.layout))
         self._enabled: dict[tuple[str, ...], z3.BoolRef] = {}
         self._holds: dict[int, z3.BoolRef] = {}
         self.transition = self._transition()
@@ -124,6 +131,14 @@ class StepTemplate:
         ]
         bad = [*self.capacity_hits.values(), *(c for _, c in self.type_errors)]
         self.safe = z3.Not(z3.Or(*bad)) if bad else z3.BoolVal(True)
+
+    def selector_const(self, name: str) -> Any:
+        """A selector constant: an ``Int`` in the flat layout, an unsigned bit-vector
+        just wide enough for ``halt`` in the array layout (whose solver, Z3's SMT
+        core, would otherwise bring in its arithmetic solver for it)."""
+        if self.layout.arrays:
+            return z3.BitVec(name, max(1, self.halt.bit_length()))
+        return z3.Int(name)
 
     def enabled(self, actors: tuple[str, ...]) -> z3.BoolRef:
         """Some instance of ``actors`` fires or hits a capacity bound (what
@@ -137,7 +152,7 @@ class StepTemplate:
         """``prop``'s predicate on the current state."""
         key = id(prop.predicate)
         if key not in self._holds:
-            state = unflatten(self.model, self.cur)
+            state = self.layout.state(self.cur)
             self._holds[key] = z3.simplify(
                 property_term(self.model, prop.predicate, state, self.enabled, self.bits)
             )
@@ -145,11 +160,13 @@ class StepTemplate:
 
     def _transition(self) -> z3.BoolRef:
         """The next state is the successor of the current one under the selected,
-        enabled instance (or the same state, for ``halt``); an ``If`` per scalar
-        lists only the instances that change it."""
+        enabled instance (or the same state, for ``halt``); an ``If`` per slot
+        (scalar or array) lists only the instances that change it."""
         sel = self.sel
-        out: list[z3.BoolRef] = [sel >= 0, sel <= self.halt]
+        out: list[z3.BoolRef] = (
+            [z3.ULE(sel, self.halt)] if z3.is_bv(sel) else [sel >= 0, sel <= self.halt])
         out += [z3.Implies(sel == ex.inst.index, ex.enabled) for ex in self.execs]
+        self.next_arrays: dict[int, Any] = {}
         for j, (c, n) in enumerate(zip(self.cur, self.nxt)):
             if j % 64 == 0:
                 check_deadline(self.deadline)
@@ -161,7 +178,10 @@ class StepTemplate:
             value: Any = c
             for v, idxs in groups.values():
                 value = z3.If(z3.Or(*(sel == i for i in idxs)), v, value)
-            out.append(n == value)
+            if self.layout.arrays and self.scalars[j][0].size is not None:
+                self.next_arrays[j] = value  # a term, not a constant: see Unrolling.flat
+            else:
+                out.append(n == value)
         return z3.And(*out)
 
     def _capacity_hits(self) -> dict[str, z3.BoolRef]:
@@ -171,16 +191,6 @@ class StepTemplate:
             for what, cond in ex.capacity_hits():
                 hits.setdefault(what, []).append(cond)
         return {what: z3.simplify(z3.Or(*conds)) for what, conds in hits.items()}
-
-
-def _consts(scalars: list[tuple[Var, str]], suffix: str, bits: int | None) -> tuple[Any, ...]:
-    """One Z3 constant per scalar: ``Bool``, or ``Int`` / ``bits``-wide bit-vector."""
-    return tuple(
-        z3.Bool(name + suffix) if var.is_bool
-        else z3.Int(name + suffix) if bits is None
-        else z3.BitVec(name + suffix, bits)
-        for var, name in scalars
-    )
 
 
 class Unrolling:
@@ -195,19 +205,40 @@ class Unrolling:
 
     # -- variables ----------------------------------------------------------
     def flat(self, k: int) -> tuple[Any, ...]:
-        """The scalar constants of step ``k`` (created on first use)."""
+        """The terms of step ``k``, one per slot of the layout (created on first use).
+
+        Scalars are constants.  In the array layout an array is not a constant but
+        a term: at step 0 the initial state's array, at step ``k + 1`` the
+        transition's value of it instantiated at step ``k`` (``Store`` terms under
+        ``If`` on the selector), so no array equality reaches the solver.  The
+        array layout is therefore for searches from the initial state (BMC)."""
         while len(self._consts) <= k:
-            suffix = f"{self.tag}@{len(self._consts)}"
-            self._consts.append(_consts(self.scalars, suffix, self.t.bits))
+            n = len(self._consts)
+            terms = list(self.t.layout.consts(f"{self.tag}@{n}"))
+            if self.t.layout.arrays:
+                init = initial_state(self.model) if n == 0 else None
+                for j, (var, _) in enumerate(self.scalars):
+                    if var.size is None:
+                        continue
+                    if init is not None:
+                        terms[j] = self.t.layout.initial_array(var, init[j])
+                    else:
+                        check_deadline(self.t.deadline)
+                        nxt = self.t.next_arrays.get(j, self.t.cur[j])
+                        pairs = [*zip(self.t.cur, self._consts[n - 1]),
+                                 (self.t.sel, self.selector(n - 1))]
+                        terms[j] = z3.substitute(nxt, *pairs)
+            self._consts.append(tuple(terms))
         return self._consts[k]
 
     def state(self, k: int) -> tuple[Any, ...]:
-        """Step ``k`` in the model's state layout (arrays as tuples of constants)."""
-        return unflatten(self.model, self.flat(k))
+        """Step ``k`` in the model's state layout (arrays as tuples of constants or
+        :class:`checker.engines.symbolic.encoding.SymArray`)."""
+        return self.t.layout.state(self.flat(k))
 
-    def selector(self, k: int) -> z3.ArithRef:
+    def selector(self, k: int) -> Any:
         """The instance index fired from step ``k`` to ``k + 1``."""
-        return z3.Int(f"sel{self.tag}@{k}")
+        return self.t.selector_const(f"sel{self.tag}@{k}")
 
     def at(self, term: z3.ExprRef, k: int) -> Any:
         """A template term instantiated for step ``k`` (successor ``k + 1``)."""
@@ -216,32 +247,36 @@ class Unrolling:
         pairs.append((self.t.sel, self.selector(k)))
         return z3.substitute(term, *pairs)
 
-    def ranges(self, k: int) -> list[z3.BoolRef]:
-        """The type constraints of step ``k``'s int constants."""
-        return [
-            z3.And(c >= var.lo, c <= var.hi)
-            for (var, _), c in zip(self.scalars, self.flat(k))
-            if not var.is_bool
-        ]
+    def ranges(self, k: int, elements: bool = True) -> list[z3.BoolRef]:
+        """The type constraints of step ``k``'s ints (``elements``: array elements too)."""
+        return self.t.layout.ranges(self.flat(k), elements)
 
     def initial(self, k: int = 0) -> list[z3.BoolRef]:
-        """Step ``k`` is the model's (concrete) initial state."""
-        init = flatten(self.model, initial_state(self.model))
-        return [c == v for c, v in zip(self.flat(k), init)]
+        """Step ``k`` is the model's (concrete) initial state (in the array layout,
+        step 0's arrays are the initial ones already)."""
+        eqs = self.t.layout.initial(self.flat(k), initial_state(self.model))
+        if not self.t.layout.arrays:
+            return eqs
+        return [e for (var, _), e in zip(self.scalars, eqs) if var.size is None]
+
+    def same(self, i: int, j: int) -> z3.BoolRef:
+        """Steps ``i`` and ``j`` are the same state (every scalar and array element)."""
+        return z3.And(*self.t.layout.same(self.flat(i), self.flat(j)))
 
     def distinct(self, i: int, j: int) -> z3.BoolRef:
         """Steps ``i`` and ``j`` are different states."""
-        return z3.Or(*(a != b for a, b in zip(self.flat(i), self.flat(j))))
+        return z3.Or(*(z3.Not(e) for e in self.t.layout.same(self.flat(i), self.flat(j))))
 
     # -- formulas at step k -----------------------------------------------------
     def holds(self, k: int, prop: Property) -> z3.BoolRef:
         """``prop``'s predicate at step ``k``."""
         return self.at(self.t.holds(prop), k)
 
-    def transition(self, k: int, halt: bool) -> list[z3.BoolRef]:
-        """Step ``k + 1`` is a successor of step ``k``, within its types.  With
-        ``halt`` the path may stop here (and then stays stopped); without, it may not."""
-        out = [self.at(self.t.transition, k), *self.ranges(k + 1)]
+    def transition(self, k: int, halt: bool, elements: bool = True) -> list[z3.BoolRef]:
+        """Step ``k + 1`` is a successor of step ``k``, within its types (array
+        elements only with ``elements``).  With ``halt`` the path may stop here
+        (and then stays stopped); without, it may not."""
+        out = [self.at(self.t.transition, k), *self.ranges(k + 1, elements)]
         if not halt:
             out.append(self.selector(k) != self.t.halt)
         elif k > 0:
@@ -267,11 +302,7 @@ class Unrolling:
     # -- decoding ----------------------------------------------------------------
     def decode_state(self, m: z3.ModelRef, k: int) -> State:
         """Step ``k`` of the Z3 model ``m`` as a concrete state."""
-        flat = []
-        for (var, _), c in zip(self.scalars, self.flat(k)):
-            v = m.eval(c, model_completion=True)
-            flat.append(z3.is_true(v) if var.is_bool else literal(v))
-        return unflatten(self.model, flat)
+        return self.t.layout.decode(m, self.flat(k))
 
     def decode_path(
         self, m: z3.ModelRef, length: int, start: int = 0
