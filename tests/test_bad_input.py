@@ -290,3 +290,12 @@ def test_internal_error_without_out_folder_logs_to_a_temp_file(
     logs = list(tmp_path.glob("vhostmc-crash-*.log"))
     assert len(logs) == 1 and str(logs[0]) in err
     assert "ZeroDivisionError" in logs[0].read_text()
+
+
+def test_z3_gave_up_reasons_are_cut_to_one_line() -> None:
+    from checker.engines.symbolic.bmc import stop_reason
+    from checker.engines.symbolic.limits import SolverGaveUp, one_line
+
+    assert one_line("(incomplete quantifiers)\n" + "detail\n" * 5000) == "(incomplete quantifiers)"
+    assert len(one_line("x" * 5000)) == 200
+    assert stop_reason(SolverGaveUp("a\nb\nc"), None) == "Z3 returned unknown (a)"

@@ -41,7 +41,7 @@ import z3
 from checker.engines.base import EngineRequest, Progress, PropertyResult, RunResult, Stats
 from checker.engines.symbolic.lasso import LassoSearch
 from checker.engines.symbolic.layout import bmc_uses_arrays
-from checker.engines.symbolic.limits import SolverGaveUp
+from checker.engines.symbolic.limits import SolverGaveUp, one_line
 from checker.engines.symbolic.unroll import (
     EncodingError,
     StepTemplate,
@@ -192,7 +192,7 @@ def stop_reason(why: SolverGaveUp, time_limit: float | None) -> str:
     """Why a search stopped early, as a bound name."""
     if str(why) == "time limit" and time_limit is not None:
         return f"time limit {time_limit:g}s"
-    return f"Z3 returned unknown ({why})"
+    return f"Z3 returned unknown ({one_line(str(why))})"
 
 
 def capacity_note(capacity: Sequence[str]) -> str:

@@ -36,6 +36,7 @@ from typing import Any
 import z3
 
 from checker.engines.symbolic.encoding import Z3Backend, as_bool, literal
+from checker.engines.symbolic.limits import one_line
 from checker.engines.symbolic.symexec import as_term, flatten, unflatten
 from checker.engines.symbolic.unroll import StepTemplate
 from checker.lang.dead import assumptions, checked_declarations, reset_dead
@@ -205,7 +206,7 @@ def prove(
             s, c = enc.decode(solver.model())
             result.failures.append(Failure(what, _explain(enc, what, solver.model()), s, c))
         else:
-            result.failures.append(Failure(what, f"Z3 gave up ({solver.reason_unknown()})"))
+            result.failures.append(Failure(what, f"Z3 gave up ({one_line(solver.reason_unknown())})"))
         result.passed = False
         return False
 

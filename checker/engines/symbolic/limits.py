@@ -15,3 +15,10 @@ def check_deadline(deadline: float | None) -> None:
     ``time.monotonic()`` value) has passed."""
     if deadline is not None and time.monotonic() >= deadline:
         raise SolverGaveUp("time limit")
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """``text``'s first line, cut to ``limit`` characters (Z3's ``reason_unknown`` can
+    run to thousands of lines)."""
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return first if len(first) <= limit else first[: limit - 3] + "..."
