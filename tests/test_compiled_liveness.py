@@ -10,7 +10,15 @@ compiles each configuration once (cached in $VHOSTMC_CACHE or ~/.cache/vhostmc).
 from __future__ import annotations
 
 import pytest
-from liveness_models import SF_SERVER, WF_CLIENT, WF_NOISE, WF_SERVER, Server, eventually_req, served
+from liveness_models import (
+    SF_SERVER,
+    WF_CLIENT,
+    WF_NOISE,
+    WF_SERVER,
+    Server,
+    eventually_req,
+    served,
+)
 
 from checker.engines.base import EngineRequest, Limits, RunResult
 from checker.engines.explicit.engine import ENGINE
@@ -27,7 +35,7 @@ from checker.traces.itf import to_itf
 
 pytest.importorskip("numba")
 
-from checker.engines.explicit.compiled.search import CompiledChecker  # noqa: E402
+from checker.engines.explicit.compiled.search import CompiledChecker
 
 LIVE = select_properties(["no-leak", "put-and-wait-terminates"])
 

@@ -30,7 +30,6 @@ This module depends on no model: numba compiles it once (cached beside it).
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 GOAL_FAIR, GOAL_DISABLED, GOAL_STATE, GOAL_EDGE = 0, 1, 2, 3
@@ -132,8 +131,7 @@ def el_round(offsets, succ, acts, inst_mask, finite, weak, strong, full, en, m, 
             csp -= 1
             if csp > 0:
                 u = cs_v[csp - 1]
-                if low[v] < low[u]:
-                    low[u] = low[v]
+                low[u] = min(low[u], low[v])
             if low[v] != index[v]:
                 continue
             top = sp
@@ -329,6 +327,18 @@ def bfs_leg(offsets, succ, acts, start, alive, fair, comp, inst_mask, finite, go
     return n
 
 
-__all__ = ["GOAL_DISABLED", "GOAL_EDGE", "GOAL_FAIR", "GOAL_STATE", "MAX_GROUPS", "alive_states",
-           "bfs_leg", "choose_start", "depths", "el_round", "enabled_masks", "reach_dist",
-           "reverse_rows", "np"]
+__all__ = [
+    "GOAL_DISABLED",
+    "GOAL_EDGE",
+    "GOAL_FAIR",
+    "GOAL_STATE",
+    "MAX_GROUPS",
+    "alive_states",
+    "bfs_leg",
+    "choose_start",
+    "depths",
+    "el_round",
+    "enabled_masks",
+    "reach_dist",
+    "reverse_rows",
+]

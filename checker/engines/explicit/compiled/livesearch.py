@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 
 from checker.engines.explicit.compiled.livegraph import GraphFull, LiveGraph
+from checker.engines.explicit.compiled.table import Table
 from checker.engines.explicit.liveness import (
     AnalysisCut,
     FairnessMasks,
@@ -24,7 +25,6 @@ from checker.engines.explicit.liveness import (
     Obligation,
     obligations,
 )
-from checker.engines.explicit.compiled.table import Table
 from checker.lang.fairness import Fair
 from checker.lang.model import Model
 from checker.lang.spec import Property
