@@ -8,7 +8,9 @@ loop exactly at each checkpoint (its budget), so each analysis sees the graph
 the Python explorer's analysis sees, and finds the same lasso.  An analysis
 stopped by ``cut`` (time limit, interrupt) leaves its properties undecided
 (``cut_short``); a graph that would pass the memory limit leaves them
-undecided too (``full``).
+undecided too (``full``).  With ``workers > 1`` the parallel loop overshoots a
+budget by up to one chunk, so a checkpoint may fall later than the Python one:
+verdicts stay sound, a lasso found early may differ (not on the command line).
 """
 
 from __future__ import annotations
