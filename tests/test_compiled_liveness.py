@@ -146,7 +146,7 @@ def test_vhost_ring1_liveness_equals_python(revision: str, env: str, mutex: str)
     model = get_vhost(revision, env, mutex)
     want, got = engine_pair(model, LIVE)
     assert outline(got) == outline(want)
-    assert got.reduction == want.reduction
+    assert (got.reduction or {}).get("on") == (want.reduction or {}).get("on")
     for p, q in zip(got.properties, want.properties):
         if p.trace is not None:
             assert q.trace is not None and p.trace.reduced == q.trace.reduced

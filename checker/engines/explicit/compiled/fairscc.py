@@ -74,17 +74,18 @@ def alive_states(expanded, oflags, word, shift, m, n, alive):  # type: ignore[no
 
 @njit(cache=True)
 def el_round(offsets, succ, acts, inst_mask, finite, weak, strong, full, en, m,  # type: ignore[no-untyped-def]
-             active, fair, comp_taken, comp_dis, ctl, index, low, onstk, stack, cs_v, cs_e,
-             mark):
+             active, fair, ctl, index, low, onstk, stack, cs_v, cs_e, mark):
     """One Emerson-Lei round over the states ``v < m`` with ``active[v]``; returns how
     many stay active for the next round (0: the decomposition is done).
 
-    ``ctl[0]``: fair components numbered so far; ``ctl[1]``: SCC serial for ``mark``
-    (never reset while ``mark`` lives).  Edges of ``finite`` groups are not cycle edges.
+    ``ctl[0]``: fair components numbered so far.  Edges of ``finite`` groups are not
+    cycle edges.  ``mark[v]``: the round's SCC number of ``v``.
     """
     for v in range(m):
         index[v] = -1
         onstk[v] = 0
+        mark[v] = -1
+    serial = 0
     counter = 0
     sp = 0
     again = 0
@@ -141,8 +142,7 @@ def el_round(offsets, succ, acts, inst_mask, finite, weak, strong, full, en, m, 
                 onstk[w] = 0
                 if w == v:
                     break
-            serial = ctl[1]
-            ctl[1] = serial + 1
+            serial += 1
             for t in range(sp, top):
                 mark[stack[t]] = serial
             taken = 0
@@ -172,13 +172,29 @@ def el_round(offsets, succ, acts, inst_mask, finite, weak, strong, full, en, m, 
             else:
                 c = ctl[0]
                 ctl[0] = c + 1
-                comp_taken[c] = taken
-                comp_dis[c] = dis_or
                 for t in range(sp, top):
                     x = stack[t]
                     fair[x] = c
                     active[x] = 0
     return again
+
+
+@njit(cache=True)
+def comp_masks(offsets, succ, acts, fair, c, inst_mask, finite, en, full, m, out):  # type: ignore[no-untyped-def]
+    """``out[0]``: the groups taken on non-``finite`` edges inside fair component ``c``;
+    ``out[1]``: the groups disabled in some state of it."""
+    taken = 0
+    dis = 0
+    for v in range(m):
+        if fair[v] != c:
+            continue
+        dis |= ~en[v] & full
+        for q in range(offsets[v], offsets[v + 1]):
+            k = acts[q]
+            if fair[succ[q]] == c and (inst_mask[k] & finite) == 0:
+                taken |= inst_mask[k]
+    out[0] = taken
+    out[1] = dis
 
 
 @njit(cache=True)
@@ -336,6 +352,7 @@ __all__ = [
     "alive_states",
     "bfs_leg",
     "choose_start",
+    "comp_masks",
     "depths",
     "el_round",
     "enabled_masks",

@@ -34,7 +34,7 @@ from checker.engines.explicit.compiled import fairscc
 from checker.engines.explicit.compiled.flatlive import obligation_words
 from checker.engines.explicit.liveness import AnalysisCut, FairnessMasks, Lasso, Obligation
 
-SCRATCH_BYTES_PER_STATE = 85
+SCRATCH_BYTES_PER_STATE = 59
 """Bytes per discovered state of the analysis's work arrays (see :meth:`LiveGraph._scratch`)."""
 
 
@@ -77,7 +77,6 @@ class LiveGraph:
         self._rev_m = -1
         self._depth_n = -1
         self._stamp = 0
-        self._serial = 0
         self.err = np.zeros(2, np.int64)
 
     # -- memory ------------------------------------------------------------------------
@@ -163,13 +162,11 @@ class LiveGraph:
                             ("fair", np.int32), ("index", np.int32), ("low", np.int32),
                             ("stack", np.int32), ("cs_v", np.int32), ("seen", np.int32),
                             ("out_k", np.int32), ("out_v", np.int32), ("depth", np.int32),
-                            ("comp_taken", np.int64), ("comp_dis", np.int64),
-                            ("cs_e", np.int64), ("mark", np.int64), ("rev_off", np.int64)):
+                            ("mark", np.int32), ("cs_e", np.int64), ("rev_off", np.int64)):
             w[name] = np.zeros(cap + 1, dtype)
-        w["mark"][:] = -1
         self._scratch_n = cap
         self._rev_m = self._depth_n = -1
-        self._stamp = self._serial = 0
+        self._stamp = 0
 
     def find(self, o: int, m: int, n: int, parents: np.ndarray,
              actions: np.ndarray) -> Lasso | None:
@@ -189,17 +186,15 @@ class LiveGraph:
         active, fair = w["active"], w["fair"]
         active[:n] = alive[:n]
         fair[:n] = -1
-        ctl = np.array([0, self._serial], np.int64)
+        ctl = np.zeros(1, np.int64)
         while True:
             self._poll()
             again = fairscc.el_round(
                 self.offsets, self.succ, self.acts, self.inst_mask, masks.finite, masks.weak,
-                masks.strong, masks.all, self.en, m, active, fair, w["comp_taken"],
-                w["comp_dis"], ctl, w["index"], w["low"], w["onstk"], w["stack"], w["cs_v"],
-                w["cs_e"], w["mark"])
+                masks.strong, masks.all, self.en, m, active, fair, ctl, w["index"], w["low"],
+                w["onstk"], w["stack"], w["cs_v"], w["cs_e"], w["mark"])
             if again == 0:
                 break
-        self._serial = int(ctl[1])
         if ctl[0] == 0:
             return None
         if self._rev_m != m:
@@ -220,7 +215,7 @@ class LiveGraph:
             return None
         into = self._leg(start, -1, fairscc.GOAL_FAIR)
         entry = into[-1][1] if into else start
-        cycle = self._fair_cycle(entry, int(fair[entry]))
+        cycle = self._fair_cycle(entry, int(fair[entry]), m)
         prefix: list[tuple[int, int]] = []
         v = start
         while v != 0:
@@ -248,11 +243,13 @@ class LiveGraph:
             raise ValueError("no path to the goal")
         return [(int(k), int(v)) for k, v in zip(w["out_k"][:count], w["out_v"][:count])]
 
-    def _fair_cycle(self, entry: int, comp: int) -> list[tuple[int, int]]:
+    def _fair_cycle(self, entry: int, comp: int, m: int) -> list[tuple[int, int]]:
         """:meth:`LivenessAnalysis._fair_cycle` (same legs, same order) on the arrays."""
-        masks, en, w = self.masks, self.en, self._work
-        taken_any = int(w["comp_taken"][comp])
-        dis_any = int(w["comp_dis"][comp])
+        masks, en = self.masks, self.en
+        out = np.zeros(2, np.int64)
+        fairscc.comp_masks(self.offsets, self.succ, self.acts, self._work["fair"], comp,
+                           self.inst_mask, masks.finite, en, masks.all, m, out)
+        taken_any, dis_any = int(out[0]), int(out[1])
         cycle: list[tuple[int, int]] = []
         cur = entry
         met = ~int(en[entry]) & masks.weak
