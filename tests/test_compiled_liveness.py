@@ -22,7 +22,7 @@ from liveness_models import (
 
 from checker.engines.base import EngineRequest, Limits, RunResult
 from checker.engines.explicit.engine import ENGINE
-from checker.engines.explicit.liveness import check_lasso
+from checker.engines.explicit.liveness import FairnessMasks, check_lasso, obligations
 from checker.engines.explicit.search import ExplicitChecker
 from checker.lang.fairness import Fair
 from checker.lang.model import Model
@@ -30,7 +30,7 @@ from checker.lang.spec import Property
 from checker.runs.catalog import select_properties
 from checker.runs.environments import ENVIRONMENTS, get_environment
 from checker.runs.replay import replay
-from checker.semantics.states import fire, initial_state
+from checker.semantics.states import expand, fire, initial_state, property_view
 from checker.traces.itf import to_itf
 
 pytest.importorskip("numba")
@@ -104,6 +104,32 @@ def test_strong_fairness_refines_the_component_weak_fairness_accepts() -> None:
     assert trace is not None
     assert [s.label for s in trace.steps] == ["request", "toggle", "toggle"]
     assert trace.loop == 1
+
+
+def test_the_graph_arrays_are_the_python_graph() -> None:
+    """CSR rows (successor numbers and instances, in order), expanded flags, per-state
+    premise/goal bits and enabled fairness groups equal the Python explorer's graph."""
+    model = get_vhost("v3.1", "datapath", "weak")
+    want = ExplicitChecker(model, [], record_graph=True).run().graph
+    checker = CompiledChecker(model, LIVE)
+    res = checker.run()
+    graph = checker.graph
+    assert graph is not None and want is not None
+    assert res.stats.states == len(want) == graph.rows
+    masks = FairnessMasks(model, model.fairness())
+    obls = obligations(model, LIVE)
+    for i in range(len(want)):
+        lo, hi = int(graph.offsets[i]), int(graph.offsets[i + 1])
+        row = [(int(k), int(j)) for k, j in zip(graph.acts[lo:hi], graph.succ[lo:hi])]
+        assert row == list(want.edges(i))
+        assert graph.expanded[i] == 1
+        assert int(graph.en[i]) == masks.enabled(k for k, _ in row)
+        state = want.states[i]
+        view = property_view(model, state, expand(model, state).enabled_actors)
+        for o, obl in enumerate(obls):
+            premise, goal = obl.evaluate(view)
+            bits = int(graph.oflags[i, o // 32]) >> (2 * (o % 32)) & 3
+            assert bits == premise | goal << 1
 
 
 # -- the vhost models ------------------------------------------------------------------

@@ -23,7 +23,7 @@ from checker.engines.explicit.compiled.fairscc import MAX_GROUPS
 from checker.engines.explicit.compiled.flatcode import Refused
 from checker.engines.explicit.compiled.kernel import CTL, CTL_FIELDS
 from checker.engines.explicit.compiled.layout import layout_of
-from checker.engines.explicit.compiled.livegraph import GraphError
+from checker.engines.explicit.compiled.livegraph import GraphError, LiveGraph
 from checker.engines.explicit.compiled.livesearch import CompiledLiveness
 from checker.engines.explicit.compiled.table import Table, default_memory_limit
 from checker.engines.explicit.liveness import Lasso, trace_of_lasso
@@ -71,6 +71,8 @@ class CompiledChecker:
         """Numba threads expanding each chunk of the frontier (1: the sequential loop)."""
         self.fairness = list(model.fairness() if fairness is None else fairness)
         """The fairness liveness properties are judged under (default: the model's)."""
+        self.graph: LiveGraph | None = None
+        """After a run with liveness properties: its state graph as arrays."""
         self.build_seconds = 0.0
         """Seconds spent generating and importing the code (numba compile on a cold cache
         happens on the first call of the loop, so it counts as exploring)."""
@@ -199,6 +201,7 @@ class CompiledChecker:
                     bounds.append(f"time limit {limits.time_limit:g}s (fair-cycle analysis)")
         self._fill(stats, ctl, table, start)
         if live is not None:
+            self.graph = live.graph
             stats.graph_bytes = live.nbytes
             stats.table_bytes += live.nbytes
         flags = int(ctl[CTL["flags"]])
