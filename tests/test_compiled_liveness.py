@@ -190,6 +190,22 @@ def test_vhost_ring1_liveness_equals_python_everywhere(revision: str, env: str,
 
 # -- limits, interrupts, memory ----------------------------------------------------------
 
+def test_a_lasso_on_a_partial_graph_is_reported_and_valid() -> None:
+    """Cut by a state limit, v9 still violates put-and-wait-terminates on the rows it has."""
+    model = get_vhost("v9", "default", "strong")
+    res = CompiledChecker(model, LIVE, Limits(max_states=3000)).run()
+    assert res.complete is False
+    assert [p.status for p in res.properties][1] == "violated"
+    assert_fair_lassos(model, res, LIVE, model.fairness())
+
+
+def test_liveness_is_inconclusive_when_the_search_is_cut_without_a_lasso() -> None:
+    model = get_vhost("v3.1", "datapath", "weak")
+    res = CompiledChecker(model, LIVE, Limits(max_states=500)).run()
+    assert [p.status for p in res.properties] == ["inconclusive", "inconclusive"]
+    assert res.properties[0].reason == "search cut by 500 states"
+
+
 def test_graph_bytes_are_counted_in_the_table_bytes() -> None:
     model = get_vhost("v3.1", "datapath", "weak")
     res = CompiledChecker(model, LIVE).run()
