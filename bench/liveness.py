@@ -119,6 +119,19 @@ def run_cell(backend: str, cell: str) -> dict[str, Any]:
     }
 
 
+def verdict_text(verdicts: dict[str, list[Any]]) -> str:
+    """``V14s H I ...``: violated (lasso length, s = stutter), holds, inconclusive, in the
+    order of :data:`GRID_PROPERTIES`."""
+    out = []
+    for name in GRID_PROPERTIES:
+        status, length, loop = verdicts[name]
+        if status == "violated":
+            out.append(f"V{length}" + ("s" if loop == length else ""))
+        else:
+            out.append(status[0].upper())
+    return " ".join(out)
+
+
 def grid(args: argparse.Namespace) -> None:
     """Print the compiled-vs-python table of the liveness grid (see the module docstring)."""
     sys.path.insert(0, str(ROOT))
@@ -131,7 +144,7 @@ def grid(args: argparse.Namespace) -> None:
     print(f"liveness grid at ring size {args.ring_size}, time limit {args.time_limit:g}s, "
           f"properties {', '.join(GRID_PROPERTIES)}")
     print("| revision | env | fairness | backend | states | states/s | B/state | search s "
-          "| wall s | peak MiB | complete | agree |")
+          "| wall s | peak MiB | verdicts | agree |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for rev in args.revisions.split(","):
         for env in envs:
@@ -145,15 +158,17 @@ def grid(args: argparse.Namespace) -> None:
                     out = subprocess.run([sys.executable, __file__, "--cell", backend, cell],
                                          capture_output=True, text=True, check=True)
                     runs[backend] = json.loads(out.stdout)
-                both = [r for r in runs.values() if r["complete"]]
-                agree = ("yes" if all(r["verdicts"] == both[0]["verdicts"] for r in both)
-                         else "NO") if len(both) == len(runs) > 1 else "-"
+                decided = [r for r in runs.values() if not any(
+                    v[0] == "inconclusive" for v in r["verdicts"].values())]
+                agree = ("yes" if all(r["verdicts"] == decided[0]["verdicts"] for r in decided)
+                         else "NO") if len(decided) == len(runs) > 1 else "-"
                 for backend, r in runs.items():
                     bps = f"{r['bytes'] / max(1, r['states']):.0f}" if r["bytes"] else "-"
                     print(f"| {rev} | {env} | {fair} | {backend} | {r['states']} "
                           f"| {r['states'] / max(r['search'], 1e-9):.0f} | {bps} "
                           f"| {r['search']:.1f} | {r['wall']:.1f} "
-                          f"| {r['peak_mib']:.0f} | {r['complete']} | {agree} |", flush=True)
+                          f"| {r['peak_mib']:.0f} | {verdict_text(r['verdicts'])} | {agree} |",
+                          flush=True)
 
 
 def measure(mode: str, config: str) -> dict[str, Any]:
