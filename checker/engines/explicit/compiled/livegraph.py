@@ -73,6 +73,7 @@ class LiveGraph:
         self.oflags = np.zeros((0, self.words), np.int64)
         self.expanded = np.zeros(0, np.uint8)
         self.en = np.zeros(0, np.int64)
+        self._work: dict[str, np.ndarray] = {}
         self._scratch_n = -1
         self._rev_m = -1
         self._depth_n = -1
@@ -85,9 +86,7 @@ class LiveGraph:
         """Bytes of every array this graph holds (rows, flags, analysis work arrays)."""
         total = sum(a.nbytes for a in (self.offsets, self.succ, self.acts, self.oflags,
                                        self.expanded, self.en))
-        if self._scratch_n >= 0:
-            total += sum(a.nbytes for a in self._work.values())
-        return int(total)
+        return int(total + sum(a.nbytes for a in self._work.values()))
 
     def _grow_states(self, need: int) -> None:
         cap = self.expanded.shape[0]
@@ -151,12 +150,11 @@ class LiveGraph:
         """Work arrays for ``n`` discovered states (kept for later analyses)."""
         if n <= self._scratch_n:
             return
-        old = sum(a.nbytes for a in self._work.values()) if self._scratch_n >= 0 else 0
+        old = sum(a.nbytes for a in self._work.values())
         cap = max(n, self._scratch_n + self._scratch_n // 2)
         if not self.room(cap * SCRATCH_BYTES_PER_STATE - old):
             raise GraphFull
-        self._work: dict[str, np.ndarray] = {}
-        self._work.clear()
+        self._work = {}
         w = self._work
         for name, dtype in (("alive", np.uint8), ("active", np.uint8), ("onstk", np.uint8),
                             ("fair", np.int32), ("index", np.int32), ("low", np.int32),
