@@ -154,9 +154,9 @@ def test_the_memory_limit_stops_before_growing_past_it() -> None:
 
 # -- engine glue ---------------------------------------------------------------------------
 
-def test_engine_uses_the_python_explorer_for_liveness_and_says_why(capsys) -> None:
-    res = ENGINE.run(EngineRequest(Server(), [served], backend="compiled"))
-    assert res.stats.backend.startswith("python (compiled backend refused: liveness")
+def test_engine_uses_the_python_explorer_for_dfs_and_says_why(capsys) -> None:
+    res = ENGINE.run(EngineRequest(Server(), [served], backend="compiled", search="dfs"))
+    assert res.stats.backend.startswith("python (compiled backend refused: it searches breadth")
     assert "compiled backend refused" in capsys.readouterr().err
 
 
@@ -272,8 +272,8 @@ def test_auto_takes_compiled_where_it_applies_and_python_quietly_elsewhere(
     monkeypatch.delenv("VHOSTMC_BACKEND", raising=False)
     res = ENGINE.run(EngineRequest(Counter(), [x_in_range], backend="auto"))
     assert res.stats.backend == "compiled"
-    res = ENGINE.run(EngineRequest(Server(), [served], backend="auto"))
-    assert res.stats.backend.startswith("python (compiled backend refused: liveness")
+    res = ENGINE.run(EngineRequest(Server(), [served], backend="auto", search="dfs"))
+    assert res.stats.backend.startswith("python (compiled backend refused: it searches breadth")
     assert capsys.readouterr().err == ""
     monkeypatch.setenv("VHOSTMC_BACKEND", "python")
     res = ENGINE.run(EngineRequest(Counter(), [x_in_range], backend="auto"))

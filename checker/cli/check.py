@@ -74,10 +74,11 @@ from checker.runs.stored import write_report
 @click.option("--backend", type=click.Choice(list(BACKENDS)), default=DEFAULT_BACKEND,
               show_default=True,
               help="Explicit engine: compiled explores packed states with numba-compiled steps "
-                   "(BFS, invariants; numba compiles each model configuration once, minutes, "
-                   "cached in $VHOSTMC_CACHE or ~/.cache/vhostmc); python is the reference "
-                   "explorer; auto is compiled where it applies (no liveness property, no dfs, "
-                   "no --dump-graph; $VHOSTMC_BACKEND=python makes it python), else python.")
+                   "(BFS, invariants, liveness on the graph as arrays; numba compiles each "
+                   "model configuration once, minutes, cached in $VHOSTMC_CACHE or "
+                   "~/.cache/vhostmc); python is the reference explorer; auto is compiled "
+                   "where it applies (no sometimes property, no dfs, no --dump-graph; "
+                   "$VHOSTMC_BACKEND=python makes it python), else python.")
 @_param_options
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("vhostmc-out"), show_default=True,

@@ -52,7 +52,11 @@ class Stats:
     """Explicit engine: which explorer ran (``python`` or ``compiled``), and why not the
     compiled one when it was asked for and refused."""
     table_bytes: int = 0
-    """Compiled explicit backend: bytes of the visited table (states, parents, index)."""
+    """Compiled explicit backend: bytes of the visited table (states, parents, index), and
+    of the state graph when liveness properties are checked (``graph_bytes``)."""
+    graph_bytes: int = 0
+    """Compiled explicit backend with liveness: bytes of the state graph's arrays (CSR rows,
+    per-state flags, the fair-cycle analysis's work arrays), included in ``table_bytes``."""
     workers: int = 1
     """Explicit engine: threads that explored (``--workers``; more than 1 only with the
     compiled backend)."""

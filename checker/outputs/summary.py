@@ -181,6 +181,8 @@ def _speed(result: RunResult) -> dict[str, Any]:
     if stats.table_bytes:
         out["table_bytes"] = stats.table_bytes
         out["bytes_per_state"] = round(stats.table_bytes / max(1, stats.states), 1)
+    if stats.graph_bytes:
+        out["graph_bytes"] = stats.graph_bytes
     return out
 
 

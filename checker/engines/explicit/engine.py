@@ -13,7 +13,8 @@ from checker.engines.reduction import Reduction, decide
 
 BACKENDS = ("auto", "compiled", "python")
 """``python``: the reference explorer; ``compiled``: packed states and numba
-(:mod:`checker.engines.explicit.compiled`), BFS and invariants only; ``auto``:
+(:mod:`checker.engines.explicit.compiled`), BFS, invariants and liveness (fair SCCs on
+the state graph as arrays); ``auto``:
 compiled where it applies, else python (without a word on stderr)."""
 
 DEFAULT_BACKEND = "auto"
@@ -35,9 +36,6 @@ def resolved_backend(asked: str) -> str:
 
 def compiled_refusal(request: EngineRequest) -> str | None:
     """Why the compiled backend cannot take ``request`` (before generating any code)."""
-    live = [p.name for p in request.properties if p.is_liveness]
-    if live:
-        return f"liveness properties ({', '.join(live)}) need the fair-SCC analysis"
     reach = [p.name for p in request.properties if p.is_reachability]
     if reach:
         return f"sometimes properties ({', '.join(reach)}) need example traces"

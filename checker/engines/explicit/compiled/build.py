@@ -14,11 +14,13 @@ import hashlib
 import importlib.util
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 from checker.engines.explicit.compiled.flatcode import FlatCode, generate
+from checker.engines.explicit.compiled.flatlive import GRAPH_SOURCE, live_source
 from checker.engines.explicit.compiled.kernel import KERNEL_SOURCE, PARALLEL_SOURCE
 from checker.engines.explicit.compiled.layout import Layout, layout_of
 from checker.lang.model import Model
@@ -109,7 +111,8 @@ def _load(prefix: str, source: str) -> tuple[ModuleType, bool]:
 
 
 def build(model: Model, props: list[Property], canon: str | None = None,
-          parallel: bool = False) -> Built:
+          parallel: bool = False,
+          obligations: Sequence[tuple[Property, dict[str, int]]] = ()) -> Built:
     """Generate (or find in the cache) and import the modules for ``model`` and ``props``.
 
     Two modules: the steps (one per model and parameters: the costly numba
@@ -119,7 +122,9 @@ def build(model: Model, props: list[Property], canon: str | None = None,
     representative (it may ``unpack(nw, u2)``, change slots of ``u2`` and
     ``pack(u2, nw)``); the loop applies it to every successor before the
     lookup.  ``None``: no canonicalisation.  ``parallel``: add ``bfs_par`` (the
-    chunk-parallel loop, numba threads).
+    chunk-parallel loop, numba threads).  ``obligations``: liveness obligations
+    ``(property, args)``; when given, the search module also has their
+    ``obl_<o>``/``live_flags`` and ``graph_rows`` (:mod:`.flatlive`).
     Raises :class:`.flatcode.Refused` when the model or a property has no flat form.
     """
     layout = layout_of(model)
@@ -130,5 +135,7 @@ def build(model: Model, props: list[Property], canon: str | None = None,
     hook = IDENTITY if canon is None else "CANON = True\n\n\n" + _decorated(canon)
     search, _ = _load("search", SEARCH_HEADER.format(steps=steps.__name__, canon=hook)
                       + _decorated(code.props_source) + KERNEL_SOURCE
-                      + (PARALLEL_SOURCE if parallel else ""))
+                      + (PARALLEL_SOURCE if parallel else "")
+                      + (_decorated(live_source(model, layout, obligations)) + GRAPH_SOURCE
+                         if obligations else ""))
     return Built(search, layout, code, fresh)

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 
 import numpy as np
 
 from checker.engines.base import Limits, Progress, PropertyResult, RunResult, Stats, StopCheck
 from checker.engines.explicit.compiled.build import Built, build, cache_dir
+from checker.engines.explicit.compiled.fairscc import MAX_GROUPS
+from checker.engines.explicit.compiled.flatcode import Refused
 from checker.engines.explicit.compiled.kernel import (
     CTL,
     CTL_FIELDS,
@@ -26,7 +29,12 @@ from checker.engines.explicit.compiled.kernel import (
     par_buffer_bytes,
     par_buffers,
 )
+from checker.engines.explicit.compiled.layout import layout_of
+from checker.engines.explicit.compiled.livegraph import GraphError, LiveGraph
+from checker.engines.explicit.compiled.livesearch import CompiledLiveness
 from checker.engines.explicit.compiled.table import Table, default_memory_limit
+from checker.engines.explicit.liveness import Lasso, trace_of_lasso
+from checker.lang.fairness import Fair
 from checker.lang.model import ActionInstance, Model, State
 from checker.lang.spec import Property
 from checker.semantics.states import expand, fire, holds_in, initial_state, property_view
@@ -35,6 +43,8 @@ from checker.traces.trace import Trace, build_trace
 BACKEND = "compiled"
 DEFAULT_CHUNK = 8192
 """Frontier states per round of the parallel loop (see ``bench/compiled_workers.py``)."""
+ANNOUNCE_FROM = 100_000
+"""Graphs at least this large get a progress line before each fair-cycle analysis."""
 MAX_STATES = 2**31 - 1
 """State numbers are int32 (the parents array)."""
 
@@ -69,7 +79,8 @@ class CompiledChecker:
                  progress: Progress | None = None, progress_every: float = 2.0,
                  canon: str | None = None, workers: int = 1,
                  stop: StopCheck | None = None, table_limit: int | None = None,
-                 chunk: int = DEFAULT_CHUNK) -> None:
+                 chunk: int = DEFAULT_CHUNK,
+                 fairness: Sequence[Fair] | None = None) -> None:
         self.model = model
         self.properties = properties
         self.limits = limits or Limits()
@@ -93,6 +104,10 @@ class CompiledChecker:
         """The parallel loop's most frontier states per round (its work arrays: about
         ``chunk * NSUCC * (8 * NW + 25)`` bytes, at most an eighth of the memory limit,
         which they count in)."""
+        self.fairness = list(model.fairness() if fairness is None else fairness)
+        """The fairness liveness properties are judged under (default: the model's)."""
+        self.graph: LiveGraph | None = None
+        """After a run with liveness properties: its state graph as arrays."""
         self.build_seconds = 0.0
         """Seconds spent generating and importing the code (numba compile on a cold cache
         happens on the first call of the loop, so it counts as exploring)."""
@@ -102,17 +117,38 @@ class CompiledChecker:
         property has no compiled form (the caller then runs the Python explorer)."""
         start = time.monotonic()
         model, limits = self.model, self.limits
-        built = build(model, self.properties, self.canon, parallel=self.workers > 1)
+        invariants = [p for p in self.properties if not p.is_liveness]
+        deadline = (None if limits.time_limit is None
+                    else (limits.counted_from or start) + limits.time_limit)
+        stopped_by: list[str] = []
+
+        def cut() -> bool:
+            """Whether a fair-cycle analysis must stop (interrupt, time limit)."""
+            if not stopped_by and self.stop is not None:
+                why = self.stop()
+                if why is not None:
+                    stopped_by.append(why)
+            return bool(stopped_by) or (deadline is not None and time.monotonic() >= deadline)
+
+        live = (CompiledLiveness(model, self.properties, self.fairness, cut)
+                if any(p.is_liveness for p in self.properties) else None)
+        if live is not None and len(live.masks.groups) > MAX_GROUPS:
+            raise Refused(f"{len(live.masks.groups)} fairness groups (at most {MAX_GROUPS})")
+        built = build(model, invariants, self.canon, parallel=self.workers > 1,
+                      obligations=live.items if live is not None else ())
         self.build_seconds = time.monotonic() - start
         pbits = (self.workers - 1).bit_length() if self.workers > 1 else 0
         table = Table(built.layout.words, built.module, pbits)
+        if live is not None:
+            live.attach(built.module, max(1, len(built.code.instances)),
+                        lambda extra: table.nbytes + live.nbytes + extra <= self.memory_limit)
         ctl = np.zeros(len(CTL_FIELDS), np.int64)
         ctl[CTL["level_end"]] = 1
-        ctl[CTL["pending"]] = (1 << len(self.properties)) - 1
+        ctl[CTL["pending"]] = (1 << len(invariants)) - 1
         ctl[CTL["max_states"]] = -1 if limits.max_states is None else limits.max_states
         ctl[CTL["max_depth"]] = -1 if limits.max_depth is None else limits.max_depth
-        ctl[CTL["has_props"]] = 1 if self.properties else 0
-        viol = np.full(max(1, len(self.properties)), -1, np.int64)
+        ctl[CTL["has_props"]] = 1 if self.properties and (live is None or not live.pending) else 0
+        viol = np.full(max(1, len(invariants)), -1, np.int64)
         stats = Stats(backend=BACKEND, workers=self.workers)
         bounds: list[str] = []
         initial = initial_state(model)
@@ -154,13 +190,23 @@ class CompiledChecker:
             if self.stop is not None and (stopped := self.stop()) is not None:
                 bounds.append(f"interrupted ({stopped})")
                 break
+            if live is not None and live.due(int(ctl[CTL["head"]])):
+                self._checkpoint(live, table, ctl, stats, start)
+                if live.full:
+                    bounds.append(self._memory_bound() + " (state graph)")
+                    break
+                if not live.pending:
+                    ctl[CTL["has_props"]] = 1
+                continue
+            cap = None if live is None else live.budget(int(ctl[CTL["head"]]))
+            steps = budget if cap is None else max(1, min(budget, cap))
             if self.workers > 1:
                 status = int(built.module.bfs_par(table.states, table.parents, table.actions,
                                                   table.index, table.fill, pbits, ctl, viol,
-                                                  budget, buffers))
+                                                  steps, buffers))
             else:
                 status = int(built.module.bfs(table.states, table.parents, table.actions,
-                                              table.index, table.fill, ctl, viol, budget))
+                                              table.index, table.fill, ctl, viol, steps))
             now = time.monotonic()
             if now - t0 < 0.25:
                 budget = min(budget * 2, 1 << 30)
@@ -183,7 +229,25 @@ class CompiledChecker:
                 self._fill(stats, ctl, table, start)
                 self.progress(stats)
                 next_report = now + self.progress_every
+        if stopped_by and not any(b.startswith("interrupted (") for b in bounds):
+            bounds.append(f"interrupted ({stopped_by[0]})")
+        if live is not None and not any(b.startswith(("interrupted (", "time limit"))
+                                        for b in bounds):
+            if live.pending and stats.states >= ANNOUNCE_FROM:
+                self._announce(stats, int(ctl[CTL["head"]]), start)
+            self._finish_live(live, table, ctl)
+            if live.full:
+                bounds.append(self._memory_bound() + " (state graph)")
+            elif live.cut_short:
+                if stopped_by:
+                    bounds.append(f"interrupted ({stopped_by[0]})")
+                else:
+                    bounds.append(f"time limit {limits.time_limit:g}s (fair-cycle analysis)")
         self._fill(stats, ctl, table, start)
+        if live is not None:
+            self.graph = live.graph
+            stats.graph_bytes = live.nbytes
+            stats.table_bytes += live.nbytes
         flags = int(ctl[CTL["flags"]])
         if flags & 2 and limits.max_depth is not None:
             bounds.insert(0, f"depth {limits.max_depth}")
@@ -196,18 +260,26 @@ class CompiledChecker:
         stopped = next((b[len("interrupted ("):-1] for b in bounds
                         if b.startswith("interrupted (")), None)
         results = []
-        for p, prop in enumerate(self.properties):
-            if viol[p] >= 0:
+        slot = {prop.name: p for p, prop in enumerate(invariants)}
+        undecided = set(live.pending) if live is not None and (live.cut_short or live.full) \
+            else set()
+        for prop in self.properties:
+            p = slot.get(prop.name, -1)
+            if p >= 0 and viol[p] >= 0:
                 trace = self._trace(built, table, prop, int(viol[p]))
                 results.append(PropertyResult(prop.name, "violated", trace))
-            elif complete:
+            elif live is not None and prop.name in live.found:
+                trace = self._lasso_trace(built, table, live.found[prop.name])
+                results.append(PropertyResult(prop.name, "violated", trace))
+            elif complete and prop.name not in undecided:
                 results.append(PropertyResult(prop.name, "holds"))
             else:
                 reason = ("interrupted" if stopped is not None
                           else "search cut by " + ", ".join(bounds) if bounds
                           else f"search stopped with {stats.queue} states unexplored")
                 results.append(PropertyResult(prop.name, "inconclusive", reason=reason))
-        return RunResult("explicit", complete, stats, results, bounds, stopped=stopped)
+        return RunResult("explicit", complete and not undecided, stats, results, bounds,
+                         stopped=stopped)
 
     def _memory_bound(self) -> str:
         return f"memory limit {self.memory_limit / 2**20:.0f} MiB"
@@ -261,20 +333,78 @@ class CompiledChecker:
             chain.append(int(table.parents[chain[-1]]))
         chain.reverse()
         model = self.model
+        initial, path = self._refire(built, table, [(int(table.actions[i]), i)
+                                                    for i in chain[1:]])
+        current = path[-1][1] if path else initial
+        view = property_view(model, current, expand(model, current).enabled_actors)
+        trace = build_trace(model, prop.name, initial, path, prop.describe_violation(view))
+        trace.reduced = self.canon is not None
+        return trace
+
+    def _refire(self, built: Built, table: Table, chain: list[tuple[int, int]]
+                ) -> tuple[State, list[tuple[ActionInstance, State]]]:
+        """The stored initial state and the steps ``(instance, stored state number)`` of
+        ``chain`` re-fired through the model, each checked against the stored state."""
+        model = self.model
         stored_initial = self._stored_as(built, table, initial_state(model), 0)
         if stored_initial is None:
             raise CompiledMismatch("the initial state is not stored state 0")
-        current = initial = stored_initial
+        current = stored_initial
         path: list[tuple[ActionInstance, State]] = []
-        for i in chain[1:]:
-            inst = model.instances[int(table.actions[i])]
+        for k, i in chain:
+            inst = model.instances[k]
             after = fire(model, inst, current)
             stored = None if after is None else self._stored_as(built, table, after, i)
             if stored is None:
                 raise CompiledMismatch(f"re-firing {inst.label} does not give the stored state")
             path.append((inst, stored))
             current = stored
-        view = property_view(model, current, expand(model, current).enabled_actors)
-        trace = build_trace(model, prop.name, initial, path, prop.describe_violation(view))
+        return stored_initial, path
+
+    def _lasso_trace(self, built: Built, table: Table, lasso: Lasso) -> Trace:
+        """A lasso of :class:`.livesearch.CompiledLiveness` as a replayable :class:`Trace`
+        (its steps re-fired through the model, as :meth:`_trace` does)."""
+        initial, path = self._refire(built, table, lasso.path)
+        trace = trace_of_lasso(self.model, lasso.obligation, initial, path, lasso.loop,
+                               lasso.premise_at)
         trace.reduced = self.canon is not None
         return trace
+
+    def _checkpoint(self, live: CompiledLiveness, table: Table, ctl: np.ndarray, stats: Stats,
+                    start: float) -> None:
+        """A fair-cycle analysis of the rows of the states expanded so far."""
+        head = int(ctl[CTL["head"]])
+        if head >= ANNOUNCE_FROM:
+            self._announce(stats, head, start)
+        try:
+            live.checkpoint(table, head, int(ctl[CTL["n"]]))
+        except GraphError as err:
+            self._graph_error(table, live, err)
+
+    def _finish_live(self, live: CompiledLiveness, table: Table, ctl: np.ndarray) -> None:
+        try:
+            live.finish(table, int(ctl[CTL["head"]]), int(ctl[CTL["n"]]))
+        except GraphError as err:
+            self._graph_error(table, live, err)
+
+    def _announce(self, stats: Stats, head: int, start: float) -> None:
+        """Tell the progress callback that a fair-cycle analysis begins."""
+        if self.progress is None:
+            return
+        stats.seconds = time.monotonic() - start
+        stats.phase = f"looking for fair cycles in {head} expanded states"
+        self.progress(stats)
+        stats.phase = ""
+
+    def _graph_error(self, table: Table, live: CompiledLiveness, err: GraphError) -> None:
+        """Re-run what failed while building the graph in Python: the model's (or the
+        property's) own exception; else the compiled code is wrong."""
+        state = layout_of(self.model).unpack(self.model, table.states[err.state])
+        if err.kind == -1:
+            inst = self.model.instances[err.what]
+            fire(self.model, inst, state)
+            raise CompiledMismatch(f"compiled {inst.label} failed where the model does not")
+        obl = live.obligations[err.what]
+        obl.evaluate(property_view(self.model, state, expand(self.model, state).enabled_actors))
+        raise CompiledMismatch(f"compiled obligation {obl.title} failed where the model "
+                               "does not")
