@@ -168,3 +168,19 @@ def test_two_workers_stop_at_the_memory_limit_with_their_work_arrays_counted() -
     assert 0 < res.stats.table_bytes <= limit - buffers
     assert 0 < res.stats.states < 12419
     assert {p.status for p in res.properties} == {"inconclusive"}
+
+
+def test_two_workers_give_one_workers_liveness_verdicts() -> None:
+    # the fair-cycle analysis reads the graph the parallel loop built
+    model = datapath("v9")
+    live = [p for p in all_properties() if p.is_liveness]
+
+    def verdicts(workers: int) -> tuple[Any, ...]:
+        res = ENGINE.run(EngineRequest(model, live, Limits(), backend="compiled",
+                                       reduction=True, workers=workers))
+        assert res.stats.backend == "compiled"
+        return (res.complete, res.stats.states, tuple((p.name, p.status) for p in res.properties))
+
+    one = verdicts(1)
+    assert one == verdicts(2)
+    assert ("no-leak", "violated") in one[2]
