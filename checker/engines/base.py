@@ -82,6 +82,9 @@ class RunResult:
     reduction: dict[str, Any] | None = None
     """Explicit engines: whether the dead-value reduction was on, its proof, why not
     (:mod:`checker.engines.reduction`); ``None`` for engines it does not apply to."""
+    symmetry: dict[str, Any] | None = None
+    """Explicit engine with ``--symmetry``: whether the symmetry reduction was on, its
+    proof, why not (:mod:`checker.engines.symmetry`); ``None`` when not asked for."""
 
 
 Progress = Callable[[Stats], None]
@@ -98,7 +101,7 @@ class EngineInternalError(RuntimeError):
 
 
 EngineOption = Literal["search", "max_states", "max_depth", "dump_graph", "depth", "strengthen",
-                       "memory_limit", "backend", "reduction"]
+                       "memory_limit", "backend", "reduction", "symmetry"]
 """Engine-specific options of ``vhostmc check`` (``--time-limit`` applies to every engine)."""
 
 
@@ -122,6 +125,9 @@ class EngineRequest:
     reduction: bool = True
     """Explicit engines: store canonical states (dead values reset) if the Z3 proof that
     this changes nothing passes (:mod:`checker.engines.reduction`)."""
+    symmetry: bool = False
+    """Explicit engine: store one state per class of descriptor renamings if the Z3 proof
+    that this changes nothing passes (:mod:`checker.engines.symmetry`); off by default."""
     progress: Progress | None = None
     stop: StopCheck | None = None
     """Polled during the run; when it returns a reason, the engine ends the search, keeps

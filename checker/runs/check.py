@@ -103,6 +103,9 @@ class CheckRequest:
     reduction: bool = True
     """Explicit engine: explore canonical states (dead values reset) when the Z3 proof that
     this changes no verdict passes; ``False`` is ``--no-reduction``."""
+    symmetry: bool = False
+    """Explicit engine: store one state per class of descriptor renamings when the Z3 proof
+    that this changes no verdict passes (``--symmetry``)."""
 
 
 @dataclass
@@ -306,6 +309,10 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
         doc["reduction"] = {k: v for k, v in result.reduction.items() if k != "warning"}
         if result.reduction.get("warning"):
             notes.append(str(result.reduction["warning"]))
+    if result.symmetry is not None:
+        doc["symmetry"] = {k: v for k, v in result.symmetry.items() if k != "warning"}
+        if result.symmetry.get("warning"):
+            notes.append(str(result.symmetry["warning"]))
     if req.dump_graph and result.graph is not None:
         doc["state_graph"], note = dump_state_graph(req, model, props, result)
         notes += [note] if note else []
@@ -346,7 +353,7 @@ def run_engine(
     result = engine.run(EngineRequest(model, checked, req.limits, search=req.search,
                                       depth=req.depth, strengthen=extra,
                                       record_graph=req.dump_graph, backend=req.backend,
-                                      reduction=req.reduction,
+                                      reduction=req.reduction, symmetry=req.symmetry,
                                       progress=progress, stop=stop))
     reachability_verdicts(model, result, reach)
     return result
