@@ -40,6 +40,8 @@ class Symmetry:
     rep: Callable[[State], State] | None
     info: dict[str, Any] = field(default_factory=dict)
     warning: str | None = None
+    decl: SymmetricIds | None = None
+    """The declaration proved (when on), for the compiled explorer's own representative."""
 
 
 def _proved(model: Model, decl: SymmetricIds, properties: Sequence[Property], with_canon: bool,
@@ -114,7 +116,7 @@ def decide(model: Model, properties: Sequence[Property], requested: bool,
         info["why"] = f"the proof failed for {first}"
         return Symmetry(None, info, f"symmetry reduction off for {model.name}: the proof "
                         f"failed for {first}; exploring without it")
-    return Symmetry(rep, info)
+    return Symmetry(rep, info, decl=decl)
 
 
 def _factorial(n: int) -> int:

@@ -131,18 +131,27 @@ class ExplicitEngine:
         from checker.engines.symmetry import concrete_trace
 
         assert symmetry.rep is not None
+        result: RunResult | None = None
         note = ""
         if resolved_backend(request.backend) == "compiled":
-            note = " (compiled backend refused: the symmetry reduction runs on the python explorer)"
-            if request.backend == "compiled":
-                print("vhostmc: using the python explorer: the symmetry reduction has no "
-                      "compiled form yet", file=sys.stderr)
-        search: Literal["bfs", "dfs"] = "dfs" if request.search == "dfs" else "bfs"
-        result = ExplicitChecker(request.model, list(request.properties), search=search,
-                                 limits=request.limits, progress=request.progress,
-                                 record_graph=request.record_graph, stop=request.stop,
-                                 canon=symmetry.rep).run()
-        result.stats.backend = "python" + note
+            why = compiled_refusal(request)
+            if why is None:
+                from checker.engines.explicit.compiled.run import run_compiled
+
+                result, why = run_compiled(request, reduce=reduction.canon is not None,
+                                           symmetry=symmetry.decl)
+            if result is None:
+                note = f" (compiled backend refused: {why})"
+                if request.backend == "compiled":
+                    print(f"vhostmc: using the python explorer: the compiled backend refused: "
+                          f"{why}", file=sys.stderr)
+        if result is None:
+            search: Literal["bfs", "dfs"] = "dfs" if request.search == "dfs" else "bfs"
+            result = ExplicitChecker(request.model, list(request.properties), search=search,
+                                     limits=request.limits, progress=request.progress,
+                                     record_graph=request.record_graph, stop=request.stop,
+                                     canon=symmetry.rep).run()
+            result.stats.backend = "python" + note
         by_name = {p.name: p for p in request.properties}
         for pr in result.properties:
             if pr.trace is not None:
