@@ -59,7 +59,8 @@ def _proved(model: Model, decl: SymmetricIds, properties: Sequence[Property], wi
     except (OSError, ValueError):
         pass
     result = prove_symmetry(model, decl, properties, with_canon, stop=stop, deadline=deadline)
-    outcome = {"passed": result.passed, "queries": result.queries,
+    outcome = {"passed": result.passed, "initial_fixed": result.initial_fixed,
+               "queries": result.queries,
                "seconds": round(result.seconds, 3), "failures": result.failures}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,10 @@ proves:
   renaming and resetting dead values combine into one canonical form per
   class of equivalent states (docs/model.md, "Descriptor symmetry").
 
-It also checks, concretely, that ``canon(g(init)) == canon(init)``.
+It also records (concretely) whether ``canon(g(init)) == canon(init)``: true for
+v9 with the dead-value canon; without it the stale ``avail`` entries of the
+initial state are 0, which a renaming moves.  The verdicts do not need it
+(docs/model.md, "Descriptor symmetry").
 
 Liveness properties are refused: fairness is over action instances, which
 the reduced graph renames along its edges (a fair-cycle analysis on it would
@@ -63,6 +66,11 @@ class SymmetryProof:
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
     """One line per failed query: what, under which renaming, and why."""
+    initial_fixed: bool = True
+    """Every generator fixes the initial state (up to the dead-value canon, when on).  Not
+    needed for the verdicts (the reduced graph is bisimilar to the model's from the
+    initial state either way); recorded because it makes the reduced graph exactly the
+    quotient of the reachable states by renaming."""
 
 
 def refusal(model: Model, properties: Sequence[Property]) -> str | None:
@@ -159,9 +167,7 @@ def prove_symmetry(
         g = _Renaming(model, decl, t, perm)
         name = _name(perm)
         if not _fixes_initial(model, decl, perm, init, with_canon):
-            result.failures.append(f"initial state: renaming {name} changes it")
-            result.passed = False
-            break
+            result.initial_fixed = False
         lives = _live_terms(model, decl, g.view(t.cur))
         if lives and not ask(f"renaming {name}", z3.And(*(a == g.at_renamed(a) for a in lives))):
             break
