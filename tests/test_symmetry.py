@@ -15,7 +15,7 @@ from checker.engines.symmetry import decide
 from checker.lang.model import ModelError
 from checker.lang.symmetry import declared_symmetry, generators, permutations, permute
 from checker.lang.view import StateView
-from checker.runs.catalog import load_revision, select_properties
+from checker.runs.catalog import select_properties
 from checker.runs.check import CheckRequest, run_check
 from checker.runs.environments import ENVIRONMENTS
 from checker.semantics.canon import canonicalizer

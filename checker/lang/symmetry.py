@@ -169,13 +169,13 @@ def permute(model: Model, decl: SymmetricIds, s: Any, perm: Sequence[int]) -> No
     indexed = {name: [getattr(s, name)[i] for i in range(decl.count)] for name in decl.indexed}
     # a variable both indexed and holding ids: rename the values, then move them
     pending: dict[str, list[Any]] = {name: list(vals) for name, vals in indexed.items()}
-    for name, k, value in writes:
-        if k is None:
+    for name, pos, value in writes:
+        if pos is None:
             setattr(s, name, value)
         elif name in pending:
-            pending[name][k] = value
+            pending[name][pos] = value
         else:
-            getattr(s, name)[k] = value
+            getattr(s, name)[pos] = value
     for name, vals in pending.items():
         setattr(s, name, [vals[inv[j]] for j in range(decl.count)])
 

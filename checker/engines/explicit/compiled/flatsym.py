@@ -25,6 +25,7 @@ orders differ; traces are re-fired as model paths either way).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -93,7 +94,7 @@ def flat_symmetry_source(model: Model, layout: Layout, decl: SymmetricIds,
     body += ["    c = nw.copy()", "    x = np.empty_like(nw)"]
     for k, perm in enumerate(permutations(decl.count), start=1):
         parts.append(_flat_function(model, layout, f"perm_{k}",
-                                    lambda view, p=perm: permute(model, decl, view, p)))
+                                    functools.partial(permute, model, decl, perm=perm)))
         body += ["    x[:] = c", f"    perm_{k}(u2, x)"]
         if dead is not None:
             body.append("    dead_canon(u2, x)")
