@@ -279,3 +279,14 @@ def test_bigring_at_ring_2_falls_back_with_the_reason(tmp_path: Path) -> None:
     assert "'ubuf_arg' has 1 elements, not one per id (2)" in sym["symmetry"]["why"]
     assert verdicts(sym) == verdicts(plain)
     assert sym["stats"]["states"] == plain["stats"]["states"]
+
+
+def test_dump_graph_turns_symmetry_off(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(capsys, "check", "--ring-size", "1", "--max-backend-changes", "0",
+                         "--release", "no", "--send-failures", "0", "--property", "memory-safe",
+                         "--symmetry", "--dump-graph", "--pictures", "none", "-q",
+                         "--out", str(tmp_path))
+    assert code == 0
+    assert "symmetry reduction: off (--dump-graph writes the model's own state graph" in out
+    assert "vhostmc: symmetry reduction off: --dump-graph" in err

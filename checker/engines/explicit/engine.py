@@ -97,7 +97,11 @@ class ExplicitEngine:
                            stop=request.stop, deadline=deadline)
         backend = resolved_backend(request.backend)
         symmetry = None
-        if request.symmetry:
+        if request.symmetry and request.record_graph:
+            graph_why = "--dump-graph writes the model's own state graph, not one of representatives"
+            symmetry = Symmetry(None, {"on": False, "why": graph_why},
+                                f"symmetry reduction off: {graph_why}; exploring without it")
+        elif request.symmetry:
             from checker.engines.symmetry import decide as decide_symmetry
 
             symmetry = decide_symmetry(request.model, request.properties, True, reduction.canon,
