@@ -14,7 +14,10 @@ proves:
   ``g(step_a(s)) == step_g(a)(g(s))``.  One query per instance and generator.
 * every selected property (the conjunction of its instances) has the same
   value on ``s`` and ``g(s)``.
-* with the dead-value reduction on: ``canon(g(s)) == canon(g(canon(s)))``, so
+* with the dead-value reduction on: the invariants its proof assumes
+  (:func:`checker.lang.dead.assumptions`) have the same value on ``s`` and
+  ``g(s)`` (so that proof covers every renamed reachable state), and
+  ``canon(g(s)) == canon(g(canon(s)))``, so
   renaming and resetting dead values combine into one canonical form per
   class of equivalent states (docs/model.md, "Descriptor symmetry").
 
@@ -41,6 +44,7 @@ from checker.engines.symbolic.deadproof import ProofCut, _Encoding
 from checker.engines.symbolic.encoding import Z3Backend, as_bool
 from checker.engines.symbolic.symexec import as_term, flatten, unflatten
 from checker.engines.symbolic.unroll import StepTemplate
+from checker.lang.dead import assumptions
 from checker.lang.model import ActionInstance, Model
 from checker.lang.spec import Property
 from checker.lang.symmetry import (
@@ -135,6 +139,7 @@ def prove_symmetry(
     by_args: dict[tuple[str, tuple[tuple[str, int], ...]], int] = {
         (e.inst.name, e.inst.args): k for k, e in enumerate(t.execs)}
     enc = _Encoding(model, t) if with_canon else None
+    assumed = assumptions(model)
 
     def ask(what: str, same: Any, named: Sequence[tuple[str, Any]] = ()) -> bool:
         why = stop() if stop is not None else None
@@ -171,6 +176,10 @@ def prove_symmetry(
         lives = _live_terms(model, decl, g.view(t.cur))
         if lives and not ask(f"renaming {name}", z3.And(*(a == g.at_renamed(a) for a in lives))):
             break
+        if with_canon and assumed:
+            inv = z3.And(*(as_bool(a.holds(g.view(t.cur))) for a in assumed))
+            if not ask(f"dead-value assumptions (renaming {name})", inv == g.at_renamed(inv)):
+                break
         for ex in t.execs:
             other = _renamed_instance(decl, ex.inst, perm)
             k = by_args.get((other.name, other.args))
