@@ -275,6 +275,7 @@ def _witness(t: StepTemplate, m: z3.ModelRef, named: Sequence[tuple[str, Any]]) 
     """Which named parts of the query are false in ``m``, and the state's non-zero values."""
     wrong = [name for name, part in named if z3.is_false(m.eval(part, model_completion=True))]
     vals = [(name, m.eval(c, model_completion=True)) for (_, name), c in zip(t.scalars, t.cur)]
-    shown = ", ".join(f"{n}={v}" for n, v in vals if str(v) not in ("0", "False"))
+    nonzero = [f"{n}={v}" for n, v in vals if str(v) not in ("0", "False")]
+    shown = ", ".join(nonzero[:12]) + (", ..." if len(nonzero) > 12 else "")
     head = f"{', '.join(wrong[:4])} differ(s)" if wrong else "differs"
     return f"{head} on the state s with {shown or 'every value 0'}"
