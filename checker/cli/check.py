@@ -108,13 +108,18 @@ from checker.runs.stored import write_report
               help="Explicit engine: explore every state, without resetting the values the "
                    "model can never read again (by default they are reset when a Z3 proof "
                    "shows this changes no verdict; see docs/model.md, Dead-value reduction).")
+@click.option("--symmetry", is_flag=True,
+              help="Explicit engine: store one state per class of states equal up to renaming "
+                   "the descriptors (off by default; on only when a Z3 proof shows it changes no "
+                   "verdict; safety properties; python explorer; see docs/model.md, Descriptor "
+                   "symmetry).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
 def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], engine: str,
           depth: int | None, strengthen: tuple[str, ...], search: str, max_states: int | None,
           max_depth: int | None, time_limit: float | None, memory_limit: int | None,
           backend: str, workers: int,
           out_dir: Path, as_json: bool, html_report: bool, pictures: str, dump_graph: bool,
-          no_reduction: bool, quiet: bool, **params: Any) -> int:
+          no_reduction: bool, symmetry: bool, quiet: bool, **params: Any) -> int:
     """Check properties of a revision of the patch at a chosen ring size.
 
     Every model parameter and [env] environment switch has a default that
@@ -150,6 +155,9 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
     if no_reduction and "reduction" not in get_engine(engine).options:
         raise UsageProblem(f"--no-reduction applies to {_engines_with('reduction')} (--engine "
                            f"{engine} explores no state space)")
+    if symmetry and "symmetry" not in get_engine(engine).options:
+        raise UsageProblem(f"--symmetry applies to {_engines_with('symmetry')} (--engine "
+                           f"{engine} explores no state space)")
     overrides = {k: v for k, v in params.items() if v is not None}
     if overrides.get("rogue_posts") is not None and overrides.get("guest") != "rogue":
         raise UsageProblem("--rogue-posts only applies with --guest rogue; add --guest rogue")
@@ -161,7 +169,8 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
                            out_dir=out_dir, engine=engine,  # type: ignore[arg-type]
                            depth=depth if depth is not None else 20, strengthen=strengthen,
                            formats=trace_formats(pictures), dump_graph=dump_graph,
-                           backend=backend, reduction=not no_reduction, workers=workers)
+                           backend=backend, reduction=not no_reduction, workers=workers,
+                           symmetry=symmetry)
     with interrupts.installed():
         outcome = run_check(request, progress, stop=interrupts)
         for note in outcome.notes:

@@ -89,6 +89,9 @@ class RunResult:
     reduction: dict[str, Any] | None = None
     """Explicit engines: whether the dead-value reduction was on, its proof, why not
     (:mod:`checker.engines.reduction`); ``None`` for engines it does not apply to."""
+    symmetry: dict[str, Any] | None = None
+    """Explicit engine with ``--symmetry``: whether the symmetry reduction was on, its
+    proof, why not (:mod:`checker.engines.symmetry`); ``None`` when not asked for."""
 
 
 Progress = Callable[[Stats], None]
@@ -105,7 +108,7 @@ class EngineInternalError(RuntimeError):
 
 
 EngineOption = Literal["search", "max_states", "max_depth", "dump_graph", "depth", "strengthen",
-                       "memory_limit", "backend", "reduction", "workers"]
+                       "memory_limit", "backend", "reduction", "workers", "symmetry"]
 """Engine-specific options of ``vhostmc check`` (``--time-limit`` applies to every engine)."""
 
 
@@ -132,6 +135,9 @@ class EngineRequest:
     workers: int = 1
     """Explicit engine, compiled backend: threads exploring in parallel (counts, verdicts
     and traces do not depend on it); the Python explorer runs on one."""
+    symmetry: bool = False
+    """Explicit engine: store one state per class of descriptor renamings if the Z3 proof
+    that this changes nothing passes (:mod:`checker.engines.symmetry`); off by default."""
     progress: Progress | None = None
     stop: StopCheck | None = None
     """Polled during the run; when it returns a reason, the engine ends the search, keeps

@@ -220,6 +220,18 @@ def reduction_line(reduction: dict[str, Any]) -> str:
     return f"dead-value reduction: off ({reduction.get('why', 'not applicable')})"
 
 
+def symmetry_line(symmetry: dict[str, Any]) -> str:
+    """Whether the symmetry reduction (``--symmetry``) was on, and on what grounds."""
+    proof = symmetry.get("proof") or {}
+    if symmetry.get("on"):
+        how = "recalled from the cache" if proof.get("cached") else (
+            f"{proof.get('queries')} Z3 queries, {proof.get('seconds', 0):.1f}s")
+        return (f"symmetry reduction: on ({symmetry.get('ids')}; one state per "
+                f"{symmetry.get('renamings')} renamings; proof passed: {how}; traces are "
+                "model paths re-fired from the representatives)")
+    return f"symmetry reduction: off ({symmetry.get('why', 'not applicable')})"
+
+
 def summary_text(doc: dict[str, Any]) -> str:
     """A few lines: what was checked, under which switches, and each verdict."""
     params = doc["params"]
@@ -236,6 +248,8 @@ def summary_text(doc: dict[str, Any]) -> str:
         lines += [f"  - {text}" for text in doc["assumptions"]]
     if doc.get("reduction") is not None:
         lines.append(reduction_line(doc["reduction"]))
+    if doc.get("symmetry") is not None:
+        lines.append(symmetry_line(doc["symmetry"]))
     if doc.get("fairness"):
         lines.append("liveness judged under these fairness assumptions:")
         lines += [f"  - {text}" for text in doc["fairness"]]

@@ -105,6 +105,9 @@ class CheckRequest:
     this changes no verdict passes; ``False`` is ``--no-reduction``."""
     workers: int = 1
     """Explicit engine, compiled backend: threads exploring in parallel (``--workers``)."""
+    symmetry: bool = False
+    """Explicit engine: store one state per class of descriptor renamings when the Z3 proof
+    that this changes no verdict passes (``--symmetry``)."""
 
 
 @dataclass
@@ -310,6 +313,10 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
         doc["reduction"] = {k: v for k, v in result.reduction.items() if k != "warning"}
         if result.reduction.get("warning"):
             notes.append(str(result.reduction["warning"]))
+    if result.symmetry is not None:
+        doc["symmetry"] = {k: v for k, v in result.symmetry.items() if k != "warning"}
+        if result.symmetry.get("warning"):
+            notes.append(str(result.symmetry["warning"]))
     if req.dump_graph and result.graph is not None:
         doc["state_graph"], note = dump_state_graph(req, model, props, result)
         notes += [note] if note else []
@@ -351,6 +358,7 @@ def run_engine(
                                       depth=req.depth, strengthen=extra,
                                       record_graph=req.dump_graph, backend=req.backend,
                                       reduction=req.reduction, workers=req.workers,
+                                      symmetry=req.symmetry,
                                       progress=progress, stop=stop))
     reachability_verdicts(model, result, reach)
     return result

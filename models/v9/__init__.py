@@ -7,10 +7,11 @@ from models.v9.fairness import FairnessAssumptions
 from models.v9.guest import GuestActions
 from models.v9.presentation import ENVIRONMENTS, PRESENTATION
 from models.v9.queries import V9Queries
+from models.v9.symmetry import DescriptorSymmetry
 from models.v9.worker import WorkerActions
 
 
-class V9(DeadValues, FairnessAssumptions, GuestActions, WorkerActions, DeviceActions,
+class V9(DeadValues, DescriptorSymmetry, FairnessAssumptions, GuestActions, WorkerActions, DeviceActions,
          ControlActions, V9Queries):
     """The patch as posted: the base every later revision derives from."""
 

@@ -10,6 +10,7 @@ from typing import Literal
 from checker.engines.base import EngineRequest, RunResult
 from checker.engines.explicit.search import ExplicitChecker
 from checker.engines.reduction import Reduction, decide
+from checker.engines.symmetry import Symmetry
 
 BACKENDS = ("auto", "compiled", "python")
 """``python``: the reference explorer; ``compiled``: packed states and numba
@@ -57,7 +58,7 @@ class ExplicitEngine:
     name = "explicit"
     description = "explicit-state search (BFS gives shortest counterexamples); complete => holds"
     options = frozenset({"search", "max_states", "max_depth", "dump_graph", "memory_limit",
-                         "backend", "reduction", "workers"})
+                         "backend", "reduction", "workers", "symmetry"})
     progress_unit: Literal["states", "depth"] = "states"
     stoppable = True
     """It polls ``request.stop`` (an interrupt ends the search cleanly)."""
@@ -93,6 +94,18 @@ class ExplicitEngine:
         reduction = decide(request.model, request.properties, request.reduction,
                            stop=request.stop, deadline=deadline)
         backend = resolved_backend(request.backend)
+        symmetry = None
+        if request.symmetry and request.record_graph:
+            graph_why = "--dump-graph writes the model's own state graph, not one of representatives"
+            symmetry = Symmetry(None, {"on": False, "why": graph_why},
+                                f"symmetry reduction off: {graph_why}; exploring without it")
+        elif request.symmetry:
+            from checker.engines.symmetry import decide as decide_symmetry
+
+            symmetry = decide_symmetry(request.model, request.properties, True, reduction.canon,
+                                       stop=request.stop, deadline=deadline)
+            if symmetry.rep is not None:
+                return self._symmetric(request, reduction, symmetry)
         if backend == "compiled":
             why = compiled_refusal(request)
             if why is None:
@@ -100,7 +113,7 @@ class ExplicitEngine:
 
                 result, why = run_compiled(request, reduce=reduction.canon is not None)
                 if result is not None:
-                    return self._with_reduction(result, reduction)
+                    return self._with_reduction(result, reduction, symmetry)
             note = f" (compiled backend refused: {why})"
             if request.backend == "compiled":
                 print(f"vhostmc: using the python explorer: the compiled backend refused: {why}",
@@ -111,14 +124,55 @@ class ExplicitEngine:
                                  record_graph=request.record_graph, stop=request.stop,
                                  canon=reduction.canon).run()
         result.stats.backend = "python" + note
-        return self._with_reduction(result, reduction)
+        return self._with_reduction(result, reduction, symmetry)
+
+    def _symmetric(self, request: EngineRequest, reduction: Reduction,
+                   symmetry: Symmetry) -> RunResult:
+        """The python explorer storing one representative per class of renamings; each
+        trace re-fired as a path of the model (:func:`~checker.engines.symmetry.concrete_trace`)."""
+        from checker.engines.symmetry import concrete_trace
+
+        assert symmetry.rep is not None
+        result: RunResult | None = None
+        note = ""
+        if resolved_backend(request.backend) == "compiled":
+            why = compiled_refusal(request)
+            if why is None:
+                from checker.engines.explicit.compiled.run import run_compiled
+
+                result, why = run_compiled(request, reduce=reduction.canon is not None,
+                                           symmetry=symmetry.decl)
+            if result is None:
+                note = f" (compiled backend refused: {why})"
+                if request.backend == "compiled":
+                    print(f"vhostmc: using the python explorer: the compiled backend refused: "
+                          f"{why}", file=sys.stderr)
+        if result is None:
+            search: Literal["bfs", "dfs"] = "dfs" if request.search == "dfs" else "bfs"
+            result = ExplicitChecker(request.model, list(request.properties), search=search,
+                                     limits=request.limits, progress=request.progress,
+                                     record_graph=request.record_graph, stop=request.stop,
+                                     canon=symmetry.rep).run()
+            result.stats.backend = "python" + note
+        by_name = {p.name: p for p in request.properties}
+        for pr in result.properties:
+            if pr.trace is not None:
+                pr.trace = concrete_trace(request.model, pr.trace, symmetry.rep, reduction.canon,
+                                          by_name[pr.name], example=pr.status == "holds")
+        return self._with_reduction(result, reduction, symmetry)
 
     @staticmethod
-    def _with_reduction(result: RunResult, reduction: Reduction) -> RunResult:
-        """``result`` with ``result.reduction`` saying whether and why it was reduced."""
+    def _with_reduction(result: RunResult, reduction: Reduction,
+                        symmetry: Symmetry | None = None) -> RunResult:
+        """``result`` with ``result.reduction`` (and ``result.symmetry``, when asked for)
+        saying whether and why it was reduced."""
         result.reduction = dict(reduction.info)
         if reduction.warning:
             result.reduction["warning"] = reduction.warning
+        if symmetry is not None:
+            result.symmetry = dict(symmetry.info)
+            if symmetry.warning:
+                result.symmetry["warning"] = symmetry.warning
         return result
 
 

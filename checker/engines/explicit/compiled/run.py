@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from checker.engines.base import EngineRequest, RunResult
 
+if TYPE_CHECKING:
+    from checker.lang.symmetry import SymmetricIds
 
-def run_compiled(request: EngineRequest, reduce: bool = False) -> tuple[RunResult | None, str]:
+
+def run_compiled(request: EngineRequest, reduce: bool = False,
+                 symmetry: SymmetricIds | None = None) -> tuple[RunResult | None, str]:
     """The compiled explorer's result, or ``(None, reason)`` when it refuses the model,
     a property, or numba is missing or cannot compile the generated code.
 
     ``reduce``: store canonical states (the dead-value reduction, whose proof the
     caller has checked): the model's declarations are compiled to numba
     (:func:`.flatcanon.flat_canon_source`); when they have no flat form, the run
-    is refused with the reason.
+    is refused with the reason.  ``symmetry``: store one state per class of renamings
+    (its proof checked by the caller), :func:`.flatsym.flat_symmetry_source`.
     """
     try:
         from numba.core.errors import NumbaError
@@ -27,6 +34,14 @@ def run_compiled(request: EngineRequest, reduce: bool = False) -> tuple[RunResul
         canon = flat_canon_source(request.model, layout_of(request.model)) if reduce else None
     except Refused as err:
         return None, f"the dead-value reduction has no compiled form: {err}"
+    if symmetry is not None:
+        from checker.engines.explicit.compiled.flatsym import flat_symmetry_source
+
+        try:
+            canon = flat_symmetry_source(request.model, layout_of(request.model), symmetry,
+                                         reduce)
+        except Refused as err:
+            return None, f"the symmetry reduction has no compiled form: {err}"
     checker = CompiledChecker(request.model, list(request.properties), request.limits,
                               request.progress, stop=request.stop, canon=canon,
                               workers=request.workers)
