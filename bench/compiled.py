@@ -20,7 +20,7 @@ the states (an upper bound: the interpreter and imports are included).
 
     .venv/bin/python bench/compiled.py --ring-sizes 1 2 3 --time-limit 60
     .venv/bin/python bench/compiled.py --ring-sizes 1 2 3 4 --backends compiled \
-        --guests linux rogue --reductions on off --time-limit 600
+        --guests linux rogue --reductions on off --time-limit 300 --memory-limit 6000
     .venv/bin/python bench/compiled.py --ring-sizes 2 3 --backends compiled \
         --reductions on --time-limit 300
 """
@@ -110,7 +110,8 @@ def main() -> None:
                     help="per run (the python backend is cut there)")
     ap.add_argument("--compiled-time-limit", type=float, default=None,
                     help="per compiled run (default: --time-limit)")
-    ap.add_argument("--memory-limit", type=int, default=None, help="bytes, compiled backend")
+    ap.add_argument("--memory-limit", type=int, default=None,
+                    help="MiB, as vhostmc check --memory-limit (default: 60%% of RAM)")
     ap.add_argument("--backends", nargs="+", default=["python", "compiled"])
     ap.add_argument("--reductions", nargs="+", choices=["on", "off"], default=["on", "off"],
                     help="dead-value reduction on (canonical states) and/or off")
