@@ -330,8 +330,10 @@ def test_a_model_bug_raises_the_models_own_exception(make, error) -> None:
 # -- two workers ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("model, props, limits", [
-    p for p in REFERENCE if p.id in ("counter-stops", "counter-max-states", "counter-max-depth",
-                                     "lock-P3", "broken-lock", "bounded-capacity")])
+    p if p.id in ("counter-stops", "broken-lock")
+    else pytest.param(*p.values, marks=pytest.mark.slow, id=p.id)  # a numba compile each
+    for p in REFERENCE if p.id in ("counter-stops", "counter-max-states", "counter-max-depth",
+                                   "lock-P3", "broken-lock", "bounded-capacity")])
 def test_two_workers_give_the_sequential_result(model, props, limits) -> None:
     want = compiled_run(model, props, **limits)
     got = CompiledChecker(model, props, Limits(**limits), workers=2).run()

@@ -68,7 +68,7 @@ def replays_reduced(model: Model, res: RunResult) -> None:
 
 @pytest.mark.parametrize("revision, states, verdicts", [
     ("v9", 3499, {"no-quiescent-leak": ("violated", 47)}),
-    ("v3.1", 3599, {}),
+    pytest.param("v3.1", 3599, {}, marks=pytest.mark.slow),  # also test_compiled_explorer's
 ])
 def test_two_workers_give_one_workers_counts_verdicts_and_traces(
         revision: str, states: int, verdicts: dict[str, tuple[str, int]]) -> None:

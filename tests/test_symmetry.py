@@ -175,6 +175,7 @@ def test_a_guest_preferring_head_0_fails_the_proof_and_the_run_falls_back(
     assert doc["stats"]["states"] == plain["stats"]["states"]
 
 
+@pytest.mark.slow
 def test_a_property_naming_descriptor_0_fails_the_proof(tmp_path: Path) -> None:
     spec = tmp_path / "head0.py"
     spec.write_text(HEAD_0_SPEC)
@@ -222,7 +223,9 @@ RING_2_COUNTS = {
 """(symmetric, plain) state counts at ring 2, the four safety properties (dead values reset)."""
 
 
-@pytest.mark.parametrize(("revision", "env"), list(RING_2_COUNTS))
+@pytest.mark.parametrize(("revision", "env"), [
+    pytest.param(*key, marks=pytest.mark.slow) if key[0] == "v9" else key
+    for key in RING_2_COUNTS])
 def test_ring_2_same_verdicts_and_trace_lengths_and_traces_replay(
         revision: str, env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     params = {"ring_size": 2, **ENVIRONMENTS[env].switches}
