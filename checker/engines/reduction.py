@@ -35,7 +35,7 @@ CACHE_ENV = "VHOSTMC_CACHE"
 
 _REPO = Path(__file__).resolve().parents[2]
 _SOURCE_DIRS = ("checker/lang", "checker/semantics", "checker/engines/symbolic", "models", "specs")
-_SOURCE_FILES = ("checker/engines/reduction.py",)
+_SOURCE_FILES = ("checker/engines/reduction.py", "checker/engines/symmetry.py")
 
 
 @dataclass
@@ -79,6 +79,31 @@ def proof_key(model: Model, properties: Sequence[Property]) -> str:
     return digest.hexdigest()[:32]
 
 
+def recall_proof(path: Path) -> dict[str, Any] | None:
+    """The proof outcome cached at ``path``, marked ``cached``; ``None`` when there is
+    none (or it cannot be read)."""
+    try:
+        stored: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    stored["cached"] = True
+    return stored
+
+
+def remember_proof(path: Path, outcome: dict[str, Any]) -> dict[str, Any]:
+    """Write ``outcome`` to the cache at ``path`` atomically (an unwritable cache only
+    costs the next run the proof); return it marked not ``cached``."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(outcome, indent=1) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    outcome["cached"] = False
+    return outcome
+
+
 def _proved(model: Model, properties: Sequence[Property],
             stop: Callable[[], str | None] | None = None,
             deadline: float | None = None) -> dict[str, Any]:
@@ -88,12 +113,9 @@ def _proved(model: Model, properties: Sequence[Property],
     from checker.engines.symbolic.deadproof import prove  # z3: only when not cached
 
     path = cache_dir() / "reduction" / f"{proof_key(model, properties)}.json"
-    try:
-        stored: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        stored["cached"] = True
+    stored = recall_proof(path)
+    if stored is not None:
         return stored
-    except (OSError, ValueError):
-        pass
     result = prove(model, properties, stop=stop, deadline=deadline)
     outcome = {
         "passed": result.passed,
@@ -108,15 +130,7 @@ def _proved(model: Model, properties: Sequence[Property],
         outcome["counterexample"] = {"query": witness.what,
                                      "s": as_dict(model, witness.state),
                                      "canon_s": as_dict(model, witness.canonical)}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(outcome, indent=1) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass  # an unwritable cache only costs the next run the proof
-    outcome["cached"] = False
-    return outcome
+    return remember_proof(path, outcome)
 
 
 def decide(model: Model, properties: Sequence[Property], requested: bool = True,

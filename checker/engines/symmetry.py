@@ -18,14 +18,12 @@ length (the shortest, under BFS).
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from checker.engines.base import EngineInternalError
-from checker.engines.reduction import cache_dir, proof_key
+from checker.engines.reduction import cache_dir, proof_key, recall_proof, remember_proof
 from checker.lang.model import Model, ModelError, State
 from checker.lang.spec import Property
 from checker.lang.symmetry import SymmetricIds, declared_symmetry
@@ -52,25 +50,14 @@ def _proved(model: Model, decl: SymmetricIds, properties: Sequence[Property], wi
 
     key = proof_key(model, properties) + ("-canon" if with_canon else "-plain")
     path = cache_dir() / "symmetry" / f"{key}.json"
-    try:
-        stored: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        stored["cached"] = True
+    stored = recall_proof(path)
+    if stored is not None:
         return stored
-    except (OSError, ValueError):
-        pass
     result = prove_symmetry(model, decl, properties, with_canon, stop=stop, deadline=deadline)
     outcome = {"passed": result.passed, "initial_fixed": result.initial_fixed,
                "queries": result.queries,
                "seconds": round(result.seconds, 3), "failures": result.failures}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(outcome, indent=1) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass  # an unwritable cache only costs the next run the proof
-    outcome["cached"] = False
-    return outcome
+    return remember_proof(path, outcome)
 
 
 def decide(model: Model, properties: Sequence[Property], requested: bool,
