@@ -194,7 +194,10 @@ class StateView:
         return self._b.or_(self._b.not_(cond), then)
 
     def count(self, conds: Iterable[Value]) -> Value:
-        """How many of ``conds`` hold."""
+        """How many of ``conds`` hold (the backend's own ``count`` if it has one)."""
+        own = getattr(self._b, "count", None)
+        if own is not None:
+            return own(conds)
         total: Value = 0
         for c in conds:
             total = total + self._b.ite(c, 1, 0)

@@ -262,13 +262,18 @@ class KernelHelpers(V9State):
                 vq->done_idx = i;
         """
         m = self.p.uio_maxiov
+        batch = min(m, self.p.signal_batch)
         i = s.done
         going = when
-        for _ in range(m):
+        for _ in range(batch):
             going = s.all(going, i != s.upend, s.heads_len[i] == VHOST_DMA_DONE_LEN)
             if not s.symbolic and not going:
                 break
             s.heads_len.set_if(going, i, VHOST_DMA_CLEAR_LEN)
             self.add_used_and_signal(s, s.heads_id[i], going)
             i = s.ite(going, (i + 1) % m, i)
+        if batch < m:
+            more = s.all(going, i != s.upend, s.heads_len[i] == VHOST_DMA_DONE_LEN)
+            s.capacity(s.neg(more), "heads one vhost_zerocopy_signal_used call returns "
+                       "(--signal-batch)")
         s.done = i

@@ -63,6 +63,11 @@ def _device_capacity(values: dict[str, Any]) -> int:
     return int(values["ring_size"]) + 1
 
 
+def _signal_batch(values: dict[str, Any]) -> int:
+    """UIO_MAXIOV, at most 32"""
+    return min(int(values["uio_maxiov"]), 32)
+
+
 PARAMETERS: tuple[Param, ...] = (
     Param("ring_size", "vq->num, descriptors in the TX ring", 2, minimum=1),
     Param("uio_maxiov", "UIO_MAXIOV, entries of vq->heads[] and vq->ubuf_info[]",
@@ -76,6 +81,9 @@ PARAMETERS: tuple[Param, ...] = (
           "--lower-device)", 1, minimum=0),
     Param("device_capacity", "skbs the lower device may hold at once (a model bound)",
           _device_capacity, minimum=1),
+    Param("signal_batch", "heads one vhost_zerocopy_signal_used call returns at most (a model "
+          "bound: a call that would return more stops at this capacity; UIO_MAXIOV or more "
+          "is no bound)", _signal_batch, minimum=1),
     Param("zcopytx", "module parameter zcopytx (1: zero-copy on SOCK_ZEROCOPY sockets)", 1,
           minimum=0, environment=True),
     Param("initial_backend", "backend installed before the run starts", "zerocopy",

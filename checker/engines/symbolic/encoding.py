@@ -37,7 +37,8 @@ simplified away at once, so code over concrete parameters builds no terms.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import functools
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import z3
@@ -127,6 +128,12 @@ def index_bits(size: int) -> int:
     return max(1, (size - 1).bit_length())
 
 
+@functools.lru_cache(maxsize=65536)
+def _bv_numeral(value: int, bits: int) -> z3.BitVecNumRef:
+    """``BitVecVal(value, bits)``, made once per value and width."""
+    return z3.BitVecVal(value, bits)
+
+
 class SymArray:
     """A model array as one Z3 array term (``Array(BitVec(k), E)``, or
     ``Array(Int, E)`` when the backend's ints are ``Int``) with its size.
@@ -135,28 +142,32 @@ class SymArray:
     iterating yields ``Select(term, i)`` for ``i`` in ``0 .. size - 1``, so
     properties that loop over an array run unchanged."""
 
-    __slots__ = ("bits", "size", "term")
+    __slots__ = ("bits", "cells", "size", "term")
 
     def __init__(self, term: z3.ArrayRef, size: int, bits: int | None) -> None:
         self.term = term
         self.size = size
         self.bits = bits  # the backend's int width (None: Int); indices are converted to it
+        self.cells: dict[int, z3.ExprRef] = {}  # at(i), made once: model code reads a cell often
 
     def index(self, index: Value) -> z3.ExprRef:
         """``index`` (a Python int or an int term of the backend's sort) in the
         array's index sort: a bit-vector of :func:`index_bits` bits, low bits kept."""
         if self.bits is None:
             return z3.IntVal(index) if isinstance(index, int) else index
-        k = self.term.domain().size()
+        k = index_bits(self.size)
         if isinstance(index, int):
-            return z3.BitVecVal(index, k)
+            return _bv_numeral(index, k)
         if index.size() > k:
             return z3.Extract(k - 1, 0, index)
         return index if index.size() == k else z3.ZeroExt(k - index.size(), index)
 
     def at(self, i: int) -> Value:
         """Element ``i`` (a concrete position) as a term."""
-        return z3.Select(self.term, self.index(i))
+        cell = self.cells.get(i)
+        if cell is None:
+            cell = self.cells[i] = z3.Select(self.term, self.index(i))
+        return cell
 
     def __len__(self) -> int:
         return self.size
@@ -212,7 +223,25 @@ class Z3Backend:
 
     def num(self, value: int) -> z3.ExprRef:
         """The Z3 numeral for ``value`` in this backend's int sort."""
-        return z3.IntVal(value) if self.bits is None else z3.BitVecVal(value, self.bits)
+        return z3.IntVal(value) if self.bits is None else _bv_numeral(value, self.bits)
+
+    def count(self, conds: Iterable[Value]) -> Value:
+        """How many of ``conds`` hold: a balanced sum of ``If(c, 1, 0)`` (depth
+        log2 of the number of conditions, so the interval analysis sees through
+        it), plus the conditions known to be true."""
+        known, terms = 0, []
+        for c in conds:
+            truth = _concrete_truth(c)
+            if truth is None:
+                terms.append(z3.If(c, self.num(1), self.num(0)))
+            elif truth:
+                known += 1
+        if not terms:
+            return known
+        while len(terms) > 1:
+            terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i]
+                     for i in range(0, len(terms), 2)]
+        return terms[0] + known if known else terms[0]
 
     def ite(self, cond: Value, then: Value, other: Value) -> Value:
         """``z3.If``, or the branch itself when ``cond`` is known."""
@@ -280,7 +309,7 @@ class Z3Backend:
         if i is not None and not 0 <= i < len(array):
             raise IndexError(f"model indexed an array of {len(array)} elements at {i}")
         if isinstance(array, SymArray):
-            return z3.Select(array.term, array.index(index if i is None else i))
+            return array.at(i) if i is not None else z3.Select(array.term, array.index(index))
         if i is not None:
             return array[i]
         result = array[-1]
