@@ -22,8 +22,7 @@ class GuestActions(KernelHelpers):
         s.require(s.all(s.neg(s.g_kick), s.avail_cnt < n))
         s.avail[(s.last_avail + s.avail_cnt) % n] = h
         s.avail_cnt = s.avail_cnt + 1
-        if h < n:
-            s.desc_len[h] = large
+        s.desc_len.set_if(h < n, h, large)  # h = n (rogue) stands for no descriptor
         s.g_kick = True
 
     @action(GUEST, GUEST_DRIVER,
