@@ -9,7 +9,7 @@ import z3
 
 from checker.engines.base import Limits, RunResult
 from checker.engines.explicit.search import ExplicitChecker
-from checker.engines.symbolic.bmc import run_bmc
+from checker.engines.symbolic.bmc import BoundedSearch, concrete_path, run_bmc
 from checker.engines.symbolic.encoding import Z3, Z3Backend
 from checker.engines.symbolic.intervals import Intervals
 from checker.engines.symbolic.kinduction import LIVENESS_REASON, KindPropertyResult, run_kind
@@ -347,6 +347,20 @@ def test_bmc_exhausts_a_finite_run() -> None:
     assert result.complete and result.properties[0].status == "holds"
     # the run stops after 2 steps; whether a longer path exists is asked at depths 1, 2, 4, ...
     assert result.stats.max_depth == 3
+
+
+def test_concrete_path_answers_path_existence_without_the_solver() -> None:
+    assert concrete_path(Stops(), 2) is True
+    assert concrete_path(Stops(), 3) is False  # not found: the solver is then asked
+    assert concrete_path(Counter(), 5) is True
+
+
+def test_path_existence_answered_concretely_queries_nothing() -> None:
+    search = BoundedSearch(Counter())
+    search.extend()
+    search.extend()
+    assert search.path_exists() is True
+    assert search.queries == 0
 
 
 def test_progress_is_called_per_depth() -> None:

@@ -53,7 +53,8 @@ from checker.engines.symbolic.unroll import (
 from checker.lang.fairness import Fair
 from checker.lang.model import Model
 from checker.lang.spec import Property
-from checker.semantics.states import expand, holds, property_view
+from checker.lang.view import ModelBug
+from checker.semantics.states import expand, holds, initial_state, property_view
 from checker.traces.trace import Trace, build_trace
 
 
@@ -64,9 +65,13 @@ def new_solver() -> z3.Solver:
 
 
 def new_array_solver() -> z3.Solver:
-    """Z3's solver for bit-vectors and arrays (its SMT core: the finite-domain
-    solver rejects array terms), for :class:`checker.engines.symbolic.layout.ArrayLayout`."""
-    return z3.SolverFor("QF_ABV")
+    """Z3's SMT core for bit-vectors and arrays (the finite-domain solver rejects
+    array terms), for :class:`checker.engines.symbolic.layout.ArrayLayout`, behind
+    simplification and equation solving: the unrolling's next-state equations are
+    substituted away before the core sees them.  Measured on the v3.1 data path
+    (``bench/bmc.py``): depth 6 instead of 3 at ring sizes 8 and 16 within 60 s
+    (``SolverFor("QF_ABV")`` spends a minute on depth 4)."""
+    return z3.Then("simplify", "solve-eqs", "smt").solver()
 
 
 def solve(
@@ -149,9 +154,13 @@ class BoundedSearch:
         hits = {w: c for w, c in self.u.capacity_hits(d).items() if w not in self.capacity}
         errors = self.u.type_errors(d)
         while True:
-            goals = [z3.Not(self.holds_at(d, p)) for p in pending]
-            m = self.query(z3.Or(*goals, *hits.values(), *(c for _, c in errors)))
+            goals = z3.Or(*(z3.Not(self.holds_at(d, p)) for p in pending), *hits.values(),
+                          *(c for _, c in errors))
+            m = self.query(goals)
             if m is None:
+                # Redundant (the unrolling already implies it), but a hint to the
+                # solver at every later depth: step d violates nothing left.
+                self.solver.add(z3.Not(goals))
                 return found
             for inst, cond in errors:
                 if z3.is_true(m.eval(cond, model_completion=True)):
@@ -180,12 +189,39 @@ class BoundedSearch:
 
     def path_exists(self) -> bool:
         """Whether some path makes ``depth`` steps without halting (if not, every
-        reachable state is within ``depth - 1`` steps: all are checked)."""
-        return self.depth == 0 or self.query(self.u.moves(self.depth - 1)) is not None
+        reachable state is within ``depth - 1`` steps: all are checked).  A path
+        found by running the model concretely answers yes without the solver
+        (for which this satisfiable query can be the hardest of all)."""
+        if self.depth == 0 or concrete_path(self.model, self.depth):
+            return True
+        return self.query(self.u.moves(self.depth - 1)) is not None
 
     def extend(self) -> None:
         """Go one step deeper."""
         self.depth += 1
+
+
+CONCRETE_PATH_BUDGET = 2_000
+"""States :func:`concrete_path` expands at most before leaving the question to Z3."""
+
+
+def concrete_path(model: Model, length: int) -> bool:
+    """Whether a depth-first run of the concrete model from its initial state
+    finds a path of ``length`` steps within :data:`CONCRETE_PATH_BUDGET`
+    expansions (``False`` also means "not found in budget", never "none")."""
+    budget = CONCRETE_PATH_BUDGET
+    stack = [(initial_state(model), 0)]
+    while stack and budget > 0:
+        state, depth = stack.pop()
+        if depth == length:
+            return True
+        budget -= 1
+        try:
+            successors = expand(model, state, compiled=False).successors
+        except ModelBug:
+            continue  # the unrolling excludes that step too
+        stack.extend((nxt, depth + 1) for _, nxt in reversed(successors))
+    return False
 
 
 def stop_reason(why: SolverGaveUp, time_limit: float | None) -> str:
