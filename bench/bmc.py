@@ -28,7 +28,9 @@ Two tables, both engines run in this process:
 arrays as Z3 arrays, :class:`checker.engines.symbolic.layout.ArrayLayout`, or
 one constant per element); the default, ``auto``, is BMC's own choice
 (:func:`checker.engines.symbolic.layout.bmc_uses_arrays`; docs/engines.md,
-"Arrays").
+"Arrays").  ``--grouping off`` runs every action instance's body on its own
+even with arrays (the default, ``auto``, is BMC's: one run per parameterised
+action with the array layout, :mod:`checker.engines.symbolic.groups`).
 
 No assertions: numbers only.  The machine's load matters (the solver is
 single-threaded).
@@ -37,6 +39,8 @@ single-threaded).
     .venv/bin/python bench/bmc.py --budget 10 --ring-sizes 2 4
     .venv/bin/python bench/bmc.py --datapath --ring-sizes 1 8 --budget 60 --layout arrays
     .venv/bin/python bench/bmc.py --skip-depth --cex-rings 1 256
+    .venv/bin/python bench/bmc.py --datapath --layout arrays --ring-sizes 256 \
+        --uio-maxiov 1024 --max-pend 128 --grouping off
 """
 
 from __future__ import annotations
@@ -64,12 +68,15 @@ ALWAYS = Property("true", "always holds", lambda s: True)
 ARRAYS: bool | None = None
 """``--layout``: BMC with the array layout (True), the flat one (False), its own choice (None)."""
 
+GROUPED: bool | None = None
+"""``--grouping``: ``None`` is BMC's choice (grouped with arrays), ``False`` never grouped."""
+
 
 def depth_row(ring: int, budget: float) -> dict[str, Any]:
     """BMC on ring size ``ring`` for ``budget`` seconds: depth reached and findings."""
     model = V9({"ring_size": ring})
     start = time.perf_counter()
-    StepTemplate(model, arrays=_arrays(model))  # measured alone; run_bmc builds its own
+    StepTemplate(model, arrays=_arrays(model), grouped=_grouped(model))  # measured alone
     build = time.perf_counter() - start
     props = [*properties_in(zerocopy), ALWAYS]
     seen: dict[str, tuple[int, float]] = {}
@@ -80,7 +87,7 @@ def depth_row(ring: int, budget: float) -> dict[str, Any]:
         times.append((stats.max_depth, stats.seconds))
 
     result = run_bmc(model, props, depth=10_000, progress=progress, time_limit=budget,
-                     arrays=ARRAYS)
+                     arrays=ARRAYS, grouped=GROUPED)
     for r in result.properties:
         if r.trace is not None:
             at = next((sec for d, sec in times if d >= len(r.trace)), result.stats.seconds)
@@ -124,7 +131,8 @@ def first_cex_rows(budget: float, rings: list[int]) -> list[dict[str, Any]]:
         }
         for i, model in enumerate([base, *others]):
             start = time.perf_counter()
-            bmc = run_bmc(model, [prop], depth=64, time_limit=budget, arrays=ARRAYS)
+            bmc = run_bmc(model, [prop], depth=64, time_limit=budget, arrays=ARRAYS,
+                          grouped=GROUPED)
             row[f"bmc{i}"] = _length(bmc.properties[0].trace, bmc.properties[0].status)
             row[f"bmc{i}_s"] = time.perf_counter() - start
         rows.append(row)
@@ -142,11 +150,13 @@ def datapath_row(ring: int, budget: float, extra: dict[str, int]) -> dict[str, A
     props = [p for p in properties_in(zerocopy) if p.name in ("no-double-use", "memory-safe")]
     start = time.perf_counter()
     try:
-        StepTemplate(model, deadline=time.monotonic() + budget, arrays=_arrays(model))
+        StepTemplate(model, deadline=time.monotonic() + budget, arrays=_arrays(model),
+                     grouped=_grouped(model))
         build: str = f"{time.perf_counter() - start:.1f}"
     except SolverGaveUp:
         return {"ring": ring, "build": f">{budget:g}", "depth": "-", "seconds": budget}
-    result = run_bmc(model, props, depth=10_000, time_limit=budget, arrays=ARRAYS)
+    result = run_bmc(model, props, depth=10_000, time_limit=budget, arrays=ARRAYS,
+                     grouped=GROUPED)
     return {"ring": ring, "build": build, "depth": result.stats.max_depth,
             "seconds": result.stats.seconds}
 
@@ -156,6 +166,11 @@ def _arrays(model: Any) -> bool:
     from checker.engines.symbolic.layout import bmc_uses_arrays
 
     return bmc_uses_arrays(model) if ARRAYS is None else ARRAYS
+
+
+def _grouped(model: Any) -> bool:
+    """Whether BMC runs each parameterised action once under ``--grouping``."""
+    return _arrays(model) if GROUPED is None else GROUPED
 
 
 def _length(trace: Any, status: str) -> str:
@@ -179,10 +194,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cex-rings", type=int, nargs="+", default=[1],
                         help="table 2: ring sizes (BFS at the first only; 256 with the kernel's "
                              "UIO_MAXIOV and VHOST_MAX_PEND)")
+    parser.add_argument("--grouping", choices=("auto", "off"), default="auto",
+                        help="one symbolic run per parameterised action (auto: with arrays)")
     args = parser.parse_args(argv)
-    global ARRAYS
+    global ARRAYS, GROUPED
     ARRAYS = {"auto": None, "flat": False, "arrays": True}[args.layout]
-    print(f"BMC layout: {args.layout}")
+    GROUPED = None if args.grouping == "auto" else False
+    print(f"BMC layout: {args.layout}, grouping: {args.grouping}")
 
     if args.datapath:
         extra = {k: v for k, v in (("uio_maxiov", args.uio_maxiov), ("max_pend", args.max_pend))

@@ -5,7 +5,9 @@ engine's cut at the same depth, its trace lengths equal the BFS shortest,
 and every BMC trace replays on the concrete model (BMC replays each one
 before reporting it; the test replays it again).  The array layout is
 checked at a smaller depth than the flat one: Z3's SMT core, which it needs,
-is slower (docs/engines.md, "Arrays").
+is slower (docs/engines.md, "Arrays").  The array layout is checked grouped
+(each parameterised action run once on symbolic arguments, BMC's default with
+arrays; :mod:`checker.engines.symbolic.groups`) and ungrouped.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import z3
 from checker.cli import main
 from checker.engines.base import Limits, RunResult
 from checker.engines.explicit.search import ExplicitChecker
+from checker.engines.symbolic import groups
 from checker.engines.symbolic.bmc import run_bmc
 from checker.engines.symbolic.encoding import SymArray, Z3Backend, array_sort
 from checker.engines.symbolic.guard import SymbolicMisuse
@@ -29,9 +32,10 @@ from checker.engines.symbolic.layout import (
     layout_for,
 )
 from checker.engines.symbolic.unroll import StepTemplate
-from checker.lang.model import Model, Params, action, int_array, int_var
-from checker.lang.spec import Property, invariant, properties_in
-from checker.lang.view import StateView
+from checker.lang.fairness import Fair
+from checker.lang.model import Model, Params, action, bool_var, int_array, int_var
+from checker.lang.spec import Property, eventually, invariant, leads_to, properties_in
+from checker.lang.view import ModelBug, StateView
 from checker.runs.environments import ENVIRONMENTS
 from checker.semantics.states import fire
 from checker.traces.trace import Trace
@@ -197,10 +201,11 @@ def _v9(env: str, ring: int) -> tuple[Model, list[Property]]:
     return V9(params), [p for p in properties_in(zerocopy) if not p.is_liveness]
 
 
-def _agree(model: Model, props: list[Property], depth: int, arrays: bool) -> RunResult:
+def _agree(model: Model, props: list[Property], depth: int, arrays: bool,
+           grouped: bool | None = None) -> RunResult:
     """BMC and BFS cut at ``depth``: the same verdicts, lengths and bounds; traces replay."""
     bfs = ExplicitChecker(model, props, limits=Limits(max_depth=depth)).run()
-    bmc = run_bmc(model, props, depth=depth, arrays=arrays)
+    bmc = run_bmc(model, props, depth=depth, arrays=arrays, grouped=grouped)
     assert _status(bmc) == _status(bfs)
     for r in bmc.properties:
         if r.trace is not None:
@@ -217,10 +222,22 @@ def test_flat_bmc_agrees_with_bfs_in_every_environment(env: str, ring: int) -> N
     _agree(model, props, 3, arrays=False)
 
 
+@pytest.mark.parametrize("grouped", [True, False], ids=["grouped", "ungrouped"])
 @pytest.mark.parametrize(("env", "ring"), CASES)
-def test_array_bmc_agrees_with_bfs_in_every_environment(env: str, ring: int) -> None:
+def test_array_bmc_agrees_with_bfs_in_every_environment(
+    env: str, ring: int, grouped: bool
+) -> None:
     model, props = _v9(env, ring)
-    _agree(model, props, 2, arrays=True)
+    if grouped:  # not vacuous: dev_complete(k) is one execution
+        t = StepTemplate(model, arrays=True, grouped=True)
+        assert any(g.params and g.spec.name == "dev_complete" for g in t.groups)
+    _agree(model, props, 2, arrays=True, grouped=grouped)
+
+
+@pytest.mark.parametrize(("env", "ring"), CASES)
+def test_grouped_bmc_agrees_with_bfs_at_depth_three(env: str, ring: int) -> None:
+    model, props = _v9(env, ring)
+    _agree(model, props, 3, arrays=True, grouped=True)
 
 
 @pytest.mark.parametrize("ring", [1, pytest.param(2, marks=pytest.mark.slow)])
@@ -235,6 +252,215 @@ def test_array_bmc_finds_the_three_step_violation(ring: int) -> None:
 def test_array_bmc_agrees_with_bfs_deeper(env: str, ring: int) -> None:
     model, props = _v9(env, ring)
     _agree(model, props, 4, arrays=True)
+
+
+# -- grouping: one execution per parameterised action ------------------------------------
+
+
+def test_dev_complete_is_executed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At ring 2 dev_complete has one instance per skb slot: run once when grouped,
+    once per instance when not; guest_post (``if h < n:``) falls back to one each."""
+    from models.v9 import V9
+
+    model = V9({"ring_size": 2})
+    runs: dict[str, int] = {}
+    real = groups.execute
+
+    def counting(m: Model, inst: Any, *args: Any, **kwargs: Any) -> Any:
+        runs[inst.spec.name] = runs.get(inst.spec.name, 0) + 1
+        return real(m, inst, *args, **kwargs)
+
+    monkeypatch.setattr(groups, "execute", counting)
+    n = sum(1 for i in model.instances if i.spec.name == "dev_complete")
+    assert n > 1
+    t = StepTemplate(model, arrays=True, grouped=True)
+    assert runs["dev_complete"] == 1
+    posts = sum(1 for i in model.instances if i.spec.name == "guest_post")
+    assert runs["guest_post"] == 1 + posts  # the symbolic try, then one per instance
+    [dev] = [g for g in t.groups if g.spec.name == "dev_complete"]
+    assert len(dev.instances) == n and [name for name, _ in dev.params] == ["k"]
+    assert len(t.execs) == len(t.groups) == t.halt
+    assert len(t.execs) == len(model.instances) - sum(len(g.instances) - 1 for g in t.groups)
+    runs.clear()
+    flat = StepTemplate(model, arrays=True)  # ungrouped: one run per instance
+    assert runs["dev_complete"] == n and len(flat.execs) == len(model.instances)
+
+
+class Picker(Model):
+    """Four cells; ``take(k)`` takes from cell ``k`` (a capacity on how many are
+    taken), ``fill(k)`` for k in (1, 3) refills an empty cell with ``k`` (a
+    domain that is not a range), ``spill(k)`` writes ``k + 2`` (outside the cells'
+    type for k = 2) and ``pick(k)`` branches on ``k`` in Python, so it cannot be
+    grouped."""
+
+    name = "picker"
+    actors = ("taker", "filler", "spiller", "picker")
+
+    def declare(self, p: Params) -> list[Any]:
+        return [int_array("cells", 4, 0, 3), int_var("taken", 0, 4), bool_var("spilt"),
+                int_var("picked", 0, 3)]
+
+    def init(self, s: StateView) -> None:
+        s.cells = [1, 0, 2, 0]
+
+    @action("taker", "take", "cells[k]--; taken++", over=lambda p: {"k": range(4)})
+    def take(self, s: StateView, k: int) -> None:
+        s.require(s.cells[k] > 0)
+        s.capacity(s.taken < 3, "taken")
+        s.cells[k] = s.cells[k] - 1
+        s.taken = s.taken + 1
+
+    @action("filler", "fill", "cells[k] = k", over=lambda p: {"k": (1, 3)})
+    def fill(self, s: StateView, k: int) -> None:
+        s.require(s.all(s.cells[k] == 0, s.taken >= 2))
+        s.cells[k] = k
+
+    @action("spiller", "spill", "cells[k] = k + 2", over=lambda p: {"k": range(3)})
+    def spill(self, s: StateView, k: int) -> None:
+        s.require(s.all(s.spilt, s.cells[k] == 0))
+        s.cells[k] = k + 2
+
+    @action("picker", "pick", "picked = k ? 3 : 1", over=lambda p: {"k": range(2)})
+    def pick(self, s: StateView, k: int) -> None:
+        s.require(s.picked == 0)
+        if k == 0:  # a Python branch on the argument: one execution per instance
+            s.picked = 1
+        else:
+            s.picked = 3
+
+
+@invariant("taker-enabled", "some take(k) can fire or stops at its capacity")
+def taker_enabled(s: StateView) -> Any:
+    return s.enabled("taker")
+
+
+@invariant("never-three", "picked is never 3")
+def never_three(s: StateView) -> Any:
+    return s.picked != 3
+
+
+@invariant("cell-three-empty", "cell 3 stays empty")
+def cell_three_empty(s: StateView) -> Any:
+    return s.cells[3] == 0
+
+
+@invariant("taken-bounded", "at most 3 are taken")
+def taken_bounded(s: StateView) -> Any:
+    return s.taken <= 3
+
+
+PICKER_PROPS = [taker_enabled, never_three, cell_three_empty]
+
+
+def test_grouping_keeps_enabled_capacity_and_verdicts_of_the_picker() -> None:
+    model = Picker()
+    t = StepTemplate(model, arrays=True, grouped=True)
+    shape = [(g.spec.name, len(g.instances), bool(g.params)) for g in t.groups]
+    assert shape == [("take", 4, True), ("fill", 2, True), ("spill", 3, True),
+                     ("pick", 1, False), ("pick", 1, False)]
+    bfs = ExplicitChecker(model, PICKER_PROPS, limits=Limits(max_depth=6)).run()
+    want = {"taker-enabled": ("violated", 3), "never-three": ("violated", 1),
+            "cell-three-empty": ("violated", 3)}
+    assert _status(bfs) == want
+    for grouped in (True, False):
+        bmc = run_bmc(model, PICKER_PROPS, depth=6, arrays=True, grouped=grouped)
+        assert _status(bmc) == want, grouped
+        for r in bmc.properties:
+            assert r.trace is not None
+            _replays(model, r.trace)
+    cell = run_bmc(model, [cell_three_empty], depth=6, arrays=True, grouped=True)
+    assert cell.properties[0].trace is not None
+    assert [step.label for step in cell.properties[0].trace.steps][-1] == "fill(k=3)"
+    # take(k) stops at its capacity once 3 are taken and a cell is refilled (depth 4).
+    bfs = ExplicitChecker(model, [taken_bounded], limits=Limits(max_depth=5)).run()
+    bmc = run_bmc(model, [taken_bounded], depth=5, arrays=True, grouped=True)
+    assert bmc.bounds_hit == bfs.bounds_hit == ["depth 5", "model capacity: taken"]
+    assert _status(bmc) == _status(bfs) == {"taken-bounded": ("inconclusive", None)}
+
+
+class Spiller(Picker):
+    """The picker whose spill can fire: spill(k=2) writes 4 into a cell of 0..3."""
+
+    name = "spiller"
+
+    def init(self, s: StateView) -> None:
+        s.cells = [1, 0, 2, 0]
+        s.spilt = True
+
+
+def test_a_type_error_of_a_grouped_action_is_found_on_its_instance() -> None:
+    with pytest.raises(ModelBug) as bfs:
+        ExplicitChecker(Spiller(), PICKER_PROPS).run()
+    with pytest.raises(ModelBug) as bmc:
+        run_bmc(Spiller(), PICKER_PROPS, depth=4, arrays=True, grouped=True)
+    # BMC re-fires the instance it decoded (unroll.model_bug): spill(k=0) or (k=1)
+    # would not raise, and an EncodingError would say so.
+    assert str(bmc.value) == str(bfs.value) == "cells := 4 is outside its type [0, 3]"
+
+
+class Walker(Model):
+    """pos walks 0 -> 1 -> 2 -> 0 by ``step(k)`` and back by ``back(k)`` (one instance
+    per position each); ``stop`` ends the walk at 2."""
+
+    name = "walker"
+    actors = ("walker", "stopper")
+
+    def declare(self, p: Params) -> list[Any]:
+        return [int_var("pos", 0, 2), bool_var("stopped")]
+
+    @action("walker", "step", "pos = (k + 1) % 3", over=lambda p: {"k": range(3)})
+    def step(self, s: StateView, k: int) -> None:
+        s.require(s.all(s.pos == k, s.neg(s.stopped)))
+        s.pos = (k + 1) % 3
+
+    @action("walker", "back", "pos = k - 1", over=lambda p: {"k": range(1, 3)})
+    def back(self, s: StateView, k: int) -> None:
+        s.require(s.all(s.pos == k, s.neg(s.stopped)))
+        s.pos = k - 1
+
+    @action("stopper", "stop", "stopped = 1")
+    def stop(self, s: StateView) -> None:
+        s.require(s.all(s.neg(s.stopped), s.pos == 2))
+        s.stopped = True
+
+
+@eventually("reaches-two", "pos eventually is 2")
+def reaches_two(s: StateView) -> Any:
+    return s.pos == 2
+
+
+@leads_to("one-then-two", "pos 1 leads to pos 2")
+def one_then_two(s: StateView) -> Any:
+    return s.pos == 1, s.pos == 2
+
+
+WF_EACH_STEP = Fair("weak", "each step(k) is taken when it stays enabled",
+                    actions=("step",), each=True)
+SF_EACH_STEP = Fair("strong", "each step(k) is taken when it is enabled again and again",
+                    actions=("step",), each=True)
+SF_STEPS = Fair("strong", "some step is taken when one is enabled again and again",
+                actions=("step",))
+
+
+@pytest.mark.parametrize(("fair", "want"), [
+    ([], [("violated", (0, 0)), ("violated", (1, 1))]),  # stutter
+    ([WF_EACH_STEP], [("violated", (2, 0)), ("violated", (2, 0))]),  # 0 -> 1 -> 0 -> ...
+    ([SF_STEPS], [("violated", (2, 0)), ("violated", (2, 0))]),  # step(k=0) is taken
+    ([SF_EACH_STEP], [("inconclusive", None), ("inconclusive", None)]),  # step(k=1) forced
+], ids=["none", "wf-each-step", "sf-steps", "sf-each-step"])
+def test_the_lasso_search_agrees_grouped_and_ungrouped(
+    fair: list[Fair], want: list[tuple[str, Any]]
+) -> None:
+    """Fairness on single instances of a grouped action (``each=True``) and on all of
+    them: the same lassos (length, loop) as the flat layout and as hand-worked."""
+    model = Walker()
+    assert any(g.params for g in StepTemplate(model, arrays=True, grouped=True).groups)
+    props = [reaches_two, one_then_two]
+    for kwargs in ({"arrays": True, "grouped": True}, {"arrays": True, "grouped": False},
+                   {"arrays": False}):
+        got = run_bmc(model, props, depth=4, fairness=fair, **kwargs)
+        assert [(r.status, None if r.trace is None else (len(r.trace), r.trace.loop))
+                for r in got.properties] == want, kwargs
 
 
 # -- the kernel's constants -----------------------------------------------------------

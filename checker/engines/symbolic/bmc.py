@@ -247,11 +247,14 @@ def run_bmc(
     bitvectors: bool = True,
     fairness: Sequence[Fair] | None = None,
     arrays: bool | None = None,
+    grouped: bool | None = None,
 ) -> RunResult:
     """Check ``properties`` on every path of at most ``depth`` steps (``bitvectors``:
     the int sort, see :class:`checker.engines.symbolic.unroll.StepTemplate`; ``arrays``:
     model arrays as Z3 arrays, by default when the model's arrays are large, see
-    :func:`checker.engines.symbolic.layout.bmc_uses_arrays`).  Liveness properties
+    :func:`checker.engines.symbolic.layout.bmc_uses_arrays`; ``grouped``: each
+    parameterised action run once on symbolic arguments, by default with the array
+    layout, see :mod:`checker.engines.symbolic.groups`).  Liveness properties
     are checked by fair-lasso search (:mod:`checker.engines.symbolic.lasso`) on the same
     unrolling, under ``fairness`` (default: ``model.fairness()``)."""
     start = time.monotonic()
@@ -263,7 +266,8 @@ def run_bmc(
     exhausted = False
     try:
         use_arrays = bmc_uses_arrays(model) if arrays is None else arrays
-        template = StepTemplate(model, bitvectors, deadline, arrays=use_arrays)
+        template = StepTemplate(model, bitvectors, deadline, arrays=use_arrays,
+                                grouped=use_arrays if grouped is None else grouped)
     except SolverGaveUp as why:
         return timed_out_building(properties, time.monotonic() - start, why, time_limit, "bmc")
     search = BoundedSearch(model, deadline, template)

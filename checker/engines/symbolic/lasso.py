@@ -70,11 +70,12 @@ class LivenessTerms:
         self.u = u
         self.groups = list(groups)
         t = u.t
-        by_index = {ex.inst.index: ex for ex in t.execs}
+        members = [[t.model.instances[i] for i in sorted(g.instances)] for g in self.groups]
         self._group_enabled = [
-            z3.simplify(z3.Or(*(by_index[i].enabled for i in sorted(g.instances))))
-            for g in self.groups
+            z3.simplify(z3.Or(*(t.instance_enabled(inst) for inst in insts)))
+            for insts in members
         ]
+        self._group_fires = [t.fires(insts) for insts in members]
         self._pairs: dict[Obligation, tuple[z3.BoolRef, z3.BoolRef]] = {}
         self._cache: dict[tuple[Any, ...], z3.BoolRef] = {}
 
@@ -109,8 +110,7 @@ class LivenessTerms:
 
     def taken(self, g: int, k: int) -> z3.BoolRef:
         """The step from state ``k`` fires an instance of group ``g``."""
-        sel = self.u.selector(k)
-        return z3.Or(*(sel == i for i in sorted(self.groups[g].instances)))
+        return self._at(("taken", g), self._group_fires[g], k)
 
 
 def loop_index(depth: int) -> z3.BitVecRef:

@@ -13,7 +13,7 @@ number of guards passed before it, and the condition is built from those.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,6 +149,7 @@ def execute(
     bits: int | None = None,
     deadline: float | None = None,
     layout: Layout | None = None,
+    args: Mapping[str, Value] | None = None,
 ) -> InstanceExec:
     """Run ``inst`` on the symbolic ``state`` (in ``layout``'s form, by default
     :class:`checker.engines.symbolic.layout.FlatLayout`: arrays as tuples of terms;
@@ -158,12 +159,19 @@ def execute(
     ``types`` bounds the state's int constants (by AST id): writes that
     :class:`checker.engines.symbolic.intervals.Intervals` keeps within their type under the
     guards passed so far need no ``ill_typed`` term.
+
+    ``args`` replaces ``inst``'s arguments (by name), e.g. with Z3 constants standing
+    for every value of the action's domain (:mod:`checker.engines.symbolic.groups`); a
+    body that cannot take a symbolic argument raises
+    :class:`checker.engines.symbolic.guard.SymbolicMisuse`.
     """
     rec = _Recorder(bits, deadline)
     view = _RecordingView(model, state, rec)
     rec.view = view
+    kwargs: Mapping[str, Value] = inst.kwargs() if args is None else args
+    where = inst.label if args is None else f"{inst.spec.name}({', '.join(args)})"
     with user_code():
-        inst.spec.body(view, **inst.kwargs())
+        inst.spec.body(view, **kwargs)
     cap_ids = [id(cond) for _, cond in view.caps]
     caps: list[tuple[int, str]] = []
     for pos, g in enumerate(view.guards):
@@ -171,10 +179,10 @@ def execute(
             caps.append((pos, view.caps[len(caps)][0]))
     guards = [as_bool(g) for g in view.guards]
     lay = layout if layout is not None else FlatLayout(model, bits)
-    values = lay.terms(view.values(), state, inst.label, rec)
+    values = lay.terms(view.values(), state, where, rec)
     terms = simplify_all([*guards, *values])
     guards, values = terms[: len(guards)], terms[len(guards) :]
-    bad = z3.simplify(_ill_typed(rec, guards, types, inst.label))
+    bad = z3.simplify(_ill_typed(rec, guards, types, where))
     return InstanceExec(inst, tuple(guards), tuple(caps), tuple(values), bad)
 
 

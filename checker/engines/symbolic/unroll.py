@@ -43,10 +43,11 @@ from typing import Any
 import z3
 
 from checker.engines.base import EngineInternalError
-from checker.engines.symbolic.encoding import int_bits
+from checker.engines.symbolic.encoding import int_bits, literal
+from checker.engines.symbolic.groups import Group, build_groups, param_const
 from checker.engines.symbolic.layout import layout_for
 from checker.engines.symbolic.limits import check_deadline
-from checker.engines.symbolic.symexec import execute, property_term
+from checker.engines.symbolic.symexec import property_term
 from checker.lang.model import ActionInstance, Model, ModelError, State
 from checker.lang.spec import Property
 from checker.lang.view import CapacityReached, ModelBug
@@ -104,30 +105,32 @@ class StepTemplate:
 
     def __init__(
         self, model: Model, bitvectors: bool = True, deadline: float | None = None,
-        arrays: bool = False,
+        arrays: bool = False, grouped: bool = False,
     ) -> None:
         self.model = model
         self.deadline = deadline
         self.bits = int_bits(model) if bitvectors else None
         self.layout = layout_for(model, self.bits, arrays)
+        self.grouped = grouped
         self.scalars = self.layout.slots  # one per constant of a state
         self.cur = self.layout.consts("@cur")
         self.nxt = self.layout.consts("@nxt")
-        self.halt = len(model.instances)
-        self.sel = self.selector_const("sel@cur")
         state = self.layout.state(self.cur)
         types = self.layout.types(self.cur)
-        self.execs = []
-        for inst in model.instances:
-            check_deadline(deadline)
-            self.execs.append(
-                execute(model, inst, state, types, self.bits, deadline, self.layout))
+        self.groups = build_groups(model, state, types, self.bits, deadline, self.layout, grouped)
+        self.execs = [g.ex for g in self.groups]  # one per instance unless grouped
+        self.halt = len(self.groups)
+        self.sel = self.selector_const("sel@cur")
+        self.params = [c for g in self.groups for c in g.consts()]
+        self._group_of = {inst.index: g for g in self.groups for inst in g.instances}
         self._enabled: dict[tuple[str, ...], z3.BoolRef] = {}
+        self._inst_enabled: dict[int, z3.BoolRef] = {}
         self._holds: dict[int, z3.BoolRef] = {}
         self.transition = self._transition()
         self.capacity_hits = self._capacity_hits()
         self.type_errors = [
-            (ex.inst, ex.ill_typed) for ex in self.execs if not z3.is_false(ex.ill_typed)
+            (inst, cond) for g in self.groups if not z3.is_false(g.ex.ill_typed)
+            for inst, cond in g.each_instance(g.ex.ill_typed)
         ]
         bad = [*self.capacity_hits.values(), *(c for _, c in self.type_errors)]
         self.safe = z3.Not(z3.Or(*bad)) if bad else z3.BoolVal(True)
@@ -142,11 +145,39 @@ class StepTemplate:
 
     def enabled(self, actors: tuple[str, ...]) -> z3.BoolRef:
         """Some instance of ``actors`` fires or hits a capacity bound (what
-        :func:`checker.semantics.states.expand` reports as the actor being enabled)."""
+        :func:`checker.semantics.states.expand` reports as the actor being enabled);
+        a disjunction over the instances, so it may be negated."""
         if actors not in self._enabled:
-            terms = [ex.enabled_or_hit for ex in self.execs if ex.inst.spec.actor in actors]
+            terms = [term for g in self.groups if g.spec.actor in actors
+                     for _, term in g.each_instance(g.ex.enabled_or_hit)]
             self._enabled[actors] = z3.simplify(z3.Or(*terms)) if terms else z3.BoolVal(False)
         return self._enabled[actors]
+
+    def group_of(self, inst: ActionInstance) -> Group:
+        """The group (selector value) ``inst`` belongs to."""
+        return self._group_of[inst.index]
+
+    def instance_enabled(self, inst: ActionInstance) -> z3.BoolRef:
+        """All guards of ``inst`` hold on the current state (it fires)."""
+        if inst.index not in self._inst_enabled:
+            g = self.group_of(inst)
+            self._inst_enabled[inst.index] = z3.simplify(g.of_instance(inst, g.ex.enabled))
+        return self._inst_enabled[inst.index]
+
+    def fires(self, insts: Sequence[ActionInstance]) -> z3.BoolRef:
+        """The step fires one of ``insts``: the selector picks its group and (for a
+        grouped action) the argument constants its values."""
+        chosen: dict[int, list[ActionInstance]] = {}
+        for inst in insts:
+            chosen.setdefault(self.group_of(inst).index, []).append(inst)
+        out = []
+        for idx, members in chosen.items():
+            g = self.groups[idx]
+            if len(members) == len(g.instances):  # the domain holds anyway
+                out.append(self.sel == idx)
+            else:
+                out.append(z3.And(self.sel == idx, z3.Or(*(g.picks(i) for i in members))))
+        return z3.Or(*out) if out else z3.BoolVal(False)
 
     def holds(self, prop: Property) -> z3.BoolRef:
         """``prop``'s predicate on the current state."""
@@ -165,16 +196,19 @@ class StepTemplate:
         sel = self.sel
         out: list[z3.BoolRef] = (
             [z3.ULE(sel, self.halt)] if z3.is_bv(sel) else [sel >= 0, sel <= self.halt])
-        out += [z3.Implies(sel == ex.inst.index, ex.enabled) for ex in self.execs]
+        # Argument constants lie in their domains, whichever group is selected (they
+        # mean nothing then: conditions that are not the transition are per instance).
+        out += [g.domain() for g in self.groups if g.params]
+        out += [z3.Implies(sel == g.index, g.ex.enabled) for g in self.groups]
         self.next_arrays: dict[int, Any] = {}
         for j, (c, n) in enumerate(zip(self.cur, self.nxt)):
             if j % 64 == 0:
                 check_deadline(self.deadline)
             groups: dict[int, tuple[Any, list[int]]] = {}
-            for ex in self.execs:
-                v = ex.values[j]
+            for g in self.groups:
+                v = g.ex.values[j]
                 if not v.eq(c):
-                    groups.setdefault(v.get_id(), (v, []))[1].append(ex.inst.index)
+                    groups.setdefault(v.get_id(), (v, []))[1].append(g.index)
             value: Any = c
             for v, idxs in groups.values():
                 value = z3.If(z3.Or(*(sel == i for i in idxs)), v, value)
@@ -187,9 +221,9 @@ class StepTemplate:
     def _capacity_hits(self) -> dict[str, z3.BoolRef]:
         """For each model capacity, when some instance stops at it."""
         hits: dict[str, list[z3.BoolRef]] = {}
-        for ex in self.execs:
-            for what, cond in ex.capacity_hits():
-                hits.setdefault(what, []).append(cond)
+        for g in self.groups:
+            for what, cond in g.ex.capacity_hits():
+                hits.setdefault(what, []).extend(term for _, term in g.each_instance(cond))
         return {what: z3.simplify(z3.Or(*conds)) for what, conds in hits.items()}
 
 
@@ -202,6 +236,7 @@ class Unrolling:
         self.t = template if template is not None else StepTemplate(model)
         self.scalars = self.t.scalars
         self._consts: list[tuple[Any, ...]] = []
+        self._choices: list[list[tuple[Any, Any]]] = []
 
     # -- variables ----------------------------------------------------------
     def flat(self, k: int) -> tuple[Any, ...]:
@@ -225,8 +260,7 @@ class Unrolling:
                     else:
                         check_deadline(self.t.deadline)
                         nxt = self.t.next_arrays.get(j, self.t.cur[j])
-                        pairs = [*zip(self.t.cur, self._consts[n - 1]),
-                                 (self.t.sel, self.selector(n - 1))]
+                        pairs = [*zip(self.t.cur, self._consts[n - 1]), *self.choice(n - 1)]
                         terms[j] = z3.substitute(nxt, *pairs)
             self._consts.append(tuple(terms))
         return self._consts[k]
@@ -240,12 +274,25 @@ class Unrolling:
         """The instance index fired from step ``k`` to ``k + 1``."""
         return self.t.selector_const(f"sel{self.tag}@{k}")
 
+    def param(self, g: Group, name: str, k: int) -> Any:
+        """Argument ``name`` of grouped action ``g`` in the step from ``k``."""
+        return param_const(g.spec.name, name, f"{self.tag}@{k}", self.t.bits)
+
+    def choice(self, k: int) -> list[tuple[Any, Any]]:
+        """``(template constant, step k's)`` for the selector and the argument constants:
+        what the step from ``k`` fires."""
+        while len(self._choices) <= k:
+            n = len(self._choices)
+            pairs = [(self.t.sel, self.selector(n))]
+            pairs += [(c, self.param(g, name, n)) for g in self.t.groups for name, c in g.params]
+            self._choices.append(pairs)
+        return self._choices[k]
+
     def at(self, term: z3.ExprRef, k: int) -> Any:
         """A template term instantiated for step ``k`` (successor ``k + 1``)."""
         check_deadline(self.t.deadline)
         pairs = [*zip(self.t.cur, self.flat(k)), *zip(self.t.nxt, self.flat(k + 1))]
-        pairs.append((self.t.sel, self.selector(k)))
-        return z3.substitute(term, *pairs)
+        return z3.substitute(term, *pairs, *self.choice(k))
 
     def ranges(self, k: int, elements: bool = True) -> list[z3.BoolRef]:
         """The type constraints of step ``k``'s ints (``elements``: array elements too)."""
@@ -312,10 +359,24 @@ class Unrolling:
         first = self.decode_state(m, start)
         path = []
         for k in range(start, start + length):
-            idx = m.eval(self.selector(k), model_completion=True).as_long()
-            if idx != self.t.halt:
-                path.append((self.model.instances[idx], self.decode_state(m, k + 1)))
+            inst = self.fired(m, k)
+            if inst is not None:
+                path.append((inst, self.decode_state(m, k + 1)))
         return first, path
+
+    def fired(self, m: z3.ModelRef, k: int) -> ActionInstance | None:
+        """The instance ``m`` fires from step ``k`` (``None``: the path halts there): the
+        selected group's, with the argument values ``m`` gives a grouped action."""
+        idx = m.eval(self.selector(k), model_completion=True).as_long()
+        if idx == self.t.halt:
+            return None
+        g = self.t.groups[idx]
+        args = tuple((name, literal(m.eval(self.param(g, name, k), model_completion=True)))
+                     for name, _ in g.params)
+        inst = g.instance(args) if g.params else g.instances[0]
+        if inst is None:
+            raise EncodingError(f"step {k} fires {g.spec.name} with {args}, not an instance")
+        return inst
 
 
 def replay(model: Model, first: State, path: Sequence[tuple[ActionInstance, State]]) -> None:
