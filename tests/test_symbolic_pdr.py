@@ -13,6 +13,7 @@ from checker.engines.explicit.search import ExplicitChecker
 from checker.engines.symbolic.pdr import PdrPropertyResult, run_pdr
 from checker.lang.spec import Property, properties_in
 from checker.lang.view import ModelBug
+from checker.runs.environments import ENVIRONMENTS
 from tests.test_symbolic import (
     Bounded,
     Counter,
@@ -126,3 +127,16 @@ def test_pdr_proves_the_rest_when_one_property_is_not_inductive() -> None:
     assert isinstance(nonneg_result, PdrPropertyResult)
     assert "invariant.txt" in nonneg_result.evidence
     assert "counterexample to induction" in (result.properties[0].reason or "")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env", sorted(ENVIRONMENTS))
+def test_pdr_never_contradicts_explicit_in_any_environment(env: str) -> None:
+    """v9 at ring 1 in every named environment, the four invariants: each verdict
+    pdr reaches within its budget is the explicit engine's, a violation at the
+    BFS length (pdr may also stay inconclusive: it is then not compared)."""
+    model, props = _v("v9", **{**ENVIRONMENTS[env].switches, "ring_size": 1})
+    pdr = _status(run_pdr(model, props, depth=20, time_limit=240))
+    explicit = _status(ExplicitChecker(model, props).run())
+    decided = {name: verdict for name, verdict in pdr.items() if verdict[0] != "inconclusive"}
+    assert decided == {name: explicit[name] for name in decided}
