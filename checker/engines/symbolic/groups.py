@@ -92,10 +92,6 @@ class Group:
         """The action the group's instances belong to."""
         return self.instances[0].spec
 
-    def consts(self) -> list[Any]:
-        """The template constants of the arguments (none when ungrouped)."""
-        return [c for _, c in self.params]
-
     def bindings(self, inst: ActionInstance) -> list[tuple[Any, Any]]:
         """``(constant, numeral)`` pairs that make the group's terms ``inst``'s."""
         args = inst.kwargs()
