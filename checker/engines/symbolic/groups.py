@@ -68,7 +68,7 @@ def _in_values(const: Any, values: Sequence[int]) -> z3.BoolRef:
     return z3.Or(*(const == _numeral(const, v) for v in sorted(set(values))))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: its fields hold Z3 terms
 class Group:
     """One value of the selector: ``instances`` run as one (``ex``).
 
