@@ -68,7 +68,7 @@ def _in_values(const: Any, values: Sequence[int]) -> z3.BoolRef:
     return z3.Or(*(const == _numeral(const, v) for v in sorted(set(values))))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: its fields hold Z3 terms
 class Group:
     """One value of the selector: ``instances`` run as one (``ex``).
 
@@ -91,10 +91,6 @@ class Group:
     def spec(self) -> ActionSpec:
         """The action the group's instances belong to."""
         return self.instances[0].spec
-
-    def consts(self) -> list[Any]:
-        """The template constants of the arguments (none when ungrouped)."""
-        return [c for _, c in self.params]
 
     def bindings(self, inst: ActionInstance) -> list[tuple[Any, Any]]:
         """``(constant, numeral)`` pairs that make the group's terms ``inst``'s."""

@@ -50,7 +50,10 @@ class InstanceExec:
     ``caps`` the positions in ``guards`` that are capacity conditions, with
     their names.  ``values`` is the next state, one term per slot of the
     layout (:mod:`checker.engines.symbolic.layout`).  ``ill_typed`` is when the concrete
-    backend would raise ``ModelBug`` (a write outside a type).
+    backend would raise ``ModelBug`` (a write outside a type).  ``inst`` is the
+    instance run (for a run on symbolic arguments, its action's first instance:
+    the terms then stand for every instance, see
+    :mod:`checker.engines.symbolic.groups`).
     """
 
     inst: ActionInstance

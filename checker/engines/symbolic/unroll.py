@@ -8,7 +8,9 @@ are constrained to the variable's ``[lo, hi]`` (signed bit-vectors of
 :func:`checker.engines.symbolic.encoding.int_bits` bits by default, Z3
 ``Int`` with ``bitvectors=False``); bools are ``Bool``.  The transition from step ``k`` to ``k+1`` has an ``Int``
 selector ``sel@k`` naming the :class:`checker.lang.model.ActionInstance` that
-fires (its ``index``).  Every instance body is run once, on the symbolic
+fires (its ``index``; with ``grouped``, a
+:class:`checker.engines.symbolic.groups.Group`, a parameterised action run once
+with its arguments as constants fixed by the step too).  Every instance body is run once, on the symbolic
 backend, over the constants of a generic step (:class:`StepTemplate`); the
 selector must pick an enabled instance, and each next-state constant equals
 the value the selected instance computes (an ``If`` over the selector that
@@ -101,6 +103,13 @@ class StepTemplate:
     selector ``sel@cur``); :class:`Unrolling` instantiates the resulting
     terms for step ``k`` with ``z3.substitute``, which is far cheaper than
     running the Python model code again.
+
+    The selector picks one of ``groups``
+    (:class:`checker.engines.symbolic.groups.Group`): each instance on its own,
+    or with ``grouped`` (BMC with ``arrays``) each parameterised action run once
+    on argument constants (``dev_complete.k@cur``) that the step also fixes.
+    ``enabled``, ``capacity_hits``, ``type_errors`` and ``safe`` are per instance
+    either way.
     """
 
     def __init__(
@@ -121,7 +130,6 @@ class StepTemplate:
         self.execs = [g.ex for g in self.groups]  # one per instance unless grouped
         self.halt = len(self.groups)
         self.sel = self.selector_const("sel@cur")
-        self.params = [c for g in self.groups for c in g.consts()]
         self._group_of = {inst.index: g for g in self.groups for inst in g.instances}
         self._enabled: dict[tuple[str, ...], z3.BoolRef] = {}
         self._inst_enabled: dict[int, z3.BoolRef] = {}
