@@ -10,7 +10,8 @@
 # `table` stage is the one in results/FINDINGS.md.  results/MANIFEST.md says which
 # stage makes which file.  Environment: RING_SIZES (default "1 2 3"), TIME_LIMIT
 # (seconds per run, default 120), JOBS (default 2), MEMORY_LIMIT (MiB per run, default
-# 6000), VHOSTMC, PYTHON.
+# 6000), SYMMETRY_FROM (the `runs` stage adds --symmetry from this ring size on, default
+# 3), VHOSTMC, PYTHON.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 VHOSTMC=${VHOSTMC:-.venv/bin/vhostmc}
@@ -24,6 +25,7 @@ stages=("$@"); [ ${#stages[@]} -eq 0 ] && stages=(runs matrix liveness reports t
 SAFETY=(--property no-double-use --property memory-safe --property no-stuck-waiter
         --property no-quiescent-leak)
 MEMORY=${MEMORY_LIMIT:-6000}
+SYMMETRY_FROM=${SYMMETRY_FROM:-3}
 
 runs() {  # every named environment of `vhostmc list`, v9, each ring size; the four
           # invariants of the FINDINGS table (compiled explorer; liveness: `liveness` stage)
@@ -32,8 +34,9 @@ runs() {  # every named environment of `vhostmc list`, v9, each ring size; the f
     read -ra args <<< "$("$PYTHON" -m checker.runs.environments "$env")"
     for n in "${SIZES[@]}"; do
       out="$GEN/runs/$name-n$n"
-      $VHOSTMC check --ring-size "$n" "${args[@]}" "${SAFETY[@]}" --time-limit "$LIMIT" \
-        --memory-limit "$MEMORY" --out "$out" --json -q > /dev/null
+      sym=(); [ "$n" -ge "$SYMMETRY_FROM" ] && sym=(--symmetry)
+      $VHOSTMC check --ring-size "$n" "${args[@]}" "${SAFETY[@]}" "${sym[@]}" \
+        --time-limit "$LIMIT" --memory-limit "$MEMORY" --out "$out" --json -q > /dev/null
       echo "$name n=$n exit=$? -> $out/result.json"
     done
   done

@@ -16,10 +16,13 @@ def cell(prop: dict) -> str:
 
 
 def _explorer(doc: dict) -> str:
-    """Which explorer ran, and whether the dead-value reduction was on."""
+    """Which explorer ran, and whether the dead-value reduction and descriptor
+    symmetry were on."""
     backend = doc["stats"].get("backend", "python")
     reduced = (doc.get("reduction") or {}).get("on")
-    return f"{backend.split(' ')[0]}{', reduced' if reduced else ''}"
+    symmetric = (doc.get("symmetry") or {}).get("on")
+    return (f"{backend.split(' ')[0]}{', reduced' if reduced else ''}"
+            f"{', symmetry' if symmetric else ''}")
 
 
 def main() -> None:
