@@ -147,7 +147,7 @@ def check_shapes(model: Model, doc: dict) -> None:
                 raise ItfError(f"state {i}: {var.name} must be an array, not {value!r}")
             if len(value) != var.size:
                 raise ItfError(f"state {i}: {var.name} has {len(value)} entries but revision "
-                               f"{model.name} with {_size_source(model, var.size)} has "
+                               f"{model.name} with {_size_source(model, var.size, var.name)} has "
                                f"{var.size}; the trace's #meta.params do not match its states")
             bad = next((x for x in value if not var.in_range(x)), None)
             if bad is not None or any(not var.in_range(x) for x in value):
@@ -161,10 +161,21 @@ def _type_text(var: object) -> str:
     return "true or false" if is_bool else f"an integer {lo}..{hi}"
 
 
-def _size_source(model: Model, size: int) -> str:
-    """The parameter(s) whose value is ``size`` (what sets an array's length), in words."""
-    names = [f"{k}={v}" for k, v in model.p.as_dict().items()
-             if isinstance(v, int) and not isinstance(v, bool) and v == size]
+def _size_source(model: Model, size: int, name: str) -> str:
+    """The parameter(s) whose value is ``size`` and that set the length of array
+    ``name`` (one more makes it longer), in words."""
+    values = model.p.as_dict()
+    names = []
+    for k, v in values.items():
+        if not isinstance(v, int) or isinstance(v, bool) or v != size:
+            continue
+        try:
+            grown = type(model)({**values, k: v + 1})
+            sets_length = grown.vars[grown.var_index[name]].size != size
+        except (ModelError, KeyError, TypeError, ValueError):  # a value it refuses: keep it
+            sets_length = True
+        if sets_length:
+            names.append(f"{k}={v}")
     return " or ".join(names) if names else "its parameters"
 
 
