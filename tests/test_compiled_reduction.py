@@ -96,10 +96,28 @@ def test_flat_canon_is_straight_line_and_agrees_with_the_tuple_canon(revision: s
     changed = 0
     for state in states:
         words = layout.pack(state)
-        flat([0] * layout.slots, words)
+        flat([-7] * layout.slots, words)  # scratch holds garbage: every read is loaded first
         assert words == layout.pack(canon(state))
         changed += canon(state) != state
     assert changed > 0
+
+
+@pytest.mark.parametrize("revision", ["v9", "v3.1"])
+@pytest.mark.parametrize("env", ["default", "datapath", "rogue"])
+def test_flat_canon_loads_every_slot_before_reading_it(revision: str, env: str) -> None:
+    """The scratch ``u`` is not the state: each ``u[k]`` a line reads (a computation
+    or a final write) was assigned from ``nw`` on an earlier line."""
+    import re
+
+    model = vhost_model(revision, env)
+    source = flat_canon_source(model, layout_of(model))
+    assert source is not None
+    loaded: set[str] = set()
+    for line in source.splitlines()[1:]:
+        target, _, expr = line.strip().partition(" = ")
+        assert set(re.findall(r"\bu\[(\d+)\]", expr)) <= loaded, line
+        if target.startswith("u["):
+            loaded.add(target[2:-1])
 
 
 def test_a_model_without_dead_values_has_no_flat_canon() -> None:

@@ -42,7 +42,8 @@ _SLOT = re.compile(r"\bu\[(\d+)\]")
 
 
 def _read_lines(layout: Layout, body: list[str]) -> list[str]:
-    """``u[k] = <field k of nw>`` for each slot the body reads, in slot order."""
+    """``u[k] = <field k of nw>`` for each slot ``body`` reads (its computations and
+    its final writes), in slot order."""
     read = sorted({int(k) for line in body for k in _SLOT.findall(line)})
     lines = []
     for k in read:
@@ -85,7 +86,7 @@ def flat_canon_source(model: Model, layout: Layout) -> str | None:
     assert last.startswith("return " + _OUT), last
     writes = [stmt for stmt in last[len("return " + _OUT):].split("; ")
               if not re.fullmatch(r"nw\[(\d+)\] = nw\[\1\]", stmt)]
-    lines = [*_read_lines(layout, body), *body, *writes]
+    lines = [*_read_lines(layout, [*body, *writes]), *body, *writes]
     if "_ok[" in "".join(lines):
         raise Refused("dead-value declarations: a value of mixed kind is written")
     return "def canon(u, nw):\n" + "".join(f"    {line}\n" for line in lines or ["pass"])
