@@ -308,8 +308,8 @@ def describe_cti(
     m, u, k = found.cti, found.unrolling, found.k
     assert m is not None
     states = [_decode(t, m, u.flat(i)) for i in range(k + 1)]
-    labels = [model.instances[m.eval(u.selector(i), model_completion=True).as_long()].label
-              for i in range(k)]
+    fired = [u.fired(m, i) for i in range(k)]
+    labels = [inst.label if inst is not None else "(halt)" for inst in fired]
     broken = [name for name, term in must
               if z3.is_false(m.eval(u.at(term, k), model_completion=True))]
     names = [name for _, name in t.scalars]
