@@ -74,3 +74,16 @@ WF_SERVER = Fair("weak", "the server runs when it can", actors=("server",))
 SF_SERVER = Fair("strong", "the server runs when it can, again and again", actors=("server",))
 WF_NOISE = Fair("weak", "busy keeps toggling", actors=("noise",))
 WF_CLIENT = Fair("weak", "the client requests", actors=("client",))
+
+
+SERVER_CASES: list[tuple[list[Fair], dict[str, tuple[str, int | None, int | None]]]] = [
+    ([], {"served": ("violated", 1, 1), "eventually-req": ("violated", 0, 0)}),
+    ([WF_SERVER, WF_NOISE], {"served": ("violated", 3, 1), "eventually-req": ("violated", 2, 0)}),
+    ([SF_SERVER, WF_NOISE], {"served": ("holds", None, None),
+                             "eventually-req": ("violated", 2, 0)}),
+    ([WF_SERVER], {"served": ("violated", 3, 1), "eventually-req": ("violated", 0, 0)}),
+    ([WF_CLIENT], {"served": ("violated", 1, 1), "eventually-req": ("holds", None, None)}),
+]
+"""Server() under each fairness: per property (verdict, lasso length, loop start)."""
+
+SERVER_CASE_IDS = ["none", "WF-server-noise", "SF-server-WF-noise", "WF-server", "WF-client"]

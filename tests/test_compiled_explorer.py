@@ -32,6 +32,7 @@ from reference_models import (
     x_not_4,
     x_not_bad,
 )
+from shared_checks import cli
 
 from checker.engines.base import EngineRequest, Limits, RunResult
 from checker.engines.explicit.compiled.layout import layout_of
@@ -216,13 +217,6 @@ def test_a_canon_hook_runs_on_every_successor() -> None:
 
 # -- the command line ---------------------------------------------------------------------
 
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    from checker.cli import main
-
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
 
 
 DATAPATH_R1 = ["check", "--revision", "v3.1", "--ring-size", "1", "--max-backend-changes", "0",

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import pytest
 from liveness_models import (
+    SERVER_CASE_IDS,
+    SERVER_CASES,
     SF_SERVER,
-    WF_CLIENT,
     WF_NOISE,
     WF_SERVER,
     Server,
@@ -75,14 +76,7 @@ def assert_fair_lassos(model: Model, res: RunResult, props: list[Property],
 
 # -- tiny models with known fair and unfair cycles (tests/liveness_models.py) ------------
 
-@pytest.mark.parametrize("fairness, expected", [
-    ([], {"served": ("violated", 1, 1), "eventually-req": ("violated", 0, 0)}),
-    ([WF_SERVER, WF_NOISE], {"served": ("violated", 3, 1), "eventually-req": ("violated", 2, 0)}),
-    ([SF_SERVER, WF_NOISE], {"served": ("holds", None, None),
-                             "eventually-req": ("violated", 2, 0)}),
-    ([WF_SERVER], {"served": ("violated", 3, 1), "eventually-req": ("violated", 0, 0)}),
-    ([WF_CLIENT], {"served": ("violated", 1, 1), "eventually-req": ("holds", None, None)}),
-], ids=["none", "WF-server-noise", "SF-server-WF-noise", "WF-server", "WF-client"])
+@pytest.mark.parametrize("fairness, expected", SERVER_CASES, ids=SERVER_CASE_IDS)
 def test_server_lassos_equal_the_python_ones(fairness: list[Fair], expected: dict) -> None:
     model, props = Server(), [served, eventually_req]
     want = ExplicitChecker(model, props, fairness=fairness).run()

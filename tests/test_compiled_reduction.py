@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from shared_checks import cli, replays_canonically
 
 from checker.engines.base import EngineRequest, RunResult
 from checker.engines.explicit.compiled.flatcanon import flat_canon_source
@@ -26,7 +27,6 @@ from checker.lang.spec import Property
 from checker.runs.catalog import all_properties, load_revision, select_properties
 from checker.runs.environments import get_environment
 from checker.semantics.canon import canonicalizer
-from checker.semantics.states import fire, initial_state
 
 pytest.importorskip("numba")
 
@@ -60,18 +60,9 @@ def outline(res: RunResult) -> tuple[Any, ...]:
 
 
 def replays_reduced(model: Model, res: RunResult) -> None:
-    """Each trace starts in canon(initial) and each step is canon of a model transition."""
-    canon = canonicalizer(model)
-    for p in res.properties:
-        if p.trace is None:
-            continue
-        assert p.trace.reduced is True
-        before = p.trace.initial
-        assert before == canon(initial_state(model))
-        for step in p.trace.steps:
-            after = fire(model, model.instance(step.label), before)
-            assert after is not None and canon(after) == step.state
-            before = step.state
+    """Every trace is marked reduced and replays as canonical model transitions."""
+    assert all(p.trace.reduced is True for p in res.properties if p.trace is not None)
+    replays_canonically(model, res)
 
 
 # -- the generated canon -------------------------------------------------------------------
@@ -194,13 +185,6 @@ def test_declarations_without_a_flat_form_fall_back_to_the_reduced_python_search
 
 # -- the command line: reduced traces replay -----------------------------------------------
 
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    from checker.cli import main
-
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
 
 
 @pytest.mark.parametrize("revision", ["v9", pytest.param("v3.1", marks=COMPILES)])

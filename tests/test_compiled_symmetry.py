@@ -10,6 +10,7 @@ configuration once (cached in $VHOSTMC_CACHE, else ~/.cache/vhostmc).
 from __future__ import annotations
 
 import pytest
+from shared_checks import replays_canonically
 
 from checker.engines.base import EngineRequest, RunResult
 from checker.engines.explicit.compiled.flatsym import flat_symmetry_source
@@ -18,8 +19,6 @@ from checker.engines.explicit.engine import ENGINE
 from checker.lang.model import Model
 from checker.lang.symmetry import declared_symmetry
 from checker.runs.catalog import load_revision, select_properties
-from checker.semantics.canon import canonicalizer
-from checker.semantics.states import fire, initial_state
 
 pytest.importorskip("numba")
 
@@ -51,14 +50,4 @@ def test_compiled_and_python_agree_at_ring_2() -> None:
     assert [(p.name, p.status, None if p.trace is None else len(p.trace))
             for p in compiled.properties] == [
         (p.name, p.status, None if p.trace is None else len(p.trace)) for p in python.properties]
-    canon = canonicalizer(model)
-    for p in compiled.properties:
-        if p.trace is None:
-            continue
-        state = p.trace.initial
-        assert state == canon(initial_state(model))
-        for step in p.trace.steps:
-            inst = next(i for i in model.instances if i.label == step.label)
-            after = fire(model, inst, state)
-            assert after is not None and canon(after) == step.state
-            state = step.state
+    replays_canonically(model, compiled)

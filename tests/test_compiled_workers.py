@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from shared_checks import cli, replays_canonically
 
 from checker.engines.base import EngineRequest, Limits, RunResult
 from checker.engines.explicit.engine import ENGINE
@@ -23,8 +24,6 @@ from checker.lang.model import Model
 from checker.lang.spec import Property
 from checker.runs.catalog import all_properties, load_revision
 from checker.runs.environments import get_environment
-from checker.semantics.canon import canonicalizer
-from checker.semantics.states import fire, initial_state
 
 pytest.importorskip("numba")
 
@@ -53,17 +52,6 @@ def outline(res: RunResult) -> tuple[Any, ...]:
             res.stats.max_depth, res.stats.queue, verdicts)
 
 
-def replays_reduced(model: Model, res: RunResult) -> None:
-    canon = canonicalizer(model)
-    for p in res.properties:
-        if p.trace is None:
-            continue
-        before = p.trace.initial
-        assert before == canon(initial_state(model))
-        for step in p.trace.steps:
-            after = fire(model, model.instance(step.label), before)
-            assert after is not None and canon(after) == step.state
-            before = step.state
 
 
 @pytest.mark.parametrize("revision, states, verdicts", [
@@ -82,7 +70,7 @@ def test_two_workers_give_one_workers_counts_verdicts_and_traces(
     got = {p.name: (p.status, len(p.trace.steps) if p.trace else None)
            for p in two.properties}
     assert got == {p.name: verdicts.get(p.name, ("holds", None)) for p in invariants()}
-    replays_reduced(model, two)
+    replays_canonically(model, two)
 
 
 @pytest.mark.parametrize("limits, bound", [
@@ -108,13 +96,6 @@ def test_two_workers_stop_on_an_interrupt() -> None:
 
 # -- the command line ----------------------------------------------------------------------
 
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    from checker.cli import main
-
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
 
 
 DATAPATH_R1 = ["check", "--revision", "v3.1", "--ring-size", "1", "--max-backend-changes", "0",

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from shared_checks import cli
 
-from checker.cli import main
 from checker.engines.base import Limits, RunResult
 from checker.engines.explicit.liveness import check_lasso
 from checker.engines.explicit.search import ExplicitChecker
@@ -21,8 +21,9 @@ from checker.traces.trace import Trace, render_text
 from models.v3_1 import V3_1
 from models.v9 import V9
 from tests.liveness_models import (
+    SERVER_CASE_IDS,
+    SERVER_CASES,
     SF_SERVER,
-    WF_CLIENT,
     WF_NOISE,
     WF_SERVER,
     Server,
@@ -33,11 +34,6 @@ from tests.liveness_models import (
 LIVE = select_properties(["no-leak", "put-and-wait-terminates"])
 
 
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
 
 
 def run(model: Model, props: list[Property], fairness: list[Fair] | None = None,
@@ -64,14 +60,7 @@ def assert_valid_lasso(model: Model, prop: Property, trace: Trace,
 
 # -- tiny reference models with known answers (tests/liveness_models.py) -------------
 
-@pytest.mark.parametrize("fairness, expected", [
-    ([], {"served": ("violated", 1, 1), "eventually-req": ("violated", 0, 0)}),
-    ([WF_SERVER, WF_NOISE], {"served": ("violated", 3, 1), "eventually-req": ("violated", 2, 0)}),
-    ([SF_SERVER, WF_NOISE], {"served": ("holds", None, None),
-                             "eventually-req": ("violated", 2, 0)}),
-    ([WF_SERVER], {"served": ("violated", 3, 1), "eventually-req": ("violated", 0, 0)}),
-    ([WF_CLIENT], {"served": ("violated", 1, 1), "eventually-req": ("holds", None, None)}),
-], ids=["none", "WF-server-noise", "SF-server-WF-noise", "WF-server", "WF-client"])
+@pytest.mark.parametrize("fairness, expected", SERVER_CASES, ids=SERVER_CASE_IDS)
 def test_server_verdicts_under_each_fairness(fairness: list[Fair], expected: dict) -> None:
     model = Server({})
     result = run(model, [served, eventually_req], fairness)

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from shared_checks import cli
 
-from checker.cli import main
 from checker.engines.symbolic.symproof import prove_symmetry
 from checker.engines.symmetry import decide
 from checker.lang.model import ModelError
@@ -67,11 +67,6 @@ def proof_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     return folder
 
 
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
 
 
 def check(revision: str, params: dict[str, Any], out: Path, symmetry: bool,
