@@ -21,10 +21,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from checker.runs.environments import ENVIRONMENTS
 from checker.engines.base import Limits
 from checker.outputs.files import write_atomic
 from checker.runs.check import CheckRequest, run_check
+from checker.runs.environments import ENVIRONMENTS
 
 PROPERTIES = ("no-leak", "no-quiescent-leak", "put-and-wait-terminates", "no-stuck-waiter")
 FAIRNESS: dict[str, dict[str, str]] = {
