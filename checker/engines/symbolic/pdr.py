@@ -5,7 +5,7 @@ For each invariant property ``P``:
 
 1. the model is explored concretely (up to ``MINE_STATES`` states) and
    candidate facts true in every state seen are proposed
-   (:func:`checker.engines.symbolic.houdini.mine`);
+   (:func:`checker.engines.symbolic.mining.mine`);
 2. Houdini keeps the largest subset that is inductive together with ``P`` and
    "no step from here hits a model capacity or writes outside a type"
    (``safe``); if ``P`` or ``safe`` itself has to go, the step found is a
@@ -34,7 +34,7 @@ rules out in the state the step leaves.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -43,8 +43,9 @@ import z3
 from checker.engines.base import EngineRequest, Progress, PropertyResult, RunResult, Stats
 from checker.engines.symbolic.bmc import new_solver, run_bmc, solve, stop_reason, timed_out_building
 from checker.engines.symbolic.encoding import Z3Backend
-from checker.engines.symbolic.houdini import Candidate, HoudiniResult, explore, houdini, mine
+from checker.engines.symbolic.houdini import HoudiniResult, houdini
 from checker.engines.symbolic.limits import SolverGaveUp
+from checker.engines.symbolic.mining import Candidate, explore, mine
 from checker.engines.symbolic.symexec import flatten
 from checker.engines.symbolic.unroll import (
     StepTemplate,
@@ -52,8 +53,10 @@ from checker.engines.symbolic.unroll import (
     Unrolling,
     internal_errors,
 )
-from checker.lang.model import Model
+from checker.lang.dead import checked_declarations
+from checker.lang.model import Model, ModelError, State
 from checker.lang.spec import Property
+from checker.semantics.canon import canonicalizer
 from checker.semantics.states import initial_state
 
 MAX_K = 4
@@ -92,7 +95,7 @@ def run_pdr(
         for prop in properties:  # user code first: a refusal comes before any search
             if not prop.is_liveness:
                 template.holds(prop)
-        states = explore(model, mine_states, deadline)
+        states = explore(model, mine_states, deadline, key=_class_key(model))
         candidates = mine(template, states)
     except SolverGaveUp as why:
         return timed_out_building(properties, time.monotonic() - start, why, time_limit, "pdr")
@@ -126,6 +129,17 @@ def run_pdr(
     stats.seconds = time.monotonic() - start
     complete = all(r.status != "inconclusive" for r in out)
     return RunResult("pdr", complete, stats, out, [stop] if stop else [])
+
+
+def _class_key(model: Model) -> Callable[[State], State] | None:
+    """The model's dead-value canon, which :func:`explore` keys states by so that its
+    budget covers distinct live behaviour; ``None`` when the model declares no dead
+    values or its declarations do not compile.  Mining only proposes candidates, so
+    the canon needs no proof here."""
+    try:
+        return canonicalizer(model) if checked_declarations(model) else None
+    except (ModelError, ValueError):
+        return None
 
 
 def _prove(

@@ -1,0 +1,298 @@
+"""Candidate invariants mined from explicitly explored states.
+
+:func:`explore` visits the model concretely (breadth-first, up to a number of
+states).  Given the model's dead-value canon it keeps one *real* reachable
+state per canonical class (the first one found), so a bounded budget covers
+the live behaviour instead of the many states that differ only in values the
+kernel never reads again.
+
+:func:`mine` proposes facts true in every state it is given, over *columns*:
+the flattened scalars of the state (bools as 0/1) and **indirections**, the
+element of an array at the index another column holds (``heads_len[skb_slot[0]]``,
+``g_owned[heads_id[skb_slot[0]]]``, two levels deep).  A column is used as an
+index into an array when its type is exactly the array's index range
+(``0 .. size - 1``) and it takes more than one value.  The facts:
+
+* bounds: ``x >= lo`` and ``x <= hi`` (``x == c`` when they meet);
+* excluded pairs: ``not (x == a and y == b)`` for values ``a``, ``b`` each
+  seen but never together (columns with at most :data:`PAIR_DOMAIN` values;
+  not between two indirections);
+* linear equalities over the state's own scalars: ``c1*x1 + ... + cn*xn == d``
+  (conservation laws such as "every descriptor is in exactly one place"),
+  from the null space of the states seen.
+
+None of these is trusted: :mod:`checker.engines.symbolic.houdini` keeps only
+an inductive subset, and the prover re-checks it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from math import gcd
+from typing import Any
+
+import numpy as np
+import z3
+
+from checker.engines.symbolic.limits import check_deadline
+from checker.engines.symbolic.symexec import flatten
+from checker.engines.symbolic.unroll import StepTemplate
+from checker.lang.model import Model, ModelError, State
+from checker.lang.symmetry import SymmetricIds, declared_symmetry
+from checker.lang.view import ModelBug
+from checker.semantics.states import expand, initial_state
+
+PAIR_DOMAIN = 16
+"""Columns with more distinct values than this take part in no excluded-pair candidate."""
+
+LINEAR_SAMPLE = 400
+"""Distinct states the linear-equality miner eliminates over (all states check the result)."""
+
+INDIRECTION_LEVELS = 2
+"""How deep indirections nest: 2 gives ``a[b[c[i]]]``."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One candidate fact: readable ``text`` and its Z3 ``term`` over the template's
+    current-state constants."""
+
+    text: str
+    term: z3.BoolRef
+
+
+@dataclass
+class Column:
+    """One value of a state the miner looks at: a scalar of the state or an indirection.
+
+    ``term`` is its Z3 term over the template's current-state constants, ``lo`` and
+    ``hi`` its type's range (0 and 1 for bools), ``values`` its value in each state."""
+
+    name: str
+    term: Any
+    is_bool: bool
+    lo: int
+    hi: int
+    values: np.ndarray
+    virtual: bool = False
+
+    def equals(self, value: int) -> z3.BoolRef:
+        """The term ``column == value`` (a bool column: ``value != 0``)."""
+        return self.term == bool(value) if self.is_bool else self.term == value
+
+
+def explore(
+    model: Model, max_states: int, deadline: float | None,
+    key: Callable[[State], State] | None = None,
+) -> list[tuple[int, ...]]:
+    """Flattened states (bools as 0/1) reached breadth-first from the initial one, at
+    most ``max_states`` of them; with ``key``, one state per value of ``key`` (the
+    first found, a real reachable state), its successors standing for the class's."""
+    first = initial_state(model)
+    identify = key if key is not None else (lambda s: s)
+    seen: set[State] = {identify(first)}
+    kept = [first]
+    queue: deque[State] = deque([first])
+    while queue and len(kept) < max_states:
+        if len(kept) % 1024 == 0:
+            check_deadline(deadline)
+        state = queue.popleft()
+        try:
+            successors = expand(model, state).successors
+        except ModelBug:
+            continue
+        for _, nxt in successors:
+            k = identify(nxt)
+            if k not in seen:
+                seen.add(k)
+                kept.append(nxt)
+                queue.append(nxt)
+    return [tuple(int(v) for v in flatten(model, s)) for s in kept]
+
+
+def base_columns(t: StepTemplate, states: Sequence[tuple[int, ...]]) -> list[Column]:
+    """One column per scalar of the flattened state."""
+    table = np.array(states, dtype=np.int64).reshape(len(states), len(t.scalars))
+    return [Column(name, t.cur[i], var.is_bool, var.lo, var.hi, table[:, i])
+            for i, (var, name) in enumerate(t.scalars)]
+
+
+def indirections(t: StepTemplate, base: Sequence[Column], ids: SymmetricIds | None,
+                 levels: int = INDIRECTION_LEVELS) -> list[Column]:
+    """Columns ``a[p]``: an array ``a`` at the index a column ``p`` holds.
+
+    Where the model declares interchangeable ids (:meth:`Model.symmetric_ids`), the
+    arrays it says hold ids index the arrays it says are indexed by them, and an
+    element of an id-holding array at any index (``heads_id[skb_slot[0]]``) holds an
+    id again, ``levels`` deep.  Any other column ``p`` that takes several values
+    indexes every other array of at least three elements whose index range is exactly
+    ``p``'s type (``0 .. len(a) - 1``; smaller arrays match too many small counters).
+    Columns equal in every state to one already made are left out."""
+    arrays: dict[str, list[Column]] = {}
+    for (var, _), col in zip(t.scalars, base):
+        if var.size is not None:
+            arrays.setdefault(var.name, []).append(col)
+    holds_ids = {v.var for v in ids.values} if ids is not None else set()
+    by_id = [(name, arrays[name]) for name in (ids.indexed if ids is not None else ())
+             if name in arrays]
+    by_type = [(name, cells) for name, cells in arrays.items()
+               if len(cells) >= 3 and not any(name == n for n, _ in by_id)]
+    out: list[Column] = []
+    made: set[bytes] = set()
+
+    def index(p: Column, name: str, cells: list[Column]) -> Column | None:
+        values = np.stack([c.values for c in cells])[p.values, np.arange(len(p.values))]
+        fingerprint = name.encode() + values.tobytes()
+        if fingerprint in made:
+            return None
+        made.add(fingerprint)
+        term = cells[-1].term
+        for k in range(len(cells) - 2, -1, -1):
+            term = z3.If(p.term == k, cells[k].term, term)
+        first = cells[0]
+        return Column(f"{name}[{p.name}]", term, first.is_bool, first.lo, first.hi, values,
+                      virtual=True)
+
+    def varies(p: Column) -> bool:
+        return not p.is_bool and p.lo == 0 and len(np.unique(p.values)) > 1
+
+    id_pointers = [c for (var, _), c in zip(t.scalars, base)
+                   if var.name in holds_ids and varies(c) and c.hi == len(by_id[0][1]) - 1] \
+        if by_id else []
+    for level in range(levels):
+        new: list[Column] = []
+        for p in id_pointers:
+            new += [c for name, cells in by_id if (c := index(p, name, cells)) is not None]
+        if level == 0:
+            for p in (c for (var, _), c in zip(t.scalars, base) if var.name not in holds_ids):
+                if varies(p):
+                    new += [c for name, cells in by_type if p.hi == len(cells) - 1
+                            and (c := index(p, name, cells)) is not None]
+        out += new
+        id_pointers = [c for c in new if varies(c) and c.name.split("[", 1)[0] in holds_ids
+                       and by_id and c.hi == len(by_id[0][1]) - 1]
+    return out
+
+
+def _declared_ids(model: Model) -> SymmetricIds | None:
+    """The model's interchangeable ids, if it declares them soundly; else ``None``."""
+    try:
+        return declared_symmetry(model)
+    except ModelError:
+        return None
+
+
+def mine(t: StepTemplate, states: Sequence[tuple[int, ...]]) -> list[Candidate]:
+    """Candidate facts true in every one of ``states`` (see the module docstring)."""
+    base = base_columns(t, states)
+    columns = base + indirections(t, base, _declared_ids(t.model))
+    out: list[Candidate] = []
+    codes: list[np.ndarray] = []
+    domains: list[np.ndarray] = []
+    for col in columns:
+        dom, code = np.unique(col.values, return_inverse=True)
+        domains.append(dom)
+        codes.append(code.reshape(-1))
+        lo, hi = int(dom[0]), int(dom[-1])
+        if lo == hi:
+            out.append(Candidate(f"{col.name} == {lo}", col.equals(lo)))
+        elif not col.is_bool:
+            if lo > col.lo:
+                out.append(Candidate(f"{col.name} >= {lo}", col.term >= lo))
+            if hi < col.hi:
+                out.append(Candidate(f"{col.name} <= {hi}", col.term <= hi))
+    small = [i for i, dom in enumerate(domains) if 1 < len(dom) <= PAIR_DOMAIN]
+    for x, i in enumerate(small):
+        for j in small[x + 1:]:
+            if columns[i].virtual and columns[j].virtual:
+                continue
+            di, dj = len(domains[i]), len(domains[j])
+            together = np.bincount(codes[i] * dj + codes[j], minlength=di * dj)
+            for cell in np.flatnonzero(together == 0):
+                a, b = int(domains[i][cell // dj]), int(domains[j][cell % dj])
+                out.append(Candidate(
+                    f"not ({columns[i].name} == {a} and {columns[j].name} == {b})",
+                    z3.Not(z3.And(columns[i].equals(a), columns[j].equals(b)))))
+    out += _linear(t, base, domains[:len(base)])
+    return out
+
+
+def _value(col: Column, bits: int | None, wide: int) -> Any:
+    """``col`` as a number term (bools as 0/1), ``wide`` bits wider when bit-vectors."""
+    if col.is_bool:
+        one = z3.IntVal(1) if bits is None else z3.BitVecVal(1, bits + wide)
+        zero = z3.IntVal(0) if bits is None else z3.BitVecVal(0, bits + wide)
+        return z3.If(col.term, one, zero)
+    return col.term if bits is None or not wide else z3.SignExt(wide, col.term)
+
+
+def _linear(t: StepTemplate, base: Sequence[Column], domains: Sequence[np.ndarray]) -> list[Candidate]:
+    """Linear equalities over the non-constant scalars holding in every state."""
+    cols = [i for i, dom in enumerate(domains) if len(dom) > 1]
+    if not cols:
+        return []
+    table = np.unique(np.stack([base[i].values for i in cols], axis=1), axis=0)
+    rows = [tuple(int(v) for v in row) for row in table]
+    random.Random(0).shuffle(rows)
+    matrix = [[Fraction(v) for v in row] + [Fraction(1)] for row in rows[:LINEAR_SAMPLE]]
+    out: list[Candidate] = []
+    for vec in _null_space(matrix):
+        scale = 1
+        for f in vec:
+            scale = scale * f.denominator // gcd(scale, f.denominator)
+        ints = [int(f * scale) for f in vec]
+        g = 0
+        for v in ints:
+            g = gcd(g, abs(v))
+        ints = [v // g for v in ints] if g else ints
+        if max(abs(v) for v in ints[:-1]) > 8:
+            continue
+        coeffs, const = ints[:-1], ints[-1]
+        if np.any(table @ np.array(coeffs, dtype=np.int64) + const != 0):
+            continue
+        terms = [c * _value(base[cols[k]], t.bits, 8) for k, c in enumerate(coeffs) if c]
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
+        text = " + ".join(f"{c}*{base[cols[k]].name}" for k, c in enumerate(coeffs) if c)
+        out.append(Candidate(f"{text} == {-const}".replace("+ -", "- ").replace("1*", ""),
+                             total == -const))
+    return out
+
+
+def _null_space(matrix: list[list[Fraction]]) -> list[list[Fraction]]:
+    """A basis of the vectors ``v`` with ``row . v == 0`` for every row (exact RREF)."""
+    if not matrix:
+        return []
+    width = len(matrix[0])
+    rows = [r[:] for r in matrix]
+    pivots: list[int] = []
+    r = 0
+    for c in range(width):
+        pivot = next((k for k in range(r, len(rows)) if rows[k][c] != 0), None)
+        if pivot is None:
+            continue
+        rows[r], rows[pivot] = rows[pivot], rows[r]
+        p = rows[r][c]
+        rows[r] = [v / p for v in rows[r]]
+        for k in range(len(rows)):
+            if k != r and rows[k][c] != 0:
+                f = rows[k][c]
+                rows[k] = [a - f * b for a, b in zip(rows[k], rows[r])]
+        pivots.append(c)
+        r += 1
+        if r == len(rows):
+            break
+    free = [c for c in range(width) if c not in pivots]
+    basis = []
+    for col in free:
+        vec = [Fraction(0)] * width
+        vec[col] = Fraction(1)
+        for k, c in enumerate(pivots):
+            vec[c] = -rows[k][col]
+        basis.append(vec)
+    return basis
