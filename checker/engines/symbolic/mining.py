@@ -78,7 +78,14 @@ class Column:
     lo: int
     hi: int
     values: np.ndarray
-    virtual: bool = False
+    root: int | None = None
+    """For an indirection, the scalar of the state its innermost index is (its position
+    among the state's scalars); ``None`` for a scalar of the state."""
+
+    @property
+    def virtual(self) -> bool:
+        """Whether this is an indirection."""
+        return self.root is not None
 
     def equals(self, value: int) -> z3.BoolRef:
         """The term ``column == value`` (a bool column: ``value != 0``)."""
@@ -154,8 +161,8 @@ def indirections(t: StepTemplate, base: Sequence[Column], ids: SymmetricIds | No
         for k in range(len(cells) - 2, -1, -1):
             term = z3.If(p.term == k, cells[k].term, term)
         first = cells[0]
-        return Column(f"{name}[{p.name}]", term, first.is_bool, first.lo, first.hi, values,
-                      virtual=True)
+        root = p.root if p.root is not None else base.index(p)
+        return Column(f"{name}[{p.name}]", term, first.is_bool, first.lo, first.hi, values, root)
 
     def varies(p: Column) -> bool:
         return not p.is_bool and p.lo == 0 and len(np.unique(p.values)) > 1
@@ -206,9 +213,11 @@ def mine(t: StepTemplate, states: Sequence[tuple[int, ...]]) -> list[Candidate]:
             if hi < col.hi:
                 out.append(Candidate(f"{col.name} <= {hi}", col.term <= hi))
     small = [i for i, dom in enumerate(domains) if 1 < len(dom) <= PAIR_DOMAIN]
+    guards = _guards(columns, codes, domains, small)
     for x, i in enumerate(small):
         for j in small[x + 1:]:
-            if columns[i].virtual and columns[j].virtual:
+            root = columns[j].root
+            if root is not None and (columns[i].virtual or i not in guards[root]):
                 continue
             di, dj = len(domains[i]), len(domains[j])
             together = np.bincount(codes[i] * dj + codes[j], minlength=di * dj)
@@ -217,7 +226,69 @@ def mine(t: StepTemplate, states: Sequence[tuple[int, ...]]) -> list[Candidate]:
                 out.append(Candidate(
                     f"not ({columns[i].name} == {a} and {columns[j].name} == {b})",
                     z3.Not(z3.And(columns[i].equals(a), columns[j].equals(b)))))
+    out += _parallel_equalities(t, columns, domains, guards)
     out += _linear(t, base, domains[:len(base)])
+    return out
+
+
+def _guards(columns: Sequence[Column], codes: Sequence[np.ndarray],
+            domains: Sequence[np.ndarray], small: Sequence[int]) -> dict[int, set[int]]:
+    """For each indirection's root, the scalars of the state that *guard* it: some value
+    of the guard fixes the root (``skb_cnt == 0`` leaves ``skb_slot[0]`` at 0).  Only
+    these pair with the root's indirections: a fact about ``heads_len[skb_slot[0]]``
+    matters where the skb is held."""
+    roots = {c.root for c in columns if c.root is not None}
+    out: dict[int, set[int]] = {}
+    for r in roots:
+        dr = len(domains[r])
+        found: set[int] = set()
+        for z in small:
+            if z == r or columns[z].virtual:
+                continue
+            dz = len(domains[z])
+            seen = np.bincount(codes[z] * dr + codes[r], minlength=dz * dr).reshape(dz, dr)
+            if np.any(np.count_nonzero(seen, axis=1) == 1):
+                found.add(z)
+        out[r] = found
+    return out
+
+
+def _parallel_equalities(t: StepTemplate, columns: Sequence[Column],
+                         domains: Sequence[np.ndarray],
+                         guards: dict[int, set[int]]) -> list[Candidate]:
+    """``a[p[k]] == b[k]`` for arrays ``p`` and ``b`` of one length (``heads_id[skb_slot[0]]
+    == skb_head[0]``): always, or where one of the root's guards is outside the values
+    it has in the states where they differ (``skb_cnt in {0} or ...``)."""
+    cell_of = {name: i for i, (_, name) in enumerate(t.scalars)}
+    lengths: dict[str, int] = {}
+    for var, _ in t.scalars:
+        if var.size is not None:
+            lengths[var.name] = var.size
+    out: list[Candidate] = []
+    for x in columns:
+        if x.root is None or t.scalars[x.root][0].size is None:
+            continue
+        pvar, pname = t.scalars[x.root]
+        k = pname[len(pvar.name):]
+        for other, size in lengths.items():
+            j = cell_of.get(f"{other}{k}")
+            if other == pvar.name or size != pvar.size or j is None:
+                continue
+            y = columns[j]
+            if (y.is_bool, y.lo, y.hi) != (x.is_bool, x.lo, x.hi):
+                continue
+            differ = x.values != y.values
+            if not differ.any():
+                out.append(Candidate(f"{x.name} == {y.name}", x.term == y.term))
+                continue
+            for z in sorted(guards.get(x.root, ())):
+                where = sorted({int(v) for v in columns[z].values[differ]})
+                if len(where) == len(domains[z]):
+                    continue
+                out.append(Candidate(
+                    f"{columns[z].name} in {{{', '.join(map(str, where))}}} or "
+                    f"{x.name} == {y.name}",
+                    z3.Or(*(columns[z].equals(v) for v in where), x.term == y.term)))
     return out
 
 

@@ -62,7 +62,7 @@ from checker.semantics.states import initial_state
 MAX_K = 4
 """Largest k tried when the mined invariant is not 1-inductive."""
 
-MINE_STATES = 100_000
+MINE_STATES = 200_000
 """States explored concretely to mine candidate invariants."""
 
 SAFE = "safe (no step hits a model capacity or writes outside a type)"
@@ -296,7 +296,8 @@ def invariant_text(
         ("# re-checked by fresh solvers: initiation, consecution, implies the property."
          if k == 1 else f"# {k}-inductive over simple paths (base case: every state within "
          f"{k - 1} steps satisfies it); the property and safety are conjuncts."),
-        "# Variables are the model's state variables (arrays as name[i]; bools as 0/1 in sums).",
+        ("# Variables are the model's state variables (arrays as name[i]; bools as 0/1 in sums); "
+         "a[b[i]] is the element of a at the index b[i] holds."),
         *(f"{p.name}  (the property itself)" for p in props),
         SAFE,
         *(c.text for c in kept),
