@@ -1,0 +1,455 @@
+"""Partial-order reduction (``--por``): read/write sets, ample-set tables, numba source.
+
+Read and write sets come from the generated code the compiled explorer runs
+(:mod:`.flatcode`), never from sampled states.  Each ``step_<i>(u, w, nw)``
+is straight-line code over the slots ``u[k]`` with single-line exits
+(``if c: return <status>``) and one final assignment of the packed
+successor words, so for every state:
+
+* the step's guard, capacity checks, error checks and next values are
+  computed from the slots it mentions: **reads** = every ``u[k]`` in its body
+  (an array read at a computed index is an ``ite`` chain over every element,
+  so all of them are mentioned);
+* it changes only the fields the final assignment clears from the copied
+  input words: **writes** = those slots (a field whose new value is the
+  code ``u[k]`` itself is not cleared, :func:`.flatcode.flat_output`; any
+  other value counts as written, even one equal to the old value in every
+  state -- an over-approximation, never an omission);
+* every exit before the first exit with a non-zero status is ``return 0``
+  (disabled, no successor, no capacity hit, no error): a leading guard
+  ``tN = u[k] == c; if not tN: return 0`` proves that the step does
+  anything at all only when ``u[k] == c`` (its **pc constant** for slot ``k``).
+
+With the dead-value reduction the explored transition is ``canon . step``.
+The canon (:mod:`.flatcanon`) is straight-line code too; each slot ``x`` it
+may reset gets the set ``D_x`` of slots its new value is computed from.  On
+a canonical state ``s``, ``canon(step(s))`` differs from ``step(s)`` only at
+targets ``x`` with ``D_x`` meeting the step's writes (otherwise ``x`` is
+computed from values equal to those of ``s``, where the canon left it as
+it is), so the composed step writes ``W' = W + {x : D_x meets W}`` and reads
+``R' = R + D_x`` for each such ``x``.
+
+Dependence: ``t`` and ``u`` are dependent iff ``W'(t)`` meets ``R'(u)`` or
+``W'(u)``, or ``W'(u)`` meets ``R'(t)``.  Visible: ``W'(t)`` meets a slot a
+selected invariant reads, or ``t``'s actor is one whose enabledness an
+invariant reads.
+
+Ample sets (:func:`plan`, then ``por_ample`` in the kernel): an actor ``A``
+has a *pc slot* ``k`` when every compiled ``A``-step has a pc constant for
+``k`` and no step of another actor writes ``k`` (``W'``).  ``A`` at pc value
+``c`` is *safe* when every ``A``-step with constant ``c`` is invisible and
+independent of every step of every other actor; an actor without a pc slot
+is safe (at every value) when all its steps are.  At a state ``s`` the
+kernel tries the actors in order: for a safe ``A`` whose enabled steps are
+some but not all of the enabled steps, ample(s) = ``A``'s enabled steps,
+taken only if every successor they give (canonicalised) is not yet in the
+visited table; otherwise the next actor; else every successor.
+
+Why this preserves every invariant verdict, capacity hit and model error
+(C0-C3): C0, ample(s) is non-empty.  C1, on a path from ``s`` that avoids
+ample(s), ``A`` does not move: its steps at other pc values are disabled
+while ``k`` holds ``c``, and only ``A`` writes ``k``; its steps at ``c``
+are either in ample(s) or disabled at ``s``, and the other actors' steps
+write nothing they read, so they stay disabled.  Hence the path is made of
+other actors' steps, all independent of ample(s).  C2, ample steps are
+invisible.  C3, with BFS, a state expanded with a reduced ample set has
+all its successors new, so each is one level deeper; a cycle cannot go
+deeper at every edge, so every cycle of the reduced graph has a fully
+expanded state.  Soundness for a target state ``z`` reached from an
+explored ``s`` by a path ``w`` (by induction on ``|w|``, then on the number
+of levels below ``s``): if ``w`` takes an ample step ``a``, move ``a`` to
+the front (it commutes with the independent steps before it): a path one
+shorter from the explored ``a(s)``.  Otherwise every step of ``w`` is
+independent of any ``a`` in ample(s), so ``a(s) -w-> a(z)``: same length, one
+level deeper (finitely many levels).  ``a(z)`` agrees with ``z`` on every
+visible slot and actor, so an invariant violated at ``z`` is violated at
+``a(z)``.  A capacity hit or error of a step ``v`` at ``z``: if ``v`` is
+another actor's, ``a`` writes nothing ``v`` reads, so it happens at ``a(z)``
+too; if ``v`` is ``A``'s, it needs ``k == c`` (``A`` has not moved), so it
+is a pc-``c`` step, which no other actor's step affects: it happens at
+``s`` already, which the explorer expanded (every step of an expanded
+state is evaluated, in or out of the ample set).  Violations found are
+real paths of the model, but BFS over the reduced graph does not give the
+shortest trace.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from checker.engines.explicit.compiled.flatcode import FlatCode, Refused
+from checker.engines.explicit.compiled.layout import Layout
+from checker.lang.model import Model
+from checker.semantics.states import initial_state
+
+_SLOT = re.compile(r"\bu\[(\d+)\]")
+_TEMP = re.compile(r"\bt\d+\b")
+_DEF = re.compile(r"^(t\d+) = (.*)$")
+_EXIT = re.compile(r"^if (.*): return (-?\d+)$")
+_FUNC = re.compile(r"^def (\w+)\(([^)]*)\):$", re.M)
+_ENABLED = re.compile(r"\(e & (\d+)\)")
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one compiled step reads and writes (slots), and its pc constants."""
+
+    reads: frozenset[int]
+    writes: frozenset[int]
+    pcs: dict[int, frozenset[int]]
+    """``slot -> values``: the step does anything (a successor, a capacity hit, an
+    error) only in states where slot ``slot`` holds one of ``values``."""
+
+
+def _functions(source: str) -> dict[str, list[str]]:
+    """Each top-level function of ``source`` by name: its body lines, stripped."""
+    out: dict[str, list[str]] = {}
+    name = ""
+    for line in source.splitlines():
+        head = _FUNC.match(line)
+        if head:
+            name = head[1]
+            out[name] = []
+        elif name and line.startswith("    "):
+            out[name].append(line.strip())
+    return out
+
+
+def _written_slots(layout: Layout, stmt: str, source: str) -> set[int]:
+    """The slots whose field the packed-word assignment ``stmt`` clears (``nw[w] =
+    (<source>[w] & KEEP) | ...``, or ``nw[w] = <source>[w]``: none)."""
+    m = re.match(rf"^nw\[(\d+)\] = (?:{source}\[\d+\]$|\({source}\[\d+\] & (\d+)\))", stmt)
+    if m is None:
+        raise Refused(f"partial-order reduction: unexpected output statement {stmt[:60]}")
+    word = int(m[1])
+    cleared = 0 if m[2] is None else ~int(m[2]) & ((1 << 63) - 1)
+    return {k for k, f in enumerate(layout.fields)
+            if f.word == word and f.width and f.mask & cleared}
+
+
+def _straight(lines: Sequence[str], what: str) -> None:
+    for line in lines:
+        if line.endswith(":") or line.startswith(("for ", "while ", "else", "elif ")):
+            raise Refused(f"partial-order reduction: {what} is not straight-line code "
+                          f"({line[:60]})")
+
+
+def step_access(layout: Layout, body: Sequence[str], what: str,
+                ranges: Sequence[tuple[int, int]]) -> Access:
+    """The :class:`Access` of one generated ``step_<i>`` body (see the module);
+    ``ranges``: each slot's type range."""
+    _straight(body, what)
+    reads = {int(k) for line in body for k in _SLOT.findall(line)}
+    writes: set[int] = set()
+    last = body[-2] if len(body) >= 2 and body[-1] == "return 0" else ""
+    if last.endswith("; return 1"):
+        for stmt in last[: -len("; return 1")].split("; "):
+            writes |= _written_slots(layout, stmt, "w")
+    defs: dict[str, str] = {}
+    pcs: dict[int, frozenset[int]] = {}
+    for line in body:
+        d = _DEF.match(line)
+        if d:
+            defs[d[1]] = d[2]
+            continue
+        if "return" not in line:
+            continue
+        exit_ = _EXIT.match(line)
+        if exit_ is None or exit_[2] != "0":
+            break  # the first exit that may do something: nothing is implied after it
+        cond = exit_[1]
+        if cond.startswith("not "):
+            pcs = _conjunction([pcs, _implied(cond[4:], defs, ranges)])
+    return Access(frozenset(reads), frozenset(writes), pcs)
+
+
+def _conjunction(parts: Sequence[dict[int, frozenset[int]]]) -> dict[int, frozenset[int]]:
+    out: dict[int, frozenset[int]] = {}
+    for part in parts:
+        for k, values in part.items():
+            out[k] = out[k] & values if k in out else values
+    return out
+
+
+_COMPARE = re.compile(r"^u\[(\d+)\] (==|!=|<=|>=|<|>) (-?\d+)$")
+_TESTS = {"==": int.__eq__, "!=": int.__ne__, "<": int.__lt__, "<=": int.__le__,
+          ">": int.__gt__, ">=": int.__ge__}
+MAX_RANGE = 4096
+"""Slots with a wider type range are not analysed as program counters."""
+
+
+def _implied(expr: str, defs: dict[str, str],
+             ranges: Sequence[tuple[int, int]]) -> dict[int, frozenset[int]]:
+    """``slot -> values`` such that ``expr`` (code over ``defs``' temporaries) is true
+    only where each such slot holds one of its values; ``{}`` when nothing is known.
+    Reads comparisons of a slot with a literal, a slot used as a truth value, and
+    ``&``/``|`` of those."""
+    expr = expr.strip()
+    if expr in defs:
+        return _implied(defs[expr], defs, ranges)
+    test = _COMPARE.match(expr)
+    bare = re.fullmatch(r"u\[(\d+)\]", expr)
+    if test or bare:
+        k = int((test or bare)[1])  # type: ignore[index]
+        lo, hi = ranges[k]
+        if hi - lo > MAX_RANGE:
+            return {}
+        if test:
+            op, c = _TESTS[test[2]], int(test[3])
+            return {k: frozenset(v for v in range(lo, hi + 1) if op(v, c))}
+        return {k: frozenset(v for v in range(lo, hi + 1) if v != 0)}
+    junction = re.fullmatch(r"\((\S+(?: ([&|]) \S+)+)\)", expr)
+    if junction is None:
+        return {}
+    parts = [_implied(x, defs, ranges) for x in junction[1].split(f" {junction[2]} ")]
+    if junction[2] == "&":
+        return _conjunction(parts)
+    common = set(parts[0]).intersection(*parts[1:])
+    return {k: frozenset().union(*(p[k] for p in parts)) for k in common}
+
+
+def canon_dependencies(layout: Layout, source: str) -> dict[int, frozenset[int]]:
+    """For each slot the canon may rewrite, the slots its new value is computed from."""
+    body = _functions(source).get("canon")
+    if body is None:
+        raise Refused("partial-order reduction: no canon function in the canon source")
+    _straight(body, "the canon")
+    deps: dict[str, set[int]] = {}
+
+    def of(expr: str) -> set[int]:
+        out = {int(k) for k in _SLOT.findall(expr)}
+        for t in _TEMP.findall(expr):
+            out |= deps.get(t, set())
+        return out
+
+    targets: dict[int, frozenset[int]] = {}
+    for line in body:
+        if line.startswith("u["):
+            continue  # loading a slot from the words
+        d = _DEF.match(line)
+        if d:
+            deps[d[1]] = of(d[2])
+            continue
+        if not line.startswith("nw["):
+            if line == "pass":
+                continue
+            raise Refused(f"partial-order reduction: unexpected canon line {line[:60]}")
+        written = _written_slots(layout, line, "nw")
+        parts = line.split(" | ")[1:]
+        by_shift: dict[int, set[int]] = {}
+        for part in parts:
+            shift = re.search(r"<< (\d+)\)$", part)
+            by_shift.setdefault(int(shift[1]) if shift else 0, set()).update(of(part))
+        for k in written:
+            targets[k] = frozenset(by_shift.get(layout.fields[k].shift, set()))
+    return targets
+
+
+def property_reads(source: str, count: int,
+                   actor_bits: dict[str, int]) -> tuple[set[int], set[str]]:
+    """The slots the ``prop_<p>`` functions read, and the actors whose enabledness they
+    read (``e & mask``)."""
+    funcs = _functions(source)
+    slots: set[int] = set()
+    actors: set[str] = set()
+    for p in range(count):
+        body = funcs.get(f"prop_{p}", [])
+        for line in body:
+            slots |= {int(k) for k in _SLOT.findall(line)}
+            for mask in _ENABLED.findall(line):
+                actors |= {a for a, bit in actor_bits.items() if int(mask) & bit}
+            if re.search(r"\be\b", line) and not _ENABLED.search(line):
+                actors |= set(actor_bits)  # e read otherwise: every actor counts
+    return slots, actors
+
+
+@dataclass
+class Plan:
+    """The ample-set tables of one run and what ``result.json`` says about them."""
+
+    actor_of: list[int]
+    """Per model instance index: its actor's number (-1: never compiled, never enabled)."""
+    pc_slot: list[int]
+    """Per actor: its pc slot, or -1 (safe at every value or none)."""
+    pc_lo: list[int]
+    safe: list[list[int]]
+    """Per actor: 1/0 per pc value ``pc_lo + j`` (column 0 only, without a pc slot)."""
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def source(self) -> str:
+        """The ``POR_*`` globals the kernel reads (``POR = True``)."""
+        width = max(len(row) for row in self.safe) if self.safe else 1
+        rows = [row + [0] * (width - len(row)) for row in self.safe] or [[0]]
+        return ("POR = True\n"
+                f"POR_ACTOR = np.array({self.actor_of or [-1]}, np.int64)\n"
+                f"POR_PCSLOT = np.array({self.pc_slot or [-1]}, np.int64)\n"
+                f"POR_PCLO = np.array({self.pc_lo or [0]}, np.int64)\n"
+                f"POR_SAFE = np.array({rows}, np.int8)\n"
+                f"POR_NACT = {len(self.safe)}\n")
+
+
+NO_POR_SOURCE = ("POR = False\nPOR_ACTOR = np.zeros(1, np.int64)\n"
+                 "POR_PCSLOT = np.zeros(1, np.int64)\nPOR_PCLO = np.zeros(1, np.int64)\n"
+                 "POR_SAFE = np.zeros((1, 1), np.int8)\nPOR_NACT = 0\n")
+"""The ``POR_*`` globals of a run without the reduction (the kernel's branch is dead)."""
+
+
+def slot_names(model: Model, layout: Layout) -> list[str]:
+    """``var`` or ``var[i]`` per slot."""
+    return [model.vars[f.var].name + ("" if f.element is None else f"[{f.element}]")
+            for f in layout.fields]
+
+
+def slot_ranges(model: Model, layout: Layout) -> list[tuple[int, int]]:
+    """Each slot's type range (bools: 0..1)."""
+    out = []
+    for f in layout.fields:
+        var = model.vars[f.var]
+        out.append((0, 1) if var.is_bool else (int(var.lo), int(var.hi)))
+    return out
+
+
+def accesses(model: Model, layout: Layout, code: FlatCode,
+             canon: str | None) -> dict[int, Access]:
+    """The read/write sets of every compiled step (by instance index), composed with
+    the canon when ``canon`` (its source) is given: ``R'`` and ``W'`` of the module."""
+    funcs = _functions(code.steps_source)
+    deps = canon_dependencies(layout, canon) if canon is not None else {}
+    ranges = slot_ranges(model, layout)
+    out: dict[int, Access] = {}
+    for index in code.instances:
+        label = model.instances[index].label
+        acc = step_access(layout, funcs[f"step_{index}"], f"step {label}", ranges)
+        writes = set(acc.writes)
+        reads = set(acc.reads)
+        for x, d in deps.items():
+            if x in acc.writes or d & acc.writes:
+                writes.add(x)
+                reads |= d
+        out[index] = Access(frozenset(reads), frozenset(writes), acc.pcs)
+    return out
+
+
+def live_steps(model: Model, layout: Layout, acc: dict[int, Access],
+               canon_targets: set[int]) -> set[int]:
+    """The steps that may do something in some reachable state (an over-approximation,
+    a least fixpoint): a slot no live step writes (and the canon never rewrites) keeps
+    its initial value, so a step whose guard needs it elsewhere never acts."""
+    initial = [int(v) for v in layout.flatten(initial_state(model))]
+    anything = set(canon_targets)
+    live: set[int] = set()
+    grew = True
+    while grew:
+        grew = False
+        for i in sorted(set(acc) - live):
+            if all(k in anything or initial[k] in values for k, values in acc[i].pcs.items()):
+                live.add(i)
+                anything |= acc[i].writes
+                grew = True
+    return live
+
+
+def dependent(a: Access, b: Access) -> bool:
+    """Whether two steps may fail to commute or may enable/disable each other."""
+    return bool(a.writes & (b.reads | b.writes) or b.writes & a.reads)
+
+
+def plan(model: Model, layout: Layout, code: FlatCode, canon: str | None,
+         invariants: int) -> Plan:
+    """The ample-set tables for ``model``'s compiled ``code`` and its first ``invariants``
+    properties (all of ``code.props_source``); raises :class:`Refused` when the code is
+    not of the shape the analysis reads."""
+    acc = accesses(model, layout, code, canon)
+    live = live_steps(model, layout, acc,
+                      set(canon_dependencies(layout, canon)) if canon is not None else set())
+    names = slot_names(model, layout)
+    visible, seen_actors = property_reads(code.props_source, invariants, code.actor_bits)
+    actors = list(model.actors)
+    by_actor: dict[str, list[int]] = {a: [] for a in actors}
+    for index in code.instances:
+        if index in live:
+            by_actor[model.instances[index].spec.actor].append(index)
+    actor_of = [-1] * len(model.instances)
+    for index in code.instances:
+        actor_of[index] = actors.index(model.instances[index].spec.actor)
+
+    def why_not(i: int) -> str | None:
+        """Why step ``i`` may not be in a reduced ample set (``None``: it may)."""
+        label = model.instances[i].label
+        actor = model.instances[i].spec.actor
+        if actor in seen_actors:
+            return f"{label}: an invariant reads whether {actor} is enabled"
+        shown = acc[i].writes & visible
+        if shown:
+            return f"{label} writes {names[min(shown)]}, which an invariant reads"
+        for other in actors:
+            if other == actor:
+                continue
+            for j in by_actor[other]:
+                if dependent(acc[i], acc[j]):
+                    a, b = acc[i], acc[j]
+                    clash = (a.writes & (b.reads | b.writes)) or (b.writes & a.reads)
+                    return (f"{label} and {model.instances[j].label} both touch "
+                            f"{names[min(clash)]}")
+        return None
+
+    pc_slot: list[int] = []
+    pc_lo: list[int] = []
+    safe: list[list[int]] = []
+    report: dict[str, Any] = {}
+    for actor in actors:
+        mine = by_actor[actor]
+        why = {i: why_not(i) for i in mine}
+        ok = {i: why[i] is None for i in mine}
+        common = set.intersection(*(set(acc[i].pcs) for i in mine)) if mine else set()
+        if common:
+            def table(k: int) -> list[int]:
+                """1 per value of slot ``k`` at which every step that may act is safe."""
+                values = set().union(*(acc[i].pcs[k] for i in mine))
+                row = []
+                for v in range(min(values), max(values) + 1):
+                    group = [i for i in mine if v in acc[i].pcs[k]]
+                    row.append(1 if group and all(ok[i] for i in group) else 0)
+                return row
+
+            k = max(sorted(common), key=lambda s: (sum(table(s)), len(table(s))))
+            row = table(k)
+            values = sorted(set().union(*(acc[i].pcs[k] for i in mine)))
+            lo = values[0]
+            pc_slot.append(k)
+            pc_lo.append(lo)
+            safe.append(row)
+            report[actor] = {"pc": names[k],
+                             "safe_at": [lo + j for j, bit in enumerate(row) if bit],
+                             "unsafe_at": {str(v): next(w for i in mine if v in acc[i].pcs[k]
+                                                        and (w := why[i]) is not None)
+                                           for v in values if not row[v - lo]}}
+        else:
+            every = bool(mine) and all(ok.values())
+            pc_slot.append(-1)
+            pc_lo.append(0)
+            safe.append([1 if every else 0])
+            first = next((w for w in why.values() if w is not None), None)
+            report[actor] = ({"pc": None, "safe": True} if every else
+                             {"pc": None, "safe": False,
+                              "why": first or f"{actor} has no compiled step"})
+    info = {"on": True, "actors": report,
+            "never_enabled": sorted(model.instances[i].label for i in set(acc) - live),
+            "visible": sorted(names[k] for k in visible),
+            "note": "invariants only; traces are model paths, not necessarily the shortest"}
+    return Plan(actor_of, pc_slot, pc_lo, safe, info)
+
+
+def explain(model: Model, layout: Layout, code: FlatCode, canon: str | None,
+            label: str) -> dict[str, list[str]]:
+    """Reads and writes (slot names) of the step ``label`` (for tests and reports)."""
+    acc = accesses(model, layout, code, canon)
+    names = slot_names(model, layout)
+    index = next(inst.index for inst in model.instances if inst.label == label)
+    a = acc[index]
+    return {"reads": sorted(names[k] for k in a.reads),
+            "writes": sorted(names[k] for k in a.writes),
+            "pc": sorted(f"{names[k]} in {sorted(v)}" for k, v in a.pcs.items())}
