@@ -89,7 +89,7 @@ _SLOT = re.compile(r"\bu\[(\d+)\]")
 _TEMP = re.compile(r"\bt\d+\b")
 _DEF = re.compile(r"^(t\d+) = (.*)$")
 _EXIT = re.compile(r"^if (.*): return (-?\d+)$")
-_FUNC = re.compile(r"^def (\w+)\(([^)]*)\):$", re.M)
+_FUNC = re.compile(r"^def (\w+)\(([^)]*)\):$", re.MULTILINE)
 _ENABLED = re.compile(r"\(e & (\d+)\)")
 
 
@@ -357,6 +357,42 @@ def dependent(a: Access, b: Access) -> bool:
     return bool(a.writes & (b.reads | b.writes) or b.writes & a.reads)
 
 
+def _pc_table(acc: dict[int, Access], mine: Sequence[int], ok: dict[int, bool],
+              k: int) -> tuple[int, list[int]]:
+    """For pc slot ``k`` of an actor with live steps ``mine``: the lowest value some step
+    may act at, and 1/0 per value from there: every step that may act at it is safe."""
+    values = set().union(*(acc[i].pcs[k] for i in mine))
+    row = []
+    for v in range(min(values), max(values) + 1):
+        group = [i for i in mine if v in acc[i].pcs[k]]
+        row.append(1 if group and all(ok[i] for i in group) else 0)
+    return min(values), row
+
+
+def _why_not(model: Model, acc: dict[int, Access], by_actor: dict[str, list[int]],
+             visible: set[int], seen_actors: set[str], names: Sequence[str],
+             i: int) -> str | None:
+    """Why step ``i`` may not be in a reduced ample set (``None``: it may): it is visible
+    or depends on a live step of another actor."""
+    label = model.instances[i].label
+    actor = model.instances[i].spec.actor
+    if actor in seen_actors:
+        return f"{label}: an invariant reads whether {actor} is enabled"
+    shown = acc[i].writes & visible
+    if shown:
+        return f"{label} writes {names[min(shown)]}, which an invariant reads"
+    for other, steps in by_actor.items():
+        if other == actor:
+            continue
+        for j in steps:
+            a, b = acc[i], acc[j]
+            clash = (a.writes & (b.reads | b.writes)) | (b.writes & a.reads)
+            if clash:
+                return (f"{label} and {model.instances[j].label} both touch "
+                        f"{names[min(clash)]}")
+    return None
+
+
 def plan(model: Model, layout: Layout, code: FlatCode, canon: str | None,
          invariants: int) -> Plan:
     """The ample-set tables for ``model``'s compiled ``code`` and its first ``invariants``
@@ -375,53 +411,22 @@ def plan(model: Model, layout: Layout, code: FlatCode, canon: str | None,
     actor_of = [-1] * len(model.instances)
     for index in code.instances:
         actor_of[index] = actors.index(model.instances[index].spec.actor)
-
-    def why_not(i: int) -> str | None:
-        """Why step ``i`` may not be in a reduced ample set (``None``: it may)."""
-        label = model.instances[i].label
-        actor = model.instances[i].spec.actor
-        if actor in seen_actors:
-            return f"{label}: an invariant reads whether {actor} is enabled"
-        shown = acc[i].writes & visible
-        if shown:
-            return f"{label} writes {names[min(shown)]}, which an invariant reads"
-        for other in actors:
-            if other == actor:
-                continue
-            for j in by_actor[other]:
-                if dependent(acc[i], acc[j]):
-                    a, b = acc[i], acc[j]
-                    clash = (a.writes & (b.reads | b.writes)) or (b.writes & a.reads)
-                    return (f"{label} and {model.instances[j].label} both touch "
-                            f"{names[min(clash)]}")
-        return None
-
-    pc_slot: list[int] = []
-    pc_lo: list[int] = []
-    safe: list[list[int]] = []
+    out = Plan(actor_of, [], [], [])
     report: dict[str, Any] = {}
     for actor in actors:
         mine = by_actor[actor]
-        why = {i: why_not(i) for i in mine}
+        why = {i: _why_not(model, acc, by_actor, visible, seen_actors, names, i)
+               for i in mine}
         ok = {i: why[i] is None for i in mine}
         common = set.intersection(*(set(acc[i].pcs) for i in mine)) if mine else set()
         if common:
-            def table(k: int) -> list[int]:
-                """1 per value of slot ``k`` at which every step that may act is safe."""
-                values = set().union(*(acc[i].pcs[k] for i in mine))
-                row = []
-                for v in range(min(values), max(values) + 1):
-                    group = [i for i in mine if v in acc[i].pcs[k]]
-                    row.append(1 if group and all(ok[i] for i in group) else 0)
-                return row
-
-            k = max(sorted(common), key=lambda s: (sum(table(s)), len(table(s))))
-            row = table(k)
+            tables = {k: _pc_table(acc, mine, ok, k) for k in sorted(common)}
+            k = max(tables, key=lambda s: (sum(tables[s][1]), len(tables[s][1])))
+            lo, row = tables[k]
+            out.pc_slot.append(k)
+            out.pc_lo.append(lo)
+            out.safe.append(row)
             values = sorted(set().union(*(acc[i].pcs[k] for i in mine)))
-            lo = values[0]
-            pc_slot.append(k)
-            pc_lo.append(lo)
-            safe.append(row)
             report[actor] = {"pc": names[k],
                              "safe_at": [lo + j for j, bit in enumerate(row) if bit],
                              "unsafe_at": {str(v): next(w for i in mine if v in acc[i].pcs[k]
@@ -429,18 +434,18 @@ def plan(model: Model, layout: Layout, code: FlatCode, canon: str | None,
                                            for v in values if not row[v - lo]}}
         else:
             every = bool(mine) and all(ok.values())
-            pc_slot.append(-1)
-            pc_lo.append(0)
-            safe.append([1 if every else 0])
+            out.pc_slot.append(-1)
+            out.pc_lo.append(0)
+            out.safe.append([1 if every else 0])
             first = next((w for w in why.values() if w is not None), None)
             report[actor] = ({"pc": None, "safe": True} if every else
                              {"pc": None, "safe": False,
-                              "why": first or f"{actor} has no compiled step"})
-    info = {"on": True, "actors": report,
-            "never_enabled": sorted(model.instances[i].label for i in set(acc) - live),
-            "visible": sorted(names[k] for k in visible),
-            "note": "invariants only; traces are model paths, not necessarily the shortest"}
-    return Plan(actor_of, pc_slot, pc_lo, safe, info)
+                              "why": first or f"{actor} has no live step"})
+    out.info = {"on": True, "actors": report,
+                "never_enabled": sorted(model.instances[i].label for i in set(acc) - live),
+                "visible": sorted(names[k] for k in visible),
+                "note": "invariants only; traces are model paths, not necessarily the shortest"}
+    return out
 
 
 def explain(model: Model, layout: Layout, code: FlatCode, canon: str | None,
