@@ -171,12 +171,12 @@ def test_por_keeps_every_verdict_at_ring_2(revision: str, env: str) -> None:
 
 def test_cli_refuses_por_with_the_python_explorer(capsys: pytest.CaptureFixture[str],
                                                   tmp_path: Path) -> None:
-    code, out, err = cli(capsys, "check", "--ring-size", "1", "--por", "--backend", "python",
-                         "--out", str(tmp_path / "o"), "-q")
+    code, _, err = cli(capsys, "check", "--ring-size", "1", "--por", "--backend", "python",
+                       "--out", str(tmp_path / "o"), "-q")
     assert code == 2
     assert err.strip().splitlines() == [
-        "vhostmc: error: --por applies to the compiled backend; use --backend compiled (or auto), "
-        "or drop --por"]
+        ("vhostmc: error: --por applies to the compiled backend; use --backend compiled "
+         "(or auto), or drop --por")]
     assert not (tmp_path / "o").exists()
 
 

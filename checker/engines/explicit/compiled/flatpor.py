@@ -280,7 +280,11 @@ class Plan:
     info: dict[str, Any] = field(default_factory=dict)
 
     def source(self) -> str:
-        """The ``POR_*`` globals the kernel reads (``POR = True``)."""
+        """The ``POR_*`` globals the kernel reads: ``POR = True`` with the tables, or
+        :data:`NO_POR_SOURCE` when no actor is safe anywhere (the filter could never
+        reduce a state, so it is left out of the loop)."""
+        if not any(any(row) for row in self.safe):
+            return NO_POR_SOURCE
         width = max(len(row) for row in self.safe) if self.safe else 1
         rows = [row + [0] * (width - len(row)) for row in self.safe] or [[0]]
         return ("POR = True\n"
@@ -441,7 +445,7 @@ def plan(model: Model, layout: Layout, code: FlatCode, canon: str | None,
             report[actor] = ({"pc": None, "safe": True} if every else
                              {"pc": None, "safe": False,
                               "why": first or f"{actor} has no live step"})
-    out.info = {"on": True, "actors": report,
+    out.info = {"on": True, "reduces": any(any(row) for row in out.safe), "actors": report,
                 "never_enabled": sorted(model.instances[i].label for i in set(acc) - live),
                 "visible": sorted(names[k] for k in visible),
                 "note": "invariants only; traces are model paths, not necessarily the shortest"}
