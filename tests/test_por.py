@@ -140,6 +140,40 @@ def test_a_reduced_violation_is_a_model_path_but_not_the_shortest() -> None:
         "b_step writes pb, which an invariant reads")
 
 
+def por_plan(revision: str, env: str, props: Sequence[str], canon: bool) -> dict[str, object]:
+    switches = environments_of(revision)[env].switches
+    model = load_revision(revision)({"ring_size": 1, **switches})
+    layout = layout_of(model)
+    code = generate(model, layout, select_properties(props))
+    source = flat_canon_source(model, layout) if canon else None
+    return flatpor.plan(model, layout, code, source, len(props)).info
+
+
+def test_the_value_analysis_finds_the_steps_that_never_act() -> None:
+    datapath = por_plan("v9", "datapath", ["no-double-use"], canon=False)
+    default = por_plan("v9", "default", ["no-double-use"], canon=False)
+    # no backend change, no release: the control thread never leaves c_pc 0
+    assert {"put_and_wait_put", "cleanup_finish", "flush_done"} <= set(
+        datapath["never_enabled"])  # type: ignore[arg-type]
+    assert datapath["actors"]["control"] == {  # type: ignore[index]
+        "pc": None, "safe": False, "why": "control has no live step"}
+    assert "put_and_wait_put" not in default["never_enabled"]  # type: ignore[operator]
+
+
+def test_the_worker_alone_at_pc_1_on_the_v9_data_path() -> None:
+    """Without the dead-value reduction, tx_read_sock (w_pc 1) touches nothing another
+    live step touches or no-double-use reads: the only safe group; 52 states fewer."""
+    info = por_plan("v9", "datapath", ["no-double-use"], canon=False)
+    assert info["actors"]["worker"]["safe_at"] == [1]  # type: ignore[index]
+    model = load_revision("v9")({"ring_size": 1, **environments_of("v9")["datapath"].switches})
+    props = select_properties(["no-double-use"])
+    full = ENGINE.run(EngineRequest(model, props, backend="compiled", reduction=False))
+    reduced = ENGINE.run(EngineRequest(model, props, backend="compiled", reduction=False,
+                                       por=True))
+    assert verdicts(full) == verdicts(reduced) == [("no-double-use", "holds")]
+    assert (full.stats.states, reduced.stats.states) == (11083, 11031)
+
+
 def same_verdicts(revision: str, ring: int, env: str) -> tuple[int, int]:
     """Every invariant: the same verdict with and without --por; traces replay; the
     reduced search stores at most as many states.  Returns both state counts."""

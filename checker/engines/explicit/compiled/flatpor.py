@@ -81,6 +81,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checker.engines.explicit.compiled.flatcode import FlatCode, Refused
+from checker.engines.explicit.compiled.flatvalues import Values, reachable_values
 from checker.engines.explicit.compiled.layout import Layout
 from checker.lang.model import Model
 from checker.semantics.states import initial_state
@@ -337,23 +338,27 @@ def accesses(model: Model, layout: Layout, code: FlatCode,
     return out
 
 
-def live_steps(model: Model, layout: Layout, acc: dict[int, Access],
-               canon_targets: set[int]) -> set[int]:
-    """The steps that may do something in some reachable state (an over-approximation,
-    a least fixpoint): a slot no live step writes (and the canon never rewrites) keeps
-    its initial value, so a step whose guard needs it elsewhere never acts."""
+def live_steps(model: Model, layout: Layout, code: FlatCode, acc: dict[int, Access],
+               canon: str | None) -> tuple[set[int], list[Values]]:
+    """The steps that may act in some reachable state, and each slot's possible values
+    (:func:`.flatvalues.reachable_values`; a step's sets are narrowed to its pc values)."""
+    funcs = _functions(code.steps_source)
+    steps = {i: funcs[f"step_{i}"] for i in acc}
+    canon_body = _functions(canon).get("canon") if canon is not None else None
+    ranges = slot_ranges(model, layout)
+
+    def restrict(i: int, slots: list[Values]) -> list[Values] | None:
+        out = list(slots)
+        for k, allowed in acc[i].pcs.items():
+            narrowed = allowed if slots[k] is None else slots[k] & allowed  # type: ignore[operator]
+            if not narrowed:
+                return None
+            out[k] = narrowed
+        return out
+
     initial = [int(v) for v in layout.flatten(initial_state(model))]
-    anything = set(canon_targets)
-    live: set[int] = set()
-    grew = True
-    while grew:
-        grew = False
-        for i in sorted(set(acc) - live):
-            if all(k in anything or initial[k] in values for k, values in acc[i].pcs.items()):
-                live.add(i)
-                anything |= acc[i].writes
-                grew = True
-    return live
+    values, live = reachable_values(layout, initial, steps, canon_body, ranges, restrict)
+    return live, values
 
 
 def dependent(a: Access, b: Access) -> bool:
@@ -403,8 +408,7 @@ def plan(model: Model, layout: Layout, code: FlatCode, canon: str | None,
     properties (all of ``code.props_source``); raises :class:`Refused` when the code is
     not of the shape the analysis reads."""
     acc = accesses(model, layout, code, canon)
-    live = live_steps(model, layout, acc,
-                      set(canon_dependencies(layout, canon)) if canon is not None else set())
+    live, _ = live_steps(model, layout, code, acc, canon)
     names = slot_names(model, layout)
     visible, seen_actors = property_reads(code.props_source, invariants, code.actor_bits)
     actors = list(model.actors)
