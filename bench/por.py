@@ -9,6 +9,7 @@ the script exits 1 if one does not.  The first run of a configuration compiles
 it (minutes on a cold cache): run the script twice and read the second table.
 
     .venv/bin/python bench/por.py [--ring3] [--max-states N] [--property NAME ...]
+        [--no-reduction] [--config REV:ENV ...] [--rings 1,2]
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ INVARIANTS = ["no-double-use", "memory-safe", "no-stuck-waiter", "no-quiescent-l
 
 
 def one(revision: str, env: str, ring: int, por: bool, props: list[str],
-        max_states: int | None) -> dict[str, object]:
+        max_states: int | None, reduction: bool) -> dict[str, object]:
     """One run in this process: its figures and verdicts."""
     from checker.engines.base import EngineRequest, Limits
     from checker.engines.explicit.engine import ENGINE
@@ -35,7 +36,7 @@ def one(revision: str, env: str, ring: int, por: bool, props: list[str],
     model = load_revision(revision)({"ring_size": ring, **environments_of(revision)[env].switches})
     wall = time.perf_counter()
     res = ENGINE.run(EngineRequest(model, select_properties(props), Limits(max_states=max_states),
-                                   backend="compiled", por=por))
+                                   backend="compiled", por=por, reduction=reduction))
     wall = time.perf_counter() - wall
     return {"states": res.stats.states, "transitions": res.stats.transitions,
             "wall": wall, "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -51,20 +52,28 @@ def main() -> int:
     ap.add_argument("--ring3", action="store_true", help="also ring 3 (long)")
     ap.add_argument("--max-states", type=int, default=None)
     ap.add_argument("--property", action="append", dest="props", default=None)
+    ap.add_argument("--no-reduction", action="store_true", help="dead-value reduction off")
+    ap.add_argument("--config", action="append", default=None, metavar="REV:ENV")
+    ap.add_argument("--rings", default=None, help="comma-separated ring sizes")
     ap.add_argument("--one", nargs=4, metavar=("REV", "ENV", "RING", "POR"),
                     help=argparse.SUPPRESS)
     args = ap.parse_args()
     props = args.props or INVARIANTS
     if args.one:
         rev, env, ring, por = args.one
-        print(json.dumps(one(rev, env, int(ring), por == "1", props, args.max_states)))
+        print(json.dumps(one(rev, env, int(ring), por == "1", props, args.max_states,
+                             not args.no_reduction)))
         return 0
     rings = [1, 2, 3] if args.ring3 else [1, 2]
-    print(f"properties: {', '.join(props)}; dead-value reduction on; compiled, one worker")
+    if args.rings:
+        rings = [int(r) for r in args.rings.split(",")]
+    configs = [tuple(c.split(":", 1)) for c in args.config] if args.config else CONFIGS
+    print(f"properties: {', '.join(props)}; dead-value reduction "
+          f"{'off' if args.no_reduction else 'on'}; compiled, one worker")
     print(f"{'config':<18} {'ring':>4} {'por':>3} {'states':>10} {'transitions':>11} "
           f"{'wall s':>7} {'states/s':>9} {'peak MiB':>8} {'ratio':>6}")
     bad = 0
-    for rev, env in CONFIGS:
+    for rev, env in configs:
         for ring in rings:
             rows = []
             for por in (0, 1):
@@ -72,6 +81,8 @@ def main() -> int:
                 cmd += [f"--property={p}" for p in props]
                 if args.max_states:
                     cmd += ["--max-states", str(args.max_states)]
+                if args.no_reduction:
+                    cmd.append("--no-reduction")
                 out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
                 rows.append(json.loads(out.strip().splitlines()[-1]))
             for por, row in enumerate(rows):
