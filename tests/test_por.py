@@ -16,6 +16,7 @@ from checker.engines.base import EngineRequest, RunResult
 from checker.engines.explicit.compiled import flatpor
 from checker.engines.explicit.compiled.flatcanon import flat_canon_source
 from checker.engines.explicit.compiled.flatcode import generate
+from checker.engines.explicit.compiled.flatvalues import run_step
 from checker.engines.explicit.compiled.layout import layout_of
 from checker.engines.explicit.engine import ENGINE
 from checker.lang.model import Model, Param, Params, Var, action, bool_var, int_var
@@ -147,6 +148,14 @@ def por_plan(revision: str, env: str, props: Sequence[str], canon: bool) -> dict
     code = generate(model, layout, select_properties(props))
     source = flat_canon_source(model, layout) if canon else None
     return flatpor.plan(model, layout, code, source, len(props)).info
+
+
+def test_a_step_that_only_hits_a_capacity_still_acts() -> None:
+    layout = layout_of(TwoLocal({"n": 3}))
+    body = ["t0 = u[0] == 1", "if not t0: return 0", "return 2", "return 0"]
+    assert run_step(layout, body, [frozenset({0}), None, None]) == (False, {})
+    assert run_step(layout, body, [frozenset({1}), None, None]) == (True, {})
+    assert run_step(layout, body, [None, None, None]) == (True, {})
 
 
 def test_the_value_analysis_finds_the_steps_that_never_act() -> None:

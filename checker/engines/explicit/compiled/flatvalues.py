@@ -209,6 +209,9 @@ def run_step(layout: Layout, body: Sequence[str], slots: Sequence[Values],
             if exit_[2] != "0" and always:
                 return True, {}
             continue
+        bare = re.fullmatch(r"return (-?\d+)", line)
+        if bare:  # an unconditional exit: nothing after it runs
+            return (acts or bare[1] != "0"), writes
         if line.startswith("nw["):
             acts = True
             for stmt in line.removesuffix("; return 1").split("; "):
