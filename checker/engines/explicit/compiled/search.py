@@ -288,7 +288,7 @@ class CompiledChecker:
         if self.por:
             out.por = (dict(built.por.info) if built.por is not None else
                        {"on": False, "why": built.por_off or "not applicable"})
-            if built.por is not None:
+            if built.por is not None and built.por.info.get("reduces"):
                 for r in results:
                     if r.trace is not None:
                         r.trace.shortest = False
