@@ -16,9 +16,21 @@ successor words, so for every state:
   other value counts as written, even one equal to the old value in every
   state -- an over-approximation, never an omission);
 * every exit before the first exit with a non-zero status is ``return 0``
-  (disabled, no successor, no capacity hit, no error): a leading guard
-  ``tN = u[k] == c; if not tN: return 0`` proves that the step does
-  anything at all only when ``u[k] == c`` (its **pc constant** for slot ``k``).
+  (disabled, no successor, no capacity hit, no error): a leading guard such
+  as ``tN = u[k] == c; if not tN: return 0`` proves that the step does
+  anything at all only when ``u[k] == c``.  Comparisons with literals, bool
+  slots and ``&``/``|`` of those give, per slot, the **pc values** the step
+  may act at (``tx_sendmsg_err``: ``w_pc`` in {9, 13}).
+
+(The brief suggested Z3 terms for these sets.  The generated code is what
+the explorer runs, it contains every exit, including index and division
+errors the Z3 encoding does not model, and it needs no solver.  Code of
+another shape is refused, and the run goes on without the reduction.)
+
+Steps that can never act are left out of everything below: a set-valued run
+of the generated code to a least fixpoint (:mod:`.flatvalues`)
+over-approximates each slot's reachable values; a step whose pc values or
+leading guards no reachable value satisfies never does anything.
 
 With the dead-value reduction the explored transition is ``canon . step``.
 The canon (:mod:`.flatcanon`) is straight-line code too; each slot ``x`` it
@@ -35,11 +47,12 @@ selected invariant reads, or ``t``'s actor is one whose enabledness an
 invariant reads.
 
 Ample sets (:func:`plan`, then ``por_ample`` in the kernel): an actor ``A``
-has a *pc slot* ``k`` when every compiled ``A``-step has a pc constant for
-``k`` and no step of another actor writes ``k`` (``W'``).  ``A`` at pc value
-``c`` is *safe* when every ``A``-step with constant ``c`` is invisible and
-independent of every step of every other actor; an actor without a pc slot
-is safe (at every value) when all its steps are.  At a state ``s`` the
+has a *pc slot* ``k`` when every live ``A``-step has pc values for ``k``
+(each such step reads ``k``).  ``A`` at value ``c`` is *safe* when some
+live ``A``-step may act at ``c`` and every one that may is invisible and
+independent of every live step of every other actor (so no other actor
+writes ``k``: the group reads it); an actor without a pc slot is safe (at
+every value) when all its live steps are.  At a state ``s`` the
 kernel tries the actors in order: for a safe ``A`` whose enabled steps are
 some but not all of the enabled steps, ample(s) = ``A``'s enabled steps,
 taken only if every successor they give (canonicalised) is not yet in the
@@ -48,7 +61,7 @@ visited table; otherwise the next actor; else every successor.
 Why this preserves every invariant verdict, capacity hit and model error
 (C0-C3): C0, ample(s) is non-empty.  C1, on a path from ``s`` that avoids
 ample(s), ``A`` does not move: its steps at other pc values are disabled
-while ``k`` holds ``c``, and only ``A`` writes ``k``; its steps at ``c``
+while ``k`` holds ``c``, and no other actor writes ``k``; its steps at ``c``
 are either in ample(s) or disabled at ``s``, and the other actors' steps
 write nothing they read, so they stay disabled.  Hence the path is made of
 other actors' steps, all independent of ample(s).  C2, ample steps are
