@@ -16,7 +16,7 @@ from checker.engines.base import EngineRequest, RunResult
 from checker.engines.explicit.compiled import flatpor
 from checker.engines.explicit.compiled.flatcanon import flat_canon_source
 from checker.engines.explicit.compiled.flatcode import generate
-from checker.engines.explicit.compiled.flatvalues import run_step
+from checker.engines.explicit.compiled.flatvalues import Evaluator, field_values, run_step
 from checker.engines.explicit.compiled.layout import layout_of
 from checker.engines.explicit.engine import ENGINE
 from checker.lang.model import Model, Param, Params, Var, action, bool_var, int_var
@@ -156,6 +156,20 @@ def test_a_step_that_only_hits_a_capacity_still_acts() -> None:
     assert run_step(layout, body, [frozenset({0}), None, None]) == (False, {})
     assert run_step(layout, body, [frozenset({1}), None, None]) == (True, {})
     assert run_step(layout, body, [None, None, None]) == (True, {})
+
+
+def test_an_output_of_unknown_shape_may_write_anything() -> None:
+    layout = layout_of(TwoLocal({"n": 3}))
+    ev = Evaluator([frozenset({0}), frozenset({0}), frozenset({0})])
+    word = layout.fields[0].word
+    fields = {k for k, f in enumerate(layout.fields) if f.word == word and f.width}
+    assert field_values(layout, ev, f"nw[{word}] = w[{word}]", "w") == {}
+    assert field_values(layout, ev, f"nw[{word}] = pack_something(u)", "w") == {
+        k: None for k in fields}
+    shift = layout.fields[0].shift
+    keep = ((1 << 63) - 1) & ~layout.fields[0].mask
+    assert field_values(layout, ev, f"nw[{word}] = (w[{word}] & {keep}) | ((u[0] + 1) << "
+                        f"{shift})", "w") == {0: frozenset({1})}
 
 
 def test_the_value_analysis_finds_the_steps_that_never_act() -> None:

@@ -156,9 +156,13 @@ _DEF = re.compile(r"^(t\d+) = (.*)$")
 def field_values(layout: Layout, ev: Evaluator, stmt: str, source: str) -> dict[int, Values]:
     """The possible new values of each field the packed-word assignment ``stmt`` writes
     (``nw[w] = (<source>[w] & KEEP) | part | ...``)."""
+    target = re.match(r"^nw\[(\d+)\] = ", stmt)
+    if target is None or re.fullmatch(rf"nw\[(\d+)\] = {source}\[\1\]", stmt):
+        return {}  # not an assignment of the words, or the word copied unchanged
     m = re.match(rf"^nw\[(\d+)\] = \({source}\[\d+\] & (\d+)\)((?: \| .*)?)$", stmt)
-    if m is None:
-        return {}
+    if m is None:  # a shape this reader does not know: any value in every field of the word
+        return {k: None for k, f in enumerate(layout.fields)
+                if f.word == int(target[1]) and f.width}
     word, keep = int(m[1]), int(m[2])
     cleared = ~keep & ((1 << 63) - 1)
     fields = {f.shift: k for k, f in enumerate(layout.fields)
