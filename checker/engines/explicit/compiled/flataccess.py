@@ -172,14 +172,32 @@ def canon_dependencies(layout: Layout, source: str) -> dict[int, frozenset[int]]
                 continue
             raise Refused(f"partial-order reduction: unexpected canon line {line[:60]}")
         written = _written_slots(layout, line, "nw")
-        parts = line.split(" | ")[1:]
+        parts = [p.strip() for p in line.split(" | ")[1:]]
+        shifts = {layout.fields[k].shift for k in written}
         by_shift: dict[int, set[int]] = {}
         for part in parts:
+            if re.fullmatch(r"-?\d+", part):
+                continue  # a constant: no slot
             shift = re.search(r"<< (\d+)\)$", part)
-            by_shift.setdefault(int(shift[1]) if shift else 0, set()).update(of(part))
+            at = int(shift[1]) if shift else 0
+            if not _balanced(part) or at not in shifts:
+                # a shape this reader does not know: every field depends on everything
+                every = frozenset(of(" ".join(parts)) | set().union(*deps.values()))
+                by_shift = {s: set(every) for s in shifts}
+                break
+            by_shift.setdefault(at, set()).update(of(part))
         for k in written:
             targets[k] = frozenset(by_shift.get(layout.fields[k].shift, set()))
     return targets
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def property_reads(source: str, count: int,
