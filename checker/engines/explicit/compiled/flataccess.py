@@ -79,9 +79,14 @@ def step_access(layout: Layout, body: Sequence[str], what: str,
     reads = {int(k) for line in body for k in _SLOT.findall(line)}
     writes: set[int] = set()
     last = body[-2] if len(body) >= 2 and body[-1] == "return 0" else ""
+    if any(re.search(r"\b(?:n?w)\[", line) for line in body if line != last):
+        raise Refused(f"partial-order reduction: {what} reads the packed words directly")
     if last.endswith("; return 1"):
         for stmt in last[: -len("; return 1")].split("; "):
             writes |= _written_slots(layout, stmt, "w")
+            if len(re.findall(r"\bw\[", stmt)) != 1:
+                raise Refused(f"partial-order reduction: {what} reads the packed words "
+                              "directly")
     defs: dict[str, str] = {}
     pcs: dict[int, frozenset[int]] = {}
     for line in body:
