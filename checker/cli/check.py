@@ -113,13 +113,19 @@ from checker.runs.stored import write_report
                    "the descriptors (off by default; on only when a Z3 proof shows it changes no "
                    "verdict; safety properties; python explorer; see docs/model.md, Descriptor "
                    "symmetry).")
+@click.option("--por", is_flag=True,
+              help="Explicit engine, compiled backend: partial-order reduction (off by "
+                   "default): expand only one actor's independent, invisible steps where that "
+                   "is sound (invariants only: off, with a note, when a liveness property is "
+                   "selected; one worker; not with --symmetry; traces are model paths, not "
+                   "necessarily the shortest; see docs/engines.md, Partial-order reduction).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
 def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], engine: str,
           depth: int | None, strengthen: tuple[str, ...], search: str, max_states: int | None,
           max_depth: int | None, time_limit: float | None, memory_limit: int | None,
           backend: str, workers: int,
           out_dir: Path, as_json: bool, html_report: bool, pictures: str, dump_graph: bool,
-          no_reduction: bool, symmetry: bool, quiet: bool, **params: Any) -> int:
+          no_reduction: bool, symmetry: bool, por: bool, quiet: bool, **params: Any) -> int:
     """Check properties of a revision of the patch at a chosen ring size.
 
     Every model parameter and [env] environment switch has a default that
@@ -158,6 +164,8 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
     if symmetry and "symmetry" not in get_engine(engine).options:
         raise UsageProblem(f"--symmetry applies to {_engines_with('symmetry')} (--engine "
                            f"{engine} explores no state space)")
+    if por:
+        _check_por(engine, backend, workers, symmetry, search, dump_graph)
     overrides = {k: v for k, v in params.items() if v is not None}
     if overrides.get("rogue_posts") is not None and overrides.get("guest") != "rogue":
         raise UsageProblem("--rogue-posts only applies with --guest rogue; add --guest rogue")
@@ -170,7 +178,7 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
                            depth=depth if depth is not None else 20, strengthen=strengthen,
                            formats=trace_formats(pictures), dump_graph=dump_graph,
                            backend=backend, reduction=not no_reduction, workers=workers,
-                           symmetry=symmetry)
+                           symmetry=symmetry, por=por)
     with interrupts.installed():
         outcome = run_check(request, progress, stop=interrupts)
         for note in outcome.notes:
@@ -182,6 +190,28 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
         if html_report:
             click.echo(f"report: {write_report(out_dir)}", err=True)
     return exit_code(outcome.result)
+
+
+def _check_por(engine: str, backend: str, workers: int, symmetry: bool, search: str,
+               dump_graph: bool) -> None:
+    """Reject ``--por`` where it cannot run (exit 2): another engine, the Python explorer,
+    more than one worker, with ``--symmetry``, a depth-first search or ``--dump-graph``."""
+    if "por" not in get_engine(engine).options:
+        raise UsageProblem(f"--por applies to {_engines_with('por')} (--engine {engine} "
+                           "explores no state space)")
+    if backend == "python":
+        raise UsageProblem("--por applies to the compiled backend; use --backend compiled "
+                           "(or auto), or drop --por")
+    if workers > 1:
+        raise UsageProblem("--por runs on one worker; drop --workers or --por")
+    if symmetry:
+        raise UsageProblem("--por and --symmetry cannot be combined (the soundness argument "
+                           "covers the dead-value reduction only); drop one")
+    if search != "bfs":
+        raise UsageProblem("--por needs --search bfs (its cycle proviso relies on BFS levels)")
+    if dump_graph:
+        raise UsageProblem("--por and --dump-graph cannot be combined (the graph would be the "
+                           "reduced one); drop one")
 
 
 def _check_workers(engine: str, backend: str, workers: int) -> None:

@@ -92,6 +92,10 @@ class RunResult:
     symmetry: dict[str, Any] | None = None
     """Explicit engine with ``--symmetry``: whether the symmetry reduction was on, its
     proof, why not (:mod:`checker.engines.symmetry`); ``None`` when not asked for."""
+    por: dict[str, Any] | None = None
+    """Explicit engine with ``--por``: whether the partial-order reduction was on, its
+    tables' summary (safe actors and pc values, why others are not), why not
+    (:mod:`checker.engines.explicit.compiled.flatpor`); ``None`` when not asked for."""
 
 
 Progress = Callable[[Stats], None]
@@ -108,7 +112,7 @@ class EngineInternalError(RuntimeError):
 
 
 EngineOption = Literal["search", "max_states", "max_depth", "dump_graph", "depth", "strengthen",
-                       "memory_limit", "backend", "reduction", "workers", "symmetry"]
+                       "memory_limit", "backend", "reduction", "workers", "symmetry", "por"]
 """Engine-specific options of ``vhostmc check`` (``--time-limit`` applies to every engine)."""
 
 
@@ -138,6 +142,9 @@ class EngineRequest:
     symmetry: bool = False
     """Explicit engine: store one state per class of descriptor renamings if the Z3 proof
     that this changes nothing passes (:mod:`checker.engines.symmetry`); off by default."""
+    por: bool = False
+    """Explicit engine, compiled backend: partial-order reduction for invariants
+    (:mod:`checker.engines.explicit.compiled.flatpor`); off by default."""
     progress: Progress | None = None
     stop: StopCheck | None = None
     """Polled during the run; when it returns a reason, the engine ends the search, keeps

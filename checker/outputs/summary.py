@@ -232,6 +232,22 @@ def symmetry_line(symmetry: dict[str, Any]) -> str:
     return f"symmetry reduction: off ({symmetry.get('why', 'not applicable')})"
 
 
+def por_line(por: dict[str, Any]) -> str:
+    """Whether the partial-order reduction (``--por``) was on, and where it applies."""
+    if not por.get("on"):
+        return f"partial-order reduction: off ({por.get('why', 'not applicable')})"
+    safe = []
+    for actor, entry in (por.get("actors") or {}).items():
+        if entry.get("pc") is None and entry.get("safe"):
+            safe.append(actor)
+        elif entry.get("safe_at"):
+            safe.append(f"{actor} at {entry['pc']} in {entry['safe_at']}")
+    where = "; ".join(safe) if safe else "no actor's steps are independent and invisible: " \
+        "no state is reduced"
+    return (f"partial-order reduction: on (invariants only; ample sets: {where}; traces are "
+            "model paths, not necessarily the shortest)")
+
+
 def summary_text(doc: dict[str, Any]) -> str:
     """A few lines: what was checked, under which switches, and each verdict."""
     params = doc["params"]
@@ -250,6 +266,8 @@ def summary_text(doc: dict[str, Any]) -> str:
         lines.append(reduction_line(doc["reduction"]))
     if doc.get("symmetry") is not None:
         lines.append(symmetry_line(doc["symmetry"]))
+    if doc.get("por") is not None:
+        lines.append(por_line(doc["por"]))
     if doc.get("fairness"):
         lines.append("liveness judged under these fairness assumptions:")
         lines += [f"  - {text}" for text in doc["fairness"]]

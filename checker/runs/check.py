@@ -108,6 +108,9 @@ class CheckRequest:
     symmetry: bool = False
     """Explicit engine: store one state per class of descriptor renamings when the Z3 proof
     that this changes no verdict passes (``--symmetry``)."""
+    por: bool = False
+    """Explicit engine, compiled backend: partial-order reduction for invariants
+    (``--por``; off for a run with liveness properties, and says so)."""
 
 
 @dataclass
@@ -317,6 +320,10 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
         doc["symmetry"] = {k: v for k, v in result.symmetry.items() if k != "warning"}
         if result.symmetry.get("warning"):
             notes.append(str(result.symmetry["warning"]))
+    if result.por is not None:
+        doc["por"] = {k: v for k, v in result.por.items() if k != "warning"}
+        if result.por.get("warning"):
+            notes.append(str(result.por["warning"]))
     if req.dump_graph and result.graph is not None:
         doc["state_graph"], note = dump_state_graph(req, model, props, result)
         notes += [note] if note else []
@@ -358,7 +365,7 @@ def run_engine(
                                       depth=req.depth, strengthen=extra,
                                       record_graph=req.dump_graph, backend=req.backend,
                                       reduction=req.reduction, workers=req.workers,
-                                      symmetry=req.symmetry,
+                                      symmetry=req.symmetry, por=req.por,
                                       progress=progress, stop=stop))
     reachability_verdicts(model, result, reach)
     return result

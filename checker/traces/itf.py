@@ -95,6 +95,8 @@ def to_itf(model: Model, trace: Trace) -> dict[str, Any]:
         out["#meta"]["property_args"] = dict(trace.property_args)
     if trace.reduced:
         out["#meta"]["reduced"] = True
+    if not trace.shortest:
+        out["#meta"]["shortest"] = False
     if trace.loop is not None:
         out["loop"] = trace.loop
     return out

@@ -49,6 +49,9 @@ class Trace:
     reduced: bool = False
     """The states are canonical: dead values reset (docs/model.md, "Dead-value reduction");
     each is canon of the step from the one before."""
+    shortest: bool = True
+    """``False``: found by a reduced search (``--por``) that does not guarantee the
+    shortest trace (it is still a path of the model)."""
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -95,7 +98,8 @@ def format_value(value: Any) -> str:
 def render_text(trace: Trace, width: int = 100) -> str:
     """The counterexample as a reviewer reads it: one block per step."""
     title = f"Counterexample for {trace.property} on revision {trace.revision}"
-    lines = [f"{title} ({len(trace)} steps)"]
+    note = "" if trace.shortest else "; partial-order reduction: not necessarily the shortest"
+    lines = [f"{title} ({len(trace)} steps{note})"]
     for step in trace.steps:
         if trace.loop is not None and step.index == trace.loop + 1:
             lines.append("     ---- cycle starts here: the steps below repeat forever ----")

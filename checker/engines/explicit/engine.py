@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Literal
+from dataclasses import replace
+from typing import Any, Literal
 
 from checker.engines.base import EngineRequest, RunResult
 from checker.engines.explicit.search import ExplicitChecker
@@ -48,6 +49,21 @@ def compiled_refusal(request: EngineRequest) -> str | None:
 
 from checker.lang.model import Model
 
+
+def por_refusal(request: EngineRequest) -> str | None:
+    """Why ``--por`` cannot apply to ``request`` (``None``: it can): it reduces the
+    compiled explorer's search for invariants; liveness needs every interleaving's cycles.
+    (The CLI refuses ``--por`` with ``--backend python``, ``--workers`` and ``--symmetry``.)"""
+    live = [p.name for p in request.properties if p.is_liveness]
+    if live:
+        return f"it preserves invariants only, and liveness properties are selected " \
+               f"({', '.join(live)})"
+    if request.symmetry or request.workers > 1 or request.backend == "python":
+        return "it runs on the compiled backend, one worker, without --symmetry"
+    why = compiled_refusal(request)
+    return None if why is None else f"the compiled backend refused: {why}"
+
+
 EXPLICIT_MAX_RING = 64
 """The largest ring the explicit engine explores (states grow exponentially with it)."""
 
@@ -58,7 +74,7 @@ class ExplicitEngine:
     name = "explicit"
     description = "explicit-state search (BFS gives shortest counterexamples); complete => holds"
     options = frozenset({"search", "max_states", "max_depth", "dump_graph", "memory_limit",
-                         "backend", "reduction", "workers", "symmetry"})
+                         "backend", "reduction", "workers", "symmetry", "por"})
     progress_unit: Literal["states", "depth"] = "states"
     stoppable = True
     """It polls ``request.stop`` (an interrupt ends the search cleanly)."""
@@ -94,6 +110,20 @@ class ExplicitEngine:
         reduction = decide(request.model, request.properties, request.reduction,
                            stop=request.stop, deadline=deadline)
         backend = resolved_backend(request.backend)
+        por_off: dict[str, Any] | None = None
+        if request.por:
+            why = por_refusal(request)
+            if why is None:
+                from checker.engines.explicit.compiled.run import run_compiled
+
+                result, refused = run_compiled(request, reduce=reduction.canon is not None,
+                                               por=True)
+                if result is not None:
+                    return self._with_reduction(result, reduction)
+                why = f"the compiled backend refused: {refused}"
+            por_off = {"on": False, "why": why,
+                       "warning": f"partial-order reduction off: {why}; exploring without it"}
+            request = replace(request, por=False)
         symmetry = None
         if request.symmetry and request.record_graph:
             graph_why = "--dump-graph writes the model's own state graph, not one of representatives"
@@ -113,7 +143,7 @@ class ExplicitEngine:
 
                 result, why = run_compiled(request, reduce=reduction.canon is not None)
                 if result is not None:
-                    return self._with_reduction(result, reduction, symmetry)
+                    return self._with_reduction(result, reduction, symmetry, por_off)
             note = f" (compiled backend refused: {why})"
             if request.backend == "compiled":
                 print(f"vhostmc: using the python explorer: the compiled backend refused: {why}",
@@ -124,7 +154,7 @@ class ExplicitEngine:
                                  record_graph=request.record_graph, stop=request.stop,
                                  canon=reduction.canon).run()
         result.stats.backend = "python" + note
-        return self._with_reduction(result, reduction, symmetry)
+        return self._with_reduction(result, reduction, symmetry, por_off)
 
     def _symmetric(self, request: EngineRequest, reduction: Reduction,
                    symmetry: Symmetry) -> RunResult:
@@ -163,9 +193,12 @@ class ExplicitEngine:
 
     @staticmethod
     def _with_reduction(result: RunResult, reduction: Reduction,
-                        symmetry: Symmetry | None = None) -> RunResult:
+                        symmetry: Symmetry | None = None,
+                        por_off: dict[str, Any] | None = None) -> RunResult:
         """``result`` with ``result.reduction`` (and ``result.symmetry``, when asked for)
-        saying whether and why it was reduced."""
+        saying whether and why it was reduced; ``por_off``: why ``--por`` did not apply."""
+        if por_off is not None:
+            result.por = por_off
         result.reduction = dict(reduction.info)
         if reduction.warning:
             result.reduction["warning"] = reduction.warning

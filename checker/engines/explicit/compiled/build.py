@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from checker.engines.explicit.compiled.flatcode import FlatCode, generate
+from checker.engines.explicit.compiled.flatcode import FlatCode, Refused, generate
 from checker.engines.explicit.compiled.flatlive import GRAPH_SOURCE, live_source
+from checker.engines.explicit.compiled.flatpor import NO_POR_SOURCE, Plan, plan
 from checker.engines.explicit.compiled.kernel import KERNEL_SOURCE, PARALLEL_SOURCE
 from checker.engines.explicit.compiled.layout import Layout, layout_of
 from checker.lang.model import Model
@@ -43,6 +44,7 @@ from numba import njit, prange
 
 from {steps} import NS, NSUCC, NW, expand, pack, unpack
 
+{por}
 {canon}
 '''
 
@@ -70,6 +72,10 @@ class Built:
     code: FlatCode
     fresh: bool = False
     """The code was not in the cache: numba compiles it on the first call (minutes)."""
+    por: Plan | None = None
+    """The partial-order reduction's tables, when the search applies it."""
+    por_off: str | None = None
+    """Why the reduction was asked for but cannot apply (the analysis refused the code)."""
 
 
 def _decorated(source: str) -> str:
@@ -112,7 +118,8 @@ def _load(prefix: str, source: str) -> tuple[ModuleType, bool]:
 
 def build(model: Model, props: list[Property], canon: str | None = None,
           parallel: bool = False,
-          obligations: Sequence[tuple[Property, dict[str, int]]] = ()) -> Built:
+          obligations: Sequence[tuple[Property, dict[str, int]]] = (),
+          por: bool = False) -> Built:
     """Generate (or find in the cache) and import the modules for ``model`` and ``props``.
 
     Two modules: the steps (one per model and parameters: the costly numba
@@ -125,17 +132,29 @@ def build(model: Model, props: list[Property], canon: str | None = None,
     chunk-parallel loop, numba threads).  ``obligations``: liveness obligations
     ``(property, args)``; when given, the search module also has their
     ``obl_<o>``/``live_flags`` and ``graph_rows`` (:mod:`.flatlive`).
-    Raises :class:`.flatcode.Refused` when the model or a property has no flat form.
+    ``por``: the sequential loop applies the partial-order reduction
+    (:mod:`.flatpor`; invariants only, so no ``obligations``).
+    Raises :class:`.flatcode.Refused` when the model or a property has no flat form
+    (or, with ``por``, when the analysis cannot read the generated code).
     """
     layout = layout_of(model)
     code = generate(model, layout, props)
+    tables: Plan | None = None
+    por_off = None
+    if por:
+        try:
+            tables = plan(model, layout, code, canon, len(props))
+        except Refused as err:
+            por_off = str(err)
     steps, fresh = _load("steps", STEPS_HEADER.format(
         name=model.name, words=layout.words, slots=layout.slots,
         nsucc=max(1, len(code.instances))) + _decorated(code.steps_source))
     hook = IDENTITY if canon is None else "CANON = True\n\n\n" + _decorated(canon)
-    search, _ = _load("search", SEARCH_HEADER.format(steps=steps.__name__, canon=hook)
+    search, _ = _load("search", SEARCH_HEADER.format(
+        steps=steps.__name__, canon=hook,
+        por=tables.source() if tables is not None else NO_POR_SOURCE)
                       + _decorated(code.props_source) + KERNEL_SOURCE
                       + (PARALLEL_SOURCE if parallel else "")
                       + (_decorated(live_source(model, layout, obligations)) + GRAPH_SOURCE
                          if obligations else ""))
-    return Built(search, layout, code, fresh)
+    return Built(search, layout, code, fresh, tables, por_off)

@@ -26,6 +26,12 @@ Status codes: 0 done, 1 budget spent, 2 grow the tables, 3 step error,
 4 property error (``ctl[C_ERR_*]`` say where), 5 a partition of the index is
 7/8 full (double the index; the parallel loop only).
 
+Partial-order reduction: with ``POR = True`` (a compile-time constant, like
+``CANON``; :mod:`.flatpor` writes the ``POR_*`` tables it reads) the
+sequential loop keeps, of each expanded state's successors, only those
+``por_ample`` selects; with ``POR = False`` the branch is compiled away.
+The parallel loop has no such filter (``--por`` runs on one worker).
+
 The canonicalisation hook: every successor's words pass through
 ``canon(u2, nw)`` right before the lookup (``u2`` scratch slots).  The
 generated ``canon`` is the identity (``CANON = False`` skips it entirely); a
@@ -162,6 +168,54 @@ def any_new(states, index, pbits, succ, k, u2, do_canon):
 
 
 @njit(cache=True)
+def por_ample(u, succ, sact, k, states, index, u2, x2):
+    """Partial-order reduction (``POR``, see :mod:`.flatpor`): move the successors of
+    the first safe actor's enabled steps to the front of ``succ``/``sact`` and return
+    their number, when they are some but not all of the ``k`` successors and each of
+    them (canonicalised) is new; else ``k`` (expand fully)."""
+    pmask = index.shape[0] - 1
+    for a in range(POR_NACT):
+        slot = POR_PCSLOT[a]
+        col = 0
+        if slot >= 0:
+            col = u[slot] - POR_PCLO[a]
+            if col < 0 or col >= POR_SAFE.shape[1]:
+                continue
+        if POR_SAFE[a, col] == 0:
+            continue
+        m = 0
+        for j in range(k):
+            if POR_ACTOR[sact[j]] == a:
+                m += 1
+        if m == 0:
+            continue
+        if m == k:
+            return k
+        fresh = True
+        for j in range(k):
+            if POR_ACTOR[sact[j]] == a:
+                for q in range(NW):
+                    x2[q] = succ[j, q]
+                if CANON:
+                    canon(u2, x2)
+                if index[slot_in(states, index, x2, hash_words(x2), pmask)] >= 0:
+                    fresh = False
+                    break
+        if not fresh:
+            continue
+        p = 0
+        for j in range(k):
+            if POR_ACTOR[sact[j]] == a:
+                if p != j:
+                    for q in range(NW):
+                        succ[p, q] = succ[j, q]
+                    sact[p] = sact[j]
+                p += 1
+        return p
+    return k
+
+
+@njit(cache=True)
 def bfs(states, parents, actions, index, fill, ctl, viol, budget):
     """Expand up to ``budget`` states one by one (statuses: see the module)."""
     u = np.empty(NS, np.int64)
@@ -169,6 +223,7 @@ def bfs(states, parents, actions, index, fill, ctl, viol, budget):
     succ = np.empty((NSUCC, NW), np.int64)
     sact = np.empty(NSUCC, np.int64)
     info = np.zeros(4, np.int64)
+    x2 = np.empty(NW, np.int64)
     n = ctl[C_N]
     head = ctl[C_HEAD]
     level_end = ctl[C_LEVEL_END]
@@ -217,6 +272,8 @@ def bfs(states, parents, actions, index, fill, ctl, viol, budget):
             if (flags & 2) == 0 and any_new(states, index, 0, succ, k, u2, True):
                 flags |= 2
         else:
+            if POR:
+                k = por_ample(u, succ, sact, k, states, index, u2, x2)
             trans += k
             n2, dropped = add_successors(states, parents, actions, index, fill, 0, succ, sact,
                                          k, head, u2, True, n, max_states)

@@ -11,7 +11,8 @@ if TYPE_CHECKING:
 
 
 def run_compiled(request: EngineRequest, reduce: bool = False,
-                 symmetry: SymmetricIds | None = None) -> tuple[RunResult | None, str]:
+                 symmetry: SymmetricIds | None = None,
+                 por: bool = False) -> tuple[RunResult | None, str]:
     """The compiled explorer's result, or ``(None, reason)`` when it refuses the model,
     a property, or numba is missing or cannot compile the generated code.
 
@@ -20,6 +21,8 @@ def run_compiled(request: EngineRequest, reduce: bool = False,
     (:func:`.flatcanon.flat_canon_source`); when they have no flat form, the run
     is refused with the reason.  ``symmetry``: store one state per class of renamings
     (its proof checked by the caller), :func:`.flatsym.flat_symmetry_source`.
+    ``por``: partial-order reduction (:mod:`.flatpor`; the caller has checked that the
+    run has invariants only, one worker and no symmetry).
     """
     try:
         from numba.core.errors import NumbaError
@@ -44,7 +47,7 @@ def run_compiled(request: EngineRequest, reduce: bool = False,
             return None, f"the symmetry reduction has no compiled form: {err}"
     checker = CompiledChecker(request.model, list(request.properties), request.limits,
                               request.progress, stop=request.stop, canon=canon,
-                              workers=request.workers)
+                              workers=request.workers, por=por)
     try:
         return checker.run(), ""
     except Refused as err:

@@ -80,7 +80,7 @@ class CompiledChecker:
                  canon: str | None = None, workers: int = 1,
                  stop: StopCheck | None = None, table_limit: int | None = None,
                  chunk: int = DEFAULT_CHUNK,
-                 fairness: Sequence[Fair] | None = None) -> None:
+                 fairness: Sequence[Fair] | None = None, por: bool = False) -> None:
         self.model = model
         self.properties = properties
         self.limits = limits or Limits()
@@ -108,6 +108,9 @@ class CompiledChecker:
         """The fairness liveness properties are judged under (default: the model's)."""
         self.graph: LiveGraph | None = None
         """After a run with liveness properties: its state graph as arrays."""
+        self.por = por
+        """Apply the partial-order reduction (:mod:`.flatpor`): invariants only, one
+        worker (the caller checks both); ``result.por`` says whether it was on."""
         self.build_seconds = 0.0
         """Seconds spent generating and importing the code (numba compile on a cold cache
         happens on the first call of the loop, so it counts as exploring)."""
@@ -134,8 +137,10 @@ class CompiledChecker:
                 if any(p.is_liveness for p in self.properties) else None)
         if live is not None and len(live.masks.groups) > MAX_GROUPS:
             raise Refused(f"{len(live.masks.groups)} fairness groups (at most {MAX_GROUPS})")
+        if self.por and (live is not None or self.workers > 1):
+            raise ValueError("partial-order reduction: invariants on one worker only")
         built = build(model, invariants, self.canon, parallel=self.workers > 1,
-                      obligations=live.items if live is not None else ())
+                      obligations=live.items if live is not None else (), por=self.por)
         self.build_seconds = time.monotonic() - start
         pbits = (self.workers - 1).bit_length() if self.workers > 1 else 0
         table = Table(built.layout.words, built.module, pbits)
@@ -278,8 +283,16 @@ class CompiledChecker:
                           else "search cut by " + ", ".join(bounds) if bounds
                           else f"search stopped with {stats.queue} states unexplored")
                 results.append(PropertyResult(prop.name, "inconclusive", reason=reason))
-        return RunResult("explicit", complete and not undecided, stats, results, bounds,
-                         stopped=stopped)
+        out = RunResult("explicit", complete and not undecided, stats, results, bounds,
+                        stopped=stopped)
+        if self.por:
+            out.por = (dict(built.por.info) if built.por is not None else
+                       {"on": False, "why": built.por_off or "not applicable"})
+            if built.por is not None and built.por.info.get("reduces"):
+                for r in results:
+                    if r.trace is not None:
+                        r.trace.shortest = False
+        return out
 
     def _memory_bound(self) -> str:
         return f"memory limit {self.memory_limit / 2**20:.0f} MiB"
