@@ -53,6 +53,8 @@ def test_candidates_over_indirections_are_true_in_every_mined_state() -> None:
     states = explore(model, 20_000, None)
     candidates = mine(t, states)
     assert any("[skb_slot[0]]" in c.text for c in candidates)
+    assert any("#{i: heads_len[i] == 2}" in c.text for c in candidates)
+    assert any("(upend - done) mod 4" in c.text for c in candidates)
     for state in states[::4000]:
         subst = [(c, z3.BoolVal(bool(v)) if z3.is_bool(c) else z3.BitVecVal(v, c.size()))
                  for c, v in zip(t.cur, state)]

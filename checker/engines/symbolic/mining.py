@@ -15,10 +15,18 @@ index into an array when its type is exactly the array's index range
 
 * bounds: ``x >= lo`` and ``x <= hi`` (``x == c`` when they meet);
 * excluded pairs: ``not (x == a and y == b)`` for values ``a``, ``b`` each
-  seen but never together (columns with at most :data:`PAIR_DOMAIN` values;
-  not between two indirections);
-* linear equalities over the state's own scalars: ``c1*x1 + ... + cn*xn == d``
-  (conservation laws such as "every descriptor is in exactly one place"),
+  seen but never together (columns with at most :data:`PAIR_DOMAIN` values); an
+  indirection pairs only with the scalars that *guard* its innermost index
+  (some value of the guard fixes it: ``skb_cnt == 0`` leaves ``skb_slot[0]`` at 0)
+  and with the elements at the same position of the index's parallel arrays
+  (``heads_len[1]`` for ``inflight[heads_id[1]]``);
+* guarded equalities between parallel arrays: ``a[p[k]] == b[k]`` where ``p`` and
+  ``b`` have one length, always or outside the values one of the index's guards
+  has where they differ (``skb_cnt in {0} or heads_id[skb_slot[0]] == skb_head[0]``);
+* linear equalities over the state's own scalars and *summaries* (counts
+  ``#{i: a[i] == v}``, ring distances ``(x - y) mod L``):
+  ``c1*x1 + ... + cn*xn == d`` (conservation laws such as "every descriptor is
+  in exactly one place", "the refcount is one more than the slots in flight"),
   from the null space of the states seen.
 
 None of these is trusted: :mod:`checker.engines.symbolic.houdini` keeps only
@@ -52,6 +60,9 @@ PAIR_DOMAIN = 16
 LINEAR_SAMPLE = 400
 """Distinct states the linear-equality miner eliminates over (all states check the result)."""
 
+COUNT_VALUES = 4
+"""Arrays with more distinct values than this get no count summaries."""
+
 INDIRECTION_LEVELS = 2
 """How deep indirections nest: 2 gives ``a[b[c[i]]]``."""
 
@@ -78,6 +89,9 @@ class Column:
     lo: int
     hi: int
     values: np.ndarray
+    wide: bool = False
+    """A summary (count, ring distance): ``term`` is already a number term 8 bits wider
+    than the state's; it takes part in bounds and linear equalities only."""
     root: int | None = None
     """For an indirection, the scalar of the state its innermost index is (its position
     among the state's scalars); ``None`` for a scalar of the state."""
@@ -162,7 +176,8 @@ def indirections(t: StepTemplate, base: Sequence[Column], ids: SymmetricIds | No
             term = z3.If(p.term == k, cells[k].term, term)
         first = cells[0]
         root = p.root if p.root is not None else base.index(p)
-        return Column(f"{name}[{p.name}]", term, first.is_bool, first.lo, first.hi, values, root)
+        return Column(f"{name}[{p.name}]", term, first.is_bool, first.lo, first.hi, values,
+                      root=root)
 
     def varies(p: Column) -> bool:
         return not p.is_bool and p.lo == 0 and len(np.unique(p.values)) > 1
@@ -185,6 +200,57 @@ def indirections(t: StepTemplate, base: Sequence[Column], ids: SymmetricIds | No
     return out
 
 
+def summaries(t: StepTemplate, base: Sequence[Column]) -> list[Column]:
+    """Counts and ring distances, for linear equalities such as "the refcount is one
+    more than the slots in flight" or "the window holds every slot not yet returned".
+
+    * ``#{i: a[i] == v}`` for every array ``a`` of 3 to 64 elements with at most
+      :data:`COUNT_VALUES` distinct values, and each value ``v`` it takes;
+    * ``(x - y) mod L`` for scalars ``x``, ``y`` both typed ``0 .. L - 1``, ``L`` the
+      length of an array, a power of two of at least 4 (the kernel's rings:
+      ``(upend - done) mod UIO_MAXIOV``)."""
+    bits = t.bits
+    width = None if bits is None else bits + 8
+
+    def num(v: int) -> Any:
+        return z3.IntVal(v) if width is None else z3.BitVecVal(v, width)
+
+    def widened(c: Column) -> Any:
+        return c.term if width is None else z3.ZeroExt(8, c.term)
+
+    arrays: dict[str, list[Column]] = {}
+    for (var, _), col in zip(t.scalars, base):
+        if var.size is not None:
+            arrays.setdefault(var.name, []).append(col)
+    out: list[Column] = []
+    for name, cells in arrays.items():
+        if not 3 <= len(cells) <= 64:
+            continue
+        matrix = np.stack([c.values for c in cells])
+        seen = np.unique(matrix)
+        if len(seen) > COUNT_VALUES:
+            continue
+        for v in (int(x) for x in seen):
+            term = num(0)
+            for c in cells:
+                term = term + z3.If(c.equals(v), num(1), num(0))
+            out.append(Column(f"#{{i: {name}[i] == {v}}}", term, False, 0, len(cells),
+                              np.count_nonzero(matrix == v, axis=0).astype(np.int64), wide=True))
+    lengths = {len(cells) for cells in arrays.values()
+               if len(cells) >= 4 and len(cells) & (len(cells) - 1) == 0}
+    ring = [c for (var, _), c in zip(t.scalars, base)
+            if var.size is None and not c.is_bool and c.lo == 0 and c.hi + 1 in lengths]
+    for x in ring:
+        for y in ring:
+            if x is not y and x.hi == y.hi:
+                size = x.hi + 1
+                term = (widened(x) - widened(y) + size) % size if width is None else \
+                    z3.URem(widened(x) - widened(y) + size, num(size))
+                out.append(Column(f"({x.name} - {y.name}) mod {size}", term, False, 0, x.hi,
+                                  (x.values - y.values) % size, wide=True))
+    return out
+
+
 def _declared_ids(model: Model) -> SymmetricIds | None:
     """The model's interchangeable ids, if it declares them soundly; else ``None``."""
     try:
@@ -196,7 +262,8 @@ def _declared_ids(model: Model) -> SymmetricIds | None:
 def mine(t: StepTemplate, states: Sequence[tuple[int, ...]]) -> list[Candidate]:
     """Candidate facts true in every one of ``states`` (see the module docstring)."""
     base = base_columns(t, states)
-    columns = base + indirections(t, base, _declared_ids(t.model))
+    summary = summaries(t, base)
+    columns = base + indirections(t, base, _declared_ids(t.model)) + summary
     out: list[Candidate] = []
     codes: list[np.ndarray] = []
     domains: list[np.ndarray] = []
@@ -214,9 +281,14 @@ def mine(t: StepTemplate, states: Sequence[tuple[int, ...]]) -> list[Candidate]:
                 out.append(Candidate(f"{col.name} <= {hi}", col.term <= hi))
     small = [i for i, dom in enumerate(domains) if 1 < len(dom) <= PAIR_DOMAIN]
     guards = _guards(columns, codes, domains, small)
+    for r, cells in _parallel_cells(t).items():
+        if r in guards:
+            guards[r] |= cells
     for x, i in enumerate(small):
         for j in small[x + 1:]:
             root = columns[j].root
+            if columns[j].wide:
+                continue
             if root is not None and (columns[i].virtual or i not in guards[root]):
                 continue
             di, dj = len(domains[i]), len(domains[j])
@@ -227,7 +299,8 @@ def mine(t: StepTemplate, states: Sequence[tuple[int, ...]]) -> list[Candidate]:
                     f"not ({columns[i].name} == {a} and {columns[j].name} == {b})",
                     z3.Not(z3.And(columns[i].equals(a), columns[j].equals(b)))))
     out += _parallel_equalities(t, columns, domains, guards)
-    out += _linear(t, base, domains[:len(base)])
+    linear = list(base) + summary
+    out += _linear(t, linear, domains[:len(base)] + domains[len(columns) - len(summary):])
     return out
 
 
@@ -243,13 +316,27 @@ def _guards(columns: Sequence[Column], codes: Sequence[np.ndarray],
         dr = len(domains[r])
         found: set[int] = set()
         for z in small:
-            if z == r or columns[z].virtual:
+            if z == r or columns[z].virtual or columns[z].wide:
                 continue
             dz = len(domains[z])
             seen = np.bincount(codes[z] * dr + codes[r], minlength=dz * dr).reshape(dz, dr)
             if np.any(np.count_nonzero(seen, axis=1) == 1):
                 found.add(z)
         out[r] = found
+    return out
+
+
+def _parallel_cells(t: StepTemplate) -> dict[int, set[int]]:
+    """For each array element ``p[k]`` of the state, the elements ``b[k]`` of the other
+    arrays of ``p``'s length (``heads_len[3]`` for ``heads_id[3]``), by position."""
+    by_index: dict[tuple[int, str], list[int]] = {}
+    for i, (var, name) in enumerate(t.scalars):
+        if var.size is not None:
+            by_index.setdefault((var.size, name[len(var.name):]), []).append(i)
+    out: dict[int, set[int]] = {}
+    for cells in by_index.values():
+        for i in cells:
+            out[i] = {j for j in cells if j != i}
     return out
 
 
@@ -298,7 +385,9 @@ def _value(col: Column, bits: int | None, wide: int) -> Any:
         one = z3.IntVal(1) if bits is None else z3.BitVecVal(1, bits + wide)
         zero = z3.IntVal(0) if bits is None else z3.BitVecVal(0, bits + wide)
         return z3.If(col.term, one, zero)
-    return col.term if bits is None or not wide else z3.SignExt(wide, col.term)
+    if col.wide or bits is None or not wide:
+        return col.term
+    return z3.SignExt(wide, col.term)
 
 
 def _linear(t: StepTemplate, base: Sequence[Column], domains: Sequence[np.ndarray]) -> list[Candidate]:
