@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import z3
 
-from checker.engines.symbolic.mining import (
-    _declared_ids,
-    base_columns,
-    explore,
-    indirections,
-    mine,
-)
+from checker.engines.symbolic.columns import base_columns, declared_ids, indirections
+from checker.engines.symbolic.mining import explore, mine
 from checker.engines.symbolic.pdr import _class_key
 from checker.engines.symbolic.symexec import flatten
 from checker.engines.symbolic.unroll import StepTemplate
@@ -29,7 +24,7 @@ def test_indirections_follow_skb_slots_into_heads_and_descriptors() -> None:
     t = StepTemplate(model, True, None)
     states = explore(model, 3000, None)
     base = base_columns(t, states)
-    made = {c.name: c for c in indirections(t, base, _declared_ids(model))}
+    made = {c.name: c for c in indirections(t, base, declared_ids(model))}
     assert {"heads_len[skb_slot[0]]", "heads_id[skb_slot[0]]", "g_owned[heads_id[skb_slot[0]]]",
             "g_owned[skb_head[0]]", "heads_len[done]"} <= set(made)
     # descriptor-indexed arrays are indexed only by what holds descriptors

@@ -1,0 +1,183 @@
+"""What the miner looks at: the state's scalars, indirections and summaries.
+
+A :class:`Column` is one value of a state with its Z3 term over a
+:class:`~checker.engines.symbolic.unroll.StepTemplate`'s current-state
+constants and its value in each explored state.  :func:`base_columns` gives
+the flattened scalars; :func:`indirections` the element of an array at the
+index another column holds (``g_owned[heads_id[skb_slot[0]]]``);
+:func:`summaries` counts and ring distances.  Every term means exactly the
+values it was computed from (tests/test_mining.py evaluates both).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import z3
+
+from checker.engines.symbolic.unroll import StepTemplate
+from checker.lang.model import Model, ModelError
+from checker.lang.symmetry import SymmetricIds, declared_symmetry
+
+COUNT_VALUES = 4
+"""Arrays with more distinct values than this get no count summaries."""
+
+INDIRECTION_LEVELS = 2
+"""How deep indirections nest: 2 gives ``a[b[c[i]]]``."""
+
+
+@dataclass
+class Column:
+    """One value of a state the miner looks at: a scalar of the state or an indirection.
+
+    ``term`` is its Z3 term over the template's current-state constants, ``lo`` and
+    ``hi`` its type's range (0 and 1 for bools), ``values`` its value in each state."""
+
+    name: str
+    term: Any
+    is_bool: bool
+    lo: int
+    hi: int
+    values: np.ndarray
+    wide: bool = False
+    """A summary (count, ring distance): ``term`` is already a number term 8 bits wider
+    than the state's; it takes part in bounds and linear equalities only."""
+    root: int | None = None
+    """For an indirection, the scalar of the state its innermost index is (its position
+    among the state's scalars); ``None`` for a scalar of the state."""
+
+    @property
+    def virtual(self) -> bool:
+        """Whether this is an indirection."""
+        return self.root is not None
+
+    def equals(self, value: int) -> z3.BoolRef:
+        """The term ``column == value`` (a bool column: ``value != 0``)."""
+        return self.term == bool(value) if self.is_bool else self.term == value
+
+
+def base_columns(t: StepTemplate, states: Sequence[tuple[int, ...]]) -> list[Column]:
+    """One column per scalar of the flattened state."""
+    table = np.array(states, dtype=np.int64).reshape(len(states), len(t.scalars))
+    return [Column(name, t.cur[i], var.is_bool, var.lo, var.hi, table[:, i])
+            for i, (var, name) in enumerate(t.scalars)]
+
+
+def indirections(t: StepTemplate, base: Sequence[Column], ids: SymmetricIds | None,
+                 levels: int = INDIRECTION_LEVELS) -> list[Column]:
+    """Columns ``a[p]``: an array ``a`` at the index a column ``p`` holds.
+
+    Where the model declares interchangeable ids (:meth:`Model.symmetric_ids`), the
+    arrays it says hold ids index the arrays it says are indexed by them, and an
+    element of an id-holding array at any index (``heads_id[skb_slot[0]]``) holds an
+    id again, ``levels`` deep.  Any other column ``p`` that takes several values
+    indexes every other array of at least three elements whose index range is exactly
+    ``p``'s type (``0 .. len(a) - 1``; smaller arrays match too many small counters).
+    Columns equal in every state to one already made are left out."""
+    arrays: dict[str, list[Column]] = {}
+    for (var, _), col in zip(t.scalars, base):
+        if var.size is not None:
+            arrays.setdefault(var.name, []).append(col)
+    holds_ids = {v.var for v in ids.values} if ids is not None else set()
+    by_id = [(name, arrays[name]) for name in (ids.indexed if ids is not None else ())
+             if name in arrays]
+    by_type = [(name, cells) for name, cells in arrays.items()
+               if len(cells) >= 3 and not any(name == n for n, _ in by_id)]
+    out: list[Column] = []
+    made: set[bytes] = set()
+
+    def index(p: Column, name: str, cells: list[Column]) -> Column | None:
+        values = np.stack([c.values for c in cells])[p.values, np.arange(len(p.values))]
+        fingerprint = name.encode() + values.tobytes()
+        if fingerprint in made:
+            return None
+        made.add(fingerprint)
+        term = cells[-1].term
+        for k in range(len(cells) - 2, -1, -1):
+            term = z3.If(p.term == k, cells[k].term, term)
+        first = cells[0]
+        root = p.root if p.root is not None else base.index(p)
+        return Column(f"{name}[{p.name}]", term, first.is_bool, first.lo, first.hi, values,
+                      root=root)
+
+    def varies(p: Column) -> bool:
+        return not p.is_bool and p.lo == 0 and len(np.unique(p.values)) > 1
+
+    id_pointers = [c for (var, _), c in zip(t.scalars, base)
+                   if var.name in holds_ids and varies(c) and c.hi == len(by_id[0][1]) - 1] \
+        if by_id else []
+    for level in range(levels):
+        new: list[Column] = []
+        for p in id_pointers:
+            new += [c for name, cells in by_id if (c := index(p, name, cells)) is not None]
+        if level == 0:
+            for p in (c for (var, _), c in zip(t.scalars, base) if var.name not in holds_ids):
+                if varies(p):
+                    new += [c for name, cells in by_type if p.hi == len(cells) - 1
+                            and (c := index(p, name, cells)) is not None]
+        out += new
+        id_pointers = [c for c in new if varies(c) and c.name.split("[", 1)[0] in holds_ids
+                       and by_id and c.hi == len(by_id[0][1]) - 1]
+    return out
+
+
+def summaries(t: StepTemplate, base: Sequence[Column]) -> list[Column]:
+    """Counts and ring distances, for linear equalities such as "the refcount is one
+    more than the slots in flight" or "the window holds every slot not yet returned".
+
+    * ``#{i: a[i] == v}`` for every array ``a`` of 3 to 64 elements with at most
+      :data:`COUNT_VALUES` distinct values, and each value ``v`` it takes;
+    * ``(x - y) mod L`` for scalars ``x``, ``y`` both typed ``0 .. L - 1``, ``L`` the
+      length of an array, a power of two of at least 4 (the kernel's rings:
+      ``(upend - done) mod UIO_MAXIOV``)."""
+    bits = t.bits
+    width = None if bits is None else bits + 8
+
+    def num(v: int) -> Any:
+        return z3.IntVal(v) if width is None else z3.BitVecVal(v, width)
+
+    def widened(c: Column) -> Any:
+        return c.term if width is None else z3.ZeroExt(8, c.term)
+
+    arrays: dict[str, list[Column]] = {}
+    for (var, _), col in zip(t.scalars, base):
+        if var.size is not None:
+            arrays.setdefault(var.name, []).append(col)
+    out: list[Column] = []
+    for name, cells in arrays.items():
+        if not 3 <= len(cells) <= 64:
+            continue
+        matrix = np.stack([c.values for c in cells])
+        seen = np.unique(matrix)
+        if len(seen) > COUNT_VALUES:
+            continue
+        for v in (int(x) for x in seen):
+            term = num(0)
+            for c in cells:
+                term = term + z3.If(c.equals(v), num(1), num(0))
+            out.append(Column(f"#{{i: {name}[i] == {v}}}", term, False, 0, len(cells),
+                              np.count_nonzero(matrix == v, axis=0).astype(np.int64), wide=True))
+    lengths = {len(cells) for cells in arrays.values()
+               if len(cells) >= 4 and len(cells) & (len(cells) - 1) == 0}
+    ring = [c for (var, _), c in zip(t.scalars, base)
+            if var.size is None and not c.is_bool and c.lo == 0 and c.hi + 1 in lengths]
+    for x in ring:
+        for y in ring:
+            if x is not y and x.hi == y.hi:
+                size = x.hi + 1
+                term = (widened(x) - widened(y) + size) % size if width is None else \
+                    z3.URem(widened(x) - widened(y) + size, num(size))
+                out.append(Column(f"({x.name} - {y.name}) mod {size}", term, False, 0, x.hi,
+                                  (x.values - y.values) % size, wide=True))
+    return out
+
+
+def declared_ids(model: Model) -> SymmetricIds | None:
+    """The model's interchangeable ids, if it declares them soundly; else ``None``."""
+    try:
+        return declared_symmetry(model)
+    except ModelError:
+        return None
