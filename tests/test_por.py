@@ -214,6 +214,15 @@ def same_verdicts(revision: str, ring: int, env: str) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("revision", ["v9", "v3.1"])
+def test_por_keeps_every_verdict_at_ring_1_on_the_data_path_and_with_a_rogue_guest(
+    revision: str,
+) -> None:
+    for env in ("datapath", "rogue"):
+        same_verdicts(revision, 1, env)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("revision", ["v9", "v3.1"])
 def test_por_keeps_every_verdict_at_ring_1_in_every_environment(revision: str) -> None:
     for env in environments_of(revision):
         same_verdicts(revision, 1, env)
