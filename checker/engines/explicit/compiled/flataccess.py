@@ -185,7 +185,7 @@ def canon_dependencies(layout: Layout, source: str) -> dict[int, frozenset[int]]
                 continue  # a constant: no slot
             shift = re.search(r"<< (\d+)\)$", part)
             at = int(shift[1]) if shift else 0
-            if not _balanced(part) or at not in shifts:
+            if not balanced(part) or at not in shifts:
                 # a shape this reader does not know: every field depends on everything
                 every = frozenset(of(" ".join(parts)) | set().union(*deps.values()))
                 by_shift = {s: set(every) for s in shifts}
@@ -196,7 +196,8 @@ def canon_dependencies(layout: Layout, source: str) -> dict[int, frozenset[int]]
     return targets
 
 
-def _balanced(text: str) -> bool:
+def balanced(text: str) -> bool:
+    """Whether the parentheses of ``text`` close in order."""
     depth = 0
     for ch in text:
         depth += {"(": 1, ")": -1}.get(ch, 0)

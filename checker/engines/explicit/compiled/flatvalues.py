@@ -30,6 +30,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from checker.engines.explicit.compiled.flataccess import balanced
 from checker.engines.explicit.compiled.layout import Layout
 
 Values = frozenset[int] | None
@@ -140,15 +141,6 @@ def _parsed(expr: str) -> ast.expr | None:
         return None
 
 
-def _balanced(text: str) -> bool:
-    depth = 0
-    for ch in text:
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        if depth < 0:
-            return False
-    return depth == 0
-
-
 _EXIT = re.compile(r"^if (.*): return (-?\d+)$")
 _DEF = re.compile(r"^(t\d+) = (.*)$")
 
@@ -170,7 +162,7 @@ def field_values(layout: Layout, ev: Evaluator, stmt: str, source: str) -> dict[
     literal = 0
     out: dict[int, Values] = {}
     parts = [p.strip() for p in m[3].split(" | ") if p.strip()]
-    if not all(_balanced(p) for p in parts):
+    if not all(balanced(p) for p in parts):
         return {k: None for k in fields.values()}  # an operand with "|" inside: unknown
     for part in parts:
         if re.fullmatch(r"-?\d+", part):
