@@ -181,6 +181,7 @@ def test_diff_revisions_lists_steps_helpers_and_variables(
     assert "Verdicts" not in out
 
 
+@pytest.mark.slow  # a complete v3.1 search at ring 1, about 50 s
 def test_diff_revisions_shows_verdicts_side_by_side(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
