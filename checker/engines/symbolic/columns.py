@@ -106,21 +106,23 @@ def indirections(t: StepTemplate, base: Sequence[Column], ids: SymmetricIds | No
     def varies(p: Column) -> bool:
         return not p.is_bool and p.lo == 0 and len(np.unique(p.values)) > 1
 
-    id_pointers = [c for (var, _), c in zip(t.scalars, base)
-                   if var.name in holds_ids and varies(c) and c.hi == len(by_id[0][1]) - 1] \
-        if by_id else []
+    last_id = ids.count - 1 if ids is not None and by_id else None
+
+    def holds_an_id(array: str, c: Column) -> bool:
+        return array in holds_ids and c.hi == last_id and varies(c)
+
+    id_pointers = [c for (var, _), c in zip(t.scalars, base) if holds_an_id(var.name, c)]
     for level in range(levels):
-        new: list[Column] = []
+        new: list[tuple[str, Column]] = []
         for p in id_pointers:
-            new += [c for name, cells in by_id if (c := index(p, name, cells)) is not None]
+            new += [(name, c) for name, cells in by_id if (c := index(p, name, cells)) is not None]
         if level == 0:
             for p in (c for (var, _), c in zip(t.scalars, base) if var.name not in holds_ids):
                 if varies(p):
-                    new += [c for name, cells in by_type if p.hi == len(cells) - 1
+                    new += [(name, c) for name, cells in by_type if p.hi == len(cells) - 1
                             and (c := index(p, name, cells)) is not None]
-        out += new
-        id_pointers = [c for c in new if varies(c) and c.name.split("[", 1)[0] in holds_ids
-                       and by_id and c.hi == len(by_id[0][1]) - 1]
+        out += [c for _, c in new]
+        id_pointers = [c for name, c in new if holds_an_id(name, c)]
     return out
 
 
