@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
 import z3
 
-from checker.engines.symbolic.columns import base_columns, declared_ids, indirections
+from checker.engines.symbolic.columns import base_columns, declared_ids, indirections, occupancy
 from checker.engines.symbolic.mining import explore, mine
 from checker.engines.symbolic.pdr import _class_key
 from checker.engines.symbolic.symexec import flatten
+from checker.engines.symbolic.termeval import Unsupported, evaluate
 from checker.engines.symbolic.unroll import StepTemplate
 from checker.semantics.states import initial_state
 from models.v3_1 import V3_1
+from models.v9.dead import ROLLBACK_PCS
 
 DATAPATH = {"max_backend_changes": 0, "release": "no", "send_failures": 0}
 
@@ -50,6 +54,10 @@ def test_candidates_over_indirections_are_true_in_every_mined_state() -> None:
     assert any("[skb_slot[0]]" in c.text for c in candidates)
     assert any("#{i: heads_len[i] == 2}" in c.text for c in candidates)
     assert any("(upend - done) mod 4" in c.text for c in candidates)
+    # where a head is held, counted (columns.occupancy): outside bookkeeping, every head
+    # fetched and not returned sits in the heads[] window
+    assert ("w_pc in {8} or -inflight[0] + #{i: heads_id[i] == 0 and heads_len[i] == 1} + "
+            "#{i: heads_id[i] == 0 and heads_len[i] == 2} == 0") in {c.text for c in candidates}
     for state in states[::4000]:
         subst = [(c, z3.BoolVal(bool(v)) if z3.is_bool(c) else z3.BitVecVal(v, c.size()))
                  for c, v in zip(t.cur, state)]
@@ -69,10 +77,68 @@ def test_exploring_by_dead_value_class_keeps_one_real_state_per_class() -> None:
     assert by_class[0] == tuple(int(v) for v in flatten(model, initial_state(model)))
 
 
-def test_an_skb_names_the_head_its_heads_slot_holds_while_the_device_holds_it() -> None:
-    # the fact pdr's ring-2 proof attempt lacked: a guarded equality through skb_slot
+@pytest.fixture(scope="module")
+def ring_2() -> tuple[V3_1, StepTemplate, list[tuple[int, ...]], set[str]]:
+    """The ring-2 data path, its template, 5 000 class representatives and what is mined."""
     model = _datapath(2)
     t = StepTemplate(model, True, None)
-    texts = {c.text for c in mine(t, explore(model, 5000, None, key=_class_key(model)))}
+    states = explore(model, 5000, None, key=_class_key(model))
+    return model, t, states, {c.text for c in mine(t, states)}
+
+
+def test_an_skb_names_the_head_its_heads_slot_holds_while_the_device_holds_it(
+    ring_2: tuple[V3_1, StepTemplate, list[tuple[int, ...]], set[str]],
+) -> None:
+    # the fact pdr's ring-2 proof attempt lacked: a guarded equality through skb_slot
+    texts = ring_2[3]
     assert "skb_cnt in {0} or heads_id[skb_slot[0]] == skb_head[0]" in texts
     assert "not (skb_cnt == 1 and heads_len[skb_slot[0]] == 0)" in texts
+
+
+def states_column(t: StepTemplate, states: list[tuple[int, ...]], name: str) -> np.ndarray:
+    """The values of the state's scalar ``name`` in ``states``."""
+    at = [n for _, n in t.scalars].index(name)
+    return np.array([s[at] for s in states])
+
+
+def test_term_evaluation_on_many_states_matches_z3() -> None:
+    x, y = z3.BitVecs("x y", 4)
+    b = z3.Bool("b")
+    wide = z3.ZeroExt(8, x) - z3.ZeroExt(8, y)
+    terms = [x + y, x - y, x * y, z3.URem(x, y), z3.ULT(x, y), x < y, wide,
+             z3.If(b, x, -y), z3.And(b, x == 3), z3.Or(z3.Not(b), z3.SignExt(8, x) > 2)]
+    xs = np.array([-8, -1, 0, 3, 7, 5, -3])
+    ys = np.array([7, -8, 0, 5, 3, -1, 2])
+    bs = np.array([1, 0, 1, 1, 0, 0, 1])
+    env = {x.get_id(): xs, y.get_id(): ys, b.get_id(): bs}
+    for term in terms:
+        got = evaluate(term, env, len(xs))
+        for row in range(len(xs)):
+            want = z3.simplify(z3.substitute(term, (x, z3.BitVecVal(int(xs[row]), 4)),
+                                             (y, z3.BitVecVal(int(ys[row]), 4)),
+                                             (b, z3.BoolVal(bool(bs[row])))))
+            expect = z3.is_true(want) if z3.is_bool(want) else want.as_signed_long()
+            assert got[row] == expect, (term, row)
+    with pytest.raises(Unsupported):
+        evaluate(z3.BitVec("free", 4) + x, env, len(xs))
+
+
+def test_where_a_head_is_held_is_counted_through_the_models_declaration(
+    ring_2: tuple[V3_1, StepTemplate, list[tuple[int, ...]], set[str]],
+) -> None:
+    # the relation the ring-2 proof's last counterexample to induction lacked
+    model, t, states, _ = ring_2
+    ids = declared_ids(model)
+    assert ids is not None
+    counts, guards = occupancy(t, base_columns(t, states), ids)
+    assert [g.name for g in guards] == ["used_cnt", "w_pc", "skb_cnt"]  # state order
+    names = [name for _, name in t.scalars]
+    held = {c.name: c for c in counts[1]}["[w_head == 1, where it holds an id]"]
+    for row in range(0, len(states), 97):
+        flat = dict(zip(names, states[row]))
+        assert held.values[row] == (flat["w_head"] == 1 and flat["w_pc"] in ROLLBACK_PCS)
+    window = [c for c in counts[1] if c.name.startswith("#{i: heads_id[i] == 1 and heads_len")]
+    inflight = states_column(t, states, "inflight[1]")
+    pc = states_column(t, states, "w_pc")
+    outside = (pc != 9) & (pc != 10)
+    assert (inflight == window[1].values + window[2].values + held.values)[outside].all()

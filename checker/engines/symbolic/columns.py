@@ -18,9 +18,13 @@ from typing import Any
 import numpy as np
 import z3
 
+from checker.engines.symbolic.encoding import Z3Backend, as_bool
+from checker.engines.symbolic.guard import user_code
+from checker.engines.symbolic.termeval import Unsupported, evaluate
 from checker.engines.symbolic.unroll import StepTemplate
 from checker.lang.model import Model, ModelError
 from checker.lang.symmetry import SymmetricIds, declared_symmetry
+from checker.lang.view import StateView
 
 COUNT_VALUES = 4
 """Arrays with more distinct values than this get no count summaries."""
@@ -157,9 +161,7 @@ def summaries(t: StepTemplate, base: Sequence[Column]) -> list[Column]:
         if len(seen) > COUNT_VALUES:
             continue
         for v in (int(x) for x in seen):
-            term = num(0)
-            for c in cells:
-                term = term + z3.If(c.equals(v), num(1), num(0))
+            term = count_term([c.equals(v) for c in cells], bits)
             out.append(Column(f"#{{i: {name}[i] == {v}}}", term, False, 0, len(cells),
                               np.count_nonzero(matrix == v, axis=0).astype(np.int64), wide=True))
     lengths = {len(cells) for cells in arrays.values()
@@ -175,6 +177,109 @@ def summaries(t: StepTemplate, base: Sequence[Column]) -> list[Column]:
                 out.append(Column(f"({x.name} - {y.name}) mod {size}", term, False, 0, x.hi,
                                   (x.values - y.values) % size, wide=True))
     return out
+
+
+def count_term(conditions: Sequence[Any], bits: int | None) -> Any:
+    """The number of ``conditions`` that hold, a number term 8 bits wider than the
+    state's (an ``Int`` without bit-vectors)."""
+    width = None if bits is None else bits + 8
+
+    def num(v: int) -> Any:
+        return z3.IntVal(v) if width is None else z3.BitVecVal(v, width)
+
+    term = num(0)
+    for cond in conditions:
+        term = term + z3.If(cond, num(1), num(0))
+    return term
+
+
+def occupancy(t: StepTemplate, base: Sequence[Column],
+              ids: SymmetricIds) -> tuple[dict[int, list[Column]], list[Column]]:
+    """For each id ``h``, where it is held, counted: what conservation laws such as
+    "``inflight[h]`` is the number of heads[] slots in the window holding ``h``, plus one
+    while handle_tx holds ``h``" are linear in.
+
+    * for a variable the model declares holds ids only where a condition holds
+      (:func:`checker.lang.symmetry.ids_in`: the used ring below ``used_cnt``, handle_tx's
+      ``head`` at the pcs that use it), the elements holding ``h`` there;
+    * for one that always holds ids, the elements holding ``h`` or, where it has
+      parallel arrays (same length, at least 3 elements, not indexed by ids, at most
+      :data:`COUNT_VALUES` values), those holding ``h`` whose parallel element has each
+      value (``heads_id[i] == h`` and ``heads_len[i] == 2``).
+
+    The terms come from the model's own declaration; the values are the terms
+    evaluated on the states (:func:`checker.engines.symbolic.termeval.evaluate`).
+    Terms it cannot evaluate are left out.  Also returned: the scalars the declared
+    conditions read (``w_pc``, ``used_cnt``), whose values the miner splits states by."""
+    rows = len(base[0].values) if base else 0
+    values = {c.term.get_id(): c.values for c in base}
+    view = StateView(t.model, t.layout.state(t.cur), Z3Backend(t.bits), t.enabled)
+    arrays: dict[str, list[Column]] = {}
+    for (var, _), col in zip(t.scalars, base):
+        if var.size is not None:
+            arrays.setdefault(var.name, []).append(col)
+    scalar = {name: col for (var, name), col in zip(t.scalars, base) if var.size is None}
+    out: dict[int, list[Column]] = {h: [] for h in range(ids.count)}
+    read: set[int] = set()
+
+    def add(h: int, name: str, conditions: Sequence[Any], most: int) -> None:
+        term = count_term(conditions, t.bits)
+        try:
+            vals = evaluate(term, values, rows)
+        except Unsupported:
+            return
+        out[h].append(Column(name, term, False, 0, most, vals, wide=True))
+
+    for decl in ids.values:
+        one = scalar.get(decl.var)
+        cells = arrays.get(decl.var) or ([one] if one is not None else [])
+        if not cells:
+            continue
+        is_array = decl.var in arrays
+        if decl.live is not None:
+            with user_code():
+                held = [as_bool(decl.live(view, k)) for k in range(len(cells))] if is_array \
+                    else [as_bool(decl.live(view))]
+            read.update(c.get_id() for live in held for c in _free_constants(live))
+            for h in out:
+                where = f"#{{k: {decl.var}[k] == {h}, where it holds an id}}" if is_array \
+                    else f"[{decl.var} == {h}, where it holds an id]"
+                add(h, where, [z3.And(c.equals(h), live) for c, live in zip(cells, held)],
+                    len(cells))
+            continue
+        if not is_array:
+            for h in out:
+                add(h, f"[{decl.var} == {h}]", [cells[0].equals(h)], 1)
+            continue
+        parallel = [(name, other) for name, other in arrays.items()
+                    if name != decl.var and name not in ids.indexed and len(other) == len(cells)
+                    and len(cells) >= 3
+                    and len(np.unique(np.stack([c.values for c in other]))) <= COUNT_VALUES]
+        for h in out:
+            if not parallel:
+                add(h, f"#{{i: {decl.var}[i] == {h}}}", [c.equals(h) for c in cells], len(cells))
+            for name, other in parallel:
+                for v in (int(x) for x in np.unique(np.stack([c.values for c in other]))):
+                    add(h, f"#{{i: {decl.var}[i] == {h} and {name}[i] == {v}}}",
+                        [z3.And(c.equals(h), o.equals(v)) for c, o in zip(cells, other)],
+                        len(cells))
+    return out, [c for c in base if c.term.get_id() in read]
+
+
+def _free_constants(term: Any) -> list[Any]:
+    """The uninterpreted constants ``term`` reads."""
+    seen: set[int] = set()
+    found: list[Any] = []
+    todo = [term]
+    while todo:
+        e = todo.pop()
+        if e.get_id() in seen:
+            continue
+        seen.add(e.get_id())
+        if z3.is_const(e) and e.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+            found.append(e)
+        todo += e.children()
+    return found
 
 
 def declared_ids(model: Model) -> SymmetricIds | None:

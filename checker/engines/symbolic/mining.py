@@ -27,7 +27,11 @@ index into an array when its type is exactly the array's index range
   ``#{i: a[i] == v}``, ring distances ``(x - y) mod L``):
   ``c1*x1 + ... + cn*xn == d`` (conservation laws such as "every descriptor is
   in exactly one place", "the refcount is one more than the slots in flight"),
-  from the null space of the states seen.
+  from the null space of the states seen;
+* for each id ``h`` the model declares interchangeable, linear equalities over the
+  elements at ``h`` of the arrays indexed by ids and the number of places holding
+  ``h`` (``inflight[h]`` is the number of in-window heads[] slots holding ``h``, plus
+  one while handle_tx holds ``h``).
 
 None of these is trusted: :mod:`checker.engines.symbolic.houdini` keeps only
 an inductive subset, and the prover re-checks it.
@@ -38,7 +42,7 @@ from __future__ import annotations
 import random
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from math import gcd
 from typing import Any
@@ -51,12 +55,15 @@ from checker.engines.symbolic.columns import (
     base_columns,
     declared_ids,
     indirections,
+    occupancy,
     summaries,
 )
 from checker.engines.symbolic.limits import check_deadline
 from checker.engines.symbolic.symexec import flatten
+from checker.engines.symbolic.termeval import evaluate
 from checker.engines.symbolic.unroll import StepTemplate
 from checker.lang.model import Model, State
+from checker.lang.symmetry import SymmetricIds
 from checker.lang.view import ModelBug
 from checker.semantics.states import expand, initial_state
 
@@ -108,7 +115,8 @@ def mine(t: StepTemplate, states: Sequence[tuple[int, ...]]) -> list[Candidate]:
     """Candidate facts true in every one of ``states`` (see the module docstring)."""
     base = base_columns(t, states)
     summary = summaries(t, base)
-    columns = base + indirections(t, base, declared_ids(t.model)) + summary
+    ids = declared_ids(t.model)
+    columns = base + indirections(t, base, ids) + summary
     out: list[Candidate] = []
     codes: list[np.ndarray] = []
     domains: list[np.ndarray] = []
@@ -146,7 +154,48 @@ def mine(t: StepTemplate, states: Sequence[tuple[int, ...]]) -> list[Candidate]:
     out += _parallel_equalities(t, columns, domains, guards)
     linear = list(base) + summary
     out += _linear(t, linear, domains[:len(base)] + domains[len(columns) - len(summary):])
+    if ids is not None:
+        out += _per_id_linear(t, base, ids)
     return out
+
+
+def _per_id_linear(t: StepTemplate, base: Sequence[Column], ids: SymmetricIds) -> list[Candidate]:
+    """For each id ``h``, linear equalities over the elements at ``h`` of the arrays
+    indexed by ids and where ``h`` is held, counted
+    (:func:`checker.engines.symbolic.columns.occupancy`): ``inflight[1] == #{i:
+    heads_id[i] == 1 and heads_len[i] == 1} + ... + [w_head == 1, where it holds an id]``;
+    in every state, and among the states where a scalar the model's "holds an id"
+    conditions read has one value (``w_pc != 9 or inflight[1] == ...``)."""
+    cell = {name: col for (_, name), col in zip(t.scalars, base)}
+    values = {c.term.get_id(): c.values for c in base}
+    rows = len(base[0].values) if base else 0
+    counts, guards = occupancy(t, base, ids)
+    out: list[Candidate] = []
+    for h, held in counts.items():
+        cols = [cell[f"{a}[{h}]"] for a in ids.indexed if f"{a}[{h}]" in cell] + held
+        found = {c.text: c for c in _linear(t, cols, [np.unique(c.values) for c in cols])}
+        out += found.values()
+        for g in guards:
+            split: dict[str, Candidate] = {}
+            for v in (int(x) for x in np.unique(g.values)):
+                part = [replace(c, values=c.values[g.values == v]) for c in cols]
+                domains = [np.unique(c.values) for c in part]
+                keep = [i for i, dom in enumerate(domains) if len(dom) > 1]
+                for cand in _linear(t, [part[i] for i in keep], [domains[i] for i in keep]):
+                    if cand.text not in found and not _single_column(cand.text):
+                        split.setdefault(cand.text, cand)
+            for text, cand in split.items():
+                fails = ~evaluate(cand.term, values, rows)
+                where = sorted({int(v) for v in g.values[fails]})
+                out.append(Candidate(f"{g.name} in {{{', '.join(map(str, where))}}} or {text}",
+                                     z3.Or(*(g.equals(v) for v in where), cand.term)))
+    return out
+
+
+def _single_column(text: str) -> bool:
+    """Whether a linear equality's text names one column (``x == c``: the bounds and
+    excluded pairs cover it)."""
+    return " + " not in text and " - " not in text.lstrip("-")
 
 
 def _guards(columns: Sequence[Column], codes: Sequence[np.ndarray],
