@@ -11,8 +11,9 @@ import pytest
 from checker.engines.base import Limits, RunResult
 from checker.engines.explicit.search import ExplicitChecker
 from checker.engines.symbolic.pdr import PdrPropertyResult, run_pdr
-from checker.lang.spec import Property, properties_in
-from checker.lang.view import ModelBug
+from checker.lang.model import Model, Params, action, int_var
+from checker.lang.spec import Property, invariant, properties_in
+from checker.lang.view import ModelBug, StateView
 from checker.runs.environments import ENVIRONMENTS
 from tests.test_symbolic import (
     Bounded,
@@ -127,6 +128,61 @@ def test_pdr_proves_the_rest_when_one_property_is_not_inductive() -> None:
     assert isinstance(nonneg_result, PdrPropertyResult)
     assert "invariant.txt" in nonneg_result.evidence
     assert "counterexample to induction" in (result.properties[0].reason or "")
+
+
+class ToggleAndSwap(Model):
+    """x toggles as in Toggle; y and z (both 0) swap: "y != 3" needs the fact "z == 0"."""
+
+    name = "toggle-and-swap"
+    actors = ("a",)
+
+    def declare(self, p: Params) -> list[Any]:
+        return [int_var("x", 0, 3), int_var("y", 0, 3), int_var("z", 0, 3)]
+
+    @action("a", "step", "x = next(x)")
+    def step(self, s: StateView) -> None:
+        s.x = s.ite(s.x == 0, 1, s.ite(s.x == 1, 0, 3))
+
+    @action("a", "swap", "y, z = z, y")
+    def swap(self, s: StateView) -> None:
+        s.y, s.z = s.z, s.y
+
+
+@invariant("y-not-three", "y is never 3")
+def y_not_three(s: StateView) -> Any:
+    return s.y != 3
+
+
+def test_pdr_retries_from_the_survivors_and_keeps_the_greatest_inductive_subset() -> None:
+    # mined from the initial state only: "x != 3" has a counterexample to induction;
+    # the retry for "y != 3" starts from the first run's survivors and keeps what a run
+    # of "y != 3" alone keeps from every candidate
+    both = run_pdr(ToggleAndSwap(), [not_three_toggle, y_not_three], depth=4, mine_states=1,
+                   max_k=1)
+    assert {r.name: r.status for r in both.properties} == {
+        "not-three-toggle": "inconclusive", "y-not-three": "holds"}
+    alone = run_pdr(ToggleAndSwap(), [y_not_three], depth=4, mine_states=1, max_k=1)
+
+    def facts(result: RunResult) -> list[str]:
+        prop = next(p for p in result.properties if p.name == "y-not-three")
+        assert isinstance(prop, PdrPropertyResult)
+        return [line for line in prop.evidence["invariant.txt"].splitlines()
+                if not line.startswith("#")]
+
+    assert facts(both) == facts(alone)
+    assert "z == 0" in facts(both)
+    # "x == 0" was dropped in the first run, so the retry needs no round to drop it
+    retry = next(p for p in both.properties if p.name == "y-not-three")
+    assert isinstance(retry, PdrPropertyResult)
+    assert "survived 1 Houdini rounds" in retry.evidence["invariant.txt"]
+    assert "survived 2 Houdini rounds" in facts_header(alone)
+
+
+def facts_header(result: RunResult) -> str:
+    """The invariant file of ``result``'s first property."""
+    prop = result.properties[0]
+    assert isinstance(prop, PdrPropertyResult)
+    return prop.evidence["invariant.txt"]
 
 
 @pytest.mark.slow

@@ -103,11 +103,17 @@ def run_pdr(
     results: dict[str, PropertyResult] = {}
     pending = [p for p in properties if not p.is_liveness]
     stop: str | None = None
+    mined = len(candidates)
     try:
         while pending:
-            done, broken = _prove(model, template, pending, candidates, deadline, depth,
-                                  len(states), max_k, stats, progress, start)
+            done, broken, survivors = _prove(model, template, pending, candidates, mined,
+                                             deadline, depth, len(states), max_k, stats,
+                                             progress, start)
             results.update(done)
+            # Houdini's greatest k-inductive subset for fewer properties lies within what
+            # survived for more (each dropped fact was broken by a path through states
+            # satisfying even more): the retry starts from the survivors
+            candidates = survivors
             # a violated property, or the one whose induction failed, keeps its result;
             # the others are tried again without it
             dropped = [p for p in pending if results[p.name].status == "violated"
@@ -144,13 +150,14 @@ def _class_key(model: Model) -> Callable[[State], State] | None:
 
 def _prove(
     model: Model, t: StepTemplate, props: Sequence[Property], candidates: Sequence[Candidate],
-    deadline: float | None, depth: int, seen: int, max_k: int, stats: Stats,
+    mined: int, deadline: float | None, depth: int, seen: int, max_k: int, stats: Stats,
     progress: Progress | None, began: float,
-) -> tuple[dict[str, PropertyResult], list[str]]:
+) -> tuple[dict[str, PropertyResult], list[str], list[Candidate]]:
     """``props`` proved together (checked invariant), else BMC counterexamples and
     inconclusive results carrying the counterexample to induction; with them, the names
     of what the counterexample to induction breaks (empty when proved or when there is
-    no counterexample to induction)."""
+    no counterexample to induction) and the candidates Houdini kept at ``max_k``
+    (``mined``: how many candidates were mined in all, for the invariant's header)."""
     must = [(p.name, t.holds(p)) for p in props] + [(SAFE, t.safe)]
 
     def check(solver: z3.Solver, assumption: z3.BoolRef) -> z3.ModelRef | None:
@@ -184,14 +191,14 @@ def _prove(
             raise SymbolicEngineError(f"pdr: the invariant found for {names} fails its "
                                       f"re-check ({failure})")
     if found.cti is None and failure is None:
-        text = invariant_text(props, model, found.kept, len(candidates), seen, found.rounds,
+        text = invariant_text(props, model, found.kept, mined, seen, found.rounds,
                               time.monotonic() - start, k)
         what = "inductive" if k == 1 else f"{k}-inductive (simple paths)"
         reason = (f"proved: {what} invariant of {len(must) + len(found.kept)} conjuncts, "
                   "re-checked by fresh solvers")
         return {p.name: PdrPropertyResult(p.name, "holds", reason=reason,
                                           evidence={"invariant.txt": text})
-                for p in props}, []
+                for p in props}, [], found.kept
     if found.cti is not None:
         broken_names, cti_text = describe_cti(model, t, found, must)
         broken = ", ".join(broken_names)
@@ -210,7 +217,9 @@ def _prove(
                   f"{res.name}.cti.txt); BMC: {res.reason}")
         out[res.name] = PdrPropertyResult(res.name, "inconclusive", reason=reason,
                                           evidence={"cti.txt": cti_text})
-    return out, broken_names
+    # the survivors bound the retry's result only for every k up to the one they were
+    # kept at (a j-inductive subset is k-inductive for k >= j, not the other way round)
+    return out, broken_names, found.kept if found.k == max_k else list(candidates)
 
 
 def _holds_somewhere(solver: z3.Solver, term: z3.BoolRef, deadline: float | None,
