@@ -12,6 +12,7 @@ from checker.engines.base import EngineRequest, RunResult
 from checker.engines.explicit.search import ExplicitChecker
 from checker.engines.reduction import Reduction, decide
 from checker.engines.symmetry import Symmetry
+from checker.lang.model import Model
 
 BACKENDS = ("auto", "compiled", "python")
 """``python``: the reference explorer; ``compiled``: packed states and numba
@@ -46,8 +47,6 @@ def compiled_refusal(request: EngineRequest) -> str | None:
     if request.record_graph:
         return "it keeps no state graph (--dump-graph)"
     return None
-
-from checker.lang.model import Model
 
 
 def por_refusal(request: EngineRequest) -> str | None:
