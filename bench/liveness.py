@@ -17,8 +17,8 @@ liveness properties hold, so every run explores the whole graph.
     .venv/bin/python bench/liveness.py --config v3.1:ring_size=1,max_backend_changes=0
 
 ``--grid``: the compiled backend against the Python one on the liveness grid
-(``results/liveness.py``'s cells: revision x environment x fairness switch, its
-four properties) at ``--ring-size`` (default 2), each cell and backend in a fresh
+(the cells of ``results/regenerate.sh liveness``: revision x environment x
+fairness preset of ``checker/runs/fairness.py``, its four properties) at ``--ring-size`` (default 2), each cell and backend in a fresh
 child process through the engine (dead-value reduction as decided, as ``vhostmc
 check`` runs it), cut at ``--time-limit`` seconds.  Per run: states, states/s,
 states/s over the search (exploration and fair-cycle analyses), bytes per
@@ -96,10 +96,11 @@ def run_cell(backend: str, cell: str) -> dict[str, Any]:
     from checker.engines.explicit.engine import ENGINE
     from checker.runs.catalog import load_revision, select_properties
     from checker.runs.environments import get_environment
-    from results.liveness import FAIRNESS
+    from checker.runs.fairness import get_fairness
 
     revision, ring, env, fair, limit = cell.split(":")
-    params = {**get_environment(env).switches, **FAIRNESS[fair], "ring_size": int(ring)}
+    params = {**get_environment(env).switches, **get_fairness(fair).switches,
+              "ring_size": int(ring)}
     model = load_revision(revision)(params)
     start = time.perf_counter()
     result = ENGINE.run(EngineRequest(model, select_properties(list(GRID_PROPERTIES)),
@@ -136,10 +137,10 @@ def grid(args: argparse.Namespace) -> None:
     """Print the compiled-vs-python table of the liveness grid (see the module docstring)."""
     sys.path.insert(0, str(ROOT))
     from checker.runs.environments import ENVIRONMENTS
-    from results.liveness import FAIRNESS
+    from checker.runs.fairness import FAIRNESS_PRESETS
 
     envs = args.envs.split(",") if args.envs else list(ENVIRONMENTS)
-    fairs = args.fairness.split(",") if args.fairness else list(FAIRNESS)
+    fairs = args.fairness.split(",") if args.fairness else list(FAIRNESS_PRESETS)
     backends = args.backends.split(",")
     print(f"liveness grid at ring size {args.ring_size}, time limit {args.time_limit:g}s, "
           f"properties {', '.join(GRID_PROPERTIES)}")
@@ -190,7 +191,7 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=600)
     ap.add_argument("--revisions", default="v9,v3.1")
     ap.add_argument("--envs", default="", help="environment presets (default: all)")
-    ap.add_argument("--fairness", default="", help="fairness switches of results/liveness.py")
+    ap.add_argument("--fairness", default="", help="fairness presets (checker/runs/fairness.py; default: all)")
     ap.add_argument("--backends", default="compiled,python")
     ap.add_argument("--cold", action="store_true",
                     help="no warm-up run: wall time includes numba's compile and the proof")

@@ -50,8 +50,16 @@ matrix() {
   sed 's#](cells/#](generated/matrix/cells/#g' "$GEN/matrix/matrix.md" > results/matrix.md
 }
 
-liveness() {
-  "$PYTHON" results/liveness.py --ring-sizes 1 --time-limit "$LIMIT" --jobs "$JOBS"
+liveness() {  # the liveness grid: v9 and v3.1 at ring size 1, every named environment x
+              # the four fairness presets of checker/runs/fairness.py; the two liveness
+              # properties next to their state-predicate forms
+  envs=$("$PYTHON" -m checker.runs.environments --names | tr ' \n' ',,' | sed 's/,*$//')
+  $VHOSTMC matrix --revisions v9,v3.1 --ring-sizes 1 --envs "$envs" \
+    --fairness default,may-hold,keeps-posting,goes-idle \
+    --property no-leak --property no-quiescent-leak \
+    --property put-and-wait-terminates --property no-stuck-waiter \
+    --time-limit "$LIMIT" --jobs "$JOBS" --out "$GEN/liveness"
+  sed 's#](cells/#](generated/liveness/cells/#g' "$GEN/liveness/matrix.md" > results/liveness.md
 }
 
 reports() {  # the HTML report of each finding of results/FINDINGS.md
@@ -67,9 +75,9 @@ F5-max-pend-not-wrap-aware runs/datapath-n1 no-quiescent-leak
 F6-ubuf-info-out-of-bounds runs/bigring-n2 memory-safe
 F7-rogue-repost runs/rogue-n1 no-double-use
 v3.1-put-and-wait-use-after-free matrix/cells/v3.1-n1-release memory-safe
-L1-put-and-wait-hang-fair liveness/v9-n1-default-default put-and-wait-terminates
-L2-busy-poll-while-device-holds-skb liveness/v9-n1-datapath-may-hold no-leak
-L3-v3.1-release-waits-for-device liveness/v3.1-n1-release-may-hold put-and-wait-terminates
+L1-put-and-wait-hang-fair liveness/cells/v9-n1-default-default put-and-wait-terminates
+L2-busy-poll-while-device-holds-skb liveness/cells/v9-n1-datapath-may-hold no-leak
+L3-v3.1-release-waits-for-device liveness/cells/v3.1-n1-release-may-hold put-and-wait-terminates
 LIST
 }
 

@@ -11,6 +11,7 @@ from checker.cli.app import (
 )
 from checker.lang.fairness import describe_all
 from checker.runs.catalog import DEFAULT_REVISION, all_properties, load_revision, revision_names
+from checker.runs.fairness import FAIRNESS_PRESETS
 
 
 @cli.command(name="list")
@@ -34,6 +35,10 @@ def list_cmd(ring_size: int, revision: str, specs: tuple[str, ...]) -> None:
     for env in chosen.environments:
         switches = " ".join(env.args()) or "(all defaults)"
         click.echo(f"  {env.name:<10} {switches}")
+    click.echo("\nFairness presets (vhostmc matrix --fairness):")
+    for preset in FAIRNESS_PRESETS.values():
+        switches = " ".join(preset.args()) or "(all defaults)"
+        click.echo(f"  {preset.name:<14} {switches:<32} {preset.description}")
     model = chosen({"ring_size": ring_size})
     values = model.p.as_dict()
     for title, is_env in (("Parameters", False), ("Environment switches", True)):

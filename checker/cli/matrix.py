@@ -1,4 +1,5 @@
-"""``vhostmc matrix``: a verdict grid over revisions, ring sizes and environments."""
+"""``vhostmc matrix``: a verdict grid over revisions, ring sizes, environments and,
+optionally, fairness presets."""
 
 from __future__ import annotations
 
@@ -20,14 +21,15 @@ from checker.cli.app import (
 )
 from checker.cli.interrupts import Interrupts
 from checker.runs.environments import ENVIRONMENTS, get_environment
+from checker.runs.fairness import FAIRNESS_PRESETS, get_fairness
 from checker.runs.matrix import (
     Cell,
     MatrixPlan,
-    markdown_table,
     parse_list,
     parse_ring_sizes,
     run_matrix,
 )
+from checker.runs.matrixtable import markdown_table
 
 MATRIX_EXIT_CODES = """\b
 Exit codes (the rules of 'vhostmc check', over every cell):
@@ -69,6 +71,11 @@ def _parsed(parse: Callable[[str], Any]) -> Callable[[click.Context, click.Param
 @click.option("--envs", default="default", show_default=True, metavar="E1,E2,...",
               callback=_parsed(lambda t: parse_list(t, "environment")),
               help="Named environments (see 'vhostmc list'): " + ", ".join(ENVIRONMENTS) + ".")
+@click.option("--fairness", default=None, metavar="F1,F2,...",
+              callback=_parsed(lambda t: parse_list(t, "fairness preset")),
+              help="Also run each cell under these fairness presets (see 'vhostmc list'): "
+                   + ", ".join(FAIRNESS_PRESETS) + ". The table gets a fairness column and "
+                   "shows each lasso's shape. Default: no fairness axis (default switches).")
 @_spec_option
 @click.option("--property", "properties", multiple=True, metavar="NAME",
               help="Property to check; repeat for several (default: all).")
@@ -84,10 +91,11 @@ def _parsed(parse: Callable[[str], Any]) -> Callable[[click.Context, click.Param
               help="Per cell: do not explore beyond N steps.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("vhostmc-matrix"), show_default=True,
-              help="Folder for matrix.md, matrix.csv, matrix.png and cells/<rev>-n<N>-<env>/.")
+              help="Folder for matrix.md, matrix.csv, matrix.png and cells/<rev>-n<N>-<env>/ "
+                   "(cells/<rev>-n<N>-<env>-<fairness>/ with --fairness).")
 @click.option("--quiet", "-q", is_flag=True, help="No line per finished cell on stderr.")
 def matrix(revisions: list[str], ring_sizes: list[int], envs: list[str],
-           specs: tuple[str, ...], properties: tuple[str, ...], jobs: int,
+           fairness: list[str] | None, specs: tuple[str, ...], properties: tuple[str, ...], jobs: int,
            time_limit: float | None, memory_limit: int | None, max_states: int | None,
            max_depth: int | None,
            out_dir: Path, quiet: bool) -> int:
@@ -97,20 +105,26 @@ def matrix(revisions: list[str], ring_sizes: list[int], envs: list[str],
     its traces and result.json under OUT/cells/<revision>-n<N>-<env>/. The
     matrix (one row per property and environment, one column per revision
     and ring size) is written as OUT/matrix.md (cells link to their ITF
-    traces), OUT/matrix.csv and OUT/matrix.png. Every cell is prepared
-    first, so bad input fails before any search.
+    traces), OUT/matrix.csv and OUT/matrix.png. With --fairness, every cell
+    runs once per fairness preset (OUT/cells/<revision>-n<N>-<env>-<preset>/)
+    and each row names its preset. Every cell is prepared first, so bad
+    input fails before any search.
 
     \b
     Examples:
       vhostmc matrix --revisions v9,v3.1 --ring-sizes 1-3 --out results
       vhostmc matrix --ring-sizes 1,2 --envs default,datapath --jobs 2 --time-limit 600
       vhostmc matrix --revisions v9,examples/my_rev.py --spec examples/my_spec.py --ring-sizes 1
+      vhostmc matrix --ring-sizes 1 --envs datapath --fairness default,may-hold --property no-leak
     """
     limits = _limits(max_states, max_depth, time_limit, memory_limit)
     _check_out_dir(out_dir)
     for env in envs:
         get_environment(env)
+    for preset in fairness or ():
+        get_fairness(preset)
     plan = MatrixPlan(revisions=revisions, ring_sizes=ring_sizes, envs=envs,
+                      fairness=fairness or (),
                       properties=properties, specs=specs, limits=limits, out_dir=out_dir)
     command = plan.command(jobs)
 

@@ -1,18 +1,18 @@
 """The revision x ring-size verdict matrix (``vhostmc matrix``).
 
-Every combination of revision, ring size and environment is one *cell*: one
-explicit-engine run through :func:`checker.runs.check.run_check` (the code path
-of ``vhostmc check``), writing its traces and ``result.json`` under
-``DIR/cells/<revision>-n<N>-<env>/``.  The matrix has one row per property
-and environment and one column per revision and ring size; it is written
+Every combination of revision, ring size and environment (and, when the
+fairness axis is given, fairness preset) is one *cell*: one explicit-engine
+run through :func:`checker.runs.check.run_check` (the code path of ``vhostmc
+check``), writing its traces and ``result.json`` under
+``DIR/cells/<revision>-n<N>-<env>/`` (``...-<env>-<fairness>/`` with the
+fairness axis).  The matrix has one row per property and environment (and
+fairness preset) and one column per revision and ring size; it is written
 as ``matrix.md`` (with links to each counterexample's ITF trace),
-``matrix.csv`` and ``matrix.png`` (a heat map).
+``matrix.csv`` and ``matrix.png`` (a heat map) by :mod:`checker.runs.matrixtable`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import shlex
 import shutil
@@ -26,7 +26,6 @@ from typing import Any
 from checker.engines.base import Limits, StopCheck
 from checker.lang.model import ModelError
 from checker.lang.view import ModelBug
-from checker.outputs.files import write_atomic
 from checker.outputs.summary import (
     EXIT_HOLDS,
     EXIT_INCONCLUSIVE,
@@ -37,6 +36,8 @@ from checker.outputs.summary import (
 from checker.runs.catalog import load_revision
 from checker.runs.check import CheckRequest, prepare, run_check
 from checker.runs.environments import get_environment
+from checker.runs.fairness import get_fairness
+from checker.runs.matrixtable import write_outputs
 
 CELL_FORMATS: tuple[str, ...] = ("itf", "text")
 """Trace formats a matrix cell writes (the ITF, on one line, is what the matrix links to)."""
@@ -84,17 +85,21 @@ def parse_list(text: str, what: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Cell:
-    """One run of the matrix: a revision (name or file), a ring size, an environment."""
+    """One run of the matrix: a revision (name or file), a ring size, an environment
+    and, on the fairness axis, a fairness preset (``None`` without that axis)."""
 
     revision: str
     label: str
     ring_size: int
     env: str
+    fairness: str | None = None
 
     @property
     def key(self) -> str:
-        """``<revision>-n<N>-<env>``: the cell's folder under ``cells/``."""
-        return f"{self.label}-n{self.ring_size}-{self.env}"
+        """``<revision>-n<N>-<env>`` (``...-<env>-<fairness>`` on the fairness axis):
+        the cell's folder under ``cells/``."""
+        base = f"{self.label}-n{self.ring_size}-{self.env}"
+        return base if self.fairness is None else f"{base}-{self.fairness}"
 
     @property
     def column(self) -> str:
@@ -111,6 +116,18 @@ class MatrixResult:
     docs: dict[Cell, dict[str, Any]] = field(default_factory=dict)
     stopped: str | None = None
     """The signal that stopped the matrix early, if one did."""
+    fairness: list[str] = field(default_factory=list)
+    """The fairness presets of the fairness axis (empty: no such axis)."""
+
+    def fairness_axis(self) -> list[str | None]:
+        """The fairness presets, or ``[None]`` without the fairness axis."""
+        return list(self.fairness) or [None]
+
+    def rows(self) -> list[tuple[str, str, str | None]]:
+        """``(environment, property, fairness)`` per table row, in order: by environment,
+        then property, then fairness preset (so one property's presets are side by side)."""
+        return [(env, prop, fair) for env in self.envs for prop in self.properties
+                for fair in self.fairness_axis()]
 
     def verdict(self, cell: Cell, prop: str) -> dict[str, Any]:
         """The result document's entry for ``prop`` in ``cell`` (status ``error``
@@ -151,18 +168,22 @@ class MatrixResult:
         """``(revision label, ring size)`` per column, in order."""
         return list(dict.fromkeys((c.label, c.ring_size) for c in self.cells))
 
-    def cell(self, label: str, ring_size: int, env: str) -> Cell:
+    def cell(self, label: str, ring_size: int, env: str, fairness: str | None = None) -> Cell:
+        """The cell of that revision label, ring size, environment and fairness preset."""
         return next(c for c in self.cells
-                    if (c.label, c.ring_size, c.env) == (label, ring_size, env))
+                    if (c.label, c.ring_size, c.env, c.fairness) == (label, ring_size, env,
+                                                                     fairness))
 
 
 @dataclass(frozen=True)
 class MatrixPlan:
-    """What to run: revisions (names or files) x ring sizes x environments."""
+    """What to run: revisions (names or files) x ring sizes x environments, and
+    x fairness presets when ``fairness`` names any."""
 
     revisions: Sequence[str]
     ring_sizes: Sequence[int]
     envs: Sequence[str]
+    fairness: Sequence[str] = ()
     properties: Sequence[str] = ()
     specs: Sequence[str] = ()
     limits: Limits = field(default_factory=Limits)
@@ -176,6 +197,8 @@ class MatrixPlan:
                 else ",".join(map(str, sizes)))
         parts = ["vhostmc", "matrix", "--revisions", ",".join(self.revisions),
                  "--ring-sizes", ring, "--envs", ",".join(self.envs)]
+        if self.fairness:
+            parts += ["--fairness", ",".join(self.fairness)]
         for prop in self.properties:
             parts += ["--property", prop]
         for spec in self.specs:
@@ -189,9 +212,20 @@ class MatrixPlan:
         parts += ["--jobs", str(jobs), "--out", self.out_dir.as_posix()]
         return " ".join(shlex.quote(p) for p in parts)
 
+    def fairness_axis(self) -> list[str | None]:
+        """The fairness presets, or ``[None]`` without the fairness axis."""
+        return list(self.fairness) or [None]
+
+    @staticmethod
+    def params(ring_size: int, env: str, fairness: str | None) -> dict[str, Any]:
+        """The model parameters of a cell: the ring size, the environment's switches, then
+        the fairness preset's.  Raises :class:`ModelError` for an unknown preset."""
+        switches = get_fairness(fairness).switches if fairness is not None else {}
+        return {"ring_size": ring_size, **get_environment(env).switches, **switches}
+
     def request(self, cell: Cell) -> CheckRequest:
         """The check a cell runs."""
-        params = {"ring_size": cell.ring_size, **get_environment(cell.env).switches}
+        params = self.params(cell.ring_size, cell.env, cell.fairness)
         return CheckRequest(revision=cell.revision, params=params,
                             properties=tuple(self.properties), specs=tuple(self.specs),
                             limits=self.limits, out_dir=self.out_dir / "cells" / cell.key,
@@ -204,22 +238,24 @@ def plan_cells(plan: MatrixPlan) -> tuple[list[Cell], list[str]]:
     property names in row order.  Raises :class:`ModelError`."""
     for env in plan.envs:
         get_environment(env)
+    for preset in plan.fairness:
+        get_fairness(preset)
+    axes = [(n, env, fair) for n in plan.ring_sizes for env in plan.envs
+            for fair in plan.fairness_axis()]
     for revision in plan.revisions:  # cheap: parameters only, before building any model
         model_cls = load_revision(revision)
-        for n in plan.ring_sizes:
-            for env in plan.envs:
-                model_cls.resolve_params({"ring_size": n, **get_environment(env).switches})
+        for n, env, fair in axes:
+            model_cls.resolve_params(plan.params(n, env, fair))
     cells: list[Cell] = []
     prop_names: list[str] = []
     labels: dict[str, str] = {}
     for revision in plan.revisions:
-        for n in plan.ring_sizes:
-            for env in plan.envs:
-                cell = Cell(revision, labels.get(revision, revision), n, env)
-                model, props = prepare(plan.request(cell))
-                labels.setdefault(revision, model.name)
-                cells.append(Cell(revision, model.name, n, env))
-                prop_names = prop_names or [p.name for p in props]
+        for n, env, fair in axes:
+            cell = Cell(revision, labels.get(revision, revision), n, env, fair)
+            model, props = prepare(plan.request(cell))
+            labels.setdefault(revision, model.name)
+            cells.append(Cell(revision, model.name, n, env, fair))
+            prop_names = prop_names or [p.name for p in props]
     seen: dict[str, str] = {}
     for revision, label in labels.items():
         if label in seen:
@@ -293,7 +329,7 @@ def run_matrix(
     When ``stop`` returns a signal name, running cells end early (inconclusive),
     the others are not started, and the matrix is written with what was found."""
     cells, props = plan_cells(plan)
-    result = MatrixResult(cells, props, list(plan.envs))
+    result = MatrixResult(cells, props, list(plan.envs), fairness=list(plan.fairness))
     order = sorted(cells, key=lambda c: c.ring_size)  # quick cells first: early feedback
     stop = stop or (lambda: None)
 
@@ -357,164 +393,3 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     for proc in workers:
         if proc.is_alive():
             proc.terminate()
-
-
-# -- outputs -------------------------------------------------------------------------------
-def cell_text(result: MatrixResult, cell: Cell, prop: str, out_dir: Path | None) -> str:
-    """``holds``, ``violated (L steps)`` (linked to its ITF trace when ``out_dir``
-    is given) or ``inconclusive (<bound>)``."""
-    p = result.verdict(cell, prop)
-    if p["status"] == "violated" and p["length"] is None:
-        return "violated (unreachable)"  # a sometimes property no reachable state satisfies
-    if p["status"] == "violated":
-        text = f"violated ({p['length']} steps)"
-        itf = (p.get("trace") or {}).get("itf")
-        if out_dir is not None and itf:
-            return f"[{text}]({_relative(Path(itf), out_dir)})"
-        return text
-    if p["status"] == "inconclusive":
-        return f"inconclusive ({bound_text(result.docs[cell])})"
-    if p["status"] == "error":
-        return "error (see Runs)"
-    return "holds"
-
-
-def bound_text(doc: dict[str, Any]) -> str:
-    """The bound(s) that cut a run, in words."""
-    return ", ".join(doc.get("bounds_hit") or []) or "search incomplete"
-
-
-def _relative(path: Path, base: Path) -> str:
-    try:
-        return path.resolve().relative_to(base.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def markdown_table(result: MatrixResult, out_dir: Path | None = None) -> str:
-    """The verdict table in Markdown; cells link to their traces when ``out_dir`` is given
-    (links are relative to it)."""
-    cols = result.columns()
-    lines = ["| property | environment | " + " | ".join(f"{r} n={n}" for r, n in cols) + " |",
-             "| --- | --- | " + " | ".join("---" for _ in cols) + " |"]
-    for env in result.envs:
-        for prop in result.properties:
-            row = [cell_text(result, result.cell(r, n, env), prop, out_dir) for r, n in cols]
-            lines.append(f"| {prop} | {env} | " + " | ".join(row) + " |")
-    return "\n".join(lines)
-
-
-def markdown(result: MatrixResult, out_dir: Path, command: str | None) -> str:
-    """The matrix as a Markdown page: the command, the table, the runs."""
-    lines = ["# Verdict matrix: revisions x ring sizes", ""]
-    if command:
-        lines += ["Reproduce with one command (from the repository root):", "",
-                  "```sh", command, "```", ""]
-    lines += [
-        ("Each column is a revision at a ring size (`vq->num`), each row a property under a "
-         "named environment (`checker/runs/environments.py`). A cell is `holds` (complete search), "
-         "`violated (L steps)` linked to its shortest counterexample (ITF; `vhostmc replay` "
-         "re-executes it) or `inconclusive (<bound>)` when a limit cut the search."),
-        "",
-        markdown_table(result, out_dir),
-    ]
-    lines += ["", "## Runs", "",
-              "| cell | states | transitions | depth | seconds | search |",
-              "| --- | --- | --- | --- | --- | --- |"]
-    for cell in result.cells:
-        doc = result.docs[cell]
-        if "error" in doc:
-            lines.append(f"| {cell.key} | | | | | error: {doc['error']} |")
-            continue
-        if "not_run" in doc:
-            lines.append(f"| {cell.key} | | | | | not run: {bound_text(doc)} |")
-            continue
-        st = doc["stats"]
-        search = "complete" if doc["complete"] else f"cut ({bound_text(doc)})"
-        if not doc["complete"] and not doc.get("bounds_hit"):
-            search = "stopped: every property violated"
-        lines.append(f"| [{cell.key}](cells/{cell.key}/result.json) | {st['states']} | "
-                     f"{st['transitions']} | {st['max_depth']} | {st['seconds']:.1f} | {search} |")
-    envs = ", ".join(f"`{e}`: {get_environment(e).description}" for e in result.envs)
-    lines += ["", f"Environments: {envs}.", ""]
-    return "\n".join(lines)
-
-
-CSV_FIELDS = ("property", "environment", "revision", "ring_size", "status", "steps", "bound",
-              "trace", "states", "seconds")
-
-
-def csv_text(result: MatrixResult, out_dir: Path) -> str:
-    """One line per cell and property."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
-    for env in result.envs:
-        for prop in result.properties:
-            for label, n in result.columns():
-                cell = result.cell(label, n, env)
-                doc = result.docs[cell]
-                p = result.verdict(cell, prop)
-                itf = (p.get("trace") or {}).get("itf")
-                stats = doc.get("stats", {})
-                note = {"inconclusive": bound_text(doc), "error": doc.get("error", "")}
-                writer.writerow([
-                    prop, env, label, n, p["status"], p["length"] or "",
-                    note.get(p["status"], ""),
-                    _relative(Path(itf), out_dir) if itf else "",
-                    stats.get("states", ""), stats.get("seconds", ""),
-                ])
-    return buf.getvalue()
-
-
-STATUS_COLORS = {"holds": "#4caf50", "violated": "#e53935", "inconclusive": "#bdbdbd",
-                 "error": "#8e24aa"}
-
-
-def write_png(result: MatrixResult, path: Path) -> None:
-    """A heat map: green holds, red violated (with the trace length), grey inconclusive."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
-    from matplotlib.patches import Patch
-
-    order = list(STATUS_COLORS)
-    cols = result.columns()
-    rows = [(env, prop) for env in result.envs for prop in result.properties]
-    grid = [[order.index(result.verdict(result.cell(r, n, env), prop)["status"])
-             for r, n in cols] for env, prop in rows]
-    fig, ax = plt.subplots(figsize=(1.3 + 1.1 * len(cols) + 2.5, 0.9 + 0.42 * len(rows)))
-    ax.imshow(grid, cmap=ListedColormap([STATUS_COLORS[s] for s in order]), vmin=0,
-              vmax=len(order) - 1, aspect="auto")
-    for i, (env, prop) in enumerate(rows):
-        for j, (r, n) in enumerate(cols):
-            p = result.verdict(result.cell(r, n, env), prop)
-            text = {"holds": "holds", "inconclusive": "?", "error": "error"}.get(
-                p["status"], f"{p['length'] if p['length'] is not None else 'unreach.'}")
-            ax.text(j, i, text, ha="center", va="center", fontsize=8)
-    ax.set_xticks(range(len(cols)), [f"{r}\nn={n}" for r, n in cols], fontsize=8)
-    ax.set_yticks(range(len(rows)), [f"{prop} / {env}" for env, prop in rows], fontsize=8)
-    ax.set_xticks([x - 0.5 for x in range(1, len(cols))], minor=True)
-    ax.set_yticks([y - 0.5 for y in range(1, len(rows))], minor=True)
-    ax.grid(which="minor", color="white", linewidth=1.5)
-    ax.tick_params(which="minor", length=0)
-    ax.set_title("vhostmc verdicts (number: counterexample length in steps)", fontsize=9)
-    shown = [s for s in order if any(s == result.verdict(result.cell(r, n, env), prop)["status"]
-                                     for env, prop in rows for r, n in cols)]
-    ax.legend(handles=[Patch(color=STATUS_COLORS[s], label=s) for s in shown or order],
-              loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    os.replace(tmp, path)  # atomic, as every other output
-
-
-def write_outputs(result: MatrixResult, out_dir: Path, command: str | None) -> None:
-    """matrix.md, matrix.csv and matrix.png in ``out_dir``."""
-    write_atomic(out_dir / "matrix.md", markdown(result, out_dir, command))
-    write_atomic(out_dir / "matrix.csv", csv_text(result, out_dir))
-    write_png(result, out_dir / "matrix.png")
