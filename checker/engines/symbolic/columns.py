@@ -58,6 +58,15 @@ class Column:
         """Whether this is an indirection."""
         return self.root is not None
 
+    def number(self, bits: int | None) -> Any:
+        """The column as a number term 8 bits wider than the state's (bools as 0/1;
+        a summary is one already)."""
+        if self.is_bool:
+            return z3.If(self.term, _num(1, bits), _num(0, bits))
+        if self.wide or bits is None:
+            return self.term
+        return z3.SignExt(8, self.term)
+
     def equals(self, value: int) -> z3.BoolRef:
         """The term ``column == value`` (a bool column: ``value != 0``)."""
         return self.term == bool(value) if self.is_bool else self.term == value
@@ -140,14 +149,6 @@ def summaries(t: StepTemplate, base: Sequence[Column]) -> list[Column]:
       length of an array, a power of two of at least 4 (the kernel's rings:
       ``(upend - done) mod UIO_MAXIOV``)."""
     bits = t.bits
-    width = None if bits is None else bits + 8
-
-    def num(v: int) -> Any:
-        return z3.IntVal(v) if width is None else z3.BitVecVal(v, width)
-
-    def widened(c: Column) -> Any:
-        return c.term if width is None else z3.ZeroExt(8, c.term)
-
     arrays: dict[str, list[Column]] = {}
     for (var, _), col in zip(t.scalars, base):
         if var.size is not None:
@@ -172,24 +173,25 @@ def summaries(t: StepTemplate, base: Sequence[Column]) -> list[Column]:
         for y in ring:
             if x is not y and x.hi == y.hi:
                 size = x.hi + 1
-                term = (widened(x) - widened(y) + size) % size if width is None else \
-                    z3.URem(widened(x) - widened(y) + size, num(size))
+                diff = x.number(bits) - y.number(bits) + size
+                term = diff % size if bits is None else z3.URem(diff, _num(size, bits))
                 out.append(Column(f"({x.name} - {y.name}) mod {size}", term, False, 0, x.hi,
                                   (x.values - y.values) % size, wide=True))
     return out
 
 
+def _num(value: int, bits: int | None) -> Any:
+    """``value`` as a number term 8 bits wider than the state's (an ``Int`` without
+    bit-vectors)."""
+    return z3.IntVal(value) if bits is None else z3.BitVecVal(value, bits + 8)
+
+
 def count_term(conditions: Sequence[Any], bits: int | None) -> Any:
     """The number of ``conditions`` that hold, a number term 8 bits wider than the
     state's (an ``Int`` without bit-vectors)."""
-    width = None if bits is None else bits + 8
-
-    def num(v: int) -> Any:
-        return z3.IntVal(v) if width is None else z3.BitVecVal(v, width)
-
-    term = num(0)
+    term = _num(0, bits)
     for cond in conditions:
-        term = term + z3.If(cond, num(1), num(0))
+        term = term + z3.If(cond, _num(1, bits), _num(0, bits))
     return term
 
 

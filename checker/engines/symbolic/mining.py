@@ -45,7 +45,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from math import gcd
-from typing import Any
 
 import numpy as np
 import z3
@@ -273,17 +272,6 @@ def _parallel_equalities(t: StepTemplate, columns: Sequence[Column],
     return out
 
 
-def _value(col: Column, bits: int | None, wide: int) -> Any:
-    """``col`` as a number term (bools as 0/1), ``wide`` bits wider when bit-vectors."""
-    if col.is_bool:
-        one = z3.IntVal(1) if bits is None else z3.BitVecVal(1, bits + wide)
-        zero = z3.IntVal(0) if bits is None else z3.BitVecVal(0, bits + wide)
-        return z3.If(col.term, one, zero)
-    if col.wide or bits is None or not wide:
-        return col.term
-    return z3.SignExt(wide, col.term)
-
-
 def _linear(t: StepTemplate, base: Sequence[Column], domains: Sequence[np.ndarray]) -> list[Candidate]:
     """Linear equalities over the non-constant scalars holding in every state."""
     cols = [i for i, dom in enumerate(domains) if len(dom) > 1]
@@ -308,7 +296,7 @@ def _linear(t: StepTemplate, base: Sequence[Column], domains: Sequence[np.ndarra
         coeffs, const = ints[:-1], ints[-1]
         if np.any(table @ np.array(coeffs, dtype=np.int64) + const != 0):
             continue
-        terms = [c * _value(base[cols[k]], t.bits, 8) for k, c in enumerate(coeffs) if c]
+        terms = [c * base[cols[k]].number(t.bits) for k, c in enumerate(coeffs) if c]
         total = terms[0]
         for term in terms[1:]:
             total = total + term
