@@ -52,7 +52,7 @@ matrix() {
 
 liveness() {  # the liveness grid: v9 and v3.1 at ring size 1, every named environment x
               # the four fairness presets of checker/runs/fairness.py; the two liveness
-              # properties next to their state-predicate forms
+              # properties next to their state-predicate forms; then ring 2 (data path)
   envs=$("$PYTHON" -m checker.runs.environments --names | tr ' \n' ',,' | sed 's/,*$//')
   $VHOSTMC matrix --revisions v9,v3.1 --ring-sizes 1 --envs "$envs" \
     --fairness default,may-hold,keeps-posting,goes-idle \
@@ -60,6 +60,13 @@ liveness() {  # the liveness grid: v9 and v3.1 at ring size 1, every named envir
     --property put-and-wait-terminates --property no-stuck-waiter \
     --time-limit "$LIMIT" --jobs "$JOBS" --out "$GEN/liveness"
   sed 's#](cells/#](generated/liveness/cells/#g' "$GEN/liveness/matrix.md" > results/liveness.md
+  # ring size 2, data path: does the ring-1 leak still need a guest that goes quiet?
+  $VHOSTMC matrix --revisions v9,v3.1 --ring-sizes 2 --envs datapath \
+    --fairness default,keeps-posting \
+    --property no-leak --property no-quiescent-leak \
+    --property put-and-wait-terminates --property no-stuck-waiter \
+    --time-limit "$LIMIT" --jobs "$JOBS" --out "$GEN/liveness-n2"
+  sed 's#](cells/#](generated/liveness-n2/cells/#g' "$GEN/liveness-n2/matrix.md" > results/liveness-n2.md
 }
 
 reports() {  # the HTML report of each finding of results/FINDINGS.md
