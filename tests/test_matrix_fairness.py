@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 import pytest
+from shared_checks import cli as run
 
 from checker.cli import main
 from checker.runs.fairness import FAIRNESS_PRESETS, get_fairness
@@ -25,13 +26,6 @@ from checker.runs.matrixtable import lasso_shape
 GRID = ("matrix", "--revisions", "v3.1", "--ring-sizes", "1", "--envs", "datapath",
         "--fairness", "default,may-hold", "--property", "no-leak",
         "--property", "no-quiescent-leak")
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
 
 
 @pytest.fixture(scope="module")
