@@ -4,11 +4,11 @@
 (uint16) and ``index`` (int32 open-addressing table, power of two, at most
 70% full, cut into ``2**pbits`` partitions, see :mod:`.kernel`; ``fill``
 counts the taken cells of each) are grown in Python between calls of the
-numba loop: the dense arrays by half again, the index by doubling (then
-rehashed in numba, one thread per partition when there are several).  A
-growth whose peak (old and new arrays side by side while copying) would pass
-the memory limit is not made: the search stops instead, so a run never runs
-the machine out of memory.
+numba loop: the dense arrays by half again (near the memory limit, by as much as
+fits, at least a sixteenth), the index by doubling (then rehashed in numba, one
+thread per partition when there are several).  A growth whose peak (old and new
+arrays side by side while copying) would pass the memory limit is not made: the
+search stops instead, so a run never runs the machine out of memory.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ import numpy as np
 
 INITIAL_STATES = 1 << 10
 LOAD_NUM, LOAD_DEN = 7, 10
+MIN_GROWTH = 16
+"""Near the memory limit the state arrays grow by less than half again, but by at least
+1/MIN_GROWTH of their size (smaller steps would copy the whole table over and over)."""
 
 
 def default_memory_limit() -> int:
@@ -81,12 +84,14 @@ class Table:
         changed) if the peak while copying would pass ``limit`` bytes."""
         cap, cells = self.plan(n, room, double_index)
         old_cap, old_cells = self.states.shape[0], self.index.shape[0]
-        extra = 0
-        if cap != old_cap:
-            extra += self._state_bytes(cap)
-        if cells != old_cells:
-            extra += cells * 4
-        if self.nbytes + extra > limit:
+        index_extra = cells * 4 if cells != old_cells else 0
+        if cap != old_cap and self.nbytes + index_extra + self._state_bytes(cap) > limit:
+            # half again does not fit: the largest growth that does, if it is worth a copy
+            fits = (limit - self.nbytes - index_extra) // self._state_bytes(1)
+            if fits < max(n + room, old_cap + old_cap // MIN_GROWTH):
+                return False
+            cap = fits
+        if self.nbytes + index_extra + (self._state_bytes(cap) if cap != old_cap else 0) > limit:
             return False
         if cap != old_cap:
             states = np.empty((cap, self.words), np.int64)
