@@ -165,28 +165,25 @@ def _prove(
         return solve(solver, left, assumption)
 
     start = time.monotonic()
-    found: HoudiniResult | None = None
     failure: str | None = None
-    for k in range(1, max_k + 1):
-        found = houdini(t, must, candidates, check, deadline, k)
-        stats.max_depth = k
-        stats.transitions += found.rounds
-        stats.seconds = time.monotonic() - began
-        if progress is not None:
-            progress(stats)
-        if found.cti is None:
-            break
-    assert found is not None
+    # one Houdini run at max_k: the greatest max_k-inductive subset contains every
+    # j-inductive one (j <= max_k), so smaller k could prove nothing more
+    found = houdini(t, must, candidates, check, deadline, max_k)
+    stats.max_depth = max_k
+    stats.transitions += found.rounds
+    stats.seconds = time.monotonic() - began
+    if progress is not None:
+        progress(stats)
     names = ", ".join(p.name for p in props)
+    k = max_k
     if found.cti is None:
         conjuncts = [*(term for _, term in must), *(c.term for c in found.kept)]
-        k = found.k
-        if k == 1:
-            failure = verify(model, t, conjuncts, z3.And(*(term for _, term in must)))
-        else:
-            k_checked = strengthened_induction(model, t, conjuncts, deadline, k)
+        failure = verify(model, t, conjuncts, z3.And(*(term for _, term in must)))
+        k = 1
+        if failure == "consecution" and max_k > 1:  # the least k it is k-inductive for
+            k_checked = strengthened_induction(model, t, conjuncts, deadline, max_k)
             failure = k_checked if isinstance(k_checked, str) else None
-            k = k_checked if isinstance(k_checked, int) else k
+            k = k_checked if isinstance(k_checked, int) else max_k
         if failure is not None and failure not in ("initiation", "base case"):
             raise SymbolicEngineError(f"pdr: the invariant found for {names} fails its "
                                       f"re-check ({failure})")
@@ -204,7 +201,7 @@ def _prove(
         broken = ", ".join(broken_names)
     else:  # inductive, but not true near the initial state: BMC finds the violation
         broken_names, broken = [], names
-        cti_text = f"# {names} or safety fails within {found.k - 1} steps\n"
+        cti_text = f"# {names} or safety fails within {k - 1} steps\n"
     left = None if deadline is None else max(deadline - time.monotonic(), 0.001)
     bmc = run_bmc(model, list(props), depth, time_limit=left)
     out: dict[str, PropertyResult] = {}
