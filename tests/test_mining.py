@@ -58,6 +58,9 @@ def test_candidates_over_indirections_are_true_in_every_mined_state() -> None:
     # fetched and not returned sits in the heads[] window
     assert ("w_pc in {8} or -inflight[0] + #{i: heads_id[i] == 0 and heads_len[i] == 1} + "
             "#{i: heads_id[i] == 0 and heads_len[i] == 2} == 0") in {c.text for c in candidates}
+    # the slot handle_tx filled last, split by its pc: a large buffer's slot is in flight
+    assert any(c.text.endswith("or w_len - heads_len[(upend - 1) mod 4] == -1")
+               and c.text.startswith("w_pc in {") and " 9" not in c.text for c in candidates)
     for state in states[::4000]:
         subst = [(c, z3.BoolVal(bool(v)) if z3.is_bool(c) else z3.BitVecVal(v, c.size()))
                  for c, v in zip(t.cur, state)]

@@ -88,8 +88,10 @@ def indirections(t: StepTemplate, base: Sequence[Column], ids: SymmetricIds | No
     element of an id-holding array at any index (``heads_id[skb_slot[0]]``) holds an
     id again, ``levels`` deep.  Any other column ``p`` that takes several values
     indexes every other array of at least three elements whose index range is exactly
-    ``p``'s type (``0 .. len(a) - 1``; smaller arrays match too many small counters).
-    Columns equal in every state to one already made are left out."""
+    ``p``'s type (``0 .. len(a) - 1``; smaller arrays match too many small counters),
+    and, when ``p`` is a scalar (a ring position such as ``upend``), at the element just
+    before it on the ring (``heads_len[(upend - 1) mod 8]``, the slot handle_tx filled
+    last).  Columns equal in every state to one already made are left out."""
     arrays: dict[str, list[Column]] = {}
     for (var, _), col in zip(t.scalars, base):
         if var.size is not None:
@@ -102,7 +104,9 @@ def indirections(t: StepTemplate, base: Sequence[Column], ids: SymmetricIds | No
     out: list[Column] = []
     made: set[bytes] = set()
 
-    def index(p: Column, name: str, cells: list[Column]) -> Column | None:
+    def index(p: Column, name: str, cells: list[Column], back: int = 0) -> Column | None:
+        if back:  # the element just before p's on a ring: a[(p - 1) mod L]
+            cells = cells[-back:] + cells[:-back]
         values = np.stack([c.values for c in cells])[p.values, np.arange(len(p.values))]
         fingerprint = name.encode() + values.tobytes()
         if fingerprint in made:
@@ -113,7 +117,8 @@ def indirections(t: StepTemplate, base: Sequence[Column], ids: SymmetricIds | No
             term = z3.If(p.term == k, cells[k].term, term)
         first = cells[0]
         root = p.root if p.root is not None else base.index(p)
-        return Column(f"{name}[{p.name}]", term, first.is_bool, first.lo, first.hi, values,
+        where = f"({p.name} - {back}) mod {len(cells)}" if back else p.name
+        return Column(f"{name}[{where}]", term, first.is_bool, first.lo, first.hi, values,
                       root=root)
 
     def varies(p: Column) -> bool:
@@ -130,10 +135,12 @@ def indirections(t: StepTemplate, base: Sequence[Column], ids: SymmetricIds | No
         for p in id_pointers:
             new += [(name, c) for name, cells in by_id if (c := index(p, name, cells)) is not None]
         if level == 0:
-            for p in (c for (var, _), c in zip(t.scalars, base) if var.name not in holds_ids):
-                if varies(p):
+            for (var, _), p in zip(t.scalars, base):
+                if var.name in holds_ids or not varies(p):
+                    continue
+                for back in (0, 1) if var.size is None else (0,):
                     new += [(name, c) for name, cells in by_type if p.hi == len(cells) - 1
-                            and (c := index(p, name, cells)) is not None]
+                            and (c := index(p, name, cells, back)) is not None]
         out += [c for _, c in new]
         id_pointers = [c for name, c in new if holds_an_id(name, c)]
     return out

@@ -28,6 +28,11 @@ index into an array when its type is exactly the array's index range
   ``c1*x1 + ... + cn*xn == d`` (conservation laws such as "every descriptor is
   in exactly one place", "the refcount is one more than the slots in flight"),
   from the null space of the states seen;
+* split by each value of a scalar the model's "holds an id" conditions read
+  (``w_pc``, ``used_cnt``, ``skb_cnt``), linear equalities over the state's scalars
+  and what they point at, guarded by the values where they fail:
+  ``w_pc in {0, ..., 8, 10} or w_len - heads_len[(upend - 1) mod 8] == -1`` (while
+  handle_tx sends, the slot it filled last is in flight exactly for a large buffer);
 * for each id ``h`` the model declares interchangeable, linear equalities over the
   elements at ``h`` of the arrays indexed by ids and the number of places holding
   ``h`` (``inflight[h]`` is the number of in-window heads[] slots holding ``h``, plus
@@ -152,42 +157,64 @@ def mine(t: StepTemplate, states: Sequence[tuple[int, ...]]) -> list[Candidate]:
                     z3.Not(z3.And(columns[i].equals(a), columns[j].equals(b)))))
     out += _parallel_equalities(t, columns, domains, guards)
     linear = list(base) + summary
-    out += _linear(t, linear, domains[:len(base)] + domains[len(columns) - len(summary):])
+    found = _linear(t, linear, domains[:len(base)] + domains[len(columns) - len(summary):])
+    out += found
     if ids is not None:
-        out += _per_id_linear(t, base, ids)
+        counts, splits = occupancy(t, base, ids)
+        values = {c.term.get_id(): c.values for c in base}
+        out += _per_id_linear(t, base, ids, counts, splits, values)
+        # the scalars of the state and what they point at, split the same way:
+        # "w_pc in {...} or heads_len[(upend - 1) mod 8] == 1 + w_len"
+        scalar = [c for (var, _), c in zip(t.scalars, base) if var.size is None]
+        pointed = [c for c in columns if c.root is not None
+                   and t.scalars[c.root][0].size is None]
+        known = {c.text for c in found}
+        for g in splits:
+            out += _split_linear(t, scalar + pointed, g, values, len(states), known)
     return out
 
 
-def _per_id_linear(t: StepTemplate, base: Sequence[Column], ids: SymmetricIds) -> list[Candidate]:
+def _per_id_linear(t: StepTemplate, base: Sequence[Column], ids: SymmetricIds,
+                   counts: dict[int, list[Column]], guards: Sequence[Column],
+                   values: dict[int, np.ndarray]) -> list[Candidate]:
     """For each id ``h``, linear equalities over the elements at ``h`` of the arrays
     indexed by ids and where ``h`` is held, counted
     (:func:`checker.engines.symbolic.columns.occupancy`): ``inflight[1] == #{i:
     heads_id[i] == 1 and heads_len[i] == 1} + ... + [w_head == 1, where it holds an id]``;
     in every state, and among the states where a scalar the model's "holds an id"
-    conditions read has one value (``w_pc != 9 or inflight[1] == ...``)."""
+    conditions read has one value (``w_pc in {9, 10} or inflight[1] == ...``): ``counts``
+    and ``guards`` as :func:`~checker.engines.symbolic.columns.occupancy` gives them."""
     cell = {name: col for (_, name), col in zip(t.scalars, base)}
-    values = {c.term.get_id(): c.values for c in base}
     rows = len(base[0].values) if base else 0
-    counts, guards = occupancy(t, base, ids)
     out: list[Candidate] = []
     for h, held in counts.items():
         cols = [cell[f"{a}[{h}]"] for a in ids.indexed if f"{a}[{h}]" in cell] + held
         found = {c.text: c for c in _linear(t, cols, [np.unique(c.values) for c in cols])}
         out += found.values()
         for g in guards:
-            split: dict[str, Candidate] = {}
-            for v in (int(x) for x in np.unique(g.values)):
-                part = [replace(c, values=c.values[g.values == v]) for c in cols]
-                domains = [np.unique(c.values) for c in part]
-                keep = [i for i, dom in enumerate(domains) if len(dom) > 1]
-                for cand in _linear(t, [part[i] for i in keep], [domains[i] for i in keep]):
-                    if cand.text not in found and not _single_column(cand.text):
-                        split.setdefault(cand.text, cand)
-            for text, cand in split.items():
-                fails = ~evaluate(cand.term, values, rows)
-                where = sorted({int(v) for v in g.values[fails]})
-                out.append(Candidate(f"{g.name} in {{{', '.join(map(str, where))}}} or {text}",
-                                     z3.Or(*(g.equals(v) for v in where), cand.term)))
+            out += _split_linear(t, cols, g, values, rows, set(found))
+    return out
+
+
+def _split_linear(t: StepTemplate, cols: Sequence[Column], g: Column,
+                  values: dict[int, np.ndarray], rows: int, known: set[str]) -> list[Candidate]:
+    """Linear equalities over ``cols`` among the states where ``g`` has one value, each
+    guarded by the values of ``g`` where it fails: ``w_pc in {9, 10} or ...`` (``known``:
+    equalities already proposed unguarded; ``values``: the state's scalars by term id)."""
+    split: dict[str, Candidate] = {}
+    for v in (int(x) for x in np.unique(g.values)):
+        part = [replace(c, values=c.values[g.values == v]) for c in cols]
+        domains = [np.unique(c.values) for c in part]
+        keep = [i for i, dom in enumerate(domains) if len(dom) > 1]
+        for cand in _linear(t, [part[i] for i in keep], [domains[i] for i in keep]):
+            if cand.text not in known and not _single_column(cand.text):
+                split.setdefault(cand.text, cand)
+    out = []
+    for text, cand in split.items():
+        fails = ~evaluate(cand.term, values, rows)
+        where = sorted({int(v) for v in g.values[fails]})
+        out.append(Candidate(f"{g.name} in {{{', '.join(map(str, where))}}} or {text}",
+                             z3.Or(*(g.equals(v) for v in where), cand.term)))
     return out
 
 
