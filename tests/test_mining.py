@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 import z3
 
 from checker.engines.symbolic.columns import base_columns, declared_ids, indirections, occupancy
-from checker.engines.symbolic.mining import explore, mine
+from checker.engines.symbolic.mining import PRIME, _null_space, _rational, explore, mine
 from checker.engines.symbolic.pdr import _class_key
 from checker.engines.symbolic.symexec import flatten
 from checker.engines.symbolic.termeval import Unsupported, evaluate
@@ -145,3 +147,14 @@ def test_where_a_head_is_held_is_counted_through_the_models_declaration(
     pc = states_column(t, states, "w_pc")
     outside = (pc != 9) & (pc != 10)
     assert (inflight == window[1].values + window[2].values + held.values)[outside].all()
+
+
+def test_the_null_space_finds_small_relations_exactly() -> None:
+    # columns x, y, z, 1 with x + 2y == 3 and z free: one relation, with its constant
+    rows = np.array([[x, y, z, 1] for x, y, z in [(3, 0, 5), (1, 1, 2), (-1, 2, 7), (5, -1, 0)]])
+    basis = _null_space(rows)
+    assert len(basis) == 1
+    scale = basis[0][0]
+    assert [v / scale for v in basis[0]] == [1, 2, 0, -3]
+    assert _rational(pow(3, PRIME - 2, PRIME)) == Fraction(1, 3)
+    assert _rational(PRIME - 2) == -2

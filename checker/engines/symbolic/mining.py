@@ -307,7 +307,8 @@ def _linear(t: StepTemplate, base: Sequence[Column], domains: Sequence[np.ndarra
     table = np.unique(np.stack([base[i].values for i in cols], axis=1), axis=0)
     rows = [tuple(int(v) for v in row) for row in table]
     random.Random(0).shuffle(rows)
-    matrix = [[Fraction(v) for v in row] + [Fraction(1)] for row in rows[:LINEAR_SAMPLE]]
+    sample = np.array(rows[:LINEAR_SAMPLE], dtype=np.int64).reshape(-1, len(cols))
+    matrix = np.hstack([sample, np.ones((len(sample), 1), dtype=np.int64)])
     out: list[Candidate] = []
     for vec in _null_space(matrix):
         scale = 1
@@ -333,35 +334,61 @@ def _linear(t: StepTemplate, base: Sequence[Column], domains: Sequence[np.ndarra
     return out
 
 
-def _null_space(matrix: list[list[Fraction]]) -> list[list[Fraction]]:
-    """A basis of the vectors ``v`` with ``row . v == 0`` for every row (exact RREF)."""
-    if not matrix:
+PRIME = 2_147_483_647
+"""The null space is computed modulo this prime (2**31 - 1: products fit in int64)."""
+
+
+def _null_space(matrix: np.ndarray) -> list[list[Fraction]]:
+    """A basis of the vectors ``v`` with ``row . v == 0`` for every row of the integer
+    ``matrix``: reduced row echelon form modulo :data:`PRIME` with numpy, each entry
+    then read back as the rational with small numerator and denominator it stands
+    for.  A vector whose entries have no such rational is left out; the caller checks
+    every equality exactly on every state, so a wrong vector only loses a candidate."""
+    if matrix.size == 0:
         return []
-    width = len(matrix[0])
-    rows = [r[:] for r in matrix]
+    rows = np.mod(matrix.astype(np.int64), PRIME)
+    height, width = rows.shape
     pivots: list[int] = []
     r = 0
     for c in range(width):
-        pivot = next((k for k in range(r, len(rows)) if rows[k][c] != 0), None)
-        if pivot is None:
+        if r == height:
+            break
+        nonzero = np.flatnonzero(rows[r:, c])
+        if not len(nonzero):
             continue
-        rows[r], rows[pivot] = rows[pivot], rows[r]
-        p = rows[r][c]
-        rows[r] = [v / p for v in rows[r]]
-        for k in range(len(rows)):
-            if k != r and rows[k][c] != 0:
-                f = rows[k][c]
-                rows[k] = [a - f * b for a, b in zip(rows[k], rows[r])]
+        k = r + int(nonzero[0])
+        rows[[r, k]] = rows[[k, r]]
+        rows[r] = rows[r] * pow(int(rows[r, c]), PRIME - 2, PRIME) % PRIME
+        factors = rows[:, c].copy()
+        factors[r] = 0
+        rows = (rows - np.outer(factors, rows[r]) % PRIME) % PRIME
         pivots.append(c)
         r += 1
-        if r == len(rows):
-            break
-    free = [c for c in range(width) if c not in pivots]
+    free = [c for c in range(width) if c not in set(pivots)]
     basis = []
     for col in free:
         vec = [Fraction(0)] * width
         vec[col] = Fraction(1)
+        ok = True
         for k, c in enumerate(pivots):
-            vec[c] = -rows[k][col]
-        basis.append(vec)
+            value = _rational(int(-rows[k, col]) % PRIME)
+            if value is None:
+                ok = False
+                break
+            vec[c] = value
+        if ok:
+            basis.append(vec)
     return basis
+
+
+def _rational(x: int, bound: int = 1 << 15) -> Fraction | None:
+    """The rational ``a / b`` with ``|a|, b <= bound`` congruent to ``x`` modulo
+    :data:`PRIME` (extended Euclid), or ``None``."""
+    r0, r1, t0, t1 = PRIME, x, 0, 1
+    while r1 > bound:
+        q = r0 // r1
+        r0, r1 = r1, r0 - q * r1
+        t0, t1 = t1, t0 - q * t1
+    if t1 == 0 or abs(t1) > bound:
+        return None
+    return Fraction(r1, t1)
