@@ -60,6 +60,10 @@ def test_candidates_over_indirections_are_true_in_every_mined_state() -> None:
     # fetched and not returned sits in the heads[] window
     assert ("w_pc in {8} or -inflight[0] + #{i: heads_id[i] == 0 and heads_len[i] == 1} + "
             "#{i: heads_id[i] == 0 and heads_len[i] == 2} == 0") in {c.text for c in candidates}
+    # each descriptor is in exactly one place; the avail ring counts where it is live
+    # (its dead-value declaration), the used ring below used_cnt (the symmetry's)
+    assert ("-g_owned[0] - inflight[0] - #{k: avail[k] == 0, where it is live} - "
+            "#{k: used[k] == 0, where it holds an id} == -1") in {c.text for c in candidates}
     # the slot handle_tx filled last, split by its pc: a large buffer's slot is in flight
     assert any(c.text.endswith("or w_len - heads_len[(upend - 1) mod 4] == -1")
                and c.text.startswith("w_pc in {") and " 9" not in c.text for c in candidates)
@@ -110,7 +114,7 @@ def test_term_evaluation_on_many_states_matches_z3() -> None:
     x, y = z3.BitVecs("x y", 4)
     b = z3.Bool("b")
     wide = z3.ZeroExt(8, x) - z3.ZeroExt(8, y)
-    terms = [x + y, x - y, x * y, z3.URem(x, y), z3.ULT(x, y), x < y, wide,
+    terms = [x + y, x - y, x * y, z3.URem(x, y), x % y, z3.SRem(x, y), z3.ULT(x, y), x < y, wide,
              z3.If(b, x, -y), z3.And(b, x == 3), z3.Or(z3.Not(b), z3.SignExt(8, x) > 2)]
     xs = np.array([-8, -1, 0, 3, 7, 5, -3])
     ys = np.array([7, -8, 0, 5, 3, -1, 2])

@@ -22,6 +22,7 @@ from checker.engines.symbolic.encoding import Z3Backend, as_bool
 from checker.engines.symbolic.guard import user_code
 from checker.engines.symbolic.termeval import Unsupported, evaluate
 from checker.engines.symbolic.unroll import StepTemplate
+from checker.lang.dead import checked_declarations
 from checker.lang.model import Model, ModelError
 from checker.lang.symmetry import SymmetricIds, declared_symmetry
 from checker.lang.view import StateView
@@ -214,7 +215,9 @@ def occupancy(t: StepTemplate, base: Sequence[Column],
     * for one that always holds ids, the elements holding ``h`` or, where it has
       parallel arrays (same length, at least 3 elements, not indexed by ids, at most
       :data:`COUNT_VALUES` values), those holding ``h`` whose parallel element has each
-      value (``heads_id[i] == h`` and ``heads_len[i] == 2``).
+      value (``heads_id[i] == h`` and ``heads_len[i] == 2``), and, where the model
+      declares when its elements are dead (:mod:`checker.lang.dead`), the live
+      elements holding ``h`` (the avail ring's window).
 
     The terms come from the model's own declaration; the values are the terms
     evaluated on the states (:func:`checker.engines.symbolic.termeval.evaluate`).
@@ -230,6 +233,10 @@ def occupancy(t: StepTemplate, base: Sequence[Column],
     scalar = {name: col for (var, name), col in zip(t.scalars, base) if var.size is None}
     out: dict[int, list[Column]] = {h: [] for h in range(ids.count)}
     read: set[int] = set()
+    try:
+        dead_when = {d.var: d for d, _, var in checked_declarations(t.model) if var.size}
+    except ModelError:
+        dead_when = {}
 
     def add(h: int, name: str, conditions: Sequence[Any], most: int) -> None:
         term = count_term(conditions, t.bits)
@@ -260,6 +267,13 @@ def occupancy(t: StepTemplate, base: Sequence[Column],
             for h in out:
                 add(h, f"[{decl.var} == {h}]", [cells[0].equals(h)], 1)
             continue
+        dead = dead_when.get(decl.var)
+        if dead is not None:  # the elements the dead-value declaration keeps live
+            with user_code():
+                live = [z3.Not(as_bool(dead.when(view, k))) for k in range(len(cells))]
+            for h in out:
+                add(h, f"#{{k: {decl.var}[k] == {h}, where it is live}}",
+                    [z3.And(c.equals(h), lv) for c, lv in zip(cells, live)], len(cells))
         parallel = [(name, other) for name, other in arrays.items()
                     if name != decl.var and name not in ids.indexed and len(other) == len(cells)
                     and len(cells) >= 3

@@ -102,9 +102,15 @@ def evaluate(term: z3.ExprRef, values: Mapping[int, np.ndarray], rows: int) -> n
             out = np.multiply.reduce(vals)
         elif k in (z3.Z3_OP_UMINUS, z3.Z3_OP_BNEG):
             out = -vals[0]
-        elif k == z3.Z3_OP_BUREM and width is not None:
+        elif k in (z3.Z3_OP_BUREM, z3.Z3_OP_BUREM_I) and width is not None:
             a, b = _unsigned(vals[0], width), _unsigned(vals[1], width)
             out = np.where(b == 0, a, a % np.where(b == 0, 1, b))
+        elif k in (z3.Z3_OP_BSMOD, z3.Z3_OP_BSMOD_I) and width is not None:
+            a, b = vals
+            out = np.where(b == 0, a, np.mod(a, np.where(b == 0, 1, b)))  # divisor's sign
+        elif k in (z3.Z3_OP_BSREM, z3.Z3_OP_BSREM_I) and width is not None:
+            a, b = vals
+            out = np.where(b == 0, a, np.fmod(a, np.where(b == 0, 1, b)))  # dividend's sign
         elif k == z3.Z3_OP_ZERO_EXT:
             return _unsigned(vals[0], args[0].size())
         elif k == z3.Z3_OP_SIGN_EXT:
