@@ -265,9 +265,27 @@ def test_proof_key_covers_what_the_proof_runs_and_nothing_else() -> None:
             "checker/engines/symmetry.py"} <= sources
     assert not any(s.startswith(("checker/cli/", "checker/outputs/", "checker/runs/"))
                    for s in sources)
+    assert not {"checker/engines/symbolic/pdr.py", "checker/engines/symbolic/mining.py",
+                "checker/engines/symbolic/bmc.py", "checker/engines/explicit/search.py"} & sources
     v9 = load_revision("v9")
     props = select_properties(["no-double-use"])
     one = proof_key(v9({"ring_size": 1}), props)
     assert one == proof_key(v9({"ring_size": 1}), props)
     assert one != proof_key(v9({"ring_size": 2}), props)
     assert one != proof_key(v9({"ring_size": 1}), select_properties(["memory-safe"]))
+
+
+def test_import_closure_follows_imports_inside_functions_and_nothing_else(
+        tmp_path: Path) -> None:
+    from checker.engines.imports import import_closure
+
+    package = tmp_path / "checker"
+    (package / "sub").mkdir(parents=True)
+    for name, text in {"__init__.py": "", "sub/__init__.py": "",
+                       "a.py": "import os\ndef f():\n    from checker.sub import b\n",
+                       "sub/b.py": "from checker.c import thing\n",
+                       "c.py": "thing = 1\n", "unused.py": ""}.items():
+        (package / name).write_text(text)
+    found = [p.relative_to(tmp_path).as_posix() for p in import_closure(tmp_path, ["checker.a"])]
+    assert found == ["checker/__init__.py", "checker/a.py", "checker/c.py",
+                     "checker/sub/__init__.py", "checker/sub/b.py"]

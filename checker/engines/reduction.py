@@ -4,11 +4,12 @@
 model, its parameters and the selected properties, or reads the outcome of
 an earlier identical proof from the cache (``$VHOSTMC_CACHE``, else
 ``~/.cache/vhostmc``, file ``reduction/<key>.json``).  The key hashes the
-source the proof's outcome depends on (the model language, the concrete
-semantics, the Z3 engines, this module, the named revisions and
-properties, and every revision or spec file loaded in this process), the
-parameters and the property names, so a change to any of them proves again;
-an edit to the CLI, the outputs or the explorers does not.  The reduction is on only
+source the proof's outcome depends on (this module, the proofs and every
+project file they import, found by :func:`checker.engines.imports.import_closure`;
+the named revisions and properties, and every revision or spec file loaded
+in this process), the parameters and the property names, so a change to any
+of them proves again; an edit to the CLI, the outputs, the explorers or the
+other Z3 engines does not.  The reduction is on only
 when the proof passed; a failed or timed-out query turns it off with a
 warning naming the action, why, and the state pair Z3 found.
 """
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from checker.engines.imports import import_closure
 from checker.lang.dead import checked_declarations
 from checker.lang.model import Model, State
 from checker.lang.spec import Property
@@ -34,8 +36,10 @@ CACHE_ENV = "VHOSTMC_CACHE"
 """Folder for cached proof results (default ``~/.cache/vhostmc``)."""
 
 _REPO = Path(__file__).resolve().parents[2]
-_SOURCE_DIRS = ("checker/lang", "checker/semantics", "checker/engines/symbolic", "models", "specs")
-_SOURCE_FILES = ("checker/engines/reduction.py", "checker/engines/symmetry.py")
+_PROOF_MODULES = ("checker.engines.reduction", "checker.engines.symmetry",
+                  "checker.engines.symbolic.deadproof", "checker.engines.symbolic.symproof")
+"""Where the proofs start: :func:`proof_sources` follows their imports."""
+_REVISION_DIRS = ("models", "specs")
 
 
 @dataclass
@@ -54,10 +58,12 @@ def cache_dir() -> Path:
 
 
 def proof_sources() -> list[Path]:
-    """The source files whose text goes into :func:`proof_key`: vhostmc's own (the
-    parts the proof runs) and every user revision or spec file loaded so far."""
-    files = sorted({*(p for d in _SOURCE_DIRS for p in (_REPO / d).rglob("*.py")),
-                    *(_REPO / f for f in _SOURCE_FILES)})
+    """The source files whose text goes into :func:`proof_key`: vhostmc's own that
+    the proofs can run (the proof modules and all they import, every named revision
+    and spec) and every user revision or spec file loaded so far."""
+    named = [p for d in _REVISION_DIRS for p in (_REPO / d).rglob("*.py")]
+    dotted = [".".join(p.relative_to(_REPO).with_suffix("").parts) for p in named]
+    files = import_closure(_REPO, [*_PROOF_MODULES, *dotted])
     user = sorted(Path(str(getattr(m, "__file__", ""))) for name, m in list(sys.modules.items())
                   if name.startswith("vhostmc_user_"))
     return [*files, *user]
