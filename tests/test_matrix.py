@@ -45,8 +45,9 @@ def test_ring_sizes_ranges_and_lists(text: str, sizes: list[int]) -> None:
     (["--ring-sizes", "65"], "--ring-size 65 is too large for explicit exploration"),
     (["--revisions", "v9,,v3.1"], "empty revision in 'v9,,v3.1'"),
     (["--revisions", "v7"], "unknown revision 'v7' (known: v9, v3.1"),
-    (["--envs", "default,nope"], ("unknown environment 'nope' (known: default, datapath, "
-                                 "sendfail, backend, release, rogue, bigring)")),
+    (["--envs", "default,nope"], ("unknown environment 'nope' in revision v9 (known: "
+                                 "default, datapath, sendfail, backend, release, rogue, "
+                                 "bigring)")),
     (["--property", "nope"], "unknown property 'nope'"),
     (["--jobs", "0"], "--jobs must be at least 1, not 0"),
     (["--time-limit", "0"], "--time-limit must be positive, not 0"),
@@ -127,6 +128,35 @@ def test_violation_cells_link_their_traces_exit_1(
     assert not list((out_dir / "cells/v9-n2-default").glob("*.graphml"))
     code, replayed, _ = run(capsys, "replay", str(out_dir / link), "-q")
     assert code == 0 and "3 steps replay on revision v9" in replayed
+
+
+def test_a_revision_file_brings_its_own_environment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rev = tmp_path / "quiet_rev.py"
+    rev.write_text(textwrap.dedent("""
+        from checker.lang.presentation import Environment
+        from models.v9 import V9
+
+
+        class QuietRev(V9):
+            name = "quiet-rev"
+            environments = (*V9.environments,
+                            Environment("no-control", "no backend change, no release",
+                                        {"max_backend_changes": 0, "release": "no"}))
+    """).lstrip("\n"))
+    out_dir = tmp_path / "m"
+    code, out, _ = run(capsys, "matrix", "--revisions", str(rev), "--ring-sizes", "1",
+                       "--envs", "no-control", "--property", "no-stuck-waiter",
+                       "--out", str(out_dir), "-q")
+    assert code == 0
+    assert "| no-stuck-waiter | no-control | holds |" in out
+    assert "`no-control`: no backend change, no release" in (out_dir / "matrix.md").read_text()
+    code, out, err = run(capsys, "matrix", "--revisions", f"{rev},v9", "--ring-sizes", "1",
+                         "--envs", "no-control", "--out", str(tmp_path / "m2"), "-q")
+    assert code == 2 and out == ""
+    assert err.startswith("vhostmc: error: unknown environment 'no-control' in revision v9 "
+                          "(known: default, datapath")
 
 
 def test_stale_cell_files_are_removed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,12 +14,13 @@ from checker.cli.app import (
     cli,
 )
 from checker.runs.catalog import load_revision
-from checker.runs.environments import ENVIRONMENTS, get_environment
+from checker.runs.environments import ENVIRONMENTS
 from checker.runs.revision_diff import (
     compare_verdicts,
     diff_revisions,
     render_diff,
     render_verdicts,
+    revision_params,
 )
 
 
@@ -58,8 +59,9 @@ def diff_revisions_cmd(old: str, new: str, ring_size: int, env: str, specs: tupl
     """
     limits = _limits(None, None, time_limit)
     _check_out_dir(out_dir)
-    params = {"ring_size": ring_size, **get_environment(env).switches}
-    diff = diff_revisions(load_revision(old)(params), load_revision(new)(params))
+    old_model, new_model = (load_revision(rev)(revision_params(rev, ring_size, env))
+                            for rev in (old, new))
+    diff = diff_revisions(old_model, new_model)
     click.echo(render_diff(diff))
     if not steps_only:
         rows, docs = compare_verdicts(old, new, ring_size, env, properties, specs, limits,

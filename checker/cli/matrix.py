@@ -119,8 +119,9 @@ def matrix(revisions: list[str], ring_sizes: list[int], envs: list[str],
     """
     limits = _limits(max_states, max_depth, time_limit, memory_limit)
     _check_out_dir(out_dir)
-    for env in envs:
-        get_environment(env)
+    for revision in revisions:
+        for env in envs:
+            get_environment(env, revision)
     for preset in fairness or ():
         get_fairness(preset)
     plan = MatrixPlan(revisions=revisions, ring_sizes=ring_sizes, envs=envs,

@@ -13,13 +13,24 @@ every parameter).  Run as a module to print them for a shell::
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 
 from checker.lang.model import ModelError
 from checker.lang.presentation import Environment
 from checker.runs.catalog import DEFAULT_REVISION, load_revision
 
 __all__ = ["ENVIRONMENTS", "Environment", "environment_names", "environments_of",
-           "get_environment"]
+           "get_environment", "pick_preset"]
+
+
+def pick_preset(presets: Mapping[str, Environment], name: str, kind: str,
+                where: str = "") -> Environment:
+    """``presets[name]``; a :class:`ModelError` naming the ``kind``, ``where`` it was
+    looked for and the known names if there is none."""
+    try:
+        return presets[name]
+    except KeyError:
+        raise ModelError(f"unknown {kind} '{name}'{where} (known: {', '.join(presets)})") from None
 
 
 def environments_of(revision: str = DEFAULT_REVISION) -> dict[str, Environment]:
@@ -37,13 +48,13 @@ def environment_names() -> list[str]:
     return list(ENVIRONMENTS)
 
 
-def get_environment(name: str) -> Environment:
-    """The preset ``name``; :class:`ModelError` if unknown."""
-    try:
-        return ENVIRONMENTS[name]
-    except KeyError:
-        known = ", ".join(ENVIRONMENTS)
-        raise ModelError(f"unknown environment '{name}' (known: {known})") from None
+def get_environment(name: str, revision: str | None = None) -> Environment:
+    """The preset ``name`` of ``revision`` (a name or a file; by default the default
+    revision), which a revision file may declare itself; :class:`ModelError` if
+    that revision has none of that name."""
+    if revision is None:
+        return pick_preset(ENVIRONMENTS, name, "environment")
+    return pick_preset(environments_of(revision), name, "environment", f" in revision {revision}")
 
 
 def main(argv: list[str]) -> int:

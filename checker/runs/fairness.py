@@ -8,8 +8,8 @@ model (``vhostmc list`` shows them all) on top of the environment's switches;
 
 from __future__ import annotations
 
-from checker.lang.model import ModelError
 from checker.lang.presentation import Environment
+from checker.runs.environments import pick_preset
 
 __all__ = ["FAIRNESS_PRESETS", "fairness_names", "get_fairness"]
 
@@ -33,8 +33,4 @@ def fairness_names() -> list[str]:
 
 def get_fairness(name: str) -> Environment:
     """The fairness preset ``name``; :class:`ModelError` if unknown."""
-    try:
-        return FAIRNESS_PRESETS[name]
-    except KeyError:
-        known = ", ".join(FAIRNESS_PRESETS)
-        raise ModelError(f"unknown fairness preset '{name}' (known: {known})") from None
+    return pick_preset(FAIRNESS_PRESETS, name, "fairness preset")

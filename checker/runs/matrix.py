@@ -217,15 +217,17 @@ class MatrixPlan:
         return list(self.fairness) or [None]
 
     @staticmethod
-    def params(ring_size: int, env: str, fairness: str | None) -> dict[str, Any]:
-        """The model parameters of a cell: the ring size, the environment's switches, then
-        the fairness preset's.  Raises :class:`ModelError` for an unknown preset."""
+    def params(ring_size: int, env: str, fairness: str | None,
+               revision: str | None = None) -> dict[str, Any]:
+        """The model parameters of a cell: the ring size, the switches of ``revision``'s
+        environment ``env`` (by default the default revision's), then the fairness
+        preset's.  Raises :class:`ModelError` for an unknown preset."""
         switches = get_fairness(fairness).switches if fairness is not None else {}
-        return {"ring_size": ring_size, **get_environment(env).switches, **switches}
+        return {"ring_size": ring_size, **get_environment(env, revision).switches, **switches}
 
     def request(self, cell: Cell) -> CheckRequest:
         """The check a cell runs."""
-        params = self.params(cell.ring_size, cell.env, cell.fairness)
+        params = self.params(cell.ring_size, cell.env, cell.fairness, cell.revision)
         return CheckRequest(revision=cell.revision, params=params,
                             properties=tuple(self.properties), specs=tuple(self.specs),
                             limits=self.limits, out_dir=self.out_dir / "cells" / cell.key,
@@ -236,8 +238,6 @@ def plan_cells(plan: MatrixPlan) -> tuple[list[Cell], list[str]]:
     """Every cell, each prepared once (model built, properties evaluated on its
     initial state) so that bad input fails before any search; and the
     property names in row order.  Raises :class:`ModelError`."""
-    for env in plan.envs:
-        get_environment(env)
     for preset in plan.fairness:
         get_fairness(preset)
     axes = [(n, env, fair) for n in plan.ring_sizes for env in plan.envs
@@ -245,7 +245,7 @@ def plan_cells(plan: MatrixPlan) -> tuple[list[Cell], list[str]]:
     for revision in plan.revisions:  # cheap: parameters only, before building any model
         model_cls = load_revision(revision)
         for n, env, fair in axes:
-            model_cls.resolve_params(plan.params(n, env, fair))
+            model_cls.resolve_params(plan.params(n, env, fair, revision))
     cells: list[Cell] = []
     prop_names: list[str] = []
     labels: dict[str, str] = {}

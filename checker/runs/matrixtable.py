@@ -122,7 +122,8 @@ def markdown(result: MatrixResult, out_dir: Path, command: str | None) -> str:
             search = "stopped: every property violated"
         lines.append(f"| [{cell.key}](cells/{cell.key}/result.json) | {st['states']} | "
                      f"{st['transitions']} | {st['max_depth']} | {st['seconds']:.1f} | {search} |")
-    envs = ", ".join(f"`{e}`: {get_environment(e).description}" for e in result.envs)
+    first = result.cells[0].revision if result.cells else None  # every revision has them
+    envs = ", ".join(f"`{e}`: {get_environment(e, first).description}" for e in result.envs)
     lines += ["", f"Environments: {envs}.", ""]
     if result.fairness:
         fairs = ", ".join(f"`{f}`: {get_fairness(f).description}" for f in result.fairness)

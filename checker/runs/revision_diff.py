@@ -249,6 +249,12 @@ def verdict_text(p: dict[str, Any]) -> str:
     return str(p["status"])
 
 
+def revision_params(revision: str, ring_size: int, env: str) -> dict[str, Any]:
+    """The parameters ``revision`` is checked with: the ring size and the switches of
+    its environment ``env`` (which a revision file may declare itself)."""
+    return {"ring_size": ring_size, **get_environment(env, revision).switches}
+
+
 def compare_verdicts(
     old: str, new: str, ring_size: int, env: str, properties: tuple[str, ...],
     specs: tuple[str, ...], limits: Limits, out_dir: Path,
@@ -258,9 +264,9 @@ def compare_verdicts(
     Each run writes to ``out_dir/<revision>`` (``<revision>-2`` for the second
     when both have the same name).  Returns the rows and both result documents.
     """
-    params = {"ring_size": ring_size, **get_environment(env).switches}
     docs: list[dict[str, Any]] = []
     for rev in (old, new):
+        params = revision_params(rev, ring_size, env)
         label = load_revision(rev).name
         if docs and docs[0]["revision"] == label:
             label += "-2"
