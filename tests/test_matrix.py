@@ -16,7 +16,8 @@ from checker.cli import main
 from checker.lang.model import ModelError
 from checker.runs.environments import ENVIRONMENTS, get_environment
 from checker.runs.environments import main as environments_main
-from checker.runs.matrix import Cell, MatrixResult, parse_list, parse_ring_sizes
+from checker.runs.matrix import parse_list, parse_ring_sizes
+from checker.runs.matrixcells import Cell, MatrixResult
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

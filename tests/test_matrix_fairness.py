@@ -20,7 +20,8 @@ from shared_checks import cli as run
 
 from checker.cli import main
 from checker.runs.fairness import FAIRNESS_PRESETS, get_fairness
-from checker.runs.matrix import Cell, MatrixPlan, MatrixResult
+from checker.runs.matrix import MatrixPlan
+from checker.runs.matrixcells import Cell, MatrixResult
 from checker.runs.matrixtable import lasso_shape
 
 GRID = ("matrix", "--revisions", "v3.1", "--ring-sizes", "1", "--envs", "datapath",

@@ -13,13 +13,14 @@ from checker.engines.base import Limits
 from checker.engines.explicit.search import ExplicitChecker
 from checker.engines.reduction import decide
 from checker.engines.symbolic.deadproof import prove
-from checker.lang.dead import checked_declarations, dead_when
+from checker.lang.dead import dead_when
 from checker.lang.model import ModelError
 from checker.lang.spec import Property
 from checker.runs.catalog import load_revision, select_properties
 from checker.runs.check import CheckRequest, run_check
 from checker.runs.environments import ENVIRONMENTS
 from checker.semantics.canon import canon_source, canonicalizer, interpreted_canon
+from checker.semantics.deadvalues import checked_declarations
 from models.v3_1 import V3_1
 from models.v9 import V9
 

@@ -16,7 +16,8 @@ from checker.cli import main
 from checker.engines.base import Limits
 from checker.lang.model import ModelError, action, source_location
 from checker.runs.check import CheckRequest, run_check
-from checker.runs.matrix import MatrixPlan, MatrixResult, run_matrix
+from checker.runs.matrix import MatrixPlan, run_matrix
+from checker.runs.matrixcells import MatrixResult
 from models.v3_1 import V3_1
 from models.v9 import V9
 from models.v9.state import CONTROL

@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from checker.engines.imports import import_closure
-from checker.lang.dead import checked_declarations
 from checker.lang.model import Model, State
 from checker.lang.spec import Property
 from checker.semantics.canon import canonicalizer, interpreted_canon
+from checker.semantics.deadvalues import checked_declarations
 from checker.semantics.states import as_dict, compiles
 
 CACHE_ENV = "VHOSTMC_CACHE"

@@ -13,14 +13,12 @@ import csv
 import io
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from checker.outputs.files import write_atomic
 from checker.runs.environments import get_environment
 from checker.runs.fairness import get_fairness
-
-if TYPE_CHECKING:
-    from checker.runs.matrix import Cell, MatrixResult
+from checker.runs.matrixcells import Cell, MatrixResult
 
 
 def lasso_shape(p: dict[str, Any]) -> str:

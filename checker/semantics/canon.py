@@ -24,11 +24,11 @@ import linecache
 from collections.abc import Callable
 from typing import Any
 
-from checker.lang.dead import checked_declarations, reset_dead
 from checker.lang.model import Model, State
 from checker.lang.view import StateView
 from checker.semantics.codebackend import CodeBackend, CompileView, _output, symbolic_state
 from checker.semantics.codegen import Emitter
+from checker.semantics.deadvalues import checked_declarations, reset_dead
 
 Canon = Callable[[State], State]
 

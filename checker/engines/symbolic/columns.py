@@ -22,10 +22,10 @@ from checker.engines.symbolic.encoding import Z3Backend, as_bool
 from checker.engines.symbolic.guard import user_code
 from checker.engines.symbolic.termeval import Unsupported, evaluate
 from checker.engines.symbolic.unroll import StepTemplate
-from checker.lang.dead import checked_declarations
 from checker.lang.model import Model, ModelError
 from checker.lang.symmetry import SymmetricIds, declared_symmetry
 from checker.lang.view import StateView
+from checker.semantics.deadvalues import checked_declarations
 
 COUNT_VALUES = 4
 """Arrays with more distinct values than this get no count summaries."""

@@ -39,13 +39,13 @@ from checker.engines.symbolic.encoding import Z3Backend, as_bool, literal
 from checker.engines.symbolic.limits import one_line
 from checker.engines.symbolic.symexec import as_term, flatten, unflatten
 from checker.engines.symbolic.unroll import StepTemplate
-from checker.lang.dead import assumptions, checked_declarations, reset_dead
 from checker.lang.model import Model, State
 from checker.lang.spec import Property
 from checker.lang.view import StateView
 from checker.semantics.canon import canon_source
 from checker.semantics.compiled import compiled
 from checker.semantics.compiledprops import trace_predicate
+from checker.semantics.deadvalues import assumptions, checked_declarations, reset_dead
 from checker.semantics.states import initial_state
 
 DEFAULT_QUERY_TIMEOUT = 120.0

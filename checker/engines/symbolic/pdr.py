@@ -53,10 +53,10 @@ from checker.engines.symbolic.unroll import (
     Unrolling,
     internal_errors,
 )
-from checker.lang.dead import checked_declarations
 from checker.lang.model import Model, ModelError, State
 from checker.lang.spec import Property
 from checker.semantics.canon import canonicalizer
+from checker.semantics.deadvalues import checked_declarations
 from checker.semantics.states import initial_state
 
 MAX_K = 4

@@ -15,7 +15,7 @@ proves:
 * every selected property (the conjunction of its instances) has the same
   value on ``s`` and ``g(s)``.
 * with the dead-value reduction on: the invariants its proof assumes
-  (:func:`checker.lang.dead.assumptions`) have the same value on ``s`` and
+  (:func:`checker.semantics.deadvalues.assumptions`) have the same value on ``s`` and
   ``g(s)`` (so that proof covers every renamed reachable state), and
   ``canon(g(s)) == canon(g(canon(s)))``, so
   renaming and resetting dead values combine into one canonical form per
@@ -44,7 +44,6 @@ from checker.engines.symbolic.deadproof import ProofCut, _Encoding
 from checker.engines.symbolic.encoding import Z3Backend, as_bool
 from checker.engines.symbolic.symexec import as_term, flatten, unflatten
 from checker.engines.symbolic.unroll import StepTemplate
-from checker.lang.dead import assumptions
 from checker.lang.model import ActionInstance, Model
 from checker.lang.spec import Property
 from checker.lang.symmetry import (
@@ -55,6 +54,7 @@ from checker.lang.symmetry import (
 )
 from checker.lang.view import StateView
 from checker.semantics.compiled import compiled
+from checker.semantics.deadvalues import assumptions
 from checker.semantics.states import initial_state
 
 QUERY_TIMEOUT = 120.0

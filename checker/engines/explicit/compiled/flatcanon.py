@@ -1,7 +1,7 @@
 """Numba source of the dead-value canonicalisation on packed words.
 
 The flat-array counterpart of :func:`checker.semantics.canon.canon_source`:
-the model's dead-value declarations (:func:`checker.lang.dead.reset_dead`)
+the model's dead-value declarations (:func:`checker.semantics.deadvalues.reset_dead`)
 run once on the flat state of :mod:`.flatcode` (slot ``k`` is ``u[k]``,
 arrays are element lists, :class:`.flatcode.FlatBackend`), exactly as an
 action instance is compiled there, and become one straight-line function::
@@ -33,10 +33,10 @@ from checker.engines.explicit.compiled.flatcode import (
     flat_state,
 )
 from checker.engines.explicit.compiled.layout import Layout
-from checker.lang.dead import checked_declarations, reset_dead
 from checker.lang.model import Model
 from checker.semantics.codebackend import CompileView
 from checker.semantics.codegen import Emitter, Stop
+from checker.semantics.deadvalues import checked_declarations, reset_dead
 
 _SLOT = re.compile(r"\bu\[(\d+)\]")
 
