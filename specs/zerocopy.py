@@ -12,7 +12,7 @@ cheap and every finding they report is also a liveness violation.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from checker.lang.spec import invariant, leads_to
 from checker.lang.view import StateView
@@ -34,6 +34,7 @@ from models.v9.constants import (
     W_SENDMSG,
     W_SENT,
 )
+from models.v9.queries import V9Queries
 from models.v9.state import CONTROL, DEVICE, WORKER
 
 
@@ -72,9 +73,8 @@ def _refs_that_can_drop(s: StateView, o: Any) -> Any:
     revision with another ubuf_info layout overrides), and a worker holding ``o``
     across sendmsg."""
     cap = s.p.device_capacity
-    skbs = s.count(
-        s.all(k < s.skb_cnt, s.model.skb_object(s, k) == o) for k in range(cap)
-    )
+    model = cast(V9Queries, s.model)
+    skbs = s.count(s.all(k < s.skb_cnt, model.skb_object(s, k) == o) for k in range(cap))
     worker = s.all(s.w_ubufs == o, s.any(s.w_pc == W_SENDMSG, s.w_pc == W_SENT,
                                          s.w_pc == W_SEND_FAILED))
     # --lower-device tun: a failing sendmsg may also run the callback (a second put)
