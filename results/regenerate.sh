@@ -10,7 +10,7 @@
 # `table` stage is the one in results/FINDINGS.md.  results/MANIFEST.md says which
 # stage makes which file.  Environment: RING_SIZES (default "1 2 3"), TIME_LIMIT
 # (seconds per run, default 120), JOBS (default 2), MEMORY_LIMIT (MiB per run, default
-# 6000), SYMMETRY_FROM (the `runs` stage adds --symmetry from this ring size on, default
+# 6000), LIVENESS_N2_LIMIT (seconds per ring-2 liveness cell, default 600), SYMMETRY_FROM (the `runs` stage adds --symmetry from this ring size on, default
 # 3), VHOSTMC, PYTHON.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -50,23 +50,20 @@ matrix() {
   sed 's#](cells/#](generated/matrix/cells/#g' "$GEN/matrix/matrix.md" > results/matrix.md
 }
 
-liveness() {  # the liveness grid: v9 and v3.1 at ring size 1, every named environment x
-              # the four fairness presets of checker/runs/fairness.py; the two liveness
-              # properties next to their state-predicate forms; then ring 2 (data path)
+liveness() {  # the liveness grid: v9 and v3.1, every named environment x the four
+              # fairness presets of checker/runs/fairness.py; the two liveness properties
+              # next to their state-predicate forms; at ring size 1, then ring size 2
   envs=$("$PYTHON" -m checker.runs.environments --names | tr ' \n' ',,' | sed 's/,*$//')
-  $VHOSTMC matrix --revisions v9,v3.1 --ring-sizes 1 --envs "$envs" \
-    --fairness default,may-hold,keeps-posting,goes-idle \
-    --property no-leak --property no-quiescent-leak \
-    --property put-and-wait-terminates --property no-stuck-waiter \
-    --time-limit "$LIMIT" --jobs "$JOBS" --out "$GEN/liveness"
-  sed 's#](cells/#](generated/liveness/cells/#g' "$GEN/liveness/matrix.md" > results/liveness.md
-  # ring size 2, data path: does the ring-1 leak still need a guest that goes quiet?
-  $VHOSTMC matrix --revisions v9,v3.1 --ring-sizes 2 --envs datapath \
-    --fairness default,keeps-posting \
-    --property no-leak --property no-quiescent-leak \
-    --property put-and-wait-terminates --property no-stuck-waiter \
-    --time-limit "$LIMIT" --jobs "$JOBS" --out "$GEN/liveness-n2"
-  sed 's#](cells/#](generated/liveness-n2/cells/#g' "$GEN/liveness-n2/matrix.md" > results/liveness-n2.md
+  for n in 1 2; do
+    out=liveness; [ "$n" -gt 1 ] && out=liveness-n$n
+    limit=$LIMIT; [ "$n" -gt 1 ] && limit=${LIVENESS_N2_LIMIT:-600}
+    $VHOSTMC matrix --revisions v9,v3.1 --ring-sizes "$n" --envs "$envs" \
+      --fairness default,may-hold,keeps-posting,goes-idle \
+      --property no-leak --property no-quiescent-leak \
+      --property put-and-wait-terminates --property no-stuck-waiter \
+      --time-limit "$limit" --memory-limit "$MEMORY" --jobs "$JOBS" --out "$GEN/$out"
+    sed "s#](cells/#](generated/$out/cells/#g" "$GEN/$out/matrix.md" > "results/$out.md"
+  done
 }
 
 reports() {  # the HTML report of each finding of results/FINDINGS.md

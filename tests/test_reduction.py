@@ -290,3 +290,20 @@ def test_import_closure_follows_imports_inside_functions_and_nothing_else(
     found = [p.relative_to(tmp_path).as_posix() for p in import_closure(tmp_path, ["checker.a"])]
     assert found == ["checker/__init__.py", "checker/a.py", "checker/c.py",
                      "checker/sub/__init__.py", "checker/sub/b.py"]
+
+
+def test_proof_key_keeps_the_text_the_process_first_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from checker.engines import reduction
+    from checker.runs.catalog import load_revision, select_properties
+
+    source = tmp_path / "rev.py"
+    source.write_text("x = 1\n")
+    monkeypatch.setattr(reduction, "proof_sources", lambda: [source])
+    monkeypatch.setattr(reduction, "_read_sources", {})
+    model, props = load_revision("v9")({"ring_size": 1}), select_properties(["no-double-use"])
+    first = reduction.proof_key(model, props)
+    source.write_text("x = 2\n")
+    assert reduction.proof_key(model, props) == first
+    reduction._read_sources.clear()
+    assert reduction.proof_key(model, props) != first

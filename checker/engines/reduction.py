@@ -69,16 +69,28 @@ def proof_sources() -> list[Path]:
     return [*files, *user]
 
 
+_read_sources: dict[Path, bytes] = {}
+"""Each source file's text as this process first read it: the code it runs was
+imported then, so a file edited while a long run goes on does not file that run's
+proofs under the edited text's key."""
+
+
+def _source_text(path: Path) -> bytes:
+    if path not in _read_sources:
+        try:
+            _read_sources[path] = path.read_bytes()
+        except OSError:
+            _read_sources[path] = b"?"
+    return _read_sources[path]
+
+
 def proof_key(model: Model, properties: Sequence[Property]) -> str:
     """A hash of everything the proof's outcome depends on (module docstring)."""
     digest = hashlib.sha256()
     for path in proof_sources():
         shown = path.relative_to(_REPO) if path.is_relative_to(_REPO) else path
         digest.update(str(shown).encode())
-        try:
-            digest.update(path.read_bytes())
-        except OSError:
-            digest.update(b"?")
+        digest.update(_source_text(path))
     digest.update(type(model).__qualname__.encode())
     digest.update(json.dumps(model.p.as_dict(), sort_keys=True, default=str).encode())
     digest.update(json.dumps(sorted((p.name, p.kind) for p in properties)).encode())
