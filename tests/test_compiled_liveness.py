@@ -252,3 +252,30 @@ def test_auto_takes_compiled_for_liveness(monkeypatch: pytest.MonkeyPatch, capsy
     res = ENGINE.run(EngineRequest(Server(), [served], backend="auto", search="dfs"))
     assert res.stats.backend == "python (compiled backend refused: it searches breadth-first only)"
     assert capsys.readouterr().err == ""
+
+
+def test_properties_that_hold_make_no_lasso_arrays() -> None:
+    from checker.engines.explicit.compiled.livegraph import SCRATCH
+
+    checker = CompiledChecker(get_vhost("v3.1", "datapath", "weak"), LIVE)
+    res = checker.run()
+    assert [p.status for p in res.properties] == ["holds", "holds"]
+    assert checker.graph is not None
+    made = set(checker.graph._work)
+    assert {name for name, _ in SCRATCH["decomposition"]} <= made
+    assert not made & {"rev_src", *(name for name, _ in SCRATCH["lasso"])}
+
+
+@pytest.mark.parametrize(("room", "expected"), [
+    (10_000, 150), (149, 125), (124, 112), (111, 106), (105, 105)])
+def test_graph_arrays_grow_by_what_fits_near_the_limit(room: int, expected: int) -> None:
+    from checker.engines.explicit.compiled.livegraph import grown_capacity
+
+    assert grown_capacity(100, 105, 16, lambda c: c <= room) == expected
+
+
+def test_graph_arrays_that_cannot_hold_what_is_needed_stop_the_analysis() -> None:
+    from checker.engines.explicit.compiled.livegraph import GraphFull, grown_capacity
+
+    with pytest.raises(GraphFull):
+        grown_capacity(100, 105, 16, lambda c: c <= 104)

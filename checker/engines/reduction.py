@@ -126,7 +126,7 @@ def _proved(model: Model, properties: Sequence[Property],
             stop: Callable[[], str | None] | None = None,
             deadline: float | None = None) -> dict[str, Any]:
     """The proof outcome as stored in the cache (computed, or read from it); raises
-    :class:`~checker.engines.symbolic.deadproof.ProofCut` when ``stop`` or ``deadline``
+    :class:`~checker.engines.symbolic.validity.ProofCut` when ``stop`` or ``deadline``
     cut it (nothing is cached then)."""
     from checker.engines.symbolic.deadproof import prove  # z3: only when not cached
 
@@ -162,7 +162,7 @@ def decide(model: Model, properties: Sequence[Property], requested: bool = True,
         return Reduction(None, {"on": False, "why": "--no-reduction"})
     if not checked_declarations(model):
         return Reduction(None, {"on": False, "why": f"{model.name} declares no dead values"})
-    from checker.engines.symbolic.deadproof import ProofCut
+    from checker.engines.symbolic.validity import ProofCut
 
     try:
         proof = _proved(model, properties, stop, deadline)

@@ -74,8 +74,8 @@ def decide(model: Model, properties: Sequence[Property], requested: bool,
         return Symmetry(None, {"on": False, "why": why},
                         f"symmetry reduction off for {model.name}: {why}; exploring without it")
 
-    from checker.engines.symbolic.deadproof import ProofCut
     from checker.engines.symbolic.symproof import refusal
+    from checker.engines.symbolic.validity import ProofCut
     from checker.semantics.symcanon import representative
 
     try:

@@ -39,6 +39,7 @@ from checker.engines.symbolic.encoding import Z3Backend, as_bool, literal
 from checker.engines.symbolic.limits import one_line
 from checker.engines.symbolic.symexec import as_term, flatten, unflatten
 from checker.engines.symbolic.unroll import StepTemplate
+from checker.engines.symbolic.validity import ValidityChecker, type_ranges
 from checker.lang.model import Model, State
 from checker.lang.spec import Property
 from checker.lang.view import StateView
@@ -91,7 +92,7 @@ class ProofResult:
     """The invariants assumed, each proved inductive first."""
 
 
-class _Encoding:
+class CanonEncoding:
     """The state ``s``, ``canon(s)`` and canon of any successor, as Z3 terms."""
 
     def __init__(self, model: Model, template: StepTemplate) -> None:
@@ -113,10 +114,6 @@ class _Encoding:
         """``term`` (over ``s``) evaluated on ``canon(s)``."""
         return z3.substitute(term, *self.subst) if self.subst else term
 
-    def ranges(self) -> list[z3.BoolRef]:
-        return [z3.And(c >= var.lo, c <= var.hi)
-                for (var, _), c in zip(self.t.scalars, self.t.cur) if not var.is_bool]
-
     def decode(self, m: z3.ModelRef) -> tuple[State, State]:
         """The state pair ``(s, canon(s))`` of a Z3 model."""
         def value(var: Any, term: Any) -> Any:
@@ -126,10 +123,6 @@ class _Encoding:
         s = [value(var, c) for (var, _), c in zip(self.t.scalars, self.t.cur)]
         c = [value(var, c) for (var, _), c in zip(self.t.scalars, self.canon_flat)]
         return unflatten(self.model, s), unflatten(self.model, c)
-
-
-class ProofCut(Exception):
-    """The proof was stopped before it finished (an interrupt or the time limit)."""
 
 
 def prove(
@@ -161,8 +154,7 @@ def prove(
     if not result.passed:
         return result
     t = template if template is not None else StepTemplate(model)
-    enc = _Encoding(model, t)
-    ranges = enc.ranges()
+    enc = CanonEncoding(model, t)
     assumed = assumptions(model)
     result.assumptions = [f"{a.name}: {a.why}" if a.why else a.name for a in assumed]
     init_view = StateView(model, initial_state(model))
@@ -172,23 +164,8 @@ def prove(
             result.passed = False
     inv_view = StateView(model, unflatten(model, t.cur), Z3Backend(t.bits))
     invariant = z3.And(*(as_bool(a.holds(inv_view)) for a in assumed))
-
-    def check(same: z3.BoolRef, seconds: float) -> tuple[Any, z3.Solver]:
-        why = stop() if stop is not None else None
-        if why is not None:
-            raise ProofCut(f"interrupted ({why})")
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise ProofCut("the time limit")
-            seconds = min(seconds, left)
-        solver = z3.SolverFor("QF_FD")
-        solver.set("timeout", max(1, int(seconds * 1000)))
-        solver.add(*ranges)
-        solver.add(invariant)
-        solver.add(z3.Not(same))
-        result.queries += 1
-        return solver.check(), solver
+    validity = ValidityChecker([*type_ranges(t), invariant], stop, deadline)
+    check = validity.check
 
     def ask(what: str, same: z3.BoolRef, parts: Sequence[z3.BoolRef] = ()) -> bool:
         """Whether ``same`` holds for every well-typed ``s`` (under the assumptions).
@@ -244,6 +221,7 @@ def prove(
             if not result.passed and stop_at_first:
                 break
     result.seconds = time.monotonic() - start
+    result.queries = validity.queries
     return result
 
 
@@ -265,7 +243,7 @@ def _property_terms(model: Model, t: StepTemplate, prop: Property) -> list[tuple
     return out
 
 
-def _explain(enc: _Encoding, what: str, m: z3.ModelRef) -> str:
+def _explain(enc: CanonEncoding, what: str, m: z3.ModelRef) -> str:
     """Which part of the query differs between ``s`` and ``canon(s)`` in ``m``."""
     if what.startswith("assumption kept by "):
         return "an invariant assumed holds in s but not after this step"

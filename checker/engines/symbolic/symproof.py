@@ -40,10 +40,11 @@ from typing import Any
 
 import z3
 
-from checker.engines.symbolic.deadproof import ProofCut, _Encoding
+from checker.engines.symbolic.deadproof import CanonEncoding
 from checker.engines.symbolic.encoding import Z3Backend, as_bool
 from checker.engines.symbolic.symexec import as_term, flatten, unflatten
 from checker.engines.symbolic.unroll import StepTemplate
+from checker.engines.symbolic.validity import ValidityChecker, type_ranges
 from checker.lang.model import ActionInstance, Model
 from checker.lang.spec import Property
 from checker.lang.symmetry import (
@@ -138,26 +139,12 @@ def prove_symmetry(
     t = StepTemplate(model)
     by_args: dict[tuple[str, tuple[tuple[str, int], ...]], int] = {
         (e.inst.name, e.inst.args): k for k, e in enumerate(t.execs)}
-    enc = _Encoding(model, t) if with_canon else None
+    enc = CanonEncoding(model, t) if with_canon else None
     assumed = assumptions(model)
+    validity = ValidityChecker(type_ranges(t), stop, deadline)
 
     def ask(what: str, same: Any, named: Sequence[tuple[str, Any]] = ()) -> bool:
-        why = stop() if stop is not None else None
-        if why is not None:
-            raise ProofCut(f"interrupted ({why})")
-        seconds = query_timeout
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise ProofCut("the time limit")
-            seconds = min(seconds, left)
-        solver = z3.SolverFor("QF_FD")
-        solver.set("timeout", max(1, int(seconds * 1000)))
-        solver.add(*(z3.And(c >= var.lo, c <= var.hi)
-                     for (var, _), c in zip(t.scalars, t.cur) if not var.is_bool))
-        solver.add(z3.Not(same))
-        result.queries += 1
-        answer = solver.check()
+        answer, solver = validity.check(same, query_timeout)
         if answer == z3.unsat:
             return True
         if answer == z3.sat:
@@ -221,6 +208,7 @@ def prove_symmetry(
                        same):
                 break
     result.seconds = time.monotonic() - start
+    result.queries = validity.queries
     return result
 
 

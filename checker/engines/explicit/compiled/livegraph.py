@@ -34,12 +34,36 @@ from checker.engines.explicit.compiled import fairscc
 from checker.engines.explicit.compiled.flatlive import obligation_words
 from checker.engines.explicit.liveness import AnalysisCut, FairnessMasks, Lasso, Obligation
 
-SCRATCH_BYTES_PER_STATE = 59
-"""Bytes per discovered state of the analysis's work arrays (see :meth:`LiveGraph._scratch`)."""
+SCRATCH: dict[str, tuple[tuple[str, type], ...]] = {
+    "decomposition": (("alive", np.uint8), ("active", np.uint8), ("onstk", np.uint8),
+                      ("fair", np.int32), ("index", np.int32), ("low", np.int32),
+                      ("stack", np.int32), ("cs_v", np.int32), ("mark", np.int32),
+                      ("cs_e", np.int64)),
+    "lasso": (("seen", np.int32), ("out_k", np.int32), ("out_v", np.int32),
+              ("depth", np.int32), ("rev_off", np.int64)),
+}
+"""The analysis's work arrays, one element per discovered state: the fair-component
+decomposition's (35 bytes a state), and the lasso's (24, plus ``rev_src``, one int32 per
+edge), made only for a property that has a fair component, i.e. is violated."""
 
 
 class GraphFull(Exception):
     """The graph or the analysis's arrays would pass the memory limit."""
+
+
+def grown_capacity(cap: int, need: int, floor: int, fits: Callable[[int], bool]) -> int:
+    """A new capacity of at least ``need`` (and ``floor``) elements: half again ``cap`` when
+    ``fits`` (bytes for that many elements stay within the limit) says so, else a
+    quarter, an eighth, a sixteenth more, else exactly ``need``.  Near the memory limit
+    the arrays thus grow by what fits rather than give up.  Raises :class:`GraphFull`
+    when not even ``need`` fits."""
+    for share in (2, 4, 8, 16):
+        want = max(need, cap + cap // share, floor)
+        if fits(want):
+            return want
+    if fits(need):
+        return need
+    raise GraphFull
 
 
 class GraphError(Exception):
@@ -74,7 +98,7 @@ class LiveGraph:
         self.expanded = np.zeros(0, np.uint8)
         self.en = np.zeros(0, np.int64)
         self._work: dict[str, np.ndarray] = {}
-        self._scratch_n = -1
+        self._scratch_n = {part: -1 for part in SCRATCH}
         self._rev_m = -1
         self._depth_n = -1
         self._stamp = 0
@@ -92,10 +116,8 @@ class LiveGraph:
         cap = self.expanded.shape[0]
         if need <= cap:
             return
-        cap = max(need, cap + cap // 2, 1024)
         per = 8 + 8 * self.words + 1 + 8
-        if not self.room(cap * per):
-            raise GraphFull
+        cap = grown_capacity(cap, need, 1024, lambda c: self.room(c * per))
         offsets = np.zeros(cap + 1, np.int64)
         offsets[:self.rows + 1] = self.offsets[:self.rows + 1]
         self.offsets = offsets
@@ -113,9 +135,7 @@ class LiveGraph:
         cap = self.succ.shape[0]
         if need <= cap:
             return
-        cap = max(need, cap + cap // 2, 4096)
-        if not self.room(cap * 6):
-            raise GraphFull
+        cap = grown_capacity(cap, need, 4096, lambda c: self.room(c * 6))
         used = int(self.offsets[self.rows])
         succ = np.empty(cap, np.int32)
         succ[:used] = self.succ[:used]
@@ -148,25 +168,24 @@ class LiveGraph:
             lo = self.rows = done
 
     # -- analysis ----------------------------------------------------------------------
-    def _scratch(self, n: int) -> None:
-        """Work arrays for ``n`` discovered states (kept for later analyses)."""
-        if n <= self._scratch_n:
+    def _scratch(self, n: int, part: str) -> None:
+        """Work arrays of ``part`` (:data:`SCRATCH`) for ``n`` discovered states, kept for
+        later analyses; the lasso's are only made once a fair component is found."""
+        if n <= self._scratch_n[part]:
             return
-        old = sum(a.nbytes for a in self._work.values())
-        cap = max(n, self._scratch_n + self._scratch_n // 2)
-        if not self.room(cap * SCRATCH_BYTES_PER_STATE - old):
-            raise GraphFull
-        self._work = {}
-        w = self._work
-        for name, dtype in (("alive", np.uint8), ("active", np.uint8), ("onstk", np.uint8),
-                            ("fair", np.int32), ("index", np.int32), ("low", np.int32),
-                            ("stack", np.int32), ("cs_v", np.int32), ("seen", np.int32),
-                            ("out_k", np.int32), ("out_v", np.int32), ("depth", np.int32),
-                            ("mark", np.int32), ("cs_e", np.int64), ("rev_off", np.int64)):
-            w[name] = np.zeros(cap + 1, dtype)
-        self._scratch_n = cap
-        self._rev_m = self._depth_n = -1
-        self._stamp = 0
+        names = [name for name, _ in SCRATCH[part]] + (["rev_src"] if part == "lasso" else [])
+        old = sum(self._work[name].nbytes for name in names if name in self._work)
+        per = sum(np.dtype(dtype).itemsize for _, dtype in SCRATCH[part])
+        cap = grown_capacity(max(self._scratch_n[part], 0), n, n,
+                             lambda c: self.room(c * per - old))
+        for name in names:
+            self._work.pop(name, None)
+        for name, dtype in SCRATCH[part]:
+            self._work[name] = np.zeros(cap + 1, dtype)
+        self._scratch_n[part] = cap
+        if part == "lasso":
+            self._rev_m = self._depth_n = -1
+            self._stamp = 0
 
     def find(self, o: int, m: int, n: int, parents: np.ndarray,
              actions: np.ndarray) -> Lasso | None:
@@ -174,7 +193,7 @@ class LiveGraph:
         states discovered; ``parents`` and ``actions`` the BFS tree), or ``None``."""
         obl = self.obligations[o]
         masks = self.masks
-        self._scratch(n)
+        self._scratch(n, "decomposition")
         w = self._work
         word, shift = o // 32, 2 * (o % 32)
         alive = w["alive"]
@@ -197,6 +216,7 @@ class LiveGraph:
                 break
         if ctl[0] == 0:
             return None
+        self._scratch(n, "lasso")
         if self._rev_m != m:
             rev_src = np.empty(max(1, int(self.offsets[m])), np.int32)
             if not self.room(rev_src.nbytes):

@@ -226,7 +226,9 @@ class CompiledChecker:
             if status in (2, 5) and int(ctl[CTL["n"]]) + room >= MAX_STATES:
                 bounds.append(f"{MAX_STATES} states (int32 parents)")
                 break
-            if status in (2, 5) and not table.grow(int(ctl[CTL["n"]]), room, table_limit,
+            graph_bytes = live.nbytes if live is not None else 0  # the graph counts too
+            if status in (2, 5) and not table.grow(int(ctl[CTL["n"]]), room,
+                                                   table_limit - graph_bytes,
                                                    double_index=status == 5):
                 bounds.append(self._memory_bound())
                 break
