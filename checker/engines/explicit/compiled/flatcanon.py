@@ -24,6 +24,8 @@ to the initial state.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from checker.engines.explicit.compiled.flatcode import (
     _OUT,
@@ -56,31 +58,30 @@ def _read_lines(layout: Layout, body: list[str]) -> list[str]:
     return lines
 
 
-def flat_canon_source(model: Model, layout: Layout) -> str | None:
-    """The source of ``def canon(u, nw)`` (undecorated) for ``model`` packed by ``layout``;
-    ``None`` when the model declares no dead values.
+def flat_function(model: Model, layout: Layout, name: str, transform: Callable[[Any], None],
+                  what: str) -> str:
+    """The source of ``def <name>(u, nw)`` (undecorated): ``transform`` run once on the
+    flat view of a state packed by ``layout``, rewriting the packed words ``nw`` in place
+    (only the slots it reads are unpacked; words it leaves alone are not written).
 
-    Raises :class:`.flatcode.Refused` when the declarations have no flat form or
-    compile to code that could fail (a check, a raise): they must only compare,
-    compute in int64 and index in range, as :func:`checker.semantics.canon.canon_source`
-    requires of them too.
+    Raises :class:`.flatcode.Refused`, naming ``what`` is compiled, when ``transform``
+    has no flat form or compiles to code that could fail (a check, a raise): it must
+    only compare, compute in int64 and index in range.
     """
-    if not checked_declarations(model):
-        return None
     em = Emitter({})
     view = CompileView(model, flat_state(layout)(model, em), FlatBackend(em))
     try:
-        reset_dead(model, view)
+        transform(view)
         result = flat_output(layout, source="nw")(model, list(view._vals))
     except Refused as err:
-        raise Refused(f"dead-value declarations: {err}") from None
+        raise Refused(f"{what}: {err}") from None
     except Stop:
-        raise Refused("dead-value declarations: they always fail") from None
+        raise Refused(f"{what}: the code always fails") from None
     except Exception as err:  # noqa: BLE001 - no flat form: the caller explores otherwise
-        raise Refused(f"dead-value declarations: {type(err).__name__}: {err}") from None
+        raise Refused(f"{what}: {type(err).__name__}: {err}") from None
     if em.effects or em.consts:
         first = em.effects[0] if em.effects else "a constant object"
-        raise Refused(f"dead-value declarations compile to code that can fail ({first})")
+        raise Refused(f"{what}: compiled to code that can fail ({first})")
     body = em.body(result)
     last = body.pop()
     assert last.startswith("return " + _OUT), last
@@ -88,5 +89,19 @@ def flat_canon_source(model: Model, layout: Layout) -> str | None:
               if not re.fullmatch(r"nw\[(\d+)\] = nw\[\1\]", stmt)]
     lines = [*_read_lines(layout, [*body, *writes]), *body, *writes]
     if "_ok[" in "".join(lines):
-        raise Refused("dead-value declarations: a value of mixed kind is written")
-    return "def canon(u, nw):\n" + "".join(f"    {line}\n" for line in lines or ["pass"])
+        raise Refused(f"{what}: a value of mixed kind is written")
+    return f"def {name}(u, nw):\n" + "".join(f"    {line}\n" for line in lines or ["pass"])
+
+
+def flat_canon_source(model: Model, layout: Layout) -> str | None:
+    """The source of ``def canon(u, nw)`` (undecorated) for ``model`` packed by ``layout``;
+    ``None`` when the model declares no dead values.
+
+    Raises :class:`.flatcode.Refused` when the declarations have no flat form or
+    compile to code that could fail (:func:`flat_function`), as
+    :func:`checker.semantics.canon.canon_source` requires of them too.
+    """
+    if not checked_declarations(model):
+        return None
+    return flat_function(model, layout, "canon", lambda view: reset_dead(model, view),
+                         "dead-value declarations")
