@@ -72,6 +72,19 @@ def alive_states(expanded, oflags, word, shift, m, n, alive):  # type: ignore[no
     return count
 
 
+@njit(cache=True, inline="always")
+def _tarjan_enter(v, counter, sp, csp, offsets, index, low, stack, onstk, cs_v, cs_e):  # type: ignore[no-untyped-def]
+    """Tarjan's visit of ``v``: number ``counter``, pushed at ``stack[sp]`` and as call
+    frame ``csp`` (its row from the start); returns the new frame count."""
+    index[v] = counter
+    low[v] = counter
+    stack[sp] = v
+    onstk[v] = 1
+    cs_v[csp] = v
+    cs_e[csp] = offsets[v]
+    return csp + 1
+
+
 @njit(cache=True)
 def el_round(offsets, succ, acts, inst_mask, finite, weak, strong, full, en, m,  # type: ignore[no-untyped-def]
              active, fair, ctl, index, low, onstk, stack, cs_v, cs_e, mark):
@@ -92,15 +105,10 @@ def el_round(offsets, succ, acts, inst_mask, finite, weak, strong, full, en, m, 
     for root in range(m):
         if active[root] == 0 or index[root] >= 0:
             continue
-        index[root] = counter
-        low[root] = counter
+        csp = _tarjan_enter(root, counter, sp, 0, offsets, index, low, stack, onstk, cs_v,
+                            cs_e)
         counter += 1
-        stack[sp] = root
         sp += 1
-        onstk[root] = 1
-        cs_v[0] = root
-        cs_e[0] = offsets[root]
-        csp = 1
         while csp > 0:
             v = cs_v[csp - 1]
             pos = cs_e[csp - 1]
@@ -113,16 +121,11 @@ def el_round(offsets, succ, acts, inst_mask, finite, weak, strong, full, en, m, 
                 if w >= m or active[w] == 0 or (inst_mask[k] & finite) != 0:
                     continue
                 if index[w] < 0:
-                    index[w] = counter
-                    low[w] = counter
-                    counter += 1
-                    stack[sp] = w
-                    sp += 1
-                    onstk[w] = 1
                     cs_e[csp - 1] = pos
-                    cs_v[csp] = w
-                    cs_e[csp] = offsets[w]
-                    csp += 1
+                    csp = _tarjan_enter(w, counter, sp, csp, offsets, index, low, stack, onstk,
+                                        cs_v, cs_e)
+                    counter += 1
+                    sp += 1
                     pushed = True
                     break
                 if onstk[w] == 1 and index[w] < low[v]:
