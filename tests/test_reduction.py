@@ -283,8 +283,9 @@ def test_import_closure_follows_imports_inside_functions_and_nothing_else(
     package = tmp_path / "checker"
     (package / "sub").mkdir(parents=True)
     for name, text in {"__init__.py": "", "sub/__init__.py": "",
-                       "a.py": "import os\ndef f():\n    from checker.sub import b\n",
-                       "sub/b.py": "from checker.c import thing\n",
+                       "a.py": "import os\ndef f():\n    from checker.sub import (\n"
+                               "        other,  # a name, not a module\n        b,\n    )\n",
+                       "sub/b.py": "import checker.c as c\n",
                        "c.py": "thing = 1\n", "unused.py": ""}.items():
         (package / name).write_text(text)
     found = [p.relative_to(tmp_path).as_posix() for p in import_closure(tmp_path, ["checker.a"])]

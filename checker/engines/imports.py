@@ -1,6 +1,6 @@
 """The project's source files a module can run: its imports, followed to the end.
 
-:func:`import_closure` reads each file with :mod:`ast` (nothing is imported)
+:func:`import_closure` reads each file's import statements (nothing is imported)
 and follows every ``import`` and ``from ... import`` of the project's own
 packages, at module level or inside a function, until no new file turns up.
 The proof caches key on the text of these files (:mod:`checker.engines.reduction`),
@@ -10,7 +10,7 @@ leaves its cached outcome valid.
 
 from __future__ import annotations
 
-import ast
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -26,15 +26,23 @@ def _module_file(root: Path, dotted: str) -> Path | None:
     return None
 
 
-def _imported(tree: ast.AST) -> Iterable[str]:
-    """Every dotted module name ``tree`` imports (for ``from m import n``, both
-    ``m`` and ``m.n``: ``n`` may be a submodule)."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            yield node.module
-            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+_FROM = re.compile(r"^[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)", re.MULTILINE)
+_IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w., \t]+)", re.MULTILINE)
+
+
+def _imported(source: str) -> Iterable[str]:
+    """Every dotted module name ``source`` imports, at any indentation (for ``from m
+    import n``, both ``m`` and ``m.n``: ``n`` may be a submodule).  Read with regular
+    expressions, not parsed: a line in a string that looks like an import counts too,
+    which only adds a file to the closure."""
+    for match in _FROM.finditer(source):
+        module = match.group(1)
+        yield module
+        names = match.group(2).strip("()")
+        yield from (f"{module}.{n.split()[0]}" for n in names.replace("\n", " ").split(",")
+                    if n.strip() and not n.strip().startswith("#"))
+    for match in _IMPORT.finditer(source):
+        yield from (n.split()[0] for n in match.group(1).split(",") if n.strip())
 
 
 def import_closure(root: Path, modules: Iterable[str]) -> list[Path]:
@@ -52,5 +60,5 @@ def import_closure(root: Path, modules: Iterable[str]) -> list[Path]:
             if path is None or path in seen:
                 continue
             seen.add(path)
-            todo.extend(_imported(ast.parse(path.read_bytes(), filename=str(path))))
+            todo.extend(_imported(path.read_text(encoding="utf-8")))
     return sorted(seen)

@@ -16,6 +16,7 @@ warning naming the action, why, and the state pair Z3 found.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -57,13 +58,20 @@ def cache_dir() -> Path:
     return Path(given) if given else Path.home() / ".cache" / "vhostmc"
 
 
+@functools.cache
+def _project_sources() -> list[Path]:
+    """vhostmc's own files of :func:`proof_sources`: found once per process (reading
+    every import takes about a tenth of a second)."""
+    named = [p for d in _REVISION_DIRS for p in (_REPO / d).rglob("*.py")]
+    dotted = [".".join(p.relative_to(_REPO).with_suffix("").parts) for p in named]
+    return import_closure(_REPO, [*_PROOF_MODULES, *dotted])
+
+
 def proof_sources() -> list[Path]:
     """The source files whose text goes into :func:`proof_key`: vhostmc's own that
     the proofs can run (the proof modules and all they import, every named revision
     and spec) and every user revision or spec file loaded so far."""
-    named = [p for d in _REVISION_DIRS for p in (_REPO / d).rglob("*.py")]
-    dotted = [".".join(p.relative_to(_REPO).with_suffix("").parts) for p in named]
-    files = import_closure(_REPO, [*_PROOF_MODULES, *dotted])
+    files = _project_sources()
     user = sorted(Path(str(getattr(m, "__file__", ""))) for name, m in list(sys.modules.items())
                   if name.startswith("vhostmc_user_"))
     return [*files, *user]
