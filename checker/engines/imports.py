@@ -38,9 +38,8 @@ def _imported(source: str) -> Iterable[str]:
     for match in _FROM.finditer(source):
         module = match.group(1)
         yield module
-        names = match.group(2).strip("()")
-        yield from (f"{module}.{n.split()[0]}" for n in names.replace("\n", " ").split(",")
-                    if n.strip() and not n.strip().startswith("#"))
+        names = re.sub(r"#[^\n]*", "", match.group(2)).strip().strip("()")
+        yield from (f"{module}.{n.split()[0]}" for n in names.split(",") if n.strip())
     for match in _IMPORT.finditer(source):
         yield from (n.split()[0] for n in match.group(1).split(",") if n.strip())
 
