@@ -104,6 +104,15 @@ def test_an_skb_names_the_head_its_heads_slot_holds_while_the_device_holds_it(
     assert "not (skb_cnt == 1 and heads_len[skb_slot[0]] == 0)" in texts
 
 
+def test_a_held_skbs_slot_lies_in_the_heads_window(
+    ring_2: tuple[V3_1, StepTemplate, list[tuple[int, ...]], set[str]],
+) -> None:
+    # the fact the held-skb-in-flight fact needs to be inductive (results/proofs.md)
+    texts = ring_2[3]
+    assert "skb_cnt in {0} or (skb_slot[0] - done) mod 8 < (upend - done) mod 8" in texts
+    assert "(skb_slot[0] - done) mod 8 < (upend - done) mod 8" not in texts  # not always
+
+
 def states_column(t: StepTemplate, states: list[tuple[int, ...]], name: str) -> np.ndarray:
     """The values of the state's scalar ``name`` in ``states``."""
     at = [n for _, n in t.scalars].index(name)

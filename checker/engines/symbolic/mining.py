@@ -156,6 +156,7 @@ def mine(t: StepTemplate, states: Sequence[tuple[int, ...]]) -> list[Candidate]:
                     f"not ({columns[i].name} == {a} and {columns[j].name} == {b})",
                     z3.Not(z3.And(columns[i].equals(a), columns[j].equals(b)))))
     out += _parallel_equalities(t, columns, domains, guards)
+    out += _window_facts(t, base, domains[:len(base)])
     linear = list(base) + summary
     found = _linear(t, linear, domains[:len(base)] + domains[len(columns) - len(summary):])
     out += found
@@ -296,6 +297,59 @@ def _parallel_equalities(t: StepTemplate, columns: Sequence[Column],
                     f"{columns[z].name} in {{{', '.join(map(str, where))}}} or "
                     f"{x.name} == {y.name}",
                     z3.Or(*(columns[z].equals(v) for v in where), x.term == y.term)))
+    return out
+
+
+WINDOW_GUARDS = 2
+"""Guarded forms kept per window fact that does not hold in every state (the tightest)."""
+
+
+def _window_facts(t: StepTemplate, base: Sequence[Column],
+                  domains: Sequence[np.ndarray]) -> list[Candidate]:
+    """"Ring position ``x`` lies in the window ``[a, b)``": ``(x - a) mod L < (b - a) mod L``
+    for scalars ``a``, ``b`` and any other element ``x`` of the state typed ``0 .. L - 1``
+    (``L`` as in :func:`~checker.engines.symbolic.columns.summaries`: every held skb's
+    heads[] slot lies in ``[done_idx, upend_idx)``); in every state, or where a small
+    scalar of the state is outside the values it has where the fact fails
+    (``skb_cnt in {0} or ...``, the :data:`WINDOW_GUARDS` tightest such)."""
+    lengths = {var.size for var, _ in t.scalars
+               if var.size is not None and var.size >= 4 and var.size & (var.size - 1) == 0}
+    ring = [i for i, c in enumerate(base) if not c.is_bool and c.lo == 0 and c.hi + 1 in lengths]
+    ends = [i for i in ring if t.scalars[i][0].size is None]
+    small = [i for i, c in enumerate(base) if t.scalars[i][0].size is None
+             and 1 < len(domains[i]) <= PAIR_DOMAIN and i not in ring]
+    out: list[Candidate] = []
+    for a in ends:
+        for b in ends:
+            if a == b or base[a].hi != base[b].hi:
+                continue
+            size = base[a].hi + 1
+            width = (base[b].values - base[a].values) % size
+            limit = z3.URem(base[b].number(t.bits) - base[a].number(t.bits) + size, size) \
+                if t.bits is not None else (base[b].term - base[a].term + size) % size
+            for x in ring:
+                if x in (a, b) or base[x].hi != base[a].hi:
+                    continue
+                fails = (base[x].values - base[a].values) % size >= width
+                if fails.all():
+                    continue
+                off = base[x].number(t.bits) - base[a].number(t.bits) + size
+                inside = z3.ULT(z3.URem(off, size), limit) if t.bits is not None \
+                    else off % size < limit
+                text = (f"({base[x].name} - {base[a].name}) mod {size} < "
+                        f"({base[b].name} - {base[a].name}) mod {size}")
+                if not fails.any():
+                    out.append(Candidate(text, inside))
+                    continue
+                tight = sorted((len(set(base[g].values[fails].tolist())) / len(domains[g]), g)
+                               for g in small)
+                for share, g in tight[:WINDOW_GUARDS]:
+                    if share >= 1:
+                        break
+                    where = sorted({int(v) for v in base[g].values[fails]})
+                    out.append(Candidate(
+                        f"{base[g].name} in {{{', '.join(map(str, where))}}} or {text}",
+                        z3.Or(*(base[g].equals(v) for v in where), inside)))
     return out
 
 
