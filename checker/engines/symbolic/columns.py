@@ -173,19 +173,32 @@ def summaries(t: StepTemplate, base: Sequence[Column]) -> list[Column]:
             term = count_term([c.equals(v) for c in cells], bits)
             out.append(Column(f"#{{i: {name}[i] == {v}}}", term, False, 0, len(cells),
                               np.count_nonzero(matrix == v, axis=0).astype(np.int64), wide=True))
-    lengths = {len(cells) for cells in arrays.values()
-               if len(cells) >= 4 and len(cells) & (len(cells) - 1) == 0}
+    lengths = ring_lengths(t)
     ring = [c for (var, _), c in zip(t.scalars, base)
             if var.size is None and not c.is_bool and c.lo == 0 and c.hi + 1 in lengths]
     for x in ring:
         for y in ring:
             if x is not y and x.hi == y.hi:
                 size = x.hi + 1
-                diff = x.number(bits) - y.number(bits) + size
-                term = diff % size if bits is None else z3.URem(diff, _num(size, bits))
-                out.append(Column(f"({x.name} - {y.name}) mod {size}", term, False, 0, x.hi,
+                out.append(Column(f"({x.name} - {y.name}) mod {size}",
+                                  ring_distance(x, y, bits), False, 0, x.hi,
                                   (x.values - y.values) % size, wide=True))
     return out
+
+
+def ring_lengths(t: StepTemplate) -> set[int]:
+    """The lengths of the state's arrays that are powers of two of at least 4: the
+    kernel's rings (``heads[]`` of ``UIO_MAXIOV`` slots), whose positions wrap modulo it."""
+    return {var.size for var, _ in t.scalars
+            if var.size is not None and var.size >= 4 and var.size & (var.size - 1) == 0}
+
+
+def ring_distance(x: Column, y: Column, bits: int | None) -> Any:
+    """The number term ``(x - y) mod L`` for ring positions ``x`` and ``y`` typed
+    ``0 .. L - 1``."""
+    size = x.hi + 1
+    diff = x.number(bits) - y.number(bits) + size
+    return diff % size if bits is None else z3.URem(diff, _num(size, bits))
 
 
 def _num(value: int, bits: int | None) -> Any:

@@ -60,6 +60,8 @@ from checker.engines.symbolic.columns import (
     declared_ids,
     indirections,
     occupancy,
+    ring_distance,
+    ring_lengths,
     summaries,
 )
 from checker.engines.symbolic.limits import check_deadline
@@ -213,10 +215,16 @@ def _split_linear(t: StepTemplate, cols: Sequence[Column], g: Column,
     out = []
     for text, cand in split.items():
         fails = ~evaluate(cand.term, values, rows)
-        where = sorted({int(v) for v in g.values[fails]})
-        out.append(Candidate(f"{g.name} in {{{', '.join(map(str, where))}}} or {text}",
-                             z3.Or(*(g.equals(v) for v in where), cand.term)))
+        out.append(_unless(g, g.values[fails], text, cand.term))
     return out
+
+
+def _unless(g: Column, failing: np.ndarray, text: str, term: z3.BoolRef) -> Candidate:
+    """The fact ``text`` guarded by the values ``g`` has where it fails
+    (``failing``): ``g in {9, 10} or <text>``."""
+    where = sorted({int(v) for v in failing})
+    return Candidate(f"{g.name} in {{{', '.join(map(str, where))}}} or {text}",
+                     z3.Or(*(g.equals(v) for v in where), term))
 
 
 def _single_column(text: str) -> bool:
@@ -290,13 +298,10 @@ def _parallel_equalities(t: StepTemplate, columns: Sequence[Column],
                 out.append(Candidate(f"{x.name} == {y.name}", x.term == y.term))
                 continue
             for z in sorted(guards.get(x.root, ())):
-                where = sorted({int(v) for v in columns[z].values[differ]})
-                if len(where) == len(domains[z]):
+                if len(np.unique(columns[z].values[differ])) == len(domains[z]):
                     continue
-                out.append(Candidate(
-                    f"{columns[z].name} in {{{', '.join(map(str, where))}}} or "
-                    f"{x.name} == {y.name}",
-                    z3.Or(*(columns[z].equals(v) for v in where), x.term == y.term)))
+                out.append(_unless(columns[z], columns[z].values[differ],
+                                   f"{x.name} == {y.name}", x.term == y.term))
     return out
 
 
@@ -312,8 +317,7 @@ def _window_facts(t: StepTemplate, base: Sequence[Column],
     heads[] slot lies in ``[done_idx, upend_idx)``); in every state, or where a small
     scalar of the state is outside the values it has where the fact fails
     (``skb_cnt in {0} or ...``, the :data:`WINDOW_GUARDS` tightest such)."""
-    lengths = {var.size for var, _ in t.scalars
-               if var.size is not None and var.size >= 4 and var.size & (var.size - 1) == 0}
+    lengths = ring_lengths(t)
     ring = [i for i, c in enumerate(base) if not c.is_bool and c.lo == 0 and c.hi + 1 in lengths]
     ends = [i for i in ring if t.scalars[i][0].size is None]
     small = [i for i, c in enumerate(base) if t.scalars[i][0].size is None
@@ -325,17 +329,15 @@ def _window_facts(t: StepTemplate, base: Sequence[Column],
                 continue
             size = base[a].hi + 1
             width = (base[b].values - base[a].values) % size
-            limit = z3.URem(base[b].number(t.bits) - base[a].number(t.bits) + size, size) \
-                if t.bits is not None else (base[b].term - base[a].term + size) % size
+            limit = ring_distance(base[b], base[a], t.bits)
             for x in ring:
                 if x in (a, b) or base[x].hi != base[a].hi:
                     continue
                 fails = (base[x].values - base[a].values) % size >= width
                 if fails.all():
                     continue
-                off = base[x].number(t.bits) - base[a].number(t.bits) + size
-                inside = z3.ULT(z3.URem(off, size), limit) if t.bits is not None \
-                    else off % size < limit
+                offset = ring_distance(base[x], base[a], t.bits)
+                inside = z3.ULT(offset, limit) if t.bits is not None else offset < limit
                 text = (f"({base[x].name} - {base[a].name}) mod {size} < "
                         f"({base[b].name} - {base[a].name}) mod {size}")
                 if not fails.any():
@@ -346,10 +348,7 @@ def _window_facts(t: StepTemplate, base: Sequence[Column],
                 for share, g in tight[:WINDOW_GUARDS]:
                     if share >= 1:
                         break
-                    where = sorted({int(v) for v in base[g].values[fails]})
-                    out.append(Candidate(
-                        f"{base[g].name} in {{{', '.join(map(str, where))}}} or {text}",
-                        z3.Or(*(base[g].equals(v) for v in where), inside)))
+                    out.append(_unless(base[g], base[g].values[fails], text, inside))
     return out
 
 

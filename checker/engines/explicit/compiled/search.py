@@ -226,10 +226,10 @@ class CompiledChecker:
             if status in (2, 5) and int(ctl[CTL["n"]]) + room >= MAX_STATES:
                 bounds.append(f"{MAX_STATES} states (int32 parents)")
                 break
-            graph_bytes = live.nbytes if live is not None else 0  # the graph counts too
-            if status in (2, 5) and not table.grow(int(ctl[CTL["n"]]), room,
-                                                   table_limit - graph_bytes,
-                                                   double_index=status == 5):
+            if status in (2, 5) and not table.grow(
+                    int(ctl[CTL["n"]]), room,
+                    table_limit - (live.nbytes if live is not None else 0),  # the graph counts
+                    double_index=status == 5):
                 bounds.append(self._memory_bound())
                 break
             if self.progress is not None and now >= next_report:
