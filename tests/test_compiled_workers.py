@@ -144,7 +144,7 @@ def test_two_workers_stop_at_the_memory_limit_with_their_work_arrays_counted() -
     model = datapath("v3.1")
     limit = 400_000
     res = CompiledChecker(model, invariants(), workers=2, table_limit=limit).run()
-    buffers = par_buffer_bytes(MIN_CHUNK, layout_of(model).words, len(model.instances))
+    buffers = par_buffer_bytes(MIN_CHUNK, layout_of(model).words, len(model.instances), 2)
     assert res.bounds_hit == ["memory limit 0 MiB"]
     assert 0 < res.stats.table_bytes <= limit - buffers
     assert 0 < res.stats.states < 12419

@@ -32,6 +32,11 @@ sequential loop keeps, of each expanded state's successors, only those
 ``por_ample`` selects; with ``POR = False`` the branch is compiled away.
 The parallel loop has no such filter (``--por`` runs on one worker).
 
+Lookups start with a cache miss (the index is far larger than the caches):
+both loops ``prefetch`` the index cells of lookups to come (the sequential
+loop: a state's successors, before its invariants; phase 3: the successors
+``AHEAD`` states on) so that the misses overlap.
+
 The canonicalisation hook: every successor's words pass through
 ``canon(u2, nw)`` right before the lookup (``u2`` scratch slots).  The
 generated ``canon`` is the identity (``CANON = False`` skips it entirely); a
@@ -48,7 +53,9 @@ exactly as the sequential loop, which fixes how many states of the chunk
 are expanded; (3) one thread per index partition walks the successors in
 order and tentatively inserts those hashing into its partition (a cell then
 holds ``-2 - b``, ``b`` the successor's buffer position), so the first
-occurrence of each new state is the one marked new; (4) in order, a prefix
+occurrence of each new state is the one marked new (each partition marks in
+a row of its own, ``newflag[p, b]``, so that no two threads write one cache
+line; the owner of successor ``b`` is known from its hash); (4) in order, a prefix
 count numbers the new states (the sequential numbering: by parent, then by
 action); (5) on every thread, copy the new states, parents and actions to
 their numbers and replace the tentative cells by the numbers.  Only the
@@ -258,6 +265,15 @@ def bfs(states, parents, actions, index, fill, ctl, viol, budget):
             ctl[C_ERR_WHAT] = info[0]
             status = 3
             break
+        if not POR:
+            # canonicalise now and ask for the successors' index cells, so that their
+            # cache misses overlap with each other and with the invariants below
+            imask = index.shape[0] - 1
+            for j in range(k):
+                x = succ[j]
+                if CANON:
+                    canon(u2, x)
+                prefetch(index, hash_words(x) & imask)
         capmask |= info[2]
         if pending:
             r = check(u, info[1], pending, viol, head)
@@ -269,14 +285,14 @@ def bfs(states, parents, actions, index, fill, ctl, viol, budget):
             pending = r
         done += 1
         if max_depth >= 0 and depth >= max_depth:
-            if (flags & 2) == 0 and any_new(states, index, 0, succ, k, u2, True):
+            if (flags & 2) == 0 and any_new(states, index, 0, succ, k, u2, POR):
                 flags |= 2
         else:
             if POR:
                 k = por_ample(u, succ, sact, k, states, index, u2, x2)
             trans += k
             n2, dropped = add_successors(states, parents, actions, index, fill, 0, succ, sact,
-                                         k, head, u2, True, n, max_states)
+                                         k, head, u2, POR, n, max_states)
             if dropped:
                 flags |= 1
             if n2 > n:
@@ -295,18 +311,21 @@ def bfs(states, parents, actions, index, fill, ctl, viol, budget):
     return status
 '''
 
-def par_buffers(chunk: int, words: int, nsucc: int) -> tuple[np.ndarray, ...]:
-    """The work arrays of ``bfs_par`` for ``chunk`` frontier states per round."""
+def par_buffers(chunk: int, words: int, nsucc: int, parts: int) -> tuple[np.ndarray, ...]:
+    """The work arrays of ``bfs_par`` for ``chunk`` frontier states per round and an
+    index of ``parts`` partitions (phase 3's marks: a row per partition, so that two
+    threads never write the same cache line)."""
     rows = chunk * nsucc
     return (np.zeros((rows, words), np.int64), np.zeros(rows, np.int64),
-            np.zeros(rows, np.int64), np.zeros(rows, np.uint8), np.zeros(rows, np.int64),
+            np.zeros(rows, np.int64), np.zeros((parts, rows), np.uint8),
+            np.zeros((parts, rows), np.int64),
             np.zeros(chunk, np.int64), np.zeros(chunk, np.int64), np.zeros(chunk, np.int64),
             np.zeros((chunk, 4), np.int64), np.zeros(chunk, np.int64))
 
 
-def par_buffer_bytes(chunk: int, words: int, nsucc: int) -> int:
+def par_buffer_bytes(chunk: int, words: int, nsucc: int, parts: int) -> int:
     """Bytes of :func:`par_buffers`."""
-    return chunk * nsucc * (8 * words + 25) + chunk * 8 * 8
+    return chunk * nsucc * (8 * words + 16 + 9 * parts) + chunk * 8 * 8
 
 
 CTL_FIELDS = ("n", "head", "level_end", "depth", "transitions", "max_depth_seen", "capacity",
@@ -323,6 +342,7 @@ PARALLEL_SOURCE = '''
 
 MIN_CHUNK = ''' + str(MIN_CHUNK) + '''
 BLOCK = 64
+AHEAD = 8
 
 
 @njit(cache=True, parallel=True)
@@ -370,8 +390,10 @@ def expand_chunk(states, head, m, succ, sact, start, counts, infos, hashes, vmas
 def insert_parts(states, index, fill, pbits, succ, hashes, start, counts, cut, newflag, slots,
                  added, overflow, lookup_only):
     """Phase 3, one thread per partition: walk the successors of the first ``cut``
-    states in order and mark (``newflag``) each first occurrence of a state not in the
-    index; unless ``lookup_only``, insert it tentatively (cell ``slots[b]`` := ``-2 - b``).
+    states in order and mark (``newflag[p, b]``, ``p`` the partition of successor ``b``;
+    only those of partition ``p`` are written in row ``p``) each first occurrence of a
+    state not in the index; unless ``lookup_only``, insert it tentatively (cell
+    ``slots[p, b]`` := ``-2 - b``).
     ``added[p]``: how many partition ``p`` marked; ``overflow[p]``: it stopped because
     the partition would pass 7/8 full (its marks are then incomplete)."""
     parts = 1 << pbits
@@ -385,6 +407,20 @@ def insert_parts(states, index, fill, pbits, succ, hashes, start, counts, cut, n
         for t in range(cut):
             if over:
                 break
+            if t + AHEAD < cut:
+                b1 = start[t + AHEAD]
+                for b in range(b1, b1 + counts[t + AHEAD]):
+                    pos = hashes[b] & mask
+                    if (pos >> shift) == p:
+                        prefetch(index, pos)
+            if t + AHEAD // 2 < cut:
+                b1 = start[t + AHEAD // 2]
+                for b in range(b1, b1 + counts[t + AHEAD // 2]):
+                    pos = hashes[b] & mask
+                    if (pos >> shift) == p:
+                        c = index[pos]
+                        if c >= 0:
+                            prefetch(states[c], 0)
             b0 = start[t]
             for j in range(counts[t]):
                 b = b0 + j
@@ -404,36 +440,39 @@ def insert_parts(states, index, fill, pbits, succ, hashes, start, counts, cut, n
                         break
                     pos = base | ((pos + 1) & pmask)
                 if index[pos] != -1:
-                    newflag[b] = 0
+                    newflag[p, b] = 0
                     continue
                 if not lookup_only:
                     if a >= room:
                         over = 1
                         break
                     index[pos] = -2 - b
-                    slots[b] = pos
-                newflag[b] = 1
+                    slots[p, b] = pos
+                newflag[p, b] = 1
                 a += 1
         added[p] = a
         overflow[p] = over
 
 
 @njit(cache=True, parallel=True)
-def commit_chunk(states, parents, actions, index, head, cut, succ, sact, start, counts, newflag,
-                 slots, first):
+def commit_chunk(states, parents, actions, index, pbits, head, cut, succ, sact, hashes, start,
+                 counts, newflag, slots, first):
     """Phase 5, every thread: store the new successors of state ``head + t`` under the
     numbers from ``first[t]`` on, in order, and put the numbers in their cells."""
+    mask = index.shape[0] - 1
+    shift = part_shift(index, pbits)
     for t in prange(cut):
         i = first[t]
         b0 = start[t]
         for j in range(counts[t]):
             b = b0 + j
-            if newflag[b]:
+            p = (hashes[b] & mask) >> shift
+            if newflag[p, b]:
                 for q in range(NW):
                     states[i, q] = succ[b, q]
                 parents[i] = head + t
                 actions[i] = sact[b]
-                index[slots[b]] = i
+                index[slots[p, b]] = i
                 i += 1
 
 
@@ -547,20 +586,23 @@ def bfs_par(states, parents, actions, index, fill, pbits, ctl, viol, budget, buf
                 status = 5
                 break
             # phase 4: the sequential numbering
+            mask = index.shape[0] - 1
+            shift = part_shift(index, pbits)
             new = 0
             for t in range(cut):
                 first[t] = n + new
                 b0 = start[t]
-                for j in range(counts[t]):
-                    new += newflag[b0 + j]
+                for b in range(b0, b0 + counts[t]):
+                    new += newflag[(hashes[b] & mask) >> shift, b]
             trans += chunk_trans
             if max_states >= 0 and n + new > max_states:
                 # the bound falls inside this chunk: undo, insert one by one
                 for t in range(cut):
                     b0 = start[t]
-                    for j in range(counts[t]):
-                        if newflag[b0 + j]:
-                            index[slots[b0 + j]] = -1
+                    for b in range(b0, b0 + counts[t]):
+                        p = (hashes[b] & mask) >> shift
+                        if newflag[p, b]:
+                            index[slots[p, b]] = -1
                 before = n
                 for t in range(cut):
                     b0 = start[t]
@@ -573,8 +615,8 @@ def bfs_par(states, parents, actions, index, fill, pbits, ctl, viol, budget, buf
                     maxdepth = depth + 1
             elif new > 0:
                 # phase 5
-                commit_chunk(states, parents, actions, index, head, cut, succ, sact, start,
-                             counts, newflag, slots, first)
+                commit_chunk(states, parents, actions, index, pbits, head, cut, succ, sact,
+                             hashes, start, counts, newflag, slots, first)
                 for p in range(parts):
                     fill[p] += added[p]
                 n += new

@@ -12,7 +12,6 @@ so every step is the model's own (and is checked against the stored state).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 
@@ -33,6 +32,7 @@ from checker.engines.explicit.compiled.layout import layout_of
 from checker.engines.explicit.compiled.livegraph import GraphError, LiveGraph
 from checker.engines.explicit.compiled.livesearch import CompiledLiveness
 from checker.engines.explicit.compiled.table import Table, default_memory_limit
+from checker.engines.explicit.compiled.threads import use_threads
 from checker.engines.explicit.liveness import Lasso, trace_of_lasso
 from checker.lang.fairness import Fair
 from checker.lang.model import ActionInstance, Model, State
@@ -47,25 +47,6 @@ ANNOUNCE_FROM = 100_000
 """Graphs at least this large get a progress line before each fair-cycle analysis."""
 MAX_STATES = 2**31 - 1
 """State numbers are int32 (the parents array)."""
-
-
-def use_threads(workers: int) -> int:
-    """Run numba's parallel loops on ``workers`` threads (at most ``NUMBA_NUM_THREADS``);
-    returns how many.
-
-    Unless ``NUMBA_THREADING_LAYER`` says otherwise, numba's own ``workqueue`` layer is
-    chosen (it must be before the first parallel loop runs): its idle threads sleep,
-    whereas OpenMP's spin, and on a machine whose cores are busy with other work a
-    spinning thread takes the core from the one doing the work (measured: 94 s instead
-    of 2.5 s for 1 M states with other jobs on both cores).
-    """
-    import numba
-
-    if "NUMBA_THREADING_LAYER" not in os.environ:
-        numba.config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]
-    threads = min(workers, numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
-    numba.set_num_threads(threads)
-    return int(threads)
 
 
 class CompiledMismatch(RuntimeError):
@@ -167,9 +148,9 @@ class CompiledChecker:
             words = built.layout.words
             # the work arrays take at most an eighth of the memory limit, and count in it
             chunk = max(MIN_CHUNK, min(self.chunk, self.memory_limit // 8
-                                       // par_buffer_bytes(1, words, nsucc)))
-            buffers = par_buffers(chunk, words, nsucc)
-            table_limit -= par_buffer_bytes(chunk, words, nsucc)
+                                       // par_buffer_bytes(1, words, nsucc, 1 << pbits)))
+            buffers = par_buffers(chunk, words, nsucc, 1 << pbits)
+            table_limit -= par_buffer_bytes(chunk, words, nsucc, 1 << pbits)
         if table.grow(0, room + 1, table_limit):
             table.states[0] = built.layout.pack(initial)
             if self.canon is not None:
