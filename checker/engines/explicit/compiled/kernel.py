@@ -69,6 +69,7 @@ C_N, C_HEAD, C_LEVEL_END, C_DEPTH, C_TRANS, C_MAXDEPTH, C_CAP, C_PENDING = 0, 1,
 C_ERR_STATE, C_ERR_WHAT, C_MAX_STATES, C_MAX_DEPTH, C_FLAGS, C_HAS_PROPS = 8, 9, 10, 11, 12, 13
 
 MASK32 = 0xFFFFFFFF
+REHASH_AHEAD = 16
 
 
 @njit(cache=True, inline="always")
@@ -122,13 +123,43 @@ def part_shift(index, pbits):
 @njit(cache=True)
 def rehash(states, n, index, fill, pbits):
     """Fill the (empty, -1) ``index`` with states ``0..n-1``; ``fill`` counts per partition."""
-    pmask = (index.shape[0] - 1) >> pbits
-    shift = part_shift(index, pbits)
     fill[:] = 0
+    rehash_part(states, n, index, pbits, 0, True, fill)
+
+
+@njit(cache=True, inline="always")
+def rehash_part(states, n, index, pbits, p, every, fill):
+    """Put the states ``0..n-1`` whose home cell is in partition ``p`` (every state if
+    ``every``, counted per partition in ``fill``) into the empty cells of the index;
+    returns how many.  The states are distinct, so a probe only looks for an empty
+    cell (no state is compared), and the cells of the states ``REHASH_AHEAD`` on are
+    asked for first (``prefetch``)."""
+    mask = index.shape[0] - 1
+    pmask = mask >> pbits
+    shift = part_shift(index, pbits)
+    ring = np.empty(REHASH_AHEAD, np.int64)
+    a = 0
+    for i in range(min(n, REHASH_AHEAD)):
+        ring[i] = hash_words(states[i]) & mask
+        prefetch(index, ring[i])
     for i in range(n):
-        pos = slot_in(states, index, states[i], hash_words(states[i]), pmask)
+        home = ring[i % REHASH_AHEAD]
+        if i + REHASH_AHEAD < n:
+            ahead = hash_words(states[i + REHASH_AHEAD]) & mask
+            ring[i % REHASH_AHEAD] = ahead
+            if every or (ahead >> shift) == p:
+                prefetch(index, ahead)
+        if not every and (home >> shift) != p:
+            continue
+        pos = home
+        base = pos - (pos & pmask)
+        while index[pos] != -1:
+            pos = base | ((pos + 1) & pmask)
         index[pos] = i
-        fill[pos >> shift] += 1
+        a += 1
+        if every:
+            fill[pos >> shift] += 1
+    return a
 
 
 @njit(cache=True)
@@ -644,17 +675,6 @@ def rehash_par(states, n, index, fill, pbits):
     """:func:`rehash`, one thread per partition (each scans every state and inserts those
     whose home cell is in its partition)."""
     parts = 1 << pbits
-    mask = index.shape[0] - 1
-    pmask = mask >> pbits
-    shift = part_shift(index, pbits)
     for p in prange(parts):
-        a = 0
-        for i in range(n):
-            x = states[i]
-            h = hash_words(x)
-            if ((h & mask) >> shift) != p:
-                continue
-            index[slot_in(states, index, x, h, pmask)] = i
-            a += 1
-        fill[p] = a
+        fill[p] = rehash_part(states, n, index, pbits, p, False, fill)
 '''
