@@ -48,14 +48,18 @@ def import_closure(root: Path, modules: Iterable[str]) -> list[Path]:
     """The files of ``modules`` (dotted names under ``root``), their packages'
     ``__init__.py`` files, and every project file they import, sorted."""
     seen: set[Path] = set()
+    looked: set[str] = set()  # dotted names already resolved (each once: a stat or two)
     todo = list(modules)
     while todo:
-        dotted = todo.pop()
-        if dotted.split(".")[0] not in _PACKAGES:
+        parts = todo.pop().split(".")
+        if parts[0] not in _PACKAGES:
             continue
-        parts = dotted.split(".")
         for depth in range(1, len(parts) + 1):
-            path = _module_file(root, ".".join(parts[:depth]))
+            prefix = ".".join(parts[:depth])
+            if prefix in looked:
+                continue
+            looked.add(prefix)
+            path = _module_file(root, prefix)
             if path is None or path in seen:
                 continue
             seen.add(path)
