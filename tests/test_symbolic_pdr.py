@@ -53,6 +53,36 @@ def test_pdr_reports_the_counterexample_to_induction() -> None:
     assert "last step: step\n  x: 2 -> 3" in cti
 
 
+def test_pdr_reports_each_houdini_round_as_it_goes() -> None:
+    # the same run: round 1 drops the facts of the initial state, round 2 finds the CTI
+    phases: list[str] = []
+    rounds: list[int] = []
+    result = run_pdr(Toggle(), [not_three_toggle], depth=4, mine_states=1, max_k=1,
+                     progress=lambda st: (phases.append(st.phase), rounds.append(st.transitions)))
+    assert phases[0].startswith("pdr: Houdini round 1 at k = 1 done, ")
+    assert phases[0].endswith(" candidate facts left")
+    assert rounds[0] == 1 and result.stats.transitions == 2
+
+
+def test_pdr_cut_inside_houdini_keeps_the_rounds_done(monkeypatch: pytest.MonkeyPatch) -> None:
+    from checker.engines.symbolic import pdr
+    from checker.engines.symbolic.limits import SolverGaveUp
+
+    calls: list[int] = []
+    real = pdr.solve
+
+    def gives_up_on_the_second_query(solver: Any, left: Any, goal: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise SolverGaveUp("time limit")
+        return real(solver, left, goal)
+
+    monkeypatch.setattr(pdr, "solve", gives_up_on_the_second_query)
+    result = run_pdr(Toggle(), [not_three_toggle], depth=4, mine_states=1, max_k=1)
+    assert result.properties[0].status == "inconclusive"
+    assert result.stats.transitions == 1 and result.stats.max_depth == 1
+
+
 def test_pdr_agrees_with_explicit_on_the_counter() -> None:
     props = [not_three, seen_in_order, ticking]
     pdr = run_pdr(Counter(), props)

@@ -264,12 +264,12 @@ def _progress_printer(engine: str = DEFAULT_ENGINE) -> Callable[[Stats], None]:
     unit = get_engine(engine).progress_unit
 
     def show(stats: Stats) -> None:
+        if stats.phase:
+            click.echo(f"progress: {stats.phase} ({stats.seconds:.0f}s)", err=True)
+            return
         if unit == "depth":
             click.echo(f"progress: {engine} depth {stats.max_depth} done, "
                        f"{stats.transitions} solver queries, {stats.seconds:.1f}s", err=True)
-            return
-        if stats.phase:
-            click.echo(f"progress: {stats.phase} ({stats.seconds:.0f}s)", err=True)
             return
         rate = stats.states / stats.seconds if stats.seconds else 0.0
         click.echo(

@@ -41,10 +41,13 @@ def houdini(
     solve: Callable[[z3.Solver, z3.BoolRef], z3.ModelRef | None],
     deadline: float | None,
     k: int = 1,
+    on_round: Callable[[int, int], None] | None = None,
 ) -> HoudiniResult:
     """The largest subset of ``candidates`` k-inductive (over simple paths) together
     with ``must`` (the property and safety, never dropped); ``solve(solver, goal)`` is
-    a model or ``None``.  A CTI's last step is from ``u.flat(k - 1)`` to
+    a model or ``None``.  ``on_round(rounds, left)`` is called after each round that
+    drops candidates (``left``: how many remain), so a run cut by the time limit has
+    said how far it got.  A CTI's last step is from ``u.flat(k - 1)`` to
     ``u.flat(k)`` of the result's unrolling ``u``."""
     u = Unrolling(t.model, tag="^h", template=t)
     solver = z3.SolverFor("QF_FD")
@@ -78,4 +81,6 @@ def houdini(
             kept = [candidates[n - len(must)] for n in active if n >= len(must)]
             return HoudiniResult(kept, m, rounds, u, k)
         active = [n for n in active if n not in set(broken)]
+        if on_round is not None:
+            on_round(rounds, len(active) - len(must))
 

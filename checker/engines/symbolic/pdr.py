@@ -166,11 +166,22 @@ def _prove(
 
     start = time.monotonic()
     failure: str | None = None
+    stats.max_depth = max_k
+    before = stats.transitions
+
+    def on_round(rounds: int, left: int) -> None:
+        stats.transitions = before + rounds  # kept if the time limit cuts the run
+        stats.seconds = time.monotonic() - began
+        stats.phase = (f"pdr: Houdini round {rounds} at k = {max_k} done, "
+                       f"{left} candidate facts left")
+        if progress is not None:
+            progress(stats)
+        stats.phase = ""
+
     # one Houdini run at max_k: the greatest max_k-inductive subset contains every
     # j-inductive one (j <= max_k), so smaller k could prove nothing more
-    found = houdini(t, must, candidates, check, deadline, max_k)
-    stats.max_depth = max_k
-    stats.transitions += found.rounds
+    found = houdini(t, must, candidates, check, deadline, max_k, on_round)
+    stats.transitions = before + found.rounds
     stats.seconds = time.monotonic() - began
     if progress is not None:
         progress(stats)
