@@ -120,6 +120,13 @@ def part_shift(index, pbits):
     return lg - pbits
 
 
+@njit(cache=True, inline="always")
+def part_of(h, mask, shift):
+    """The partition of the state hashing to ``h`` (``mask``: the index's size less one;
+    ``shift``: :func:`part_shift`)."""
+    return (h & mask) >> shift
+
+
 @njit(cache=True)
 def rehash(states, n, index, fill, pbits):
     """Fill the (empty, -1) ``index`` with states ``0..n-1``; ``fill`` counts per partition."""
@@ -163,19 +170,25 @@ def rehash_part(states, n, index, pbits, p, every, fill):
 
 
 @njit(cache=True)
-def add_successors(states, parents, actions, index, fill, pbits, succ, sact, k, parent, u2,
-                   do_canon, n, max_states):
+def add_successors(states, parents, actions, index, fill, pbits, succ, sact, hs, k, parent,
+                   u2, do_canon, n, max_states):
     """Insert the new states among ``succ[:k]`` (canonicalised first if ``do_canon``) as
     children of ``parent``, in order, numbered from ``n``; a new state past ``max_states``
-    (if >= 0) is dropped.  Returns the next number and whether one was dropped."""
+    (if >= 0) is dropped.  ``hs[j]`` is ``succ[j]``'s hash, already computed by the
+    caller (read only when not ``do_canon``; otherwise it is computed here, after the
+    canonicalisation).  Returns the next number and whether one was dropped."""
     pmask = (index.shape[0] - 1) >> pbits
     shift = part_shift(index, pbits)
     dropped = False
     for j in range(k):
         x = succ[j]
-        if CANON and do_canon:
-            canon(u2, x)
-        pos = slot_in(states, index, x, hash_words(x), pmask)
+        if do_canon:
+            if CANON:
+                canon(u2, x)
+            h = hash_words(x)
+        else:
+            h = hs[j]
+        pos = slot_in(states, index, x, h, pmask)
         if index[pos] >= 0:
             continue
         if max_states >= 0 and n >= max_states:
@@ -192,15 +205,20 @@ def add_successors(states, parents, actions, index, fill, pbits, succ, sact, k, 
 
 
 @njit(cache=True)
-def any_new(states, index, pbits, succ, k, u2, do_canon):
+def any_new(states, index, pbits, succ, hs, k, u2, do_canon):
     """Whether some state of ``succ[:k]`` (canonicalised first if ``do_canon``) is not
-    stored yet (the search past a depth bound would have found more)."""
+    stored yet (the search past a depth bound would have found more); ``hs`` as for
+    :func:`add_successors`."""
     pmask = (index.shape[0] - 1) >> pbits
     for j in range(k):
         x = succ[j]
-        if CANON and do_canon:
-            canon(u2, x)
-        if index[slot_in(states, index, x, hash_words(x), pmask)] < 0:
+        if do_canon:
+            if CANON:
+                canon(u2, x)
+            h = hash_words(x)
+        else:
+            h = hs[j]
+        if index[slot_in(states, index, x, h, pmask)] < 0:
             return True
     return False
 
@@ -260,6 +278,7 @@ def bfs(states, parents, actions, index, fill, ctl, viol, budget):
     u2 = np.empty(NS, np.int64)
     succ = np.empty((NSUCC, NW), np.int64)
     sact = np.empty(NSUCC, np.int64)
+    hs = np.empty(NSUCC, np.int64)
     info = np.zeros(4, np.int64)
     x2 = np.empty(NW, np.int64)
     n = ctl[C_N]
@@ -304,7 +323,8 @@ def bfs(states, parents, actions, index, fill, ctl, viol, budget):
                 x = succ[j]
                 if CANON:
                     canon(u2, x)
-                prefetch(index, hash_words(x) & imask)
+                hs[j] = hash_words(x)
+                prefetch(index, hs[j] & imask)
         capmask |= info[2]
         if pending:
             r = check(u, info[1], pending, viol, head)
@@ -316,14 +336,14 @@ def bfs(states, parents, actions, index, fill, ctl, viol, budget):
             pending = r
         done += 1
         if max_depth >= 0 and depth >= max_depth:
-            if (flags & 2) == 0 and any_new(states, index, 0, succ, k, u2, POR):
+            if (flags & 2) == 0 and any_new(states, index, 0, succ, hs, k, u2, POR):
                 flags |= 2
         else:
             if POR:
                 k = por_ample(u, succ, sact, k, states, index, u2, x2)
             trans += k
             n2, dropped = add_successors(states, parents, actions, index, fill, 0, succ, sact,
-                                         k, head, u2, POR, n, max_states)
+                                         hs, k, head, u2, POR, n, max_states)
             if dropped:
                 flags |= 1
             if n2 > n:
@@ -497,7 +517,7 @@ def commit_chunk(states, parents, actions, index, pbits, head, cut, succ, sact, 
         b0 = start[t]
         for j in range(counts[t]):
             b = b0 + j
-            p = (hashes[b] & mask) >> shift
+            p = part_of(hashes[b], mask, shift)
             if newflag[p, b]:
                 for q in range(NW):
                     states[i, q] = succ[b, q]
@@ -624,14 +644,14 @@ def bfs_par(states, parents, actions, index, fill, pbits, ctl, viol, budget, buf
                 first[t] = n + new
                 b0 = start[t]
                 for b in range(b0, b0 + counts[t]):
-                    new += newflag[(hashes[b] & mask) >> shift, b]
+                    new += newflag[part_of(hashes[b], mask, shift), b]
             trans += chunk_trans
             if max_states >= 0 and n + new > max_states:
                 # the bound falls inside this chunk: undo, insert one by one
                 for t in range(cut):
                     b0 = start[t]
                     for b in range(b0, b0 + counts[t]):
-                        p = (hashes[b] & mask) >> shift
+                        p = part_of(hashes[b], mask, shift)
                         if newflag[p, b]:
                             index[slots[p, b]] = -1
                 before = n
@@ -639,7 +659,8 @@ def bfs_par(states, parents, actions, index, fill, pbits, ctl, viol, budget, buf
                     b0 = start[t]
                     n, dropped = add_successors(
                         states, parents, actions, index, fill, pbits, succ[b0:b0 + NSUCC],
-                        sact[b0:b0 + NSUCC], counts[t], head + t, u2, False, n, max_states)
+                        sact[b0:b0 + NSUCC], hashes[b0:b0 + NSUCC], counts[t], head + t, u2,
+                        False, n, max_states)
                     if dropped:
                         flags |= 1
                 if n > before:
