@@ -169,6 +169,17 @@ def rehash_part(states, n, index, pbits, p, every, fill):
     return a
 
 
+@njit(cache=True, inline="always")
+def successor_hash(x, hs, j, u2, do_canon):
+    """The hash of successor ``x = succ[j]``: canonicalised here and hashed if
+    ``do_canon``, else ``hs[j]`` (the caller's)."""
+    if do_canon:
+        if CANON:
+            canon(u2, x)
+        return hash_words(x)
+    return hs[j]
+
+
 @njit(cache=True)
 def add_successors(states, parents, actions, index, fill, pbits, succ, sact, hs, k, parent,
                    u2, do_canon, n, max_states):
@@ -182,12 +193,7 @@ def add_successors(states, parents, actions, index, fill, pbits, succ, sact, hs,
     dropped = False
     for j in range(k):
         x = succ[j]
-        if do_canon:
-            if CANON:
-                canon(u2, x)
-            h = hash_words(x)
-        else:
-            h = hs[j]
+        h = successor_hash(x, hs, j, u2, do_canon)
         pos = slot_in(states, index, x, h, pmask)
         if index[pos] >= 0:
             continue
@@ -212,12 +218,7 @@ def any_new(states, index, pbits, succ, hs, k, u2, do_canon):
     pmask = (index.shape[0] - 1) >> pbits
     for j in range(k):
         x = succ[j]
-        if do_canon:
-            if CANON:
-                canon(u2, x)
-            h = hash_words(x)
-        else:
-            h = hs[j]
+        h = successor_hash(x, hs, j, u2, do_canon)
         if index[slot_in(states, index, x, h, pmask)] < 0:
             return True
     return False
