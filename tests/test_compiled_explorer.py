@@ -37,6 +37,7 @@ from shared_checks import cli
 from checker.engines.base import EngineRequest, Limits, RunResult
 from checker.engines.explicit.compiled.layout import layout_of
 from checker.engines.explicit.compiled.search import CompiledChecker
+from checker.engines.explicit import engine as engine_module
 from checker.engines.explicit.engine import ENGINE
 from checker.engines.explicit.search import ExplicitChecker
 from checker.lang.model import Model, action
@@ -264,14 +265,31 @@ def test_cli_bad_backend_options_exit_2(tmp_path, capsys, args, message) -> None
 def test_auto_takes_compiled_where_it_applies_and_python_quietly_elsewhere(
         monkeypatch, capsys) -> None:
     monkeypatch.delenv("VHOSTMC_BACKEND", raising=False)
+    monkeypatch.setattr(engine_module, "SMALL_SPACE", 3)
     res = ENGINE.run(EngineRequest(Counter(), [x_in_range], backend="auto"))
     assert res.stats.backend == "compiled"
+    assert res.complete and res.stats.states == 4
     res = ENGINE.run(EngineRequest(Server(), [served], backend="auto", search="dfs"))
     assert res.stats.backend.startswith("python (compiled backend refused: it searches breadth")
     assert capsys.readouterr().err == ""
     monkeypatch.setenv("VHOSTMC_BACKEND", "python")
     res = ENGINE.run(EngineRequest(Counter(), [x_in_range], backend="auto"))
     assert res.stats.backend == "python"
+
+
+def test_auto_keeps_the_python_explorer_on_a_small_space(monkeypatch) -> None:
+    """A space within SMALL_SPACE states is explored by the python explorer (no compiled
+    code to load); one state more and the run is compiled, with the same verdict."""
+    monkeypatch.delenv("VHOSTMC_BACKEND", raising=False)
+    monkeypatch.setattr(engine_module, "SMALL_SPACE", 4)
+    res = ENGINE.run(EngineRequest(Counter(), [x_in_range], backend="auto"))
+    assert res.stats.backend == "python (auto: a space of at most 4 states)"
+    assert res.complete and res.stats.states == 4 and res.coverage is not None
+    res = ENGINE.run(EngineRequest(Counter(), [x_in_range], backend="auto",
+                                   limits=Limits(max_states=2)))
+    assert res.stats.backend == "python (auto: a space of at most 4 states)"
+    assert res.bounds_hit == ["2 states"]
+    assert [p.status for p in res.properties] == ["inconclusive"]
 
 
 # -- where the model itself fails -----------------------------------------------------------

@@ -22,6 +22,7 @@ from liveness_models import (
 )
 
 from checker.engines.base import EngineRequest, Limits, RunResult
+from checker.engines.explicit import engine as engine_module
 from checker.engines.explicit.engine import ENGINE
 from checker.engines.explicit.liveness import FairnessMasks, check_lasso, obligations
 from checker.engines.explicit.search import ExplicitChecker
@@ -246,6 +247,7 @@ def test_a_time_limit_is_inconclusive_with_its_bound() -> None:
 
 def test_auto_takes_compiled_for_liveness(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     monkeypatch.delenv("VHOSTMC_BACKEND", raising=False)
+    monkeypatch.setattr(engine_module, "SMALL_SPACE", 1)
     res = ENGINE.run(EngineRequest(Server(), [served], backend="auto"))
     assert res.stats.backend == "compiled"
     assert [p.status for p in res.properties] == ["violated"]

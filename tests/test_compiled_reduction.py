@@ -20,6 +20,7 @@ from checker.engines.base import EngineRequest, RunResult
 from checker.engines.explicit.compiled.flatcanon import flat_canon_source
 from checker.engines.explicit.compiled.flatcode import Refused
 from checker.engines.explicit.compiled.layout import layout_of
+from checker.engines.explicit import engine as engine_module
 from checker.engines.explicit.engine import ENGINE
 from checker.engines.explicit.search import ExplicitChecker
 from checker.lang.model import Model
@@ -151,6 +152,7 @@ def test_datapath_reduced_counts_are_the_python_ones() -> None:
 def test_auto_uses_the_compiled_backend_with_the_reduction(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("VHOSTMC_BACKEND", raising=False)
+    monkeypatch.setattr(engine_module, "SMALL_SPACE", 100)
     got = engine_run(vhost_model("v3.1", "datapath"), select_properties(list(SAFETY)), "auto")
     assert got.stats.backend == "compiled"
     assert got.reduction["on"] is True

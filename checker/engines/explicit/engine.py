@@ -17,12 +17,19 @@ from checker.lang.model import Model
 BACKENDS = ("auto", "compiled", "python")
 """``python``: the reference explorer; ``compiled``: packed states and numba
 (:mod:`checker.engines.explicit.compiled`), BFS, invariants and liveness (fair SCCs on
-the state graph as arrays); ``auto``:
-compiled where it applies, else python (without a word on stderr)."""
+the state graph as arrays); ``auto``: the python explorer on a space of at most
+:data:`SMALL_SPACE` states, else compiled where it applies, else python (without a word
+on stderr)."""
 
 DEFAULT_BACKEND = "auto"
 """What ``vhostmc check --backend`` defaults to: measured in results/performance.md,
 the compiled backend explores a ring-2 run many times faster, cache load included."""
+
+SMALL_SPACE = 5_000
+"""``auto`` first explores this many states with the python explorer and keeps its result
+when the search ended within them: loading the compiled code costs about 0.9 s, which the
+python explorer (25-100 k states/s) needs more than 20 k states to lose.  A larger space
+loses this trial (about 0.2 s) and is explored again from the start, compiled."""
 
 BACKEND_ENV = "VHOSTMC_BACKEND"
 """``auto`` means this variable's value when set (``python`` or ``compiled``); the test
@@ -137,6 +144,10 @@ class ExplicitEngine:
                 return self._symmetric(request, reduction, symmetry)
         if backend == "compiled":
             why = compiled_refusal(request)
+            if why is None and request.backend == "auto":
+                small = self._small_space(request, reduction)
+                if small is not None:
+                    return self._with_reduction(small, reduction, symmetry, por_off)
             if why is None:
                 from checker.engines.explicit.compiled.run import run_compiled
 
@@ -154,6 +165,23 @@ class ExplicitEngine:
                                  canon=reduction.canon).run()
         result.stats.backend = "python" + note
         return self._with_reduction(result, reduction, symmetry, por_off)
+
+    @staticmethod
+    def _small_space(request: EngineRequest, reduction: Reduction) -> RunResult | None:
+        """The python explorer's result on ``request`` when its search ended within
+        :data:`SMALL_SPACE` states (or within the user's own smaller state limit);
+        ``None`` when the space is larger."""
+        limits = request.limits
+        ours = limits.max_states is None or limits.max_states > SMALL_SPACE
+        trial = replace(limits, max_states=SMALL_SPACE) if ours else limits
+        search: Literal["bfs", "dfs"] = "dfs" if request.search == "dfs" else "bfs"
+        result = ExplicitChecker(request.model, list(request.properties), search=search,
+                                 limits=trial, stop=request.stop,
+                                 canon=reduction.canon).run()
+        if ours and f"{SMALL_SPACE} states" in result.bounds_hit and result.stopped is None:
+            return None
+        result.stats.backend = f"python (auto: a space of at most {SMALL_SPACE} states)"
+        return result
 
     def _symmetric(self, request: EngineRequest, reduction: Reduction,
                    symmetry: Symmetry) -> RunResult:
