@@ -35,9 +35,9 @@ from reference_models import (
 from shared_checks import cli
 
 from checker.engines.base import EngineRequest, Limits, RunResult
+from checker.engines.explicit import engine as engine_module
 from checker.engines.explicit.compiled.layout import layout_of
 from checker.engines.explicit.compiled.search import CompiledChecker
-from checker.engines.explicit import engine as engine_module
 from checker.engines.explicit.engine import ENGINE
 from checker.engines.explicit.search import ExplicitChecker
 from checker.lang.model import Model, action

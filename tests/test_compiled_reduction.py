@@ -17,10 +17,10 @@ import pytest
 from shared_checks import cli, replays_canonically
 
 from checker.engines.base import EngineRequest, RunResult
+from checker.engines.explicit import engine as engine_module
 from checker.engines.explicit.compiled.flatcanon import flat_canon_source
 from checker.engines.explicit.compiled.flatcode import Refused
 from checker.engines.explicit.compiled.layout import layout_of
-from checker.engines.explicit import engine as engine_module
 from checker.engines.explicit.engine import ENGINE
 from checker.engines.explicit.search import ExplicitChecker
 from checker.lang.model import Model
