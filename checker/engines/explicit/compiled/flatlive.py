@@ -126,7 +126,7 @@ def graph_rows(states, index, pbits, lo, hi, offsets, succ_ids, succ_acts, oflag
             if t < 0:
                 complete = False
                 break
-            succ_ids[e] = t
+            succ_ids[e] = number_in(t)
             succ_acts[e] = sact[j]
             e += 1
         if complete:

@@ -11,8 +11,11 @@ Tables (all numpy, grown by the Python driver, :mod:`.table`):
   order, so ``states[head:n]`` is the frontier (no separate queue);
 * ``parents[i]`` (int32) and ``actions[i]`` (uint16): the BFS tree, for
   shortest traces;
-* ``index``: the hash table proper, a power-of-two int32 array of state
-  numbers (-1 empty), linear probing, kept at most 70% full.  It is cut into
+* ``index``: the hash table proper, a power-of-two int64 array of cells, linear
+  probing, kept at most 70% full.  A taken cell holds a state's 32-bit hash and
+  its number, ``hash << 31 | number`` (:func:`cell_of`; -1 is empty), so a probe
+  compares the stored words only of a state whose hash is equal: the cells a
+  probe passes cost no read of ``states`` (the rehash reads no state either).  It is cut into
   ``2**pbits`` equal *partitions* (contiguous ranges): a state's home cell is
   ``hash & (cells - 1)`` and its probe wraps inside the partition of that
   cell, so the partition holding a state is known from its hash alone.  The
@@ -69,6 +72,8 @@ C_N, C_HEAD, C_LEVEL_END, C_DEPTH, C_TRANS, C_MAXDEPTH, C_CAP, C_PENDING = 0, 1,
 C_ERR_STATE, C_ERR_WHAT, C_MAX_STATES, C_MAX_DEPTH, C_FLAGS, C_HAS_PROPS = 8, 9, 10, 11, 12, 13
 
 MASK32 = 0xFFFFFFFF
+NUMBER_BITS = 31
+NUMBER_MASK = (1 << NUMBER_BITS) - 1
 REHASH_AHEAD = 16
 
 
@@ -93,14 +98,27 @@ def same_words(a, b):
 
 
 @njit(cache=True, inline="always")
+def cell_of(h, n):
+    """The index cell of state number ``n`` whose hash is ``h`` (both below 2**31 and
+    2**32: the cell is never negative)."""
+    return (h << NUMBER_BITS) | n
+
+
+@njit(cache=True, inline="always")
+def number_in(c):
+    """The state number a taken cell ``c`` holds."""
+    return c & NUMBER_MASK
+
+
+@njit(cache=True, inline="always")
 def slot_in(states, index, x, h, pmask):
-    """The cell of ``x`` (holding its number) or the empty cell it would take; ``pmask``
-    is the partition size less one (the probe wraps inside the home cell's partition)."""
+    """The cell of ``x`` (``h`` its hash) or the empty cell it would take; ``pmask`` is
+    the partition size less one (the probe wraps inside the home cell's partition)."""
     pos = h & (index.shape[0] - 1)
     base = pos - (pos & pmask)
     while True:
-        j = index[pos]
-        if j < 0 or same_words(states[j], x):
+        c = index[pos]
+        if c < 0 or ((c >> NUMBER_BITS) == h and same_words(states[number_in(c)], x)):
             return pos
         pos = base | ((pos + 1) & pmask)
 
@@ -147,22 +165,23 @@ def rehash_part(states, n, index, pbits, p, every, fill):
     ring = np.empty(REHASH_AHEAD, np.int64)
     a = 0
     for i in range(min(n, REHASH_AHEAD)):
-        ring[i] = hash_words(states[i]) & mask
-        prefetch(index, ring[i])
+        ring[i] = hash_words(states[i])
+        prefetch(index, ring[i] & mask)
     for i in range(n):
-        home = ring[i % REHASH_AHEAD]
+        h = ring[i % REHASH_AHEAD]
+        home = h & mask
         if i + REHASH_AHEAD < n:
-            ahead = hash_words(states[i + REHASH_AHEAD]) & mask
+            ahead = hash_words(states[i + REHASH_AHEAD])
             ring[i % REHASH_AHEAD] = ahead
-            if every or (ahead >> shift) == p:
-                prefetch(index, ahead)
+            if every or ((ahead & mask) >> shift) == p:
+                prefetch(index, ahead & mask)
         if not every and (home >> shift) != p:
             continue
         pos = home
         base = pos - (pos & pmask)
         while index[pos] != -1:
             pos = base | ((pos + 1) & pmask)
-        index[pos] = i
+        index[pos] = cell_of(h, i)
         a += 1
         if every:
             fill[pos >> shift] += 1
@@ -203,7 +222,7 @@ def add_successors(states, parents, actions, index, fill, pbits, succ, sact, hs,
         states[n] = x
         parents[n] = parent
         actions[n] = sact[j]
-        index[pos] = n
+        index[pos] = cell_of(h, n)
         if pbits:
             fill[pos >> shift] += 1
         n += 1
@@ -471,8 +490,8 @@ def insert_parts(states, index, fill, pbits, succ, hashes, start, counts, cut, n
                     pos = hashes[b] & mask
                     if (pos >> shift) == p:
                         c = index[pos]
-                        if c >= 0:
-                            prefetch(states[c], 0)
+                        if c >= 0 and (c >> NUMBER_BITS) == hashes[b]:
+                            prefetch(states[number_in(c)], 0)
             b0 = start[t]
             for j in range(counts[t]):
                 b = b0 + j
@@ -480,15 +499,16 @@ def insert_parts(states, index, fill, pbits, succ, hashes, start, counts, cut, n
                 if (pos >> shift) != p:
                     continue
                 x = succ[b]
+                h = hashes[b]
                 base = pos - (pos & pmask)
                 while True:
                     c = index[pos]
                     if c == -1:
                         break
                     if c >= 0:
-                        if same_words(states[c], x):
+                        if (c >> NUMBER_BITS) == h and same_words(states[number_in(c)], x):
                             break
-                    elif same_words(succ[-2 - c], x):
+                    elif hashes[-2 - c] == h and same_words(succ[-2 - c], x):
                         break
                     pos = base | ((pos + 1) & pmask)
                 if index[pos] != -1:
@@ -524,7 +544,7 @@ def commit_chunk(states, parents, actions, index, pbits, head, cut, succ, sact, 
                     states[i, q] = succ[b, q]
                 parents[i] = head + t
                 actions[i] = sact[b]
-                index[slots[p, b]] = i
+                index[slots[p, b]] = cell_of(hashes[b], i)
                 i += 1
 
 

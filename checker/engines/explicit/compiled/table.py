@@ -1,10 +1,10 @@
 """The visited table's numpy arrays, their growth and the memory limit.
 
 ``states`` (packed words, BFS order), ``parents`` (int32), ``actions``
-(uint16) and ``index`` (int32 open-addressing table, power of two, at most
-70% full, cut into ``2**pbits`` partitions, see :mod:`.kernel`; ``fill``
+(uint16) and ``index`` (int64 open-addressing table of hash and number, power of
+two, at most 70% full, cut into ``2**pbits`` partitions, see :mod:`.kernel`; ``fill``
 counts the taken cells of each) are grown in Python between calls of the
-numba loop: the dense arrays by half again (near the memory limit, by as much as
+numba loop: the dense arrays by a quarter (near the memory limit, by as much as
 fits, at least a sixteenth), the index by doubling (then rehashed in numba, one
 thread per partition when there are several).  A growth whose peak (old and new
 arrays side by side while copying) would pass the memory limit is not made: the
@@ -19,8 +19,12 @@ import numpy as np
 
 INITIAL_STATES = 1 << 10
 LOAD_NUM, LOAD_DEN = 7, 10
+GROWTH = 4
+"""The dense arrays grow by ``1/GROWTH`` of their size: a quarter keeps a table at most
+``30 * 1.25 + 8 / 0.35`` (61) bytes a state for three words even right after the index
+doubled (by half: 68), at about one more copy of the states over a run."""
 MIN_GROWTH = 16
-"""Near the memory limit the state arrays grow by less than half again, but by at least
+"""Near the memory limit the state arrays grow by less than a quarter, but by at least
 1/MIN_GROWTH of their size (smaller steps would copy the whole table over and over)."""
 
 
@@ -55,7 +59,7 @@ class Table:
         self.states = np.zeros((0, words), np.int64)
         self.parents = np.zeros(0, np.int32)
         self.actions = np.zeros(0, np.uint16)
-        self.index = np.full(0, -1, np.int32)
+        self.index = np.full(0, -1, np.int64)
 
     @property
     def nbytes(self) -> int:
@@ -72,7 +76,7 @@ class Table:
         cap = self.states.shape[0]
         need = n + room
         if need > cap:
-            cap = max(need, cap + cap // 2, INITIAL_STATES)
+            cap = max(need, cap + cap // GROWTH, INITIAL_STATES)
         cells = max(self.index.shape[0] * (2 if double_index else 1), 2 * INITIAL_STATES)
         while need * LOAD_DEN > cells * LOAD_NUM:
             cells *= 2
@@ -84,9 +88,9 @@ class Table:
         changed) if the peak while copying would pass ``limit`` bytes."""
         cap, cells = self.plan(n, room, double_index)
         old_cap, old_cells = self.states.shape[0], self.index.shape[0]
-        index_extra = cells * 4 if cells != old_cells else 0
+        index_extra = cells * self.index.itemsize if cells != old_cells else 0
         if cap != old_cap and self.nbytes + index_extra + self._state_bytes(cap) > limit:
-            # half again does not fit: the largest growth that does, if it is worth a copy
+            # a quarter more does not fit: the largest growth that does, if it is worth a copy
             fits = (limit - self.nbytes - index_extra) // self._state_bytes(1)
             if fits < max(n + room, old_cap + old_cap // MIN_GROWTH):
                 return False
@@ -104,8 +108,8 @@ class Table:
             actions[:n] = self.actions[:n]
             self.actions = actions
         if cells != old_cells:
-            self.index = np.full(0, -1, np.int32)  # free the old one first
-            self.index = np.full(cells, -1, np.int32)
+            self.index = np.full(0, -1, np.int64)  # free the old one first
+            self.index = np.full(cells, -1, np.int64)
             self.reindex(n)
         return True
 
