@@ -64,6 +64,24 @@ def test_pdr_reports_each_houdini_round_as_it_goes() -> None:
     assert rounds[0] == 1 and result.stats.transitions == 2
 
 
+def test_pdr_runs_houdini_at_k_1_before_the_largest_k() -> None:
+    # k = 1 ends on the counterexample to induction 2 -> 3 after 2 rounds; k = 2 then
+    # starts again from every candidate (x == 0 holds vacuously on two distinct states)
+    phases: list[str] = []
+    result = run_pdr(Toggle(), [not_three_toggle], depth=4, mine_states=1, max_k=2,
+                     progress=lambda st: phases.append(st.phase))
+    assert phases[0] == "pdr: Houdini round 1 at k = 1 done, 0 candidate facts left"
+    assert result.stats.transitions == 3 and result.stats.max_depth == 2
+    (res,) = result.properties
+    assert "not 2-inductive with the 1 mined facts kept" in (res.reason or "")
+
+
+def test_pdr_stops_at_k_1_when_that_proves() -> None:
+    result = run_pdr(Toggle(), [not_three_toggle, small], max_k=4)
+    assert {r.status for r in result.properties} == {"holds"}
+    assert result.stats.max_depth == 1
+
+
 def test_pdr_cut_inside_houdini_keeps_the_rounds_done(monkeypatch: pytest.MonkeyPatch) -> None:
     from checker.engines.symbolic import pdr
     from checker.engines.symbolic.limits import SolverGaveUp

@@ -166,22 +166,30 @@ def _prove(
 
     start = time.monotonic()
     failure: str | None = None
-    stats.max_depth = max_k
     before = stats.transitions
 
+    k_now = 1
+    done_rounds = 0
+
     def on_round(rounds: int, left: int) -> None:
-        stats.transitions = before + rounds  # kept if the time limit cuts the run
+        stats.transitions = before + done_rounds + rounds  # kept if the time limit cuts
         stats.seconds = time.monotonic() - began
-        stats.phase = (f"pdr: Houdini round {rounds} at k = {max_k} done, "
+        stats.phase = (f"pdr: Houdini round {rounds} at k = {k_now} done, "
                        f"{left} candidate facts left")
         if progress is not None:
             progress(stats)
         stats.phase = ""
 
-    # one Houdini run at max_k: the greatest max_k-inductive subset contains every
-    # j-inductive one (j <= max_k), so smaller k could prove nothing more
-    found = houdini(t, must, candidates, check, deadline, max_k, on_round)
-    stats.transitions = before + found.rounds
+    # Houdini at k = 1 (one step per query), then, if that leaves a counterexample to
+    # induction, once at max_k from every candidate: the greatest max_k-inductive subset
+    # contains every j-inductive one (j <= max_k), so no k in between proves more
+    for k_now in sorted({1, max_k}):
+        stats.max_depth = k_now
+        found = houdini(t, must, candidates, check, deadline, k_now, on_round)
+        done_rounds += found.rounds
+        if found.cti is None:
+            break
+    stats.transitions = before + done_rounds
     stats.seconds = time.monotonic() - began
     if progress is not None:
         progress(stats)
