@@ -188,6 +188,49 @@ def rehash_part(states, n, index, pbits, p, every, fill):
     return a
 
 
+@njit(cache=True)
+def reinsert(old, index, fill, pbits):
+    """Fill the (empty, -1) ``index`` with the taken cells of ``old``, the index it
+    replaces; ``fill`` counts per partition."""
+    fill[:] = 0
+    reinsert_part(old, index, pbits, 0, True, fill)
+
+
+@njit(cache=True, inline="always")
+def reinsert_part(old, index, pbits, p, every, fill):
+    """Put the taken cells of ``old`` whose new home cell is in partition ``p`` (every
+    cell if ``every``, counted per partition in ``fill``) into the empty cells of
+    ``index``; returns how many.  A cell holds its state's hash, so no state is read
+    or hashed: ``old`` is read in order, and the new cells ``REHASH_AHEAD`` on are
+    asked for first (``prefetch``)."""
+    mask = index.shape[0] - 1
+    pmask = mask >> pbits
+    shift = part_shift(index, pbits)
+    m = old.shape[0]
+    a = 0
+    for q in range(m):
+        if q + REHASH_AHEAD < m:
+            ahead = old[q + REHASH_AHEAD]
+            if ahead >= 0:
+                home = (ahead >> NUMBER_BITS) & mask
+                if every or (home >> shift) == p:
+                    prefetch(index, home)
+        c = old[q]
+        if c < 0:
+            continue
+        pos = (c >> NUMBER_BITS) & mask
+        if not every and (pos >> shift) != p:
+            continue
+        base = pos - (pos & pmask)
+        while index[pos] != -1:
+            pos = base | ((pos + 1) & pmask)
+        index[pos] = c
+        a += 1
+        if every:
+            fill[pos >> shift] += 1
+    return a
+
+
 @njit(cache=True, inline="always")
 def successor_hash(x, hs, j, u2, do_canon):
     """The hash of successor ``x = succ[j]``: canonicalised here and hashed if
@@ -710,6 +753,30 @@ def bfs_par(states, parents, actions, index, fill, pbits, ctl, viol, budget, buf
     ctl[C_PENDING] = pending
     ctl[C_FLAGS] = flags
     return status
+
+
+@njit(cache=True, parallel=True)
+def fill_par(a, v):
+    """``a[:] = v`` on every thread (so that the fresh pages are touched, and faulted in,
+    by both cores)."""
+    for i in prange(a.shape[0]):
+        a[i] = v
+
+
+@njit(cache=True, parallel=True)
+def copy_par(dst, src, n):
+    """``dst[:n] = src[:n]`` (elements, or rows of a 2-dimensional array) on every thread."""
+    for i in prange(n):
+        dst[i] = src[i]
+
+
+@njit(cache=True, parallel=True)
+def reinsert_par(old, index, fill, pbits):
+    """:func:`reinsert`, one thread per partition (each reads all of ``old`` and inserts
+    the cells whose new home is in its partition)."""
+    parts = 1 << pbits
+    for p in prange(parts):
+        fill[p] = reinsert_part(old, index, pbits, p, False, fill)
 
 
 @njit(cache=True, parallel=True)

@@ -5,8 +5,10 @@
 two, at most 70% full, cut into ``2**pbits`` partitions, see :mod:`.kernel`; ``fill``
 counts the taken cells of each) are grown in Python between calls of the
 numba loop: the dense arrays by a quarter (near the memory limit, by as much as
-fits, at least a sixteenth), the index by doubling (then rehashed in numba, one
-thread per partition when there are several).  A growth whose peak (old and new
+fits, at least a sixteenth), the index by doubling (its cells moved over in numba
+from the old index, which holds each state's hash, one thread per partition when
+there are several; the copies of the dense arrays are made on every thread then
+too).  A growth whose peak (old and new
 arrays side by side while copying) would pass the memory limit is not made: the
 search stops instead, so a run never runs the machine out of memory.
 """
@@ -98,22 +100,33 @@ class Table:
         if self.nbytes + index_extra + (self._state_bytes(cap) if cap != old_cap else 0) > limit:
             return False
         if cap != old_cap:
-            states = np.empty((cap, self.words), np.int64)
-            states[:n] = self.states[:n]
-            self.states = states
-            parents = np.empty(cap, np.int32)
-            parents[:n] = self.parents[:n]
-            self.parents = parents
-            actions = np.empty(cap, np.uint16)
-            actions[:n] = self.actions[:n]
-            self.actions = actions
+            self.states = self._copied(self.states, (cap, self.words), n)
+            self.parents = self._copied(self.parents, (cap,), n)
+            self.actions = self._copied(self.actions, (cap,), n)
         if cells != old_cells:
-            self.index = np.full(0, -1, np.int64)  # free the old one first
-            self.index = np.full(cells, -1, np.int64)
-            self.reindex(n)
+            old = self.index
+            if self.pbits:
+                self.index = np.empty(cells, np.int64)
+                self.module.fill_par(self.index, -1)
+                self.module.reinsert_par(old, self.index, self.fill, self.pbits)
+            else:
+                self.index = np.full(cells, -1, np.int64)
+                self.module.reinsert(old, self.index, self.fill, self.pbits)
         return True
 
+    def _copied(self, old: np.ndarray, shape: tuple[int, ...], n: int) -> np.ndarray:
+        """A new array of ``shape`` starting with ``old[:n]``; copied on every thread when
+        the index is partitioned (the parallel loop), where a copy made by Python alone
+        kept the other core idle for a fifth of a run."""
+        new = np.empty(shape, old.dtype)
+        if self.pbits:
+            self.module.copy_par(new, old, n)
+        else:
+            new[:n] = old[:n]
+        return new
+
     def reindex(self, n: int) -> None:
-        """Fill the empty index with states ``0..n-1`` (and ``fill`` with the counts)."""
+        """Fill the empty index with states ``0..n-1``, hashing each (and ``fill`` with
+        the counts); a growing index is filled from the old one instead (:meth:`grow`)."""
         rehash = self.module.rehash_par if self.pbits else self.module.rehash
         rehash(self.states, n, self.index, self.fill, self.pbits)
