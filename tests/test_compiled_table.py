@@ -10,8 +10,9 @@ from checker.engines.explicit.compiled.table import Table
 
 
 def _filled(n: int, words: int = 2) -> Table:
-    """A table holding ``n`` states (index rehashing stubbed out: only sizes matter)."""
-    table = Table(words, types.SimpleNamespace(rehash=lambda *args: None))
+    """A table holding ``n`` states (index filling stubbed out: only sizes matter)."""
+    table = Table(words, types.SimpleNamespace(rehash=lambda *args: None,
+                                               reinsert=lambda *args: None))
     assert table.grow(0, n, 1 << 40)
     table.states[:n] = np.arange(n * words).reshape(n, words)
     return table
@@ -21,10 +22,10 @@ def test_near_the_limit_the_states_grow_by_as_much_as_fits() -> None:
     table = _filled(1000)
     cap = table.states.shape[0]
     per_state = 8 * 2 + 4 + 2
-    # half again would need cap // 2 * 1.5 more states' bytes; give room for cap // 4 more
-    limit = table.nbytes + (cap + cap // 4) * per_state
+    # a quarter more would need (cap + cap // 4) states' bytes; give room for cap // 8 more
+    limit = table.nbytes + (cap + cap // 8) * per_state
     assert table.grow(cap, 1, limit)
-    assert cap < table.states.shape[0] < cap + cap // 2
+    assert table.states.shape[0] == cap + cap // 8
     assert table.nbytes <= limit
     assert (table.states[:1000] == np.arange(2000).reshape(1000, 2)).all()  # copied over
 
