@@ -11,8 +11,7 @@ from checker.engines.explicit.compiled.table import Table
 
 def _filled(n: int, words: int = 2) -> Table:
     """A table holding ``n`` states (index filling stubbed out: only sizes matter)."""
-    table = Table(words, types.SimpleNamespace(rehash=lambda *args: None,
-                                               reinsert=lambda *args: None))
+    table = Table(words, types.SimpleNamespace(reinsert=lambda *args: None))
     assert table.grow(0, n, 1 << 40)
     table.states[:n] = np.arange(n * words).reshape(n, words)
     return table

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Literal
 
@@ -12,7 +13,7 @@ from checker.engines.base import EngineRequest, RunResult
 from checker.engines.explicit.search import ExplicitChecker
 from checker.engines.reduction import Reduction, decide
 from checker.engines.symmetry import Symmetry
-from checker.lang.model import Model
+from checker.lang.model import Model, State
 
 BACKENDS = ("auto", "compiled", "python")
 """``python``: the reference explorer; ``compiled``: packed states and numba
@@ -68,6 +69,16 @@ def por_refusal(request: EngineRequest) -> str | None:
         return "it runs on the compiled backend, one worker, without --symmetry"
     why = compiled_refusal(request)
     return None if why is None else f"the compiled backend refused: {why}"
+
+
+def _python_explorer(request: EngineRequest, canon: Callable[[State], State] | None) -> RunResult:
+    """The Python explorer's run on ``request``, storing ``canon`` of every state (``None``:
+    the states as they are)."""
+    search: Literal["bfs", "dfs"] = "dfs" if request.search == "dfs" else "bfs"
+    return ExplicitChecker(request.model, list(request.properties), search=search,
+                           limits=request.limits, progress=request.progress,
+                           record_graph=request.record_graph, stop=request.stop,
+                           canon=canon).run()
 
 
 EXPLICIT_MAX_RING = 64
@@ -158,11 +169,7 @@ class ExplicitEngine:
             if request.backend == "compiled":
                 print(f"vhostmc: using the python explorer: the compiled backend refused: {why}",
                       file=sys.stderr)
-        search: Literal["bfs", "dfs"] = "dfs" if request.search == "dfs" else "bfs"
-        result = ExplicitChecker(request.model, list(request.properties), search=search,
-                                 limits=request.limits, progress=request.progress,
-                                 record_graph=request.record_graph, stop=request.stop,
-                                 canon=reduction.canon).run()
+        result = _python_explorer(request, reduction.canon)
         result.stats.backend = "python" + note
         return self._with_reduction(result, reduction, symmetry, por_off)
 
@@ -174,10 +181,8 @@ class ExplicitEngine:
         limits = request.limits
         ours = limits.max_states is None or limits.max_states > SMALL_SPACE
         trial = replace(limits, max_states=SMALL_SPACE) if ours else limits
-        search: Literal["bfs", "dfs"] = "dfs" if request.search == "dfs" else "bfs"
-        result = ExplicitChecker(request.model, list(request.properties), search=search,
-                                 limits=trial, stop=request.stop,
-                                 canon=reduction.canon).run()
+        result = _python_explorer(replace(request, limits=trial, progress=None),
+                                  reduction.canon)
         if ours and f"{SMALL_SPACE} states" in result.bounds_hit and result.stopped is None:
             return None
         result.stats.backend = f"python (auto: a space of at most {SMALL_SPACE} states)"
@@ -205,11 +210,7 @@ class ExplicitEngine:
                     print(f"vhostmc: using the python explorer: the compiled backend refused: "
                           f"{why}", file=sys.stderr)
         if result is None:
-            search: Literal["bfs", "dfs"] = "dfs" if request.search == "dfs" else "bfs"
-            result = ExplicitChecker(request.model, list(request.properties), search=search,
-                                     limits=request.limits, progress=request.progress,
-                                     record_graph=request.record_graph, stop=request.stop,
-                                     canon=symmetry.rep).run()
+            result = _python_explorer(request, symmetry.rep)
             result.stats.backend = "python" + note
         by_name = {p.name: p for p in request.properties}
         for pr in result.properties:

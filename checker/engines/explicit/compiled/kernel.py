@@ -15,7 +15,8 @@ Tables (all numpy, grown by the Python driver, :mod:`.table`):
   probing, kept at most 70% full.  A taken cell holds a state's 32-bit hash and
   its number, ``hash << 31 | number`` (:func:`cell_of`; -1 is empty), so a probe
   compares the stored words only of a state whose hash is equal: the cells a
-  probe passes cost no read of ``states`` (the rehash reads no state either).  It is cut into
+  probe passes cost no read of ``states`` (moving the cells to a doubled index
+  reads no state either).  It is cut into
   ``2**pbits`` equal *partitions* (contiguous ranges): a state's home cell is
   ``hash & (cells - 1)`` and its probe wraps inside the partition of that
   cell, so the partition holding a state is known from its hash alone.  The
@@ -74,7 +75,7 @@ C_ERR_STATE, C_ERR_WHAT, C_MAX_STATES, C_MAX_DEPTH, C_FLAGS, C_HAS_PROPS = 8, 9,
 MASK32 = 0xFFFFFFFF
 NUMBER_BITS = 31
 NUMBER_MASK = (1 << NUMBER_BITS) - 1
-REHASH_AHEAD = 16
+REINSERT_AHEAD = 16
 
 
 @njit(cache=True, inline="always")
@@ -146,52 +147,18 @@ def part_of(h, mask, shift):
 
 
 @njit(cache=True)
-def rehash(states, n, index, fill, pbits):
-    """Fill the (empty, -1) ``index`` with states ``0..n-1``; ``fill`` counts per partition."""
-    fill[:] = 0
-    rehash_part(states, n, index, pbits, 0, True, fill)
-
-
-@njit(cache=True, inline="always")
-def rehash_part(states, n, index, pbits, p, every, fill):
-    """Put the states ``0..n-1`` whose home cell is in partition ``p`` (every state if
-    ``every``, counted per partition in ``fill``) into the empty cells of the index;
-    returns how many.  The states are distinct, so a probe only looks for an empty
-    cell (no state is compared), and the cells of the states ``REHASH_AHEAD`` on are
-    asked for first (``prefetch``)."""
-    mask = index.shape[0] - 1
-    pmask = mask >> pbits
-    shift = part_shift(index, pbits)
-    ring = np.empty(REHASH_AHEAD, np.int64)
-    a = 0
-    for i in range(min(n, REHASH_AHEAD)):
-        ring[i] = hash_words(states[i])
-        prefetch(index, ring[i] & mask)
+def cells_of(states, n):
+    """The index cells of states ``0..n-1`` (each hashed), for :func:`reinsert`."""
+    out = np.empty(n, np.int64)
     for i in range(n):
-        h = ring[i % REHASH_AHEAD]
-        home = h & mask
-        if i + REHASH_AHEAD < n:
-            ahead = hash_words(states[i + REHASH_AHEAD])
-            ring[i % REHASH_AHEAD] = ahead
-            if every or ((ahead & mask) >> shift) == p:
-                prefetch(index, ahead & mask)
-        if not every and (home >> shift) != p:
-            continue
-        pos = home
-        base = pos - (pos & pmask)
-        while index[pos] != -1:
-            pos = base | ((pos + 1) & pmask)
-        index[pos] = cell_of(h, i)
-        a += 1
-        if every:
-            fill[pos >> shift] += 1
-    return a
+        out[i] = cell_of(hash_words(states[i]), i)
+    return out
 
 
 @njit(cache=True)
 def reinsert(old, index, fill, pbits):
-    """Fill the (empty, -1) ``index`` with the taken cells of ``old``, the index it
-    replaces; ``fill`` counts per partition."""
+    """Fill the (empty, -1) ``index`` with the taken cells of ``old`` (the index it
+    replaces, or :func:`cells_of` the states); ``fill`` counts per partition."""
     fill[:] = 0
     reinsert_part(old, index, pbits, 0, True, fill)
 
@@ -201,7 +168,7 @@ def reinsert_part(old, index, pbits, p, every, fill):
     """Put the taken cells of ``old`` whose new home cell is in partition ``p`` (every
     cell if ``every``, counted per partition in ``fill``) into the empty cells of
     ``index``; returns how many.  A cell holds its state's hash, so no state is read
-    or hashed: ``old`` is read in order, and the new cells ``REHASH_AHEAD`` on are
+    or hashed: ``old`` is read in order, and the new cells ``REINSERT_AHEAD`` on are
     asked for first (``prefetch``)."""
     mask = index.shape[0] - 1
     pmask = mask >> pbits
@@ -209,8 +176,8 @@ def reinsert_part(old, index, pbits, p, every, fill):
     m = old.shape[0]
     a = 0
     for q in range(m):
-        if q + REHASH_AHEAD < m:
-            ahead = old[q + REHASH_AHEAD]
+        if q + REINSERT_AHEAD < m:
+            ahead = old[q + REINSERT_AHEAD]
             if ahead >= 0:
                 home = (ahead >> NUMBER_BITS) & mask
                 if every or (home >> shift) == p:
@@ -777,13 +744,4 @@ def reinsert_par(old, index, fill, pbits):
     parts = 1 << pbits
     for p in prange(parts):
         fill[p] = reinsert_part(old, index, pbits, p, False, fill)
-
-
-@njit(cache=True, parallel=True)
-def rehash_par(states, n, index, fill, pbits):
-    """:func:`rehash`, one thread per partition (each scans every state and inserts those
-    whose home cell is in its partition)."""
-    parts = 1 << pbits
-    for p in prange(parts):
-        fill[p] = rehash_part(states, n, index, pbits, p, False, fill)
 '''

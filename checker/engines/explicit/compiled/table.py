@@ -108,10 +108,9 @@ class Table:
             if self.pbits:
                 self.index = np.empty(cells, np.int64)
                 self.module.fill_par(self.index, -1)
-                self.module.reinsert_par(old, self.index, self.fill, self.pbits)
             else:
                 self.index = np.full(cells, -1, np.int64)
-                self.module.reinsert(old, self.index, self.fill, self.pbits)
+            self._reinsert(old)
         return True
 
     def _copied(self, old: np.ndarray, shape: tuple[int, ...], n: int) -> np.ndarray:
@@ -128,5 +127,12 @@ class Table:
     def reindex(self, n: int) -> None:
         """Fill the empty index with states ``0..n-1``, hashing each (and ``fill`` with
         the counts); a growing index is filled from the old one instead (:meth:`grow`)."""
-        rehash = self.module.rehash_par if self.pbits else self.module.rehash
-        rehash(self.states, n, self.index, self.fill, self.pbits)
+        self._reinsert(self.module.cells_of(self.states, n))
+
+    def _reinsert(self, cells: np.ndarray) -> None:
+        """Put the taken ``cells`` into the empty index (one thread per partition when
+        there are several) and count them in ``fill``."""
+        if self.pbits:
+            self.module.reinsert_par(cells, self.index, self.fill, self.pbits)
+        else:
+            self.module.reinsert(cells, self.index, self.fill, self.pbits)
