@@ -113,6 +113,20 @@ def test_a_held_skbs_slot_lies_in_the_heads_window(
     assert "(skb_slot[0] - done) mod 8 < (upend - done) mod 8" not in texts  # not always
 
 
+def test_the_descriptor_handle_tx_records_is_the_slot_before_upend_under_two_guards(
+    ring_2: tuple[V3_1, StepTemplate, list[tuple[int, ...]], set[str]],
+) -> None:
+    # the link before the refcount CTI at ring 2 (results/proofs.md): about to send a
+    # large zero-copy buffer (w_pc 9, w_len 1), ubuf_info[head].desc is upend - 1 mod 8;
+    # w_pc alone does not give it (a small buffer at pc 9 records nothing)
+    fact = "or (ubuf_desc[w_head] - upend) mod 8 == 7"
+    texts = ring_2[3]
+    pairs = [t for t in texts if t.startswith("(w_pc, w_len) not in {") and t.endswith(fact)]
+    assert len(pairs) == 1 and "(9, 1)" in pairs[0]
+    alone = [t for t in texts if t.startswith("w_pc not in {") and t.endswith(fact)]
+    assert alone and not any(" 9" in t.split("}")[0] or "{9" in t for t in alone)
+
+
 def states_column(t: StepTemplate, states: list[tuple[int, ...]], name: str) -> np.ndarray:
     """The values of the state's scalar ``name`` in ``states``."""
     at = [n for _, n in t.scalars].index(name)

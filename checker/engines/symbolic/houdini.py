@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import z3
 
+from checker.engines.symbolic.candidate import Candidate
 from checker.engines.symbolic.limits import SolverGaveUp, check_deadline
-from checker.engines.symbolic.mining import Candidate
 from checker.engines.symbolic.unroll import StepTemplate, Unrolling
 
 

@@ -33,6 +33,10 @@ index into an array when its type is exactly the array's index range
   and what they point at, guarded by the values where they fail:
   ``w_pc in {0, ..., 8, 10} or w_len - heads_len[(upend - 1) mod 8] == -1`` (while
   handle_tx sends, the slot it filled last is in flight exactly for a large buffer);
+* ring facts (:mod:`checker.engines.symbolic.ringfacts`): a ring position lies in
+  the window between two others, or at a fixed distance modulo the ring from another
+  where the program counter and one more small scalar have certain values
+  (``(w_pc, w_len) not in {(9, 1)} or (ubuf_desc[w_head] - upend) mod 8 == 7``);
 * for each id ``h`` the model declares interchangeable, linear equalities over the
   elements at ``h`` of the arrays indexed by ids and the number of places holding
   ``h`` (``inflight[h]`` is the number of in-window heads[] slots holding ``h``, plus
@@ -47,24 +51,24 @@ from __future__ import annotations
 import random
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from fractions import Fraction
 from math import gcd
 
 import numpy as np
 import z3
 
+from checker.engines.symbolic.candidate import PAIR_DOMAIN, Candidate, unless
 from checker.engines.symbolic.columns import (
     Column,
     base_columns,
     declared_ids,
     indirections,
     occupancy,
-    ring_distance,
-    ring_lengths,
     summaries,
 )
 from checker.engines.symbolic.limits import check_deadline
+from checker.engines.symbolic.ringfacts import ring_equalities, window_facts
 from checker.engines.symbolic.symexec import flatten
 from checker.engines.symbolic.termeval import evaluate
 from checker.engines.symbolic.unroll import StepTemplate
@@ -73,19 +77,8 @@ from checker.lang.symmetry import SymmetricIds
 from checker.lang.view import ModelBug
 from checker.semantics.states import expand, initial_state
 
-PAIR_DOMAIN = 16
-"""Columns with more distinct values than this take part in no excluded-pair candidate."""
-
 LINEAR_SAMPLE = 400
 """Distinct states the linear-equality miner eliminates over (all states check the result)."""
-
-@dataclass(frozen=True)
-class Candidate:
-    """One candidate fact: readable ``text`` and its Z3 ``term`` over the template's
-    current-state constants."""
-
-    text: str
-    term: z3.BoolRef
 
 
 def explore(
@@ -158,7 +151,7 @@ def mine(t: StepTemplate, states: Sequence[tuple[int, ...]]) -> list[Candidate]:
                     f"not ({columns[i].name} == {a} and {columns[j].name} == {b})",
                     z3.Not(z3.And(columns[i].equals(a), columns[j].equals(b)))))
     out += _parallel_equalities(t, columns, domains, guards)
-    out += _window_facts(t, base, domains[:len(base)])
+    out += window_facts(t, base, domains[:len(base)])
     linear = list(base) + summary
     found = _linear(t, linear, domains[:len(base)] + domains[len(columns) - len(summary):])
     out += found
@@ -174,6 +167,7 @@ def mine(t: StepTemplate, states: Sequence[tuple[int, ...]]) -> list[Candidate]:
         known = {c.text for c in found}
         for g in splits:
             out += _split_linear(t, scalar + pointed, g, values, len(states), known)
+        out += ring_equalities(t, base, columns, splits, domains)
     return out
 
 
@@ -215,16 +209,8 @@ def _split_linear(t: StepTemplate, cols: Sequence[Column], g: Column,
     out = []
     for text, cand in split.items():
         fails = ~evaluate(cand.term, values, rows)
-        out.append(_unless(g, g.values[fails], text, cand.term))
+        out.append(unless(g, g.values[fails], text, cand.term))
     return out
-
-
-def _unless(g: Column, failing: np.ndarray, text: str, term: z3.BoolRef) -> Candidate:
-    """The fact ``text`` guarded by the values ``g`` has where it fails
-    (``failing``): ``g in {9, 10} or <text>``."""
-    where = sorted({int(v) for v in failing})
-    return Candidate(f"{g.name} in {{{', '.join(map(str, where))}}} or {text}",
-                     z3.Or(*(g.equals(v) for v in where), term))
 
 
 def _single_column(text: str) -> bool:
@@ -300,55 +286,8 @@ def _parallel_equalities(t: StepTemplate, columns: Sequence[Column],
             for z in sorted(guards.get(x.root, ())):
                 if len(np.unique(columns[z].values[differ])) == len(domains[z]):
                     continue
-                out.append(_unless(columns[z], columns[z].values[differ],
+                out.append(unless(columns[z], columns[z].values[differ],
                                    f"{x.name} == {y.name}", x.term == y.term))
-    return out
-
-
-WINDOW_GUARDS = 2
-"""Guarded forms kept per window fact that does not hold in every state (the tightest)."""
-
-
-def _window_facts(t: StepTemplate, base: Sequence[Column],
-                  domains: Sequence[np.ndarray]) -> list[Candidate]:
-    """"Ring position ``x`` lies in the window ``[a, b)``": ``(x - a) mod L < (b - a) mod L``
-    for scalars ``a``, ``b`` and any other element ``x`` of the state typed ``0 .. L - 1``
-    (``L`` as in :func:`~checker.engines.symbolic.columns.summaries`: every held skb's
-    heads[] slot lies in ``[done_idx, upend_idx)``); in every state, or where a small
-    scalar of the state is outside the values it has where the fact fails
-    (``skb_cnt in {0} or ...``, the :data:`WINDOW_GUARDS` tightest such)."""
-    lengths = ring_lengths(t)
-    ring = [i for i, c in enumerate(base) if not c.is_bool and c.lo == 0 and c.hi + 1 in lengths]
-    ends = [i for i in ring if t.scalars[i][0].size is None]
-    small = [i for i, c in enumerate(base) if t.scalars[i][0].size is None
-             and 1 < len(domains[i]) <= PAIR_DOMAIN and i not in ring]
-    out: list[Candidate] = []
-    for a in ends:
-        for b in ends:
-            if a == b or base[a].hi != base[b].hi:
-                continue
-            size = base[a].hi + 1
-            width = (base[b].values - base[a].values) % size
-            limit = ring_distance(base[b], base[a], t.bits)
-            for x in ring:
-                if x in (a, b) or base[x].hi != base[a].hi:
-                    continue
-                fails = (base[x].values - base[a].values) % size >= width
-                if fails.all():
-                    continue
-                offset = ring_distance(base[x], base[a], t.bits)
-                inside = z3.ULT(offset, limit) if t.bits is not None else offset < limit
-                text = (f"({base[x].name} - {base[a].name}) mod {size} < "
-                        f"({base[b].name} - {base[a].name}) mod {size}")
-                if not fails.any():
-                    out.append(Candidate(text, inside))
-                    continue
-                tight = sorted((len(set(base[g].values[fails].tolist())) / len(domains[g]), g)
-                               for g in small)
-                for share, g in tight[:WINDOW_GUARDS]:
-                    if share >= 1:
-                        break
-                    out.append(_unless(base[g], base[g].values[fails], text, inside))
     return out
 
 

@@ -42,10 +42,11 @@ import z3
 
 from checker.engines.base import EngineRequest, Progress, PropertyResult, RunResult, Stats
 from checker.engines.symbolic.bmc import new_solver, run_bmc, solve, stop_reason, timed_out_building
+from checker.engines.symbolic.candidate import Candidate
 from checker.engines.symbolic.encoding import Z3Backend
 from checker.engines.symbolic.houdini import HoudiniResult, houdini
 from checker.engines.symbolic.limits import SolverGaveUp
-from checker.engines.symbolic.mining import Candidate, explore, mine
+from checker.engines.symbolic.mining import explore, mine
 from checker.engines.symbolic.symexec import flatten
 from checker.engines.symbolic.unroll import (
     StepTemplate,
