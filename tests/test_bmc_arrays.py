@@ -164,8 +164,8 @@ def test_bmc_takes_arrays_for_large_arrays_only() -> None:
     from models.v3_1 import V3_1
 
     assert not bmc_uses_arrays(Shifter())
-    assert not bmc_uses_arrays(V3_1({"ring_size": 4}))  # heads[] has 16 entries
-    assert bmc_uses_arrays(V3_1({"ring_size": 8}))  # 32
+    assert not bmc_uses_arrays(V3_1({"ring_size": 8}))  # heads[] has 32 entries
+    assert bmc_uses_arrays(V3_1({"ring_size": 16}))  # 64
 
 
 @pytest.mark.parametrize(("fairness", "prop"), [("WF(server)+WF(noise)", served),

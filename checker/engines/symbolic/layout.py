@@ -280,15 +280,15 @@ class ArrayLayout(Layout):
         return tuple(out)
 
 
-ARRAYS_ABOVE = 16
+ARRAYS_ABOVE = 32
 """BMC uses :class:`ArrayLayout` when some array of the model has more elements
 than this, the flat layout otherwise (:func:`bmc_uses_arrays`).
 
-Measured (docs/engines.md, "Arrays"; v3.1 data path, depth reached in 30 s):
-flat 22 / 15 / 10 against arrays 7 / 4 / 3 at ring 1 / 2 / 4 (largest array
-4 / 8 / 16 elements: ``heads[]`` has ``UIO_MAXIOV`` = 4 x ring entries); at
-ring 8 (32) arrays 3 against flat 2, at ring 16 (64) arrays 2 against flat 0
-in 60 s (the flat step alone took 45 s to build)."""
+Measured (docs/engines.md, "Arrays"; v3.1 data path, ``bench/bmc.py --datapath
+--layout flat|arrays``, depth reached in 60 s, 2026-12-01): flat 9 against arrays
+8 at ring 8 (largest array 32 elements: ``heads[]`` has ``UIO_MAXIOV`` = 4 x ring
+entries), flat 5 against arrays 8 at ring 16 (64).  Earlier, in 30 s: flat 22 / 15 /
+10 against arrays 7 / 4 / 3 at ring 1 / 2 / 4."""
 
 
 def bmc_uses_arrays(model: Model) -> bool:
