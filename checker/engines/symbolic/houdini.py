@@ -18,6 +18,7 @@ import z3
 
 from checker.engines.symbolic.candidate import Candidate
 from checker.engines.symbolic.limits import SolverGaveUp, check_deadline
+from checker.engines.symbolic.reachable import Reachable
 from checker.engines.symbolic.unroll import StepTemplate, Unrolling
 
 
@@ -42,13 +43,19 @@ def houdini(
     deadline: float | None,
     k: int = 1,
     on_round: Callable[[int, int], None] | None = None,
+    reachable: Reachable | None = None,
 ) -> HoudiniResult:
     """The largest subset of ``candidates`` k-inductive (over simple paths) together
     with ``must`` (the property and safety, never dropped); ``solve(solver, goal)`` is
     a model or ``None``.  ``on_round(rounds, left)`` is called after each round that
     drops candidates (``left``: how many remain), so a run cut by the time limit has
     said how far it got.  A CTI's last step is from ``u.flat(k - 1)`` to
-    ``u.flat(k)`` of the result's unrolling ``u``."""
+    ``u.flat(k)`` of the result's unrolling ``u``.
+
+    With ``reachable`` (every reachable class known), a step whose path starts from a
+    state of no reachable class drops nothing: the region around that state is
+    blocked instead, as one more candidate (:meth:`Reachable.block`; at most
+    :data:`MAX_BLOCKS` of them), so facts fall only to steps from reachable states."""
     u = Unrolling(t.model, tag="^h", template=t)
     solver = z3.SolverFor("QF_FD")
     solver.add(*u.ranges(0))
@@ -62,7 +69,20 @@ def houdini(
             solver.add(z3.Implies(lits[n], u.at(term, i)))
     nexts = [u.at(term, k) for term in every]
     active = list(range(len(every)))
+    kept = list(candidates)
     rounds = 0
+    blocks = 0
+
+    def add(cand: Candidate) -> None:
+        lit = z3.Bool(f"cand#{len(every)}")
+        for i in range(k):
+            solver.add(z3.Implies(lit, u.at(cand.term, i)))
+        active.append(len(every))
+        every.append(cand.term)
+        lits.append(lit)
+        nexts.append(u.at(cand.term, k))
+        kept.append(cand)
+
     while True:
         rounds += 1
         check_deadline(deadline)
@@ -72,15 +92,37 @@ def houdini(
         m = solve(solver, z3.And(query, *(lits[n] for n in active)))
         solver.add(z3.Not(query))
         if m is None:
-            kept = [candidates[n - len(must)] for n in active if n >= len(must)]
-            return HoudiniResult(kept, None, rounds, u, k)
+            return HoudiniResult([kept[n - len(must)] for n in active if n >= len(must)],
+                                 None, rounds, u, k)
+        if reachable is not None and blocks < MAX_BLOCKS:
+            region = _unknown_region(u, m, k, reachable)
+            if region is not None:
+                blocks += 1
+                add(region)
+                if on_round is not None:
+                    on_round(rounds, len(active) - len(must))
+                continue
         broken = [n for n in active if z3.is_false(m.eval(nexts[n], model_completion=True))]
         if not broken:
             raise SolverGaveUp("Houdini made no progress (an evaluation disagrees with Z3)")
         if any(n < len(must) for n in broken):
-            kept = [candidates[n - len(must)] for n in active if n >= len(must)]
-            return HoudiniResult(kept, m, rounds, u, k)
+            return HoudiniResult([kept[n - len(must)] for n in active if n >= len(must)],
+                                 m, rounds, u, k)
         active = [n for n in active if n not in set(broken)]
         if on_round is not None:
             on_round(rounds, len(active) - len(must))
 
+
+MAX_BLOCKS = 5000
+"""Regions Houdini blocks at most in one run; after that it drops facts as plain Houdini."""
+
+
+def _unknown_region(u: Unrolling, m: z3.ModelRef, k: int, reachable: Reachable
+                    ) -> Candidate | None:
+    """The region to block around the first state of ``m``'s path (steps ``0 .. k - 1``)
+    whose class no exploration reached, or ``None`` if every one is known."""
+    for i in range(k):
+        state = u.decode_state(m, i)
+        if not reachable.known(state):
+            return reachable.block(state)
+    return None

@@ -51,7 +51,7 @@ from __future__ import annotations
 import random
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from math import gcd
 
@@ -81,18 +81,38 @@ LINEAR_SAMPLE = 400
 """Distinct states the linear-equality miner eliminates over (all states check the result)."""
 
 
+@dataclass
+class Exploration:
+    """What :func:`explore_classes` found: the ``states`` kept (flattened, bools as
+    0/1), the keys of every class seen, and whether the search ended because nothing
+    new was left (``complete``: then ``seen`` holds every reachable class)."""
+
+    states: list[tuple[int, ...]]
+    seen: set[State]
+    complete: bool
+
+
 def explore(
     model: Model, max_states: int, deadline: float | None,
     key: Callable[[State], State] | None = None,
 ) -> list[tuple[int, ...]]:
-    """Flattened states (bools as 0/1) reached breadth-first from the initial one, at
-    most ``max_states`` of them; with ``key``, one state per value of ``key`` (the
-    first found, a real reachable state), its successors standing for the class's."""
+    """The states :func:`explore_classes` keeps."""
+    return explore_classes(model, max_states, deadline, key).states
+
+
+def explore_classes(
+    model: Model, max_states: int, deadline: float | None,
+    key: Callable[[State], State] | None = None,
+) -> Exploration:
+    """States reached breadth-first from the initial one, at most ``max_states`` of
+    them; with ``key``, one state per value of ``key`` (the first found, a real
+    reachable state), its successors standing for the class's."""
     first = initial_state(model)
     identify = key if key is not None else (lambda s: s)
     seen: set[State] = {identify(first)}
     kept = [first]
     queue: deque[State] = deque([first])
+    cut = False  # a model bug leaves a state's successors unexplored
     while queue and len(kept) < max_states:
         if len(kept) % 1024 == 0:
             check_deadline(deadline)
@@ -100,6 +120,7 @@ def explore(
         try:
             successors = expand(model, state).successors
         except ModelBug:
+            cut = True
             continue
         for _, nxt in successors:
             k = identify(nxt)
@@ -107,7 +128,8 @@ def explore(
                 seen.add(k)
                 kept.append(nxt)
                 queue.append(nxt)
-    return [tuple(int(v) for v in flatten(model, s)) for s in kept]
+    rows = [tuple(int(v) for v in flatten(model, s)) for s in kept]
+    return Exploration(rows, seen, not queue and not cut)
 
 
 def mine(t: StepTemplate, states: Sequence[tuple[int, ...]]) -> list[Candidate]:

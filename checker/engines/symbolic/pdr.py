@@ -46,7 +46,8 @@ from checker.engines.symbolic.candidate import Candidate
 from checker.engines.symbolic.encoding import Z3Backend
 from checker.engines.symbolic.houdini import HoudiniResult, houdini
 from checker.engines.symbolic.limits import SolverGaveUp
-from checker.engines.symbolic.mining import explore, mine
+from checker.engines.symbolic.mining import explore_classes, mine
+from checker.engines.symbolic.reachable import Reachable
 from checker.engines.symbolic.symexec import flatten
 from checker.engines.symbolic.unroll import (
     StepTemplate,
@@ -96,8 +97,12 @@ def run_pdr(
         for prop in properties:  # user code first: a refusal comes before any search
             if not prop.is_liveness:
                 template.holds(prop)
-        states = explore(model, mine_states, deadline, key=_class_key(model))
+        key = _class_key(model)
+        explored = explore_classes(model, mine_states, deadline, key=key)
+        states = explored.states
         candidates = mine(template, states)
+        reachable = (Reachable(template, states, explored.seen, key or _same)
+                     if explored.complete else None)
     except SolverGaveUp as why:
         return timed_out_building(properties, time.monotonic() - start, why, time_limit, "pdr")
     stats.states = len(states)
@@ -109,7 +114,7 @@ def run_pdr(
         while pending:
             done, broken, survivors = _prove(model, template, pending, candidates, mined,
                                              deadline, depth, len(states), max_k, stats,
-                                             progress, start)
+                                             progress, start, reachable)
             results.update(done)
             # Houdini's greatest k-inductive subset for fewer properties lies within what
             # survived for more (each dropped fact was broken by a path through states
@@ -138,6 +143,11 @@ def run_pdr(
     return RunResult("pdr", complete, stats, out, [stop] if stop else [])
 
 
+def _same(state: State) -> State:
+    """A state's class when the model declares no dead values: itself."""
+    return state
+
+
 def _class_key(model: Model) -> Callable[[State], State] | None:
     """The model's dead-value canon, which :func:`explore` keys states by so that its
     budget covers distinct live behaviour; ``None`` when the model declares no dead
@@ -152,7 +162,7 @@ def _class_key(model: Model) -> Callable[[State], State] | None:
 def _prove(
     model: Model, t: StepTemplate, props: Sequence[Property], candidates: Sequence[Candidate],
     mined: int, deadline: float | None, depth: int, seen: int, max_k: int, stats: Stats,
-    progress: Progress | None, began: float,
+    progress: Progress | None, began: float, reachable: Reachable | None = None,
 ) -> tuple[dict[str, PropertyResult], list[str], list[Candidate]]:
     """``props`` proved together (checked invariant), else BMC counterexamples and
     inconclusive results carrying the counterexample to induction; with them, the names
@@ -186,7 +196,7 @@ def _prove(
     # contains every j-inductive one (j <= max_k), so no k in between proves more
     for k_now in sorted({1, max_k}):
         stats.max_depth = k_now
-        found = houdini(t, must, candidates, check, deadline, k_now, on_round)
+        found = houdini(t, must, candidates, check, deadline, k_now, on_round, reachable)
         done_rounds += found.rounds
         if found.cti is None:
             break

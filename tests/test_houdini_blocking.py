@@ -1,0 +1,71 @@
+"""Houdini with a complete exploration: steps from unreachable states block a region
+instead of dropping facts (checker/engines/symbolic/reachable.py)."""
+
+from __future__ import annotations
+
+import pytest
+import z3
+
+from checker.engines.symbolic import pdr
+from checker.engines.symbolic.bmc import solve
+from checker.engines.symbolic.houdini import houdini
+from checker.engines.symbolic.mining import explore_classes
+from checker.engines.symbolic.pdr import SAFE, PdrPropertyResult, run_pdr
+from checker.engines.symbolic.reachable import Reachable
+from checker.engines.symbolic.unroll import StepTemplate
+from tests.test_symbolic import Toggle, not_three_toggle
+
+
+def _check(solver: z3.Solver, goal: z3.BoolRef) -> z3.ModelRef | None:
+    return solve(solver, None, goal)
+
+
+def _toggle() -> tuple[StepTemplate, Reachable, list[tuple[str, z3.BoolRef]]]:
+    model = Toggle()
+    t = StepTemplate(model, True, None)
+    explored = explore_classes(model, 100, None)
+    assert explored.complete and len(explored.states) == 2  # x in {0, 1}
+    must = [("not-three-toggle", t.holds(not_three_toggle)), (SAFE, t.safe)]
+    return t, Reachable(t, explored.states, explored.seen, lambda s: s), must
+
+
+def test_the_region_of_an_unreachable_state_is_blocked_and_proves() -> None:
+    # without facts, "x != 3" fails induction from the unreachable x = 2; with the
+    # explored states known, x = 2 is blocked and the property is proved
+    t, reachable, must = _toggle()
+    plain = houdini(t, must, [], _check, None)
+    assert plain.cti is not None
+    found = houdini(t, must, [], _check, None, reachable=reachable)
+    assert found.cti is None
+    assert [c.text for c in found.kept] == ["not (x == 2)  [no explored state]"]
+    assert found.rounds == 2  # one block, then the proving query
+
+
+def test_a_block_needs_no_equality_an_explored_state_shares() -> None:
+    _, reachable, _ = _toggle()
+    assert reachable.known((0,)) and not reachable.known((2,))
+    region = reachable.block((3,))
+    assert region is not None and region.text == "not (x == 3)  [no explored state]"
+    assert reachable.block((1,)) is None  # explored: nothing to block
+
+
+def test_pdr_writes_the_blocked_regions_into_the_checked_invariant(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # no mined fact at all: the proof rests on the blocked region, re-checked as usual
+    monkeypatch.setattr(pdr, "mine", lambda t, states: [])
+    result = run_pdr(Toggle(), [not_three_toggle], max_k=1)
+    (res,) = result.properties
+    assert res.status == "holds" and isinstance(res, PdrPropertyResult)
+    lines = res.evidence["invariant.txt"].splitlines()
+    assert "not (x == 2)  [no explored state]" in lines
+
+
+def test_an_incomplete_exploration_blocks_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pdr, "mine", lambda t, states: [])
+    result = run_pdr(Toggle(), [not_three_toggle], depth=4, mine_states=1, max_k=1)
+    (res,) = result.properties
+    assert res.status == "inconclusive"
+    assert "not 1-inductive" in (res.reason or "")
+
+
