@@ -26,7 +26,7 @@ def _toggle() -> tuple[StepTemplate, Reachable, list[tuple[str, z3.BoolRef]]]:
     explored = explore_classes(model, 100, None)
     assert explored.complete and len(explored.states) == 2  # x in {0, 1}
     must = [("not-three-toggle", t.holds(not_three_toggle)), (SAFE, t.safe)]
-    return t, Reachable(t, explored.states, explored.seen, lambda s: s), must
+    return t, Reachable(t, explored.seen, lambda s: s), must
 
 
 def test_the_region_of_an_unreachable_state_is_blocked_and_proves() -> None:
@@ -69,3 +69,45 @@ def test_an_incomplete_exploration_blocks_nothing(monkeypatch: pytest.MonkeyPatc
     assert "not 1-inductive" in (res.reason or "")
 
 
+
+
+def test_a_region_names_live_values_only_and_dead_values_keep_a_state_known() -> None:
+    from checker.engines.symbolic.pdr import _class_key
+    from checker.semantics.states import initial_state
+    from models.v3_1 import V3_1
+
+    model = V3_1({"ring_size": 1, "max_backend_changes": 0, "release": "no",
+                  "send_failures": 0})
+    key = _class_key(model)
+    assert key is not None
+    explored = explore_classes(model, 200_000, None, key)
+    assert explored.complete and len(explored.seen) == 3599
+    reachable = Reachable(StepTemplate(model, True, None), explored.seen, key)
+    names = [v.name for v in model.vars]
+    first = list(initial_state(model))
+    # heads_len[2] is dead in the initial state: changing it keeps the class
+    first[names.index("heads_len")] = (0, 0, 1, 0)
+    assert reachable.known(tuple(first)) and reachable.block(tuple(first)) is None
+    # no reachable class has handle_tx at pc 2: blocked by that value alone, not by the
+    # dead heads_len[2]
+    first[names.index("w_pc")] = 2
+    assert not reachable.known(tuple(first))
+    region = reachable.block(tuple(first))
+    assert region is not None and region.text == "not (w_pc == 2)  [no explored state]"
+
+
+def test_pdr_blocks_only_after_plain_houdini_at_k_1_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, reachable, _ = _toggle()
+    assert pdr.houdini_plan(4, None) == [(1, None), (4, None)]
+    assert pdr.houdini_plan(4, reachable) == [(1, None), (1, reachable), (4, None)]
+    assert pdr.houdini_plan(1, reachable) == [(1, None), (1, reachable)]
+    monkeypatch.setattr(pdr, "mine", lambda t, states: [])
+    phases: list[str] = []
+    result = run_pdr(Toggle(), [not_three_toggle], max_k=1,
+                     progress=lambda st: phases.append(st.phase))
+    assert result.properties[0].status == "holds"
+    # the plain run ends on the CTI 2 -> 3 in its first round; the blocking run blocks
+    # x == 2 in its first round and proves in its second
+    assert phases[0] == "pdr: Houdini round 1 at k = 1, blocking unreached states done, " \
+        "1 candidate facts left"
+    assert result.stats.transitions == 3

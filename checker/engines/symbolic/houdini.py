@@ -55,7 +55,8 @@ def houdini(
     With ``reachable`` (every reachable class known), a step whose path starts from a
     state of no reachable class drops nothing: the region around that state is
     blocked instead, as one more candidate (:meth:`Reachable.block`; at most
-    :data:`MAX_BLOCKS` of them), so facts fall only to steps from reachable states."""
+    :data:`MAX_BLOCKS` of them, none dropped before), so facts fall only to steps from
+    reachable states."""
     u = Unrolling(t.model, tag="^h", template=t)
     solver = z3.SolverFor("QF_FD")
     solver.add(*u.ranges(0))
@@ -72,6 +73,7 @@ def houdini(
     kept = list(candidates)
     rounds = 0
     blocks = 0
+    given_up: set[str] = set()  # a region dropped once is not blocked again
 
     def add(cand: Candidate) -> None:
         lit = z3.Bool(f"cand#{len(every)}")
@@ -96,7 +98,7 @@ def houdini(
                                  None, rounds, u, k)
         if reachable is not None and blocks < MAX_BLOCKS:
             region = _unknown_region(u, m, k, reachable)
-            if region is not None:
+            if region is not None and region.text not in given_up:
                 blocks += 1
                 add(region)
                 if on_round is not None:
@@ -108,6 +110,7 @@ def houdini(
         if any(n < len(must) for n in broken):
             return HoudiniResult([kept[n - len(must)] for n in active if n >= len(must)],
                                  m, rounds, u, k)
+        given_up.update(kept[n - len(must)].text for n in broken)
         active = [n for n in active if n not in set(broken)]
         if on_round is not None:
             on_round(rounds, len(active) - len(must))

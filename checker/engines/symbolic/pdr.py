@@ -9,7 +9,10 @@ For each invariant property ``P``:
 2. Houdini keeps the largest subset that is inductive together with ``P`` and
    "no step from here hits a model capacity or writes outside a type"
    (``safe``); if ``P`` or ``safe`` itself has to go, the step found is a
-   *counterexample to induction* (CTI), printed as a pair of states;
+   *counterexample to induction* (CTI), printed as a pair of states.  The runs
+   are :func:`houdini_plan`'s: when the exploration was complete, a second run
+   at k = 1 blocks the regions of states no reachable class holds
+   (:mod:`checker.engines.symbolic.reachable`) instead of dropping facts;
 3. a surviving invariant ``J = P and safe and kept`` is re-checked by fresh
    solvers, sharing nothing with the search: initiation (the initial state
    satisfies ``J``), consecution (every step from a typed ``J`` state reaches
@@ -101,7 +104,7 @@ def run_pdr(
         explored = explore_classes(model, mine_states, deadline, key=key)
         states = explored.states
         candidates = mine(template, states)
-        reachable = (Reachable(template, states, explored.seen, key or _same)
+        reachable = (Reachable(template, explored.seen, key or _same)
                      if explored.complete else None)
     except SolverGaveUp as why:
         return timed_out_building(properties, time.monotonic() - start, why, time_limit, "pdr")
@@ -143,6 +146,20 @@ def run_pdr(
     return RunResult("pdr", complete, stats, out, [stop] if stop else [])
 
 
+def houdini_plan(max_k: int, reachable: Reachable | None) -> list[tuple[int, Reachable | None]]:
+    """The Houdini runs tried in turn until one proves: at k = 1 (one step per query,
+    the cheapest); with ``reachable``, at k = 1 again blocking the states no reachable
+    class holds instead of dropping the facts a step from them breaks; at ``max_k``
+    from every candidate (the greatest ``max_k``-inductive subset contains every
+    j-inductive one, j <= max_k, so no k in between proves more)."""
+    plan: list[tuple[int, Reachable | None]] = [(1, None)]
+    if reachable is not None:
+        plan.append((1, reachable))
+    if max_k > 1:
+        plan.append((max_k, None))
+    return plan
+
+
 def _same(state: State) -> State:
     """A state's class when the model declares no dead values: itself."""
     return state
@@ -179,24 +196,23 @@ def _prove(
     failure: str | None = None
     before = stats.transitions
 
-    k_now = 1
+    plan = houdini_plan(max_k, reachable)
+    k_now, blocking = plan[0]
     done_rounds = 0
 
     def on_round(rounds: int, left: int) -> None:
         stats.transitions = before + done_rounds + rounds  # kept if the time limit cuts
         stats.seconds = time.monotonic() - began
-        stats.phase = (f"pdr: Houdini round {rounds} at k = {k_now} done, "
+        how = ", blocking unreached states" if blocking is not None else ""
+        stats.phase = (f"pdr: Houdini round {rounds} at k = {k_now}{how} done, "
                        f"{left} candidate facts left")
         if progress is not None:
             progress(stats)
         stats.phase = ""
 
-    # Houdini at k = 1 (one step per query), then, if that leaves a counterexample to
-    # induction, once at max_k from every candidate: the greatest max_k-inductive subset
-    # contains every j-inductive one (j <= max_k), so no k in between proves more
-    for k_now in sorted({1, max_k}):
-        stats.max_depth = k_now
-        found = houdini(t, must, candidates, check, deadline, k_now, on_round, reachable)
+    for k_now, blocking in plan:
+        stats.max_depth = max(stats.max_depth, k_now)
+        found = houdini(t, must, candidates, check, deadline, k_now, on_round, blocking)
         done_rounds += found.rounds
         if found.cti is None:
             break

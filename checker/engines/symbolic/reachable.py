@@ -6,8 +6,8 @@ classes it saw are all the reachable ones.  Houdini then asks, for the state a
 counterexample step starts from, whether its class was seen
 (:meth:`Reachable.known`).  If not, that state is unreachable, and instead of
 dropping the facts its successor breaks, Houdini excludes a region around it that
-holds no explored state (:meth:`Reachable.block`): the fewest equalities of the
-state that every explored state misses at least one of, found greedily.
+holds no reachable class (:meth:`Reachable.block`): a few equalities of the state's
+live values that every reachable class misses at least one of, found greedily.
 
 Nothing here is trusted: a blocked region is one more candidate fact, dropped
 like any other when a step from a known state enters it, and an invariant is
@@ -18,7 +18,7 @@ Houdini gives up, so that facts are dropped by steps from reachable states.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import numpy as np
 import z3
@@ -26,19 +26,28 @@ import z3
 from checker.engines.symbolic.candidate import Candidate
 from checker.engines.symbolic.symexec import flatten
 from checker.engines.symbolic.unroll import StepTemplate
-from checker.lang.model import State
+from checker.lang.model import ModelError, State
+from checker.lang.view import StateView
+from checker.semantics.deadvalues import checked_declarations
 
 
 class Reachable:
-    """The classes (under ``key``) of every reachable state, and one explored state
-    of each (``rows``, flattened, bools as 0/1)."""
+    """The classes (under ``key``) of every reachable state, ``seen``: an oracle for
+    which states no step from the initial state reaches."""
 
-    def __init__(self, t: StepTemplate, rows: Sequence[tuple[int, ...]], seen: set[State],
-                 key: Callable[[State], State]) -> None:
+    def __init__(self, t: StepTemplate, seen: set[State], key: Callable[[State], State]) -> None:
         self.t = t
-        self.rows = np.array(rows, dtype=np.int64).reshape(len(rows), len(t.scalars))
         self.seen = seen
         self.key = key
+        model = t.model
+        self.rows = np.array([flatten(model, k) for k in seen], dtype=np.int64).reshape(
+            len(seen), len(t.scalars))
+        offsets = np.cumsum([0, *(v.size or 1 for v in model.vars)])
+        try:
+            self.dead = [(d, int(offsets[slot]), var) for d, slot, var in
+                         checked_declarations(model)]
+        except ModelError:
+            self.dead = []
 
     def known(self, state: State) -> bool:
         """Whether ``state``'s class is one the exploration reached (a state the
@@ -49,11 +58,15 @@ class Reachable:
             return False
 
     def block(self, state: State) -> Candidate | None:
-        """"Not in this region": a few of ``state``'s scalar equalities that no explored
-        state satisfies together (greedy: each time the equality the most remaining
-        explored states miss), or ``None`` if an explored state equals ``state``."""
+        """"Not in this region": a few equalities of ``state``'s live values (the values
+        its dead-value declarations do not reset) that no reachable class has
+        together, compared on canonical states (greedy: each time the equality the
+        most remaining classes miss, then without those the others make redundant);
+        ``None`` if none separates it from them."""
         flat = np.array([int(v) for v in flatten(self.t.model, state)], dtype=np.int64)
-        differs = self.rows != flat
+        canon = np.array([int(v) for v in flatten(self.t.model, self.key(state))],
+                         dtype=np.int64)
+        differs = (self.rows != canon) & self._live(state)
         left = np.ones(len(self.rows), dtype=bool)
         chosen: list[int] = []
         while left.any():
@@ -63,10 +76,30 @@ class Reachable:
                 return None
             chosen.append(best)
             left &= ~differs[:, best]
+        for i in list(chosen):  # greedy may pick an equality the later ones make redundant
+            rest = [j for j in chosen if j != i]
+            if rest and differs[:, rest].any(axis=1).all():
+                chosen = rest
         chosen.sort()
         equal = [self._equals(i, int(flat[i])) for i in chosen]
         text = " and ".join(f"{self.t.scalars[i][1]} == {int(flat[i])}" for i in chosen)
         return Candidate(f"not ({text})  [no explored state]", z3.Not(z3.And(*equal)))
+
+    def _live(self, state: State) -> np.ndarray:
+        """Which flat positions of ``state`` hold live values (all, where a dead-value
+        condition cannot be evaluated on it)."""
+        live = np.ones(len(self.t.scalars), dtype=bool)
+        try:
+            view = StateView(self.t.model, state)
+            for decl, start, var in self.dead:
+                if var.size is None:
+                    live[start] = not bool(decl.when(view))
+                else:
+                    for i in range(var.size):
+                        live[start + i] = not bool(decl.when(view, i))
+        except (IndexError, KeyError, TypeError, ValueError):
+            live[:] = True
+        return live
 
     def _equals(self, i: int, value: int) -> z3.BoolRef:
         """The template's scalar ``i`` equals ``value``."""
