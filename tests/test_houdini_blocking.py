@@ -59,6 +59,7 @@ def test_pdr_writes_the_blocked_regions_into_the_checked_invariant(
     assert res.status == "holds" and isinstance(res, PdrPropertyResult)
     lines = res.evidence["invariant.txt"].splitlines()
     assert "not (x == 2)  [no explored state]" in lines
+    assert "0 of 0 candidate facts mined from 2 explicitly explored states and 1 regions" in lines[2]
 
 
 def test_an_incomplete_exploration_blocks_nothing(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -48,7 +48,7 @@ def houdini(
     """The largest subset of ``candidates`` k-inductive (over simple paths) together
     with ``must`` (the property and safety, never dropped); ``solve(solver, goal)`` is
     a model or ``None``.  ``on_round(rounds, left)`` is called after each round that
-    drops candidates (``left``: how many remain), so a run cut by the time limit has
+    drops or blocks candidates (``left``: how many remain), so a run cut by the time limit has
     said how far it got.  A CTI's last step is from ``u.flat(k - 1)`` to
     ``u.flat(k)`` of the result's unrolling ``u``.
 

@@ -50,7 +50,7 @@ from checker.engines.symbolic.encoding import Z3Backend
 from checker.engines.symbolic.houdini import HoudiniResult, houdini
 from checker.engines.symbolic.limits import SolverGaveUp
 from checker.engines.symbolic.mining import explore_classes, mine
-from checker.engines.symbolic.reachable import Reachable
+from checker.engines.symbolic.reachable import BLOCKED, Reachable
 from checker.engines.symbolic.symexec import flatten
 from checker.engines.symbolic.unroll import (
     StepTemplate,
@@ -340,11 +340,14 @@ def invariant_text(
 ) -> str:
     """The invariant, one conjunct a line, with how it was found."""
     params = ", ".join(f"{k}={v}" for k, v in model.p.as_dict().items())
+    blocked = sum(c.text.endswith(BLOCKED) for c in kept)
+    regions = (f" and {blocked} regions no explored state is in (blocked, marked "
+               f"'{BLOCKED}')" if blocked else "")
     lines = [
         f"# Invariant proving {', '.join(p.name for p in props)} on revision {model.name}",
         f"# parameters: {params}",
-        (f"# {len(kept)} of {mined} candidate facts mined from {seen} explicitly explored states "
-        f"survived {rounds} Houdini rounds in {seconds:.1f}s;"),
+        (f"# {len(kept) - blocked} of {mined} candidate facts mined from {seen} explicitly "
+         f"explored states{regions} survived {rounds} Houdini rounds in {seconds:.1f}s;"),
         ("# re-checked by fresh solvers: initiation, consecution, implies the property."
          if k == 1 else f"# {k}-inductive over simple paths (base case: every state within "
          f"{k - 1} steps satisfies it); the property and safety are conjuncts."),

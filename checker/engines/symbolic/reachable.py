@@ -30,6 +30,9 @@ from checker.lang.model import ModelError, State
 from checker.lang.view import StateView
 from checker.semantics.deadvalues import checked_declarations
 
+BLOCKED = "[no explored state]"
+"""The mark ending a blocked region's text."""
+
 
 class Reachable:
     """The classes (under ``key``) of every reachable state, ``seen``: an oracle for
@@ -83,7 +86,7 @@ class Reachable:
         chosen.sort()
         equal = [self._equals(i, int(flat[i])) for i in chosen]
         text = " and ".join(f"{self.t.scalars[i][1]} == {int(flat[i])}" for i in chosen)
-        return Candidate(f"not ({text})  [no explored state]", z3.Not(z3.And(*equal)))
+        return Candidate(f"not ({text})  {BLOCKED}", z3.Not(z3.And(*equal)))
 
     def _live(self, state: State) -> np.ndarray:
         """Which flat positions of ``state`` hold live values (all, where a dead-value
