@@ -3,6 +3,8 @@ instead of dropping facts (checker/engines/symbolic/reachable.py)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import z3
 
@@ -112,3 +114,17 @@ def test_pdr_blocks_only_after_plain_houdini_at_k_1_fails(monkeypatch: pytest.Mo
     assert phases[0] == "pdr: Houdini round 1 at k = 1, blocking unreached states done, " \
         "1 candidate facts left"
     assert result.stats.transitions == 3
+
+
+def test_a_state_the_canon_cannot_take_is_unknown_and_blocked_as_it_is() -> None:
+    t, _, _ = _toggle()
+
+    def canon_fails(state: Any) -> Any:
+        raise IndexError("index out of range")
+
+    explored = explore_classes(Toggle(), 100, None)
+    reachable = Reachable(t, explored.seen, lambda s: s)
+    reachable.key = canon_fails
+    assert not reachable.known((2,))
+    region = reachable.block((2,))
+    assert region is not None and region.text == "not (x == 2)  [no explored state]"

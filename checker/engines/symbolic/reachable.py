@@ -67,8 +67,11 @@ class Reachable:
         most remaining classes miss, then without those the others make redundant);
         ``None`` if none separates it from them."""
         flat = np.array([int(v) for v in flatten(self.t.model, state)], dtype=np.int64)
-        canon = np.array([int(v) for v in flatten(self.t.model, self.key(state))],
-                         dtype=np.int64)
+        try:
+            canon = np.array([int(v) for v in flatten(self.t.model, self.key(state))],
+                             dtype=np.int64)
+        except (IndexError, KeyError, TypeError, ValueError):
+            canon = flat  # a state the canon cannot take: compared as it is
         differs = (self.rows != canon) & self._live(state)
         left = np.ones(len(self.rows), dtype=bool)
         chosen: list[int] = []
