@@ -11,7 +11,7 @@ import z3
 from checker.engines.symbolic import pdr
 from checker.engines.symbolic.bmc import solve
 from checker.engines.symbolic.houdini import houdini
-from checker.engines.symbolic.mining import explore_classes
+from checker.engines.symbolic.mining import explore
 from checker.engines.symbolic.pdr import SAFE, PdrPropertyResult, run_pdr
 from checker.engines.symbolic.reachable import Reachable
 from checker.engines.symbolic.unroll import StepTemplate
@@ -25,10 +25,10 @@ def _check(solver: z3.Solver, goal: z3.BoolRef) -> z3.ModelRef | None:
 def _toggle() -> tuple[StepTemplate, Reachable, list[tuple[str, z3.BoolRef]]]:
     model = Toggle()
     t = StepTemplate(model, True, None)
-    explored = explore_classes(model, 100, None)
+    explored = explore(model, 100, None)
     assert explored.complete and len(explored.states) == 2  # x in {0, 1}
     must = [("not-three-toggle", t.holds(not_three_toggle)), (SAFE, t.safe)]
-    return t, Reachable(t, explored.seen, lambda s: s), must
+    return t, Reachable(t, explored), must
 
 
 def test_the_region_of_an_unreachable_state_is_blocked_and_proves() -> None:
@@ -83,9 +83,9 @@ def test_a_region_names_live_values_only_and_dead_values_keep_a_state_known() ->
                   "send_failures": 0})
     key = _class_key(model)
     assert key is not None
-    explored = explore_classes(model, 200_000, None, key)
+    explored = explore(model, 200_000, None, key)
     assert explored.complete and len(explored.seen) == 3599
-    reachable = Reachable(StepTemplate(model, True, None), explored.seen, key)
+    reachable = Reachable(StepTemplate(model, True, None), explored)
     names = [v.name for v in model.vars]
     first = list(initial_state(model))
     # heads_len[2] is dead in the initial state: changing it keeps the class
@@ -122,8 +122,8 @@ def test_a_state_the_canon_cannot_take_is_unknown_and_blocked_as_it_is() -> None
     def canon_fails(state: Any) -> Any:
         raise IndexError("index out of range")
 
-    explored = explore_classes(Toggle(), 100, None)
-    reachable = Reachable(t, explored.seen, lambda s: s)
+    explored = explore(Toggle(), 100, None)
+    reachable = Reachable(t, explored)
     reachable.key = canon_fails
     assert not reachable.known((2,))
     region = reachable.block((2,))

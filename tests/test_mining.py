@@ -28,7 +28,7 @@ def _datapath(ring: int) -> V3_1:
 def test_indirections_follow_skb_slots_into_heads_and_descriptors() -> None:
     model = _datapath(2)
     t = StepTemplate(model, True, None)
-    states = explore(model, 3000, None)
+    states = explore(model, 3000, None).states
     base = base_columns(t, states)
     made = {c.name: c for c in indirections(t, base, declared_ids(model))}
     assert {"heads_len[skb_slot[0]]", "heads_id[skb_slot[0]]", "g_owned[heads_id[skb_slot[0]]]",
@@ -51,7 +51,7 @@ def test_indirections_follow_skb_slots_into_heads_and_descriptors() -> None:
 def test_candidates_over_indirections_are_true_in_every_mined_state() -> None:
     model = _datapath(1)
     t = StepTemplate(model, True, None)
-    states = explore(model, 20_000, None)
+    states = explore(model, 20_000, None).states
     candidates = mine(t, states)
     assert any("[skb_slot[0]]" in c.text for c in candidates)
     assert any("#{i: heads_len[i] == 2}" in c.text for c in candidates)
@@ -78,8 +78,8 @@ def test_exploring_by_dead_value_class_keeps_one_real_state_per_class() -> None:
     model = _datapath(1)
     key = _class_key(model)
     assert key is not None
-    every = explore(model, 100_000, None)
-    by_class = explore(model, 100_000, None, key=key)
+    every = explore(model, 100_000, None).states
+    by_class = explore(model, 100_000, None, key=key).states
     assert len(every) == 12_419  # every reachable state (the explicit engine's count)
     assert len(by_class) < len(every)
     assert set(by_class) <= set(every)  # real reachable states, not canonical ones
@@ -91,7 +91,7 @@ def ring_2() -> tuple[V3_1, StepTemplate, list[tuple[int, ...]], set[str]]:
     """The ring-2 data path, its template, 5 000 class representatives and what is mined."""
     model = _datapath(2)
     t = StepTemplate(model, True, None)
-    states = explore(model, 5000, None, key=_class_key(model))
+    states = explore(model, 5000, None, key=_class_key(model)).states
     return model, t, states, {c.text for c in mine(t, states)}
 
 

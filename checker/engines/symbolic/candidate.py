@@ -12,6 +12,7 @@ from checker.engines.symbolic.columns import Column
 PAIR_DOMAIN = 16
 """Columns with more distinct values than this take part in no excluded-pair candidate."""
 
+
 @dataclass(frozen=True)
 class Candidate:
     """One candidate fact: readable ``text`` and its Z3 ``term`` over the template's

@@ -63,7 +63,7 @@ class Column:
         """The column as a number term 8 bits wider than the state's (bools as 0/1;
         a summary is one already)."""
         if self.is_bool:
-            return z3.If(self.term, _num(1, bits), _num(0, bits))
+            return z3.If(self.term, wide_const(1, bits), wide_const(0, bits))
         if self.wide or bits is None:
             return self.term
         return z3.SignExt(8, self.term)
@@ -174,8 +174,7 @@ def summaries(t: StepTemplate, base: Sequence[Column]) -> list[Column]:
             out.append(Column(f"#{{i: {name}[i] == {v}}}", term, False, 0, len(cells),
                               np.count_nonzero(matrix == v, axis=0).astype(np.int64), wide=True))
     lengths = ring_lengths(t)
-    ring = [c for (var, _), c in zip(t.scalars, base)
-            if var.size is None and not c.is_bool and c.lo == 0 and c.hi + 1 in lengths]
+    ring = [c for (var, _), c in zip(t.scalars, base) if var.size is None and on_ring(c, lengths)]
     for x in ring:
         for y in ring:
             if x is not y and x.hi == y.hi:
@@ -198,10 +197,16 @@ def ring_distance(x: Column, y: Column, bits: int | None) -> Any:
     ``0 .. L - 1``."""
     size = x.hi + 1
     diff = x.number(bits) - y.number(bits) + size
-    return diff % size if bits is None else z3.URem(diff, _num(size, bits))
+    return diff % size if bits is None else z3.URem(diff, wide_const(size, bits))
 
 
-def _num(value: int, bits: int | None) -> Any:
+def on_ring(col: Column, lengths: set[int]) -> bool:
+    """Whether ``col`` is a ring position: typed ``0 .. L - 1`` for one of the ring
+    ``lengths`` (:func:`ring_lengths`)."""
+    return not col.is_bool and col.lo == 0 and col.hi + 1 in lengths
+
+
+def wide_const(value: int, bits: int | None) -> Any:
     """``value`` as a number term 8 bits wider than the state's (an ``Int`` without
     bit-vectors)."""
     return z3.IntVal(value) if bits is None else z3.BitVecVal(value, bits + 8)
@@ -210,9 +215,9 @@ def _num(value: int, bits: int | None) -> Any:
 def count_term(conditions: Sequence[Any], bits: int | None) -> Any:
     """The number of ``conditions`` that hold, a number term 8 bits wider than the
     state's (an ``Int`` without bit-vectors)."""
-    term = _num(0, bits)
+    term = wide_const(0, bits)
     for cond in conditions:
-        term = term + z3.If(cond, _num(1, bits), _num(0, bits))
+        term = term + z3.If(cond, wide_const(1, bits), wide_const(0, bits))
     return term
 
 

@@ -60,30 +60,30 @@ def houdini(
     u = Unrolling(t.model, tag="^h", template=t)
     solver = z3.SolverFor("QF_FD")
     solver.add(*u.ranges(0))
-    every = [*(term for _, term in must), *(c.term for c in candidates)]
-    lits = [z3.Bool(f"cand#{n}") for n in range(len(every))]
     for i in range(k):
         check_deadline(deadline)
         solver.add(*u.transition(i, halt=False))
         solver.add(*(u.distinct(j, i + 1) for j in range(i + 1)))
-        for n, term in enumerate(every):
-            solver.add(z3.Implies(lits[n], u.at(term, i)))
-    nexts = [u.at(term, k) for term in every]
-    active = list(range(len(every)))
+    lits: list[z3.BoolRef] = []
+    nexts: list[z3.BoolRef] = []
+    active: list[int] = []
+
+    def assume(term: z3.BoolRef) -> None:
+        """``term`` holds on steps ``0 .. k - 1`` under a literal of its own, and is
+        checked on step ``k``."""
+        lit = z3.Bool(f"cand#{len(lits)}")
+        for i in range(k):
+            solver.add(z3.Implies(lit, u.at(term, i)))
+        active.append(len(lits))
+        lits.append(lit)
+        nexts.append(u.at(term, k))
+
+    for term in [*(term for _, term in must), *(c.term for c in candidates)]:
+        assume(term)
     kept = list(candidates)
     rounds = 0
     blocks = 0
     given_up: set[str] = set()  # a region dropped once is not blocked again
-
-    def add(cand: Candidate) -> None:
-        lit = z3.Bool(f"cand#{len(every)}")
-        for i in range(k):
-            solver.add(z3.Implies(lit, u.at(cand.term, i)))
-        active.append(len(every))
-        every.append(cand.term)
-        lits.append(lit)
-        nexts.append(u.at(cand.term, k))
-        kept.append(cand)
 
     while True:
         rounds += 1
@@ -100,7 +100,8 @@ def houdini(
             region = _unknown_region(u, m, k, reachable)
             if region is not None and region.text not in given_up:
                 blocks += 1
-                add(region)
+                assume(region.term)
+                kept.append(region)
                 if on_round is not None:
                     on_round(rounds, len(active) - len(must))
                 continue

@@ -83,11 +83,13 @@ LINEAR_SAMPLE = 400
 
 @dataclass
 class Exploration:
-    """What :func:`explore_classes` found: the ``states`` kept (flattened, bools as
-    0/1), the keys of every class seen, and whether the search ended because nothing
-    new was left (``complete``: then ``seen`` holds every reachable class)."""
+    """What :func:`explore` found: the ``states`` kept (flattened, bools as 0/1), the
+    ``key`` states were told apart by (the state itself without one), the keys of every
+    class seen, and whether the search ended because nothing new was left
+    (``complete``: then ``seen`` holds every reachable class)."""
 
     states: list[tuple[int, ...]]
+    key: Callable[[State], State]
     seen: set[State]
     complete: bool
 
@@ -95,20 +97,12 @@ class Exploration:
 def explore(
     model: Model, max_states: int, deadline: float | None,
     key: Callable[[State], State] | None = None,
-) -> list[tuple[int, ...]]:
-    """The states :func:`explore_classes` keeps."""
-    return explore_classes(model, max_states, deadline, key).states
-
-
-def explore_classes(
-    model: Model, max_states: int, deadline: float | None,
-    key: Callable[[State], State] | None = None,
 ) -> Exploration:
     """States reached breadth-first from the initial one, at most ``max_states`` of
     them; with ``key``, one state per value of ``key`` (the first found, a real
     reachable state), its successors standing for the class's."""
     first = initial_state(model)
-    identify = key if key is not None else (lambda s: s)
+    identify = key if key is not None else _itself
     seen: set[State] = {identify(first)}
     kept = [first]
     queue: deque[State] = deque([first])
@@ -129,7 +123,12 @@ def explore_classes(
                 kept.append(nxt)
                 queue.append(nxt)
     rows = [tuple(int(v) for v in flatten(model, s)) for s in kept]
-    return Exploration(rows, seen, not queue and not cut)
+    return Exploration(rows, identify, seen, not queue and not cut)
+
+
+def _itself(state: State) -> State:
+    """A state's class when no key is given: the state itself."""
+    return state
 
 
 def mine(t: StepTemplate, states: Sequence[tuple[int, ...]]) -> list[Candidate]:

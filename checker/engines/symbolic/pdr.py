@@ -49,7 +49,7 @@ from checker.engines.symbolic.candidate import Candidate
 from checker.engines.symbolic.encoding import Z3Backend
 from checker.engines.symbolic.houdini import HoudiniResult, houdini
 from checker.engines.symbolic.limits import SolverGaveUp
-from checker.engines.symbolic.mining import explore_classes, mine
+from checker.engines.symbolic.mining import explore, mine
 from checker.engines.symbolic.reachable import BLOCKED, Reachable
 from checker.engines.symbolic.symexec import flatten
 from checker.engines.symbolic.unroll import (
@@ -100,12 +100,10 @@ def run_pdr(
         for prop in properties:  # user code first: a refusal comes before any search
             if not prop.is_liveness:
                 template.holds(prop)
-        key = _class_key(model)
-        explored = explore_classes(model, mine_states, deadline, key=key)
+        explored = explore(model, mine_states, deadline, key=_class_key(model))
         states = explored.states
         candidates = mine(template, states)
-        reachable = (Reachable(template, explored.seen, key or _same)
-                     if explored.complete else None)
+        reachable = Reachable(template, explored) if explored.complete else None
     except SolverGaveUp as why:
         return timed_out_building(properties, time.monotonic() - start, why, time_limit, "pdr")
     stats.states = len(states)
@@ -158,11 +156,6 @@ def houdini_plan(max_k: int, reachable: Reachable | None) -> list[tuple[int, Rea
     if max_k > 1:
         plan.append((max_k, None))
     return plan
-
-
-def _same(state: State) -> State:
-    """A state's class when the model declares no dead values: itself."""
-    return state
 
 
 def _class_key(model: Model) -> Callable[[State], State] | None:

@@ -1,7 +1,7 @@
 """What a complete concrete exploration knows about reachability, for Houdini.
 
 When the miner's breadth-first exploration (:func:`checker.engines.symbolic.mining.
-explore_classes`) ends because no new class is left, not because of its budget, the
+explore`) ends because no new class is left, not because of its budget, the
 classes it saw are all the reachable ones.  Houdini then asks, for the state a
 counterexample step starts from, whether its class was seen
 (:meth:`Reachable.known`).  If not, that state is unreachable, and instead of
@@ -18,12 +18,11 @@ Houdini gives up, so that facts are dropped by steps from reachable states.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import z3
 
 from checker.engines.symbolic.candidate import Candidate
+from checker.engines.symbolic.mining import Exploration
 from checker.engines.symbolic.symexec import flatten
 from checker.engines.symbolic.unroll import StepTemplate
 from checker.lang.model import ModelError, State
@@ -35,16 +34,17 @@ BLOCKED = "[no explored state]"
 
 
 class Reachable:
-    """The classes (under ``key``) of every reachable state, ``seen``: an oracle for
-    which states no step from the initial state reaches."""
+    """The classes of every reachable state (``seen`` under ``key``, from a complete
+    :class:`~checker.engines.symbolic.mining.Exploration`): an oracle for which states
+    no step from the initial state reaches."""
 
-    def __init__(self, t: StepTemplate, seen: set[State], key: Callable[[State], State]) -> None:
+    def __init__(self, t: StepTemplate, explored: Exploration) -> None:
         self.t = t
-        self.seen = seen
-        self.key = key
+        self.seen = explored.seen
+        self.key = explored.key
         model = t.model
-        self.rows = np.array([flatten(model, k) for k in seen], dtype=np.int64).reshape(
-            len(seen), len(t.scalars))
+        self.rows = np.array([flatten(model, k) for k in self.seen], dtype=np.int64).reshape(
+            len(self.seen), len(t.scalars))
         offsets = np.cumsum([0, *(v.size or 1 for v in model.vars)])
         try:
             self.dead = [(d, int(offsets[slot]), var) for d, slot, var in

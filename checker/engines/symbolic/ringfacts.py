@@ -18,7 +18,13 @@ import numpy as np
 import z3
 
 from checker.engines.symbolic.candidate import PAIR_DOMAIN, Candidate, unless
-from checker.engines.symbolic.columns import Column, ring_distance, ring_lengths
+from checker.engines.symbolic.columns import (
+    Column,
+    on_ring,
+    ring_distance,
+    ring_lengths,
+    wide_const,
+)
 from checker.engines.symbolic.unroll import StepTemplate
 
 WINDOW_GUARDS = 2
@@ -34,7 +40,7 @@ def window_facts(t: StepTemplate, base: Sequence[Column],
     scalar of the state is outside the values it has where the fact fails
     (``skb_cnt in {0} or ...``, the :data:`WINDOW_GUARDS` tightest such)."""
     lengths = ring_lengths(t)
-    ring = [i for i, c in enumerate(base) if not c.is_bool and c.lo == 0 and c.hi + 1 in lengths]
+    ring = [i for i, c in enumerate(base) if on_ring(c, lengths)]
     ends = [i for i in ring if t.scalars[i][0].size is None]
     small = [i for i, c in enumerate(base) if t.scalars[i][0].size is None
              and 1 < len(domains[i]) <= PAIR_DOMAIN and i not in ring]
@@ -82,11 +88,9 @@ def ring_equalities(t: StepTemplate, base: Sequence[Column], columns: Sequence[C
     difference wraps at the ring's end."""
     lengths = ring_lengths(t)
     scalar = [i for i in range(len(base)) if t.scalars[i][0].size is None]
-    ends = [base[i] for i in scalar if not base[i].is_bool and base[i].lo == 0
-            and base[i].hi + 1 in lengths]
-    ring = [c for i, c in enumerate(columns) if not c.is_bool and not c.wide and c.lo == 0
-            and c.hi + 1 in lengths and t.scalars[c.root if c.root is not None else i][0].size
-            is None]
+    ends = [base[i] for i in scalar if on_ring(base[i], lengths)]
+    ring = [c for i, c in enumerate(columns) if not c.wide and on_ring(c, lengths)
+            and t.scalars[c.root if c.root is not None else i][0].size is None]
     split_ids = {g.term.get_id() for g in splits}
     small = [base[i] for i in scalar if 1 < len(domains[i]) <= PAIR_DOMAIN
              and base[i].term.get_id() not in split_ids and base[i] not in ends]
@@ -151,8 +155,7 @@ def _guarded_distances(guards: Sequence[Column], cells: dict[tuple[int, ...], in
     for c, where in sorted(by_distance.items()):
         shown = ", ".join(str(w[0]) if len(w) == 1 else str(w) for w in where)
         inside = z3.Or(*(z3.And(*(g.equals(v) for g, v in zip(guards, w))) for w in where))
-        value = z3.IntVal(c) if bits is None else z3.BitVecVal(c, bits + 8)
         label = names if len(guards) == 1 else f"({names})"
         out.append(Candidate(f"{label} not in {{{shown}}} or {fact} == {c}",
-                             z3.Or(z3.Not(inside), term == value)))
+                             z3.Or(z3.Not(inside), term == wide_const(c, bits))))
     return out
