@@ -56,7 +56,7 @@ def test_pdr_writes_the_blocked_regions_into_the_checked_invariant(
 ) -> None:
     # no mined fact at all: the proof rests on the blocked region, re-checked as usual
     monkeypatch.setattr(pdr, "mine", lambda t, states: [])
-    result = run_pdr(Toggle(), [not_three_toggle], max_k=1)
+    result = run_pdr(Toggle(), [not_three_toggle], max_k=1, invariant="mined")
     (res,) = result.properties
     assert res.status == "holds" and isinstance(res, PdrPropertyResult)
     lines = res.evidence["invariant.txt"].splitlines()
@@ -70,8 +70,6 @@ def test_an_incomplete_exploration_blocks_nothing(monkeypatch: pytest.MonkeyPatc
     (res,) = result.properties
     assert res.status == "inconclusive"
     assert "not 1-inductive" in (res.reason or "")
-
-
 
 
 def test_a_region_names_live_values_only_and_dead_values_keep_a_state_known() -> None:
@@ -106,7 +104,7 @@ def test_pdr_blocks_only_after_plain_houdini_at_k_1_fails(monkeypatch: pytest.Mo
     assert pdr.houdini_plan(1, reachable) == [(1, None), (1, reachable)]
     monkeypatch.setattr(pdr, "mine", lambda t, states: [])
     phases: list[str] = []
-    result = run_pdr(Toggle(), [not_three_toggle], max_k=1,
+    result = run_pdr(Toggle(), [not_three_toggle], max_k=1, invariant="mined",
                      progress=lambda st: phases.append(st.phase))
     assert result.properties[0].status == "holds"
     # the plain run ends on the CTI 2 -> 3 in its first round; the blocking run blocks

@@ -31,7 +31,7 @@ from tests.test_symbolic import (
 
 
 def test_pdr_proves_with_a_mined_invariant_and_writes_it() -> None:
-    result = run_pdr(Toggle(), [not_three_toggle, small])
+    result = run_pdr(Toggle(), [not_three_toggle, small], invariant="mined")
     assert _status(result) == {"not-three-toggle": ("holds", None), "small": ("holds", None)}
     res = result.properties[0]
     assert isinstance(res, PdrPropertyResult)
@@ -77,7 +77,7 @@ def test_pdr_runs_houdini_at_k_1_before_the_largest_k() -> None:
 
 
 def test_pdr_stops_at_k_1_when_that_proves() -> None:
-    result = run_pdr(Toggle(), [not_three_toggle, small], max_k=4)
+    result = run_pdr(Toggle(), [not_three_toggle, small], max_k=4, invariant="mined")
     assert {r.status for r in result.properties} == {"holds"}
     assert result.stats.max_depth == 1
 
@@ -149,7 +149,7 @@ def test_pdr_finds_the_v9_violation_at_the_bfs_length() -> None:
 def test_pdr_proves_v3_1_datapath_ring1_as_explicit(tmp_path: Path) -> None:
     model, props = _v("v3.1", ring_size=1, max_backend_changes=0, release="no", send_failures=0)
     props = [p for p in props if p.name in ("no-double-use", "memory-safe")]
-    pdr: RunResult = run_pdr(model, props)
+    pdr: RunResult = run_pdr(model, props, invariant="mined")
     assert _status(pdr) == _status(ExplicitChecker(model, props).run())
     assert {r.status for r in pdr.properties} == {"holds"}
 

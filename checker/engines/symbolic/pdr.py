@@ -1,29 +1,41 @@
-"""A prover: induction strengthened by mined invariants (Houdini), re-checked, with
-counterexamples from BMC.
+"""A prover: the explored classes, or induction strengthened by mined invariants
+(Houdini), re-checked, with counterexamples from BMC.
 
-For each invariant property ``P``:
+For the invariant properties:
 
-1. the model is explored concretely (up to ``MINE_STATES`` states) and
-   candidate facts true in every state seen are proposed
-   (:func:`checker.engines.symbolic.mining.mine`);
-2. Houdini keeps the largest subset that is inductive together with ``P`` and
-   "no step from here hits a model capacity or writes outside a type"
-   (``safe``); if ``P`` or ``safe`` itself has to go, the step found is a
-   *counterexample to induction* (CTI), printed as a pair of states.  The runs
-   are :func:`houdini_plan`'s: when the exploration was complete, a second run
-   at k = 1 blocks the regions of states no reachable class holds
-   (:mod:`checker.engines.symbolic.reachable`) instead of dropping facts;
-3. a surviving invariant ``J = P and safe and kept`` is re-checked by fresh
-   solvers, sharing nothing with the search: initiation (the initial state
-   satisfies ``J``), consecution (every step from a typed ``J`` state reaches
-   a ``J`` state) and ``J`` implies ``P and safe``.  Only then is ``P``
-   reported to hold, with ``J`` written out (``PdrPropertyResult.evidence``:
-   ``<property>.invariant.txt`` in ``--out``).  A failed re-check is an
-   internal error (exit 4), never a verdict;
-4. otherwise BMC (:mod:`checker.engines.symbolic.bmc`) looks for a real,
+1. the model is explored concretely (up to ``MINE_STATES`` dead-value classes,
+   one real state each, :func:`checker.engines.symbolic.mining.explore`);
+2. when that exploration is complete (nothing left to expand) and
+   ``invariant`` is ``"auto"`` (the default), the classes themselves, as a
+   decision diagram (:mod:`checker.engines.symbolic.explored`), are checked by
+   fresh solvers: initiation, consecution, implies ``safe`` ("no step from here
+   hits a model capacity or writes outside a type") and, per property,
+   implies ``P``.  A property it implies holds, with the diagram written out;
+3. for the others, candidate facts true in every explored state are proposed
+   (:func:`checker.engines.symbolic.mining.mine`) and Houdini keeps the largest
+   subset that is inductive together with ``P`` and ``safe``; if ``P`` or
+   ``safe`` itself has to go, the step found is a *counterexample to induction*
+   (CTI), printed as a pair of states.  The runs are :func:`houdini_plan`'s:
+   when the exploration was complete, a second run at k = 1 blocks the regions
+   of states no reachable class holds (:mod:`checker.engines.symbolic.reachable`)
+   instead of dropping facts;
+4. a surviving invariant ``J = P and safe and kept`` is re-checked by fresh
+   solvers, sharing nothing with the search (:mod:`checker.engines.symbolic.recheck`):
+   initiation (the initial state satisfies ``J``), consecution (every step from
+   a typed ``J`` state reaches a ``J`` state) and ``J`` implies ``P and safe``.
+   Only then is ``P`` reported to hold, with ``J`` written out
+   (``PdrPropertyResult.evidence``: ``<property>.invariant.txt`` in ``--out``).
+   A failed re-check is an internal error (exit 4), never a verdict;
+5. otherwise BMC (:mod:`checker.engines.symbolic.bmc`) looks for a real,
    shortest, replayed counterexample up to ``--depth`` steps within the time
    left; failing that, ``P`` is inconclusive, with the CTI in the reason and in
    ``<property>.cti.txt``.
+
+Step 2 proves what the explicit engine's complete search shows, by a different
+route: the reachable set it found is checked closed under the Z3 transition,
+which the explicit engine never is.  Its invariant is exact but not
+explanatory; ``invariant="mined"`` (``--invariant mined``) skips it for a
+readable one when Houdini can find it (ring size 1 on the v3.1 data path).
 
 Why not Z3's Spacer (CHC) engine directly: on v3.1's datapath at ring 1 (64
 scalars, 58 action instances) ``Fixedpoint(engine='spacer')`` had not
@@ -31,7 +43,7 @@ answered after 600 s, where mining plus Houdini takes seconds.
 
 Consecution excludes steps whose successor leaves the variable types: such a
 successor needs a write outside a type, which ``safe`` (a conjunct of ``J``)
-rules out in the state the step leaves.
+rules out in the state the step leaves (:mod:`checker.engines.symbolic.recheck`).
 """
 
 from __future__ import annotations
@@ -46,12 +58,13 @@ import z3
 from checker.engines.base import EngineRequest, Progress, PropertyResult, RunResult, Stats
 from checker.engines.symbolic.bmc import new_solver, run_bmc, solve, stop_reason, timed_out_building
 from checker.engines.symbolic.candidate import Candidate
-from checker.engines.symbolic.encoding import Z3Backend
+from checker.engines.symbolic.deadproof import CanonEncoding
+from checker.engines.symbolic.explored import ClassCheck, check_classes, diagram_text
 from checker.engines.symbolic.houdini import HoudiniResult, houdini
 from checker.engines.symbolic.limits import SolverGaveUp
 from checker.engines.symbolic.mining import explore, mine
 from checker.engines.symbolic.reachable import BLOCKED, Reachable
-from checker.engines.symbolic.symexec import flatten
+from checker.engines.symbolic.recheck import verify
 from checker.engines.symbolic.unroll import (
     StepTemplate,
     SymbolicEngineError,
@@ -62,7 +75,6 @@ from checker.lang.model import Model, ModelError, State
 from checker.lang.spec import Property
 from checker.semantics.canon import canonicalizer
 from checker.semantics.deadvalues import checked_declarations
-from checker.semantics.states import initial_state
 
 MAX_K = 4
 """Largest k tried when the mined invariant is not 1-inductive."""
@@ -71,6 +83,11 @@ MINE_STATES = 200_000
 """States explored concretely to mine candidate invariants."""
 
 SAFE = "safe (no step hits a model capacity or writes outside a type)"
+
+
+Invariants = Literal["auto", "mined"]
+"""``--invariant``: ``auto`` tries the explored classes first when the exploration is
+complete, ``mined`` only the mined facts (Houdini; a readable invariant)."""
 
 
 @dataclass
@@ -89,20 +106,23 @@ def run_pdr(
     time_limit: float | None = None,
     mine_states: int = MINE_STATES,
     max_k: int = MAX_K,
+    invariant: Invariants = "auto",
 ) -> RunResult:
     """Prove or refute the invariants of ``properties`` together (see the module
-    docstring); liveness properties come back inconclusive."""
+    docstring); liveness properties come back inconclusive.  With ``invariant`` =
+    ``"mined"`` the explored classes are not tried (step 2 of the module docstring);
+    facts are mined only for the properties they do not prove."""
     start = time.monotonic()
     deadline = None if time_limit is None else start + time_limit
     stats = Stats()
+    key = _class_key(model)
     try:
         template = StepTemplate(model, True, deadline)
         for prop in properties:  # user code first: a refusal comes before any search
             if not prop.is_liveness:
                 template.holds(prop)
-        explored = explore(model, mine_states, deadline, key=_class_key(model))
+        explored = explore(model, mine_states, deadline, key=key)
         states = explored.states
-        candidates = mine(template, states)
         reachable = Reachable(template, explored) if explored.complete else None
     except SolverGaveUp as why:
         return timed_out_building(properties, time.monotonic() - start, why, time_limit, "pdr")
@@ -110,8 +130,16 @@ def run_pdr(
     results: dict[str, PropertyResult] = {}
     pending = [p for p in properties if not p.is_liveness]
     stop: str | None = None
-    mined = len(candidates)
+    notes: list[str] = []
     try:
+        if reachable is not None and invariant == "auto":
+            proved, note = _prove_by_classes(model, template, pending, reachable, key is not None,
+                                             deadline, stats, progress, start)
+            results.update(proved)
+            notes += [note] if note else []
+            pending = [p for p in pending if p.name not in proved]
+        candidates = mine(template, states) if pending else []
+        mined = len(candidates)
         while pending:
             done, broken, survivors = _prove(model, template, pending, candidates, mined,
                                              deadline, depth, len(states), max_k, stats,
@@ -141,7 +169,64 @@ def run_pdr(
             out.append(PropertyResult(p.name, "inconclusive", reason=f"not proved ({stop})"))
     stats.seconds = time.monotonic() - start
     complete = all(r.status != "inconclusive" for r in out)
+    for res in out:
+        if res.status == "inconclusive" and notes:
+            res.reason = f"{res.reason}; {' '.join(notes)}"
     return RunResult("pdr", complete, stats, out, [stop] if stop else [])
+
+
+def _prove_by_classes(
+    model: Model, t: StepTemplate, props: Sequence[Property], reachable: Reachable,
+    canonical: bool, deadline: float | None, stats: Stats, progress: Progress | None,
+    began: float,
+) -> tuple[dict[str, PropertyResult], str | None]:
+    """The properties the complete exploration's classes prove (step 2 of the module
+    docstring), and why none is, when the classes are not an inductive invariant
+    implying ``safe``.  ``canonical``: the classes are dead-value classes (the
+    exploration was keyed by the canon), so the diagram speaks of the canonical form
+    of the state."""
+    stats.phase = (f"pdr: checking that the {len(reachable.rows)} explored classes are an "
+                   "inductive invariant")
+    if progress is not None:
+        progress(stats)
+    stats.phase = ""
+    canon = CanonEncoding(model, t).canon_flat if canonical else t.cur
+    checked = check_classes(t, reachable.rows, canon, [(p.name, t.holds(p)) for p in props],
+                            deadline)
+    stats.seconds = time.monotonic() - began
+    if checked.failed is not None:
+        return {}, (f"the {checked.diagram.classes} explored classes are no invariant "
+                    f"proving it ({checked.failed} fails)")
+    d = checked.diagram
+    reason = (f"proved: the {d.classes} explored classes ({len(d.nodes)}-node decision "
+              "diagram) are an inductive invariant implying it, re-checked by fresh solvers")
+    out: dict[str, PropertyResult] = {}
+    for p in props:
+        if p.name in checked.implied:
+            text = classes_text(p, model, t, checked)
+            out[p.name] = PdrPropertyResult(p.name, "holds", reason=reason,
+                                            evidence={"invariant.txt": text})
+    return out, None
+
+
+def classes_text(prop: Property, model: Model, t: StepTemplate, checked: ClassCheck) -> str:
+    """The explored-classes invariant proving ``prop``, with how to read it."""
+    d = checked.diagram
+    params = ", ".join(f"{k}={v}" for k, v in model.p.as_dict().items())
+    lines = [
+        f"# Invariant proving {prop.name} on revision {model.name}",
+        f"# parameters: {params}",
+        (f"# The state, its dead values reset to their canonical values, is one of the "
+         f"{d.classes} classes a complete exploration reached: the {len(d.fixed)} values "
+         f"every class has, then a decision diagram of {len(d.nodes)} nodes over the other "
+         "positions."),
+        ("# Read from the root: at a node, follow the edge of the value its variable has; "
+         "the state is in the set when it reaches 'accept'."),
+        (f"# Re-checked by fresh solvers in {checked.seconds:.1f}s: initiation, consecution, "
+         f"implies {prop.name} and '{SAFE}'."),
+        *diagram_text(d, [name for _, name in t.scalars]),
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def houdini_plan(max_k: int, reachable: Reachable | None) -> list[tuple[int, Reachable | None]]:
@@ -217,7 +302,7 @@ def _prove(
     k = max_k
     if found.cti is None:
         conjuncts = [*(term for _, term in must), *(c.term for c in found.kept)]
-        failure = verify(model, t, conjuncts, z3.And(*(term for _, term in must)))
+        failure = verify(t, conjuncts, z3.And(*(term for _, term in must)), deadline)
         k = 1
         if failure == "consecution" and max_k > 1:  # the least k it is k-inductive for
             k_checked = strengthened_induction(model, t, conjuncts, deadline, max_k)
@@ -298,33 +383,6 @@ def strengthened_induction(
                                           f"step{k}"):
             return k
     return "step case"
-
-
-def verify(model: Model, t: StepTemplate, invariant: Sequence[z3.BoolRef],
-           goal: z3.BoolRef) -> str | None:
-    """``None`` if ``And(invariant)`` passes initiation, consecution and implies
-    ``goal`` and ``safe``, each checked by a new solver; else which check fails."""
-    inv = z3.And(*invariant)
-    init = flatten(model, initial_state(model))
-    backend = Z3Backend(t.bits)
-    at_init = z3.substitute(inv, *[(c, z3.BoolVal(v) if isinstance(v, bool) else backend.num(v))
-                                   for c, v in zip(t.cur, init)])
-    first = new_solver()
-    first.add(z3.Not(at_init))
-    if first.check() != z3.unsat:
-        return "initiation"
-    step = new_solver()
-    ranges = [z3.And(c >= var.lo, c <= var.hi)
-              for (var, _), c in zip(t.scalars, t.cur) if not var.is_bool]
-    step.add(*ranges, inv, t.transition, t.sel != t.halt)
-    step.add(z3.Not(z3.substitute(inv, *zip(t.cur, t.nxt))))
-    if step.check() != z3.unsat:
-        return "consecution"
-    implies = new_solver()
-    implies.add(*ranges, inv, z3.Not(z3.And(goal, t.safe)))
-    if implies.check() != z3.unsat:
-        return "implication"
-    return None
 
 
 def invariant_text(

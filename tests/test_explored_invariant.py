@@ -1,0 +1,124 @@
+"""pdr's explored-classes invariant: the decision diagram, its re-check, and when pdr
+proves by it, falls back to mined facts, or stops."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from checker.engines.symbolic import explored, pdr
+from checker.engines.symbolic.explored import ACCEPT, Node, check_classes, class_diagram
+from checker.engines.symbolic.limits import SolverGaveUp
+from checker.engines.symbolic.pdr import PdrPropertyResult, run_pdr
+from checker.engines.symbolic.unroll import StepTemplate
+from checker.lang.spec import properties_in
+from tests.test_symbolic import (
+    Bounded,
+    Counter,
+    Toggle,
+    _status,
+    nonneg,
+    not_three,
+    not_three_toggle,
+    seen_in_order,
+    small,
+)
+
+
+def test_the_diagram_shares_equal_suffixes_and_lists_shared_values_apart() -> None:
+    rows = np.array([[1, 7, 0], [0, 7, 1], [0, 7, 0], [1, 7, 1]])
+    d = class_diagram(rows)
+    assert d.classes == 4 and d.fixed == ((1, 7),)
+    # both values of position 0 lead to the one node allowing 0 and 1 at position 2
+    assert d.nodes == (Node(2, (0, 1), (ACCEPT, ACCEPT)), Node(0, (0, 1), (0, 0)))
+
+
+def test_the_diagram_keeps_different_suffix_sets_apart() -> None:
+    d = class_diagram(np.array([[0, 0], [0, 1], [1, 1], [1, 1]]))
+    assert d.classes == 3
+    assert d.nodes == (Node(1, (0, 1), (ACCEPT, ACCEPT)), Node(1, (1,), (ACCEPT,)),
+                       Node(0, (0, 1), (0, 1)))
+
+
+def test_one_class_is_its_shared_values_only() -> None:
+    d = class_diagram(np.array([[3, 4], [3, 4]]))
+    assert d.classes == 1 and d.fixed == ((0, 3), (1, 4)) and d.nodes == ()
+
+
+def test_the_reachable_classes_pass_and_a_missing_one_fails_consecution() -> None:
+    t = StepTemplate(Toggle(), True, None)
+    goals = [("small", t.holds(small)), ("not-three", t.holds(not_three_toggle))]
+    both = check_classes(t, np.array([[0], [1]]), t.cur, goals)
+    assert both.failed is None and both.implied == ("small", "not-three")
+    assert check_classes(t, np.array([[0]]), t.cur, goals).failed == "consecution"
+    assert check_classes(t, np.array([[1]]), t.cur, goals).failed == "initiation"
+
+
+def test_a_class_breaking_a_goal_does_not_prove_it() -> None:
+    # 0 -> 1 -> 0 and the unreachable 2 -> 3 -> 3: {0, 1, 2, 3} is inductive, small fails
+    t = StepTemplate(Toggle(), True, None)
+    checked = check_classes(t, np.array([[0], [1], [2], [3]]), t.cur,
+                            [("small", t.holds(small)), ("nonneg", t.holds(nonneg))])
+    assert checked.failed is None and checked.implied == ("nonneg",)
+
+
+def test_pdr_proves_by_the_explored_classes_and_writes_the_diagram() -> None:
+    phases: list[str] = []
+    result = run_pdr(Toggle(), [not_three_toggle, small],
+                     progress=lambda st: phases.append(st.phase))
+    assert _status(result) == {"not-three-toggle": ("holds", None), "small": ("holds", None)}
+    res = result.properties[0]
+    assert isinstance(res, PdrPropertyResult)
+    assert res.reason == ("proved: the 2 explored classes (1-node decision diagram) are an "
+                          "inductive invariant implying it, re-checked by fresh solvers")
+    lines = res.evidence["invariant.txt"].splitlines()
+    assert lines[-2:] == ["n0 x: 0 -> accept | 1 -> accept", "root: n0"]
+    assert phases[0] == "pdr: checking that the 2 explored classes are an inductive invariant"
+    assert result.stats.transitions == 0  # no Houdini round
+
+
+def test_pdr_proves_what_the_classes_imply_and_refutes_the_rest_by_bmc() -> None:
+    result = run_pdr(Counter(), [not_three, seen_in_order])
+    assert _status(result) == {"not-three": ("violated", 3), "seen-in-order": ("holds", None)}
+    assert "explored classes" in (result.properties[1].reason or "")
+
+
+def test_classes_past_a_capacity_prove_nothing_and_say_why() -> None:
+    (res,) = run_pdr(Bounded(), [nonneg]).properties
+    assert res.status == "inconclusive"
+    assert (res.reason or "").endswith(
+        "the 4 explored classes are no invariant proving it (safety fails)")
+
+
+def test_a_time_limit_in_the_class_check_is_inconclusive(monkeypatch: pytest.MonkeyPatch) -> None:
+    def gives_up(*args: Any) -> bool:
+        raise SolverGaveUp("time limit")
+
+    monkeypatch.setattr(explored, "initiation", gives_up)
+    (res,) = run_pdr(Toggle(), [small], time_limit=60).properties
+    assert res.status == "inconclusive" and "time limit" in (res.reason or "")
+
+
+def test_pdr_proves_the_v3_1_data_path_at_ring_1_by_its_dead_value_classes() -> None:
+    from models.v3_1 import V3_1
+    from specs import zerocopy
+
+    model = V3_1({"ring_size": 1, "max_backend_changes": 0, "release": "no",
+                  "send_failures": 0})
+    props = [p for p in properties_in(zerocopy) if p.name in ("no-double-use", "memory-safe")]
+    result = run_pdr(model, props)
+    assert _status(result) == {"no-double-use": ("holds", None), "memory-safe": ("holds", None)}
+    res = result.properties[0]
+    assert isinstance(res, PdrPropertyResult)
+    assert "the 3599 explored classes (423-node decision diagram)" in (res.reason or "")
+    text = res.evidence["invariant.txt"]
+    assert "the 43 values every class has" in text and text.endswith("root: n422\n")
+
+
+def test_mined_skips_the_classes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pdr, "check_classes", None)  # would raise if called
+    result = run_pdr(Toggle(), [small], invariant="mined")
+    assert result.properties[0].reason == (
+        "proved: inductive invariant of 3 conjuncts, re-checked by fresh solvers")
