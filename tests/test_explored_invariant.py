@@ -3,6 +3,7 @@ proves by it, falls back to mined facts, or stops."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -122,3 +123,56 @@ def test_mined_skips_the_classes(monkeypatch: pytest.MonkeyPatch) -> None:
     result = run_pdr(Toggle(), [small], invariant="mined")
     assert result.properties[0].reason == (
         "proved: inductive invariant of 3 conjuncts, re-checked by fresh solvers")
+
+
+SMALL = ["--revision", "v3.1", "--ring-size", "1", "--max-backend-changes", "0", "--release",
+         "no", "--send-failures", "0", "--property", "memory-safe", "-q"]
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    from checker.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+def test_cli_pdr_writes_the_class_diagram_as_the_invariant(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _cli(capsys, "check", "--engine", "pdr", *SMALL, "--out", str(tmp_path))
+    assert code == 0 and "memory-safe  HOLDS" in out
+    text = (tmp_path / "memory-safe.invariant.txt").read_text()
+    assert text.startswith("# Invariant proving memory-safe on revision v3.1\n")
+    assert "3599 classes" in text
+
+
+def test_cli_invariant_mined_is_for_pdr_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _cli(capsys, "check", "--engine", "bmc", "--invariant", "mined", *SMALL,
+                          "--out", str(tmp_path / "o"))
+    assert code == 2 and out == ""
+    assert err == "vhostmc: error: --invariant applies to --engine pdr only\n"
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_invariant_reaches_the_engine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from checker.engines.base import PropertyResult, RunResult, Stats
+
+    asked: list[str] = []
+
+    def fake(model: Any, props: Any, depth: int, **kw: Any) -> RunResult:
+        asked.append(kw["invariant"])
+        return RunResult("pdr", True, Stats(), [PropertyResult("memory-safe", "holds")])
+
+    monkeypatch.setattr(pdr, "run_pdr", fake)
+    for choice in ("mined", "auto"):
+        args = ["--invariant", choice] if choice != "auto" else []
+        code, _, _ = _cli(capsys, "check", "--engine", "pdr", *args, *SMALL,
+                          "--out", str(tmp_path / choice))
+        assert code == 0
+    assert asked == ["mined", "auto"]

@@ -53,11 +53,18 @@ from checker.runs.stored import write_report
               help="explicit: state enumeration (exhaustive verdicts, shortest traces with bfs); "
                    "bmc: Z3 bounded model checking to --depth (finds shortest violations and "
                    "fair lassos, never proves); kind: Z3 k-induction up to k = --depth (can prove); "
-                   "pdr: proofs by mined invariants, re-checked, BMC counterexamples to --depth. "
+                   "pdr: proofs by invariants from explicit exploration (the classes of a complete one, "
+                   "or mined facts), re-checked; BMC counterexamples to --depth. "
                    "'vhostmc list' describes every engine; see docs/engines.md.")
 @click.option("--depth", type=POSITIVE, default=None, metavar="K",
               help="bmc: check every path of up to K steps; kind: try k = 1..K; pdr: BMC depth "
                    "for counterexamples. (default: 20)")
+@click.option("--invariant", type=click.Choice(["auto", "mined"]), default="auto",
+              show_default=True,
+              help="pdr: auto first checks the classes of a complete exploration as the "
+                   "invariant (a decision diagram: exact, not explanatory), then mined facts; "
+                   "mined tries only mined facts (Houdini), which give a readable invariant "
+                   "when they prove.")
 @click.option("--strengthen", multiple=True, metavar="NAME",
               help="kind: a property assumed and proved alongside, to make induction go "
                    "through; repeatable.")
@@ -121,9 +128,9 @@ from checker.runs.stored import write_report
                    "necessarily the shortest; see docs/engines.md, Partial-order reduction).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
 def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], engine: str,
-          depth: int | None, strengthen: tuple[str, ...], search: str, max_states: int | None,
-          max_depth: int | None, time_limit: float | None, memory_limit: int | None,
-          backend: str, workers: int,
+          depth: int | None, invariant: str, strengthen: tuple[str, ...], search: str,
+          max_states: int | None, max_depth: int | None, time_limit: float | None,
+          memory_limit: int | None, backend: str, workers: int,
           out_dir: Path, as_json: bool, html_report: bool, pictures: str, dump_graph: bool,
           no_reduction: bool, symmetry: bool, por: bool, quiet: bool, **params: Any) -> int:
     """Check properties of a revision of the patch at a chosen ring size.
@@ -166,6 +173,8 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
                            f"{engine} explores no state space)")
     if por:
         _check_por(engine, backend, workers, symmetry, search, dump_graph)
+    if invariant != "auto" and "invariant" not in get_engine(engine).options:
+        raise UsageProblem(f"--invariant applies to {_engines_with('invariant')} only")
     overrides = {k: v for k, v in params.items() if v is not None}
     if overrides.get("rogue_posts") is not None and overrides.get("guest") != "rogue":
         raise UsageProblem("--rogue-posts only applies with --guest rogue; add --guest rogue")
@@ -178,7 +187,8 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
                            depth=depth if depth is not None else 20, strengthen=strengthen,
                            formats=trace_formats(pictures), dump_graph=dump_graph,
                            backend=backend, reduction=not no_reduction, workers=workers,
-                           symmetry=symmetry, por=por)
+                           symmetry=symmetry, por=por,
+                           invariant=invariant)  # type: ignore[arg-type]
     with interrupts.installed():
         outcome = run_check(request, progress, stop=interrupts)
         for note in outcome.notes:

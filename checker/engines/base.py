@@ -112,7 +112,8 @@ class EngineInternalError(RuntimeError):
 
 
 EngineOption = Literal["search", "max_states", "max_depth", "dump_graph", "depth", "strengthen",
-                       "memory_limit", "backend", "reduction", "workers", "symmetry", "por"]
+                       "memory_limit", "backend", "reduction", "workers", "symmetry", "por",
+                       "invariant"]
 """Engine-specific options of ``vhostmc check`` (``--time-limit`` applies to every engine)."""
 
 
@@ -145,6 +146,9 @@ class EngineRequest:
     por: bool = False
     """Explicit engine, compiled backend: partial-order reduction for invariants
     (:mod:`checker.engines.explicit.compiled.flatpor`); off by default."""
+    invariant: Literal["auto", "mined"] = "auto"
+    """pdr: the explored classes first when the exploration completes (``auto``), or only
+    mined facts (``mined``: a readable invariant, when Houdini finds one)."""
     progress: Progress | None = None
     stop: StopCheck | None = None
     """Polled during the run; when it returns a reason, the engine ends the search, keeps

@@ -111,6 +111,9 @@ class CheckRequest:
     por: bool = False
     """Explicit engine, compiled backend: partial-order reduction for invariants
     (``--por``; off for a run with liveness properties, and says so)."""
+    invariant: Literal["auto", "mined"] = "auto"
+    """pdr: try the explored classes first when the exploration completes (``auto``), or
+    only mined facts (``--invariant mined``)."""
 
 
 @dataclass
@@ -366,6 +369,7 @@ def run_engine(
                                       record_graph=req.dump_graph, backend=req.backend,
                                       reduction=req.reduction, workers=req.workers,
                                       symmetry=req.symmetry, por=req.por,
+                                      invariant=req.invariant,
                                       progress=progress, stop=stop))
     reachability_verdicts(model, result, reach)
     return result

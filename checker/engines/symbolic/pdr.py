@@ -448,19 +448,22 @@ def describe_cti(
 
 
 class PdrEngine:
-    """Induction strengthened by mined invariants (Houdini); proofs re-checked."""
+    """The explored classes, or induction strengthened by mined invariants (Houdini);
+    proofs re-checked."""
 
     name = "pdr"
-    description = ("Z3 proofs: induction strengthened by invariants mined from explicit states "
-                   "(Houdini), re-checked; BMC counterexamples up to --depth")
-    options = frozenset({"depth"})
+    description = ("Z3 proofs: the classes of a complete explicit exploration, or induction "
+                   "strengthened by invariants mined from explicit states (Houdini), "
+                   "re-checked; BMC counterexamples up to --depth")
+    options = frozenset({"depth", "invariant"})
     progress_unit: Literal["states", "depth"] = "depth"
 
     def run(self, request: EngineRequest) -> RunResult:
         """Prove or refute ``request.properties`` on ``request.model``."""
         with internal_errors(self.name):
             return run_pdr(request.model, list(request.properties), request.depth or 30,
-                           progress=request.progress, time_limit=request.limits.time_limit)
+                           progress=request.progress, time_limit=request.limits.time_limit,
+                           invariant=request.invariant)
 
 
 ENGINE = PdrEngine()
