@@ -192,6 +192,8 @@ def _work_line(doc: dict[str, Any]) -> str:
     if counts_states(doc):
         work = (f"explored {stats['states']} states, {stats['transitions']} transitions, "
                 f"depth {stats['max_depth']}")
+    elif doc["engine"] == "pdr" and not stats["transitions"]:
+        work = f"pdr: {stats['states']} states explored, no Houdini round"
     elif doc["engine"] == "pdr":
         work = (f"pdr: {stats['states']} states explored to mine candidate invariants, "
                 f"induction tried up to k={stats['max_depth']}, "
