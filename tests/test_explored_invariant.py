@@ -84,6 +84,14 @@ def test_pdr_proves_what_the_classes_imply_and_refutes_the_rest_by_bmc() -> None
     result = run_pdr(Counter(), [not_three, seen_in_order])
     assert _status(result) == {"not-three": ("violated", 3), "seen-in-order": ("holds", None)}
     assert "explored classes" in (result.properties[1].reason or "")
+    assert result.stats.transitions == 0  # a class breaks not-three: no Houdini round
+
+
+def test_a_property_a_class_breaks_goes_to_bmc_and_says_why_when_too_shallow() -> None:
+    (res,) = run_pdr(Counter(), [not_three], depth=2).properties
+    assert res.status == "inconclusive"
+    assert res.reason == ("not proved: a state in one of the 16 explored classes violates it; "
+                          "BMC: bounded to depth 2")
 
 
 def test_classes_past_a_capacity_prove_nothing_and_say_why() -> None:

@@ -11,6 +11,8 @@ For the invariant properties:
    fresh solvers: initiation, consecution, implies ``safe`` ("no step from here
    hits a model capacity or writes outside a type") and, per property,
    implies ``P``.  A property it implies holds, with the diagram written out;
+   one it does not imply is broken in a reachable class, so no invariant can
+   prove it: it goes straight to BMC (step 5);
 3. for the others, candidate facts true in every explored state are proposed
    (:func:`checker.engines.symbolic.mining.mine`) and Houdini keeps the largest
    subset that is inductive together with ``P`` and ``safe``; if ``P`` or
@@ -134,7 +136,7 @@ def run_pdr(
     try:
         if reachable is not None and invariant == "auto":
             proved, note = _prove_by_classes(model, template, pending, reachable, key is not None,
-                                             deadline, stats, progress, start)
+                                             deadline, depth, stats, progress, start)
             results.update(proved)
             notes += [note] if note else []
             pending = [p for p in pending if p.name not in proved]
@@ -177,12 +179,14 @@ def run_pdr(
 
 def _prove_by_classes(
     model: Model, t: StepTemplate, props: Sequence[Property], reachable: Reachable,
-    canonical: bool, deadline: float | None, stats: Stats, progress: Progress | None,
-    began: float,
+    canonical: bool, deadline: float | None, depth: int, stats: Stats,
+    progress: Progress | None, began: float,
 ) -> tuple[dict[str, PropertyResult], str | None]:
-    """The properties the complete exploration's classes prove (step 2 of the module
-    docstring), and why none is, when the classes are not an inductive invariant
-    implying ``safe``.  ``canonical``: the classes are dead-value classes (the
+    """The results the complete exploration's classes decide (step 2 of the module
+    docstring), and why they decide none, when they are not an inductive invariant
+    implying ``safe``.  A property they imply holds; one they do not imply is broken
+    by a state of a reachable class, so no invariant proves it, and BMC looks for the
+    counterexample straight away.  ``canonical``: the classes are dead-value classes (the
     exploration was keyed by the canon), so the diagram speaks of the canonical form
     of the state."""
     stats.phase = (f"pdr: checking that the {len(reachable.rows)} explored classes are an "
@@ -206,7 +210,23 @@ def _prove_by_classes(
             text = classes_text(p, model, t, checked)
             out[p.name] = PdrPropertyResult(p.name, "holds", reason=reason,
                                             evidence={"invariant.txt": text})
+    broken = [p for p in props if p.name not in checked.implied]
+    if broken:
+        out.update(_counterexamples(model, broken, depth, deadline,
+                                    f"a state in one of the {d.classes} explored classes "
+                                    "violates it"))
     return out, None
+
+
+def _counterexamples(model: Model, props: Sequence[Property], depth: int,
+                     deadline: float | None, why: str) -> dict[str, PropertyResult]:
+    """BMC's results for ``props`` within the time left; ``why`` they were not proved
+    goes into the reason of those it leaves inconclusive."""
+    left = None if deadline is None else max(deadline - time.monotonic(), 0.001)
+    bmc = run_bmc(model, list(props), depth, time_limit=left)
+    return {r.name: r if r.status != "inconclusive" else
+            PropertyResult(r.name, "inconclusive", reason=f"not proved: {why}; BMC: {r.reason}")
+            for r in bmc.properties}
 
 
 def classes_text(prop: Property, model: Model, t: StepTemplate, checked: ClassCheck) -> str:
