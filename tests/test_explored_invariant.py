@@ -15,6 +15,7 @@ from checker.engines.symbolic.limits import SolverGaveUp
 from checker.engines.symbolic.pdr import PdrPropertyResult, run_pdr
 from checker.engines.symbolic.unroll import StepTemplate
 from checker.lang.spec import properties_in
+from tests.test_cli import run
 from tests.test_symbolic import (
     Bounded,
     Counter,
@@ -137,19 +138,10 @@ SMALL = ["--revision", "v3.1", "--ring-size", "1", "--max-backend-changes", "0",
          "no", "--send-failures", "0", "--property", "memory-safe", "-q"]
 
 
-def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    from checker.cli import main
-
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
-
-
 def test_cli_pdr_writes_the_class_diagram_as_the_invariant(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = _cli(capsys, "check", "--engine", "pdr", *SMALL, "--out", str(tmp_path))
+    code, out, _ = run(capsys, "check", "--engine", "pdr", *SMALL, "--out", str(tmp_path))
     assert code == 0 and "memory-safe  HOLDS" in out
     text = (tmp_path / "memory-safe.invariant.txt").read_text()
     assert text.startswith("# Invariant proving memory-safe on revision v3.1\n")
@@ -159,7 +151,7 @@ def test_cli_pdr_writes_the_class_diagram_as_the_invariant(
 def test_cli_invariant_mined_is_for_pdr_only(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = _cli(capsys, "check", "--engine", "bmc", "--invariant", "mined", *SMALL,
+    code, out, err = run(capsys, "check", "--engine", "bmc", "--invariant", "mined", *SMALL,
                           "--out", str(tmp_path / "o"))
     assert code == 2 and out == ""
     assert err == "vhostmc: error: --invariant applies to --engine pdr only\n"
@@ -180,7 +172,28 @@ def test_cli_invariant_reaches_the_engine(
     monkeypatch.setattr(pdr, "run_pdr", fake)
     for choice in ("mined", "auto"):
         args = ["--invariant", choice] if choice != "auto" else []
-        code, _, _ = _cli(capsys, "check", "--engine", "pdr", *args, *SMALL,
+        code, _, _ = run(capsys, "check", "--engine", "pdr", *args, *SMALL,
                           "--out", str(tmp_path / choice))
         assert code == 0
     assert asked == ["mined", "auto"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("revision", ["v9", "v3.1"])
+@pytest.mark.parametrize("env", ["datapath", "bigring"])
+def test_pdr_decides_ring_2_as_explicit_where_the_exploration_completes(
+    revision: str, env: str
+) -> None:
+    """At ring 2 the exploration completes in these environments (105 531 and 2 535
+    classes for v9, 108 835 and 2 535 for v3.1): every invariant is decided, as the
+    explicit engine decides it, violations at the BFS length."""
+    from checker.engines.explicit.search import ExplicitChecker
+    from checker.runs.environments import ENVIRONMENTS
+    from models.v3_1 import V3_1
+    from models.v9 import V9
+    from specs import zerocopy
+
+    model = (V9 if revision == "v9" else V3_1)({**ENVIRONMENTS[env].switches, "ring_size": 2})
+    props = [p for p in properties_in(zerocopy) if not p.is_liveness]
+    result = _status(run_pdr(model, props, depth=20, time_limit=600))
+    assert result == _status(ExplicitChecker(model, props).run())

@@ -117,6 +117,11 @@ EngineOption = Literal["search", "max_states", "max_depth", "dump_graph", "depth
 """Engine-specific options of ``vhostmc check`` (``--time-limit`` applies to every engine)."""
 
 
+InvariantChoice = Literal["auto", "mined"]
+"""pdr's ``--invariant``: the explored classes first when the exploration completes
+(``auto``), or only mined facts (``mined``: a readable invariant, when Houdini finds one)."""
+
+
 @dataclass
 class EngineRequest:
     """Everything an engine needs for one run."""
@@ -146,9 +151,8 @@ class EngineRequest:
     por: bool = False
     """Explicit engine, compiled backend: partial-order reduction for invariants
     (:mod:`checker.engines.explicit.compiled.flatpor`); off by default."""
-    invariant: Literal["auto", "mined"] = "auto"
-    """pdr: the explored classes first when the exploration completes (``auto``), or only
-    mined facts (``mined``: a readable invariant, when Houdini finds one)."""
+    invariant: InvariantChoice = "auto"
+    """pdr: :data:`InvariantChoice`."""
     progress: Progress | None = None
     stop: StopCheck | None = None
     """Polled during the run; when it returns a reason, the engine ends the search, keeps

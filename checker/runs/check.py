@@ -23,7 +23,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from checker.engines.base import EngineRequest, Limits, RunResult, Stats, StopCheck
+from checker.engines.base import (
+    EngineRequest,
+    InvariantChoice,
+    Limits,
+    RunResult,
+    Stats,
+    StopCheck,
+)
 from checker.engines.explicit.engine import DEFAULT_BACKEND
 from checker.engines.registry import DEFAULT_ENGINE, get_engine
 from checker.lang.model import Model, ModelError, check_fairness_names
@@ -111,9 +118,8 @@ class CheckRequest:
     por: bool = False
     """Explicit engine, compiled backend: partial-order reduction for invariants
     (``--por``; off for a run with liveness properties, and says so)."""
-    invariant: Literal["auto", "mined"] = "auto"
-    """pdr: try the explored classes first when the exploration completes (``auto``), or
-    only mined facts (``--invariant mined``)."""
+    invariant: InvariantChoice = "auto"
+    """pdr: ``--invariant`` (:data:`checker.engines.base.InvariantChoice`)."""
 
 
 @dataclass

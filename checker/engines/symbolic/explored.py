@@ -12,7 +12,7 @@ which keeps a program counter next to the locals it governs).  At ring size 2 on
 the v3.1 data path, 108 835 classes make 6 319 nodes.
 
 :func:`class_diagram` builds it from the canonical rows, column by column from
-the last (numpy: one sort, then per level a ``np.unique`` over the child lists);
+the last (numpy: one sort, then per level one ``np.lexsort`` over the child lists);
 :func:`diagram_term` writes it as a Z3 formula over the canonical form of the
 template's current state (the dead-value reset run on Z3 terms), and
 :func:`diagram_text` as text, one node a line.

@@ -57,7 +57,14 @@ from typing import Any, Literal
 
 import z3
 
-from checker.engines.base import EngineRequest, Progress, PropertyResult, RunResult, Stats
+from checker.engines.base import (
+    EngineRequest,
+    InvariantChoice,
+    Progress,
+    PropertyResult,
+    RunResult,
+    Stats,
+)
 from checker.engines.symbolic.bmc import new_solver, run_bmc, solve, stop_reason, timed_out_building
 from checker.engines.symbolic.candidate import Candidate
 from checker.engines.symbolic.deadproof import CanonEncoding
@@ -87,11 +94,6 @@ MINE_STATES = 200_000
 SAFE = "safe (no step hits a model capacity or writes outside a type)"
 
 
-Invariants = Literal["auto", "mined"]
-"""``--invariant``: ``auto`` tries the explored classes first when the exploration is
-complete, ``mined`` only the mined facts (Houdini; a readable invariant)."""
-
-
 @dataclass
 class PdrPropertyResult(PropertyResult):
     """A :class:`PropertyResult` with text files for ``--out``: ``evidence`` maps a
@@ -108,7 +110,7 @@ def run_pdr(
     time_limit: float | None = None,
     mine_states: int = MINE_STATES,
     max_k: int = MAX_K,
-    invariant: Invariants = "auto",
+    invariant: InvariantChoice = "auto",
 ) -> RunResult:
     """Prove or refute the invariants of ``properties`` together (see the module
     docstring); liveness properties come back inconclusive.  With ``invariant`` =
