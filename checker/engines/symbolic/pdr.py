@@ -3,8 +3,9 @@
 
 For the invariant properties:
 
-1. the model is explored concretely (up to ``MINE_STATES`` dead-value classes,
-   one real state each, :func:`checker.engines.symbolic.mining.explore`);
+1. the model is explored concretely (dead-value classes, one real state each,
+   :func:`checker.engines.symbolic.mining.explore`), up to
+   :func:`exploration_budget` of them;
 2. when that exploration is complete (nothing left to expand) and
    ``invariant`` is ``"auto"`` (the default), the classes themselves, as a
    decision diagram (:mod:`checker.engines.symbolic.explored`), are checked by
@@ -89,7 +90,19 @@ MAX_K = 4
 """Largest k tried when the mined invariant is not 1-inductive."""
 
 MINE_STATES = 200_000
-"""States explored concretely to mine candidate invariants."""
+"""States mined for candidate invariants (the first ones explored)."""
+
+EXPLORED_SCALARS = 100_000_000
+"""The exploration's budget in state scalars: enough classes for the explored-classes
+invariant at ring size 2 (about a million of 93 scalars) without holding gigabytes of
+states where a state has thousands of scalars."""
+
+
+def exploration_budget(model: Model) -> int:
+    """States the exploration keeps at most: ``EXPLORED_SCALARS`` worth, and never fewer
+    than ``MINE_STATES``."""
+    width = sum(v.size or 1 for v in model.vars)
+    return max(MINE_STATES, EXPLORED_SCALARS // width)
 
 SAFE = "safe (no step hits a model capacity or writes outside a type)"
 
@@ -108,14 +121,16 @@ def run_pdr(
     depth: int = 30,
     progress: Progress | None = None,
     time_limit: float | None = None,
-    mine_states: int = MINE_STATES,
+    mine_states: int | None = None,
     max_k: int = MAX_K,
     invariant: InvariantChoice = "auto",
 ) -> RunResult:
     """Prove or refute the invariants of ``properties`` together (see the module
     docstring); liveness properties come back inconclusive.  With ``invariant`` =
     ``"mined"`` the explored classes are not tried (step 2 of the module docstring);
-    facts are mined only for the properties they do not prove."""
+    facts are mined only for the properties they do not prove, from the first
+    ``MINE_STATES`` states.  ``mine_states`` caps the exploration (default:
+    :func:`exploration_budget`)."""
     start = time.monotonic()
     deadline = None if time_limit is None else start + time_limit
     stats = Stats()
@@ -125,7 +140,8 @@ def run_pdr(
         for prop in properties:  # user code first: a refusal comes before any search
             if not prop.is_liveness:
                 template.holds(prop)
-        explored = explore(model, mine_states, deadline, key=key)
+        budget = exploration_budget(model) if mine_states is None else mine_states
+        explored = explore(model, budget, deadline, key=key)
         states = explored.states
         reachable = Reachable(template, explored) if explored.complete else None
     except SolverGaveUp as why:
@@ -142,12 +158,12 @@ def run_pdr(
             results.update(proved)
             notes += [note] if note else []
             pending = [p for p in pending if p.name not in proved]
-        candidates = mine(template, states) if pending else []
+        candidates = mine(template, states[:MINE_STATES]) if pending else []
         mined = len(candidates)
         while pending:
             done, broken, survivors = _prove(model, template, pending, candidates, mined,
-                                             deadline, depth, len(states), max_k, stats,
-                                             progress, start, reachable)
+                                             deadline, depth, min(len(states), MINE_STATES), max_k,
+                                             stats, progress, start, reachable)
             results.update(done)
             # Houdini's greatest k-inductive subset for fewer properties lies within what
             # survived for more (each dropped fact was broken by a path through states
