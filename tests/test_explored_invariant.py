@@ -187,8 +187,8 @@ def test_pdr_decides_ring_2_as_explicit_where_the_exploration_completes(
     """At ring 2 the exploration completes within its budget in these environments
     (v3.1: 108 835, 2 535 and 233 315 classes; v9 about as many): every invariant is
     decided, as the explicit engine decides it, violations at the BFS length.  (It
-    completes in ``release`` too, 298 027 classes, but the run is cut by its time limit
-    there: results/proofs.md.)"""
+    completes in ``release`` too, 298 027 classes, but the diagram's check takes about
+    eight minutes there and BMC has no time left: docs/engines.md, "pdr".)"""
     from checker.engines.explicit.search import ExplicitChecker
     from checker.runs.environments import ENVIRONMENTS
     from models.v3_1 import V3_1
