@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from checker.engines.symbolic import explored, pdr
+from checker.engines.symbolic import pdr, recheck
 from checker.engines.symbolic.explored import ACCEPT, Node, check_classes, class_diagram
 from checker.engines.symbolic.limits import SolverGaveUp
 from checker.engines.symbolic.pdr import PdrPropertyResult, run_pdr
@@ -106,7 +106,7 @@ def test_a_time_limit_in_the_class_check_is_inconclusive(monkeypatch: pytest.Mon
     def gives_up(*args: Any) -> bool:
         raise SolverGaveUp("time limit")
 
-    monkeypatch.setattr(explored, "initiation", gives_up)
+    monkeypatch.setattr(recheck, "initiation", gives_up)
     (res,) = run_pdr(Toggle(), [small], time_limit=60).properties
     assert res.status == "inconclusive" and "time limit" in (res.reason or "")
 

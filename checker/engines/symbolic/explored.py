@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import z3
 
-from checker.engines.symbolic.recheck import consecution, implies, initiation
+from checker.engines.symbolic.recheck import implies, verify
 from checker.engines.symbolic.unroll import StepTemplate
 
 ACCEPT = -1
@@ -159,9 +159,9 @@ def check_classes(t: StepTemplate, rows: np.ndarray, canon: Sequence[Any],
     start = time.monotonic()
     d = class_diagram(rows)
     inv = diagram_term(d, t, canon)
-    failed = ("initiation" if not initiation(t, inv, deadline) else
-              "consecution" if not consecution(t, inv, deadline) else
-              "safety" if not implies(t, inv, t.safe, deadline) else None)
+    failed = verify(t, [inv], z3.BoolVal(True), deadline)
+    if failed == "implication":  # of True and safe: safe fails
+        failed = "safety"
     implied = () if failed else tuple(name for name, goal in goals
                                       if implies(t, inv, goal, deadline))
     return ClassCheck(d, failed, implied, time.monotonic() - start)

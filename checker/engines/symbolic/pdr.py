@@ -150,19 +150,19 @@ def run_pdr(
     results: dict[str, PropertyResult] = {}
     pending = [p for p in properties if not p.is_liveness]
     stop: str | None = None
-    notes: list[str] = []
+    note: str | None = None  # why the explored classes proved nothing
     try:
         if reachable is not None and invariant == "auto":
             proved, note = _prove_by_classes(model, template, pending, reachable, key is not None,
                                              deadline, depth, stats, progress, start)
             results.update(proved)
-            notes += [note] if note else []
             pending = [p for p in pending if p.name not in proved]
-        candidates = mine(template, states[:MINE_STATES]) if pending else []
+        mined_from = states[:MINE_STATES]
+        candidates = mine(template, mined_from) if pending else []
         mined = len(candidates)
         while pending:
             done, broken, survivors = _prove(model, template, pending, candidates, mined,
-                                             deadline, depth, min(len(states), MINE_STATES), max_k,
+                                             deadline, depth, len(mined_from), max_k,
                                              stats, progress, start, reachable)
             results.update(done)
             # Houdini's greatest k-inductive subset for fewer properties lies within what
@@ -190,8 +190,8 @@ def run_pdr(
     stats.seconds = time.monotonic() - start
     complete = all(r.status != "inconclusive" for r in out)
     for res in out:
-        if res.status == "inconclusive" and notes:
-            res.reason = f"{res.reason}; {' '.join(notes)}"
+        if res.status == "inconclusive" and note:
+            res.reason = f"{res.reason}; {note}"
     return RunResult("pdr", complete, stats, out, [stop] if stop else [])
 
 
