@@ -77,14 +77,39 @@ def test_doc_files_are_the_examples() -> None:
         assert (ROOT / first[2:]).read_text() == rest, first
 
 
+def chains() -> list[list[tuple[str, list[str]]]]:
+    """The commands grouped so that each group runs on its own: a command naming a
+    file in an output folder (``vhostmc-out/``, or an earlier ``--out``) reads what
+    an earlier command wrote, so it runs after that one, in the same group."""
+    out: list[list[tuple[str, list[str]]]] = []
+    folders = {"vhostmc-out"}
+    for command, expected in commands():
+        argv = shlex.split(command)
+        folders.update(argv[k + 1] for k, arg in enumerate(argv[:-1]) if arg == "--out")
+        reads_output = any(arg.split("/")[0] in folders for arg in argv[2:] if "/" in arg)
+        if reads_output and out:
+            out[-1].append((command, expected))
+        else:
+            out.append([(command, expected)])
+    return out
+
+
+def test_the_doc_has_commands_to_run() -> None:
+    assert len(commands()) >= 5
+    assert any(len(chain) > 1 for chain in chains())  # the replay follows its check
+
+
+@pytest.mark.parametrize("chain", chains(),
+                         ids=[f"{k}-{c[0][0].split()[1]}" for k, c in enumerate(chains())])
 def test_doc_commands_run_as_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    chain: list[tuple[str, list[str]]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """Each group of commands on a fresh copy of examples/, so that the parallel test
+    run spreads them over its workers."""
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     monkeypatch.chdir(tmp_path)
-    cmds = commands()
-    assert len(cmds) >= 5
-    for command, expected in cmds:
+    for command, expected in chain:
         argv = shlex.split(command)
         assert argv[0] == "vhostmc"
         with pytest.raises(SystemExit) as exc:
