@@ -58,10 +58,11 @@ from checker.semantics.states import expand, holds, initial_state, property_view
 from checker.traces.trace import Trace, build_trace
 
 
-def new_solver() -> z3.Solver:
-    """A finite-domain solver: every int is bounded, so Z3 bit-blasts to SAT
-    (more than an order of magnitude faster here than its arithmetic solver)."""
-    return z3.SolverFor("QF_FD")
+def new_solver(ctx: z3.Context | None = None) -> z3.Solver:
+    """A finite-domain solver (in ``ctx``, default: Z3's main context): every int is
+    bounded, so Z3 bit-blasts to SAT (more than an order of magnitude faster here than
+    its arithmetic solver)."""
+    return z3.SolverFor("QF_FD", ctx=ctx)
 
 
 def new_array_solver() -> z3.Solver:

@@ -1,9 +1,10 @@
 """The independent re-check of an invariant before pdr reports ``holds``.
 
-Each check is one query to a solver made for it, sharing nothing with the search
-that proposed the invariant: *initiation* (the initial state satisfies it),
+Each check asks solvers made for it, sharing nothing with the search that
+proposed the invariant: *initiation* (the initial state satisfies it),
 *consecution* (every step from a typed state satisfying it reaches a state
-satisfying it) and *implication* (it implies a goal).  Each honours the run's
+satisfying it; one query per action instance, on threads) and *implication* (it
+implies a goal).  Each honours the run's
 deadline (:class:`checker.engines.symbolic.limits.SolverGaveUp` past it).
 
 Consecution excludes steps whose successor leaves the variable types: such a
@@ -13,6 +14,8 @@ the state the step leaves, so an invariant that implies ``safe`` covers them.
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Sequence
 
@@ -23,6 +26,13 @@ from checker.engines.symbolic.encoding import Z3Backend
 from checker.engines.symbolic.symexec import flatten
 from checker.engines.symbolic.unroll import StepTemplate
 from checker.semantics.states import initial_state
+
+CONSECUTION_THREADS = min(4, os.cpu_count() or 1)
+"""Threads the consecution check spreads its per-instance queries over.  Measured on
+the v3.1 ``release`` environment at ring 2 (a 58 863-node class diagram, 52 instances):
+one query over every instance 531 s, one per instance 306 s in one thread, 128 s in
+two (on small diagrams the single query is the faster: 5.1 s against 6.3 s on two
+threads for the ring-2 data path's 6 319 nodes)."""
 
 
 def _unsat(solver: z3.Solver, deadline: float | None) -> bool:
@@ -49,11 +59,59 @@ def initiation(t: StepTemplate, inv: z3.BoolRef, deadline: float | None = None) 
 
 
 def consecution(t: StepTemplate, inv: z3.BoolRef, deadline: float | None = None) -> bool:
-    """Every step (not the halt) from a typed state satisfying ``inv`` reaches one."""
-    solver = new_solver()
-    solver.add(*_ranges(t), inv, t.transition, t.sel != t.halt)
-    solver.add(z3.Not(z3.substitute(inv, *zip(t.cur, t.nxt))))
-    return _unsat(solver, deadline)
+    """Every step (not the halt) from a typed state satisfying ``inv`` reaches one.
+
+    One query per action instance (the selector fixed, so the transition simplifies to
+    that instance's effect), spread over :data:`CONSECUTION_THREADS` threads, each with
+    its own Z3 context (Z3 runs a context's queries in parallel with other contexts'
+    and the Python binding releases the GIL while it solves).  The first instance
+    found breaking ``inv`` interrupts the others."""
+    base = z3.And(*_ranges(t), inv, z3.Not(z3.substitute(inv, *zip(t.cur, t.nxt))))
+    pending = [g.index for g in t.groups]
+    contexts = [z3.Context() for _ in range(min(CONSECUTION_THREADS, len(pending)))]
+    broken = threading.Event()
+    failures: list[BaseException] = []  # raised in a thread, raised again here
+    lock = threading.Lock()
+
+    def work(ctx: z3.Context) -> None:
+        try:
+            here, step, sel = (e.translate(ctx) for e in (base, t.transition, t.sel))
+            while True:
+                with lock:
+                    if not pending or failures or broken.is_set():
+                        return
+                    index = pending.pop()
+                value = (z3.BitVecVal(index, sel.size(), ctx) if z3.is_bv(sel)
+                         else z3.IntVal(index, ctx))
+                solver = new_solver(ctx)
+                solver.add(here, z3.simplify(z3.substitute(step, (sel, value))))
+                if not _unsat(solver, deadline):
+                    broken.set()
+                    _interrupt(contexts, ctx)
+                    return
+        except BaseException as err:  # noqa: BLE001 -- raised again by the calling thread
+            if not broken.is_set():  # else: interrupted because another instance broke it
+                with lock:
+                    failures.append(err)
+                _interrupt(contexts, ctx)
+
+    workers = [threading.Thread(target=work, args=(ctx,)) for ctx in contexts]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    if broken.is_set():
+        return False
+    if failures:
+        raise failures[0]
+    return True
+
+
+def _interrupt(contexts: Sequence[z3.Context], mine: z3.Context) -> None:
+    """Stop the queries running in the other contexts."""
+    for ctx in contexts:
+        if ctx is not mine:
+            ctx.interrupt()
 
 
 def implies(t: StepTemplate, inv: z3.BoolRef, goal: z3.BoolRef,
