@@ -231,19 +231,21 @@ def _prove_by_classes(
     broken = [p for p in props if p.name not in checked.implied]
     if broken:
         out.update(_counterexamples(model, broken, depth, deadline,
-                                    f"a state in one of the {d.classes} explored classes "
-                                    "violates it"))
+                                    lambda _: f"a state in one of the {d.classes} explored "
+                                    "classes violates it"))
     return out, None
 
 
 def _counterexamples(model: Model, props: Sequence[Property], depth: int,
-                     deadline: float | None, why: str) -> dict[str, PropertyResult]:
-    """BMC's results for ``props`` within the time left; ``why`` they were not proved
-    goes into the reason of those it leaves inconclusive."""
+                     deadline: float | None, why: Callable[[str], str],
+                     evidence: dict[str, str] | None = None) -> dict[str, PropertyResult]:
+    """BMC's results for ``props`` within the time left.  One BMC leaves inconclusive
+    says why it was not proved (``why(name)``) and carries ``evidence``."""
     left = None if deadline is None else max(deadline - time.monotonic(), 0.001)
     bmc = run_bmc(model, list(props), depth, time_limit=left)
     return {r.name: r if r.status != "inconclusive" else
-            PropertyResult(r.name, "inconclusive", reason=f"not proved: {why}; BMC: {r.reason}")
+            PdrPropertyResult(r.name, "inconclusive", evidence=dict(evidence or {}),
+                              reason=f"not proved: {why(r.name)}; BMC: {r.reason}")
             for r in bmc.properties}
 
 
@@ -364,18 +366,11 @@ def _prove(
     else:  # inductive, but not true near the initial state: BMC finds the violation
         broken_names, broken = [], names
         cti_text = f"# {names} or safety fails within {k - 1} steps\n"
-    left = None if deadline is None else max(deadline - time.monotonic(), 0.001)
-    bmc = run_bmc(model, list(props), depth, time_limit=left)
-    out: dict[str, PropertyResult] = {}
-    for res in bmc.properties:
-        if res.status == "violated":
-            out[res.name] = res
-            continue
-        reason = (f"not proved: {broken} is not {found.k}-inductive with the "
-                  f"{len(found.kept)} mined facts kept (counterexample to induction in "
-                  f"{res.name}.cti.txt); BMC: {res.reason}")
-        out[res.name] = PdrPropertyResult(res.name, "inconclusive", reason=reason,
-                                          evidence={"cti.txt": cti_text})
+    out = _counterexamples(
+        model, props, depth, deadline,
+        lambda name: (f"{broken} is not {found.k}-inductive with the {len(found.kept)} mined "
+                      f"facts kept (counterexample to induction in {name}.cti.txt)"),
+        {"cti.txt": cti_text})
     # the survivors bound the retry's result only for every k up to the one they were
     # kept at (a j-inductive subset is k-inductive for k >= j, not the other way round)
     return out, broken_names, found.kept if found.k == max_k else list(candidates)
