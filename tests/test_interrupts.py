@@ -72,6 +72,22 @@ def test_signal_after_first_progress_line_writes_the_result(
     assert "Traceback" not in stderr
 
 
+def test_sigint_while_z3_solves_aborts_a_bmc_run_with_130(tmp_path: Path) -> None:
+    """Z3 takes SIGINT itself while it solves; the run still ends as a signal ends a Z3
+    engine's run (exit 130, one line), not as if Z3 had given up (exit 3)."""
+    out = tmp_path / "out"
+    proc = _start(["check", "--engine", "bmc", "--revision", "v3.1", "--ring-size", "8",
+                   "--max-backend-changes", "0", "--release", "no", "--send-failures", "0",
+                   "--depth", "50", "--out", str(out)], tmp_path)
+    _wait_for_progress(proc)  # depth 0 done: the solver is at work on depth 1 (seconds)
+    time.sleep(1)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "vhostmc: aborted by SIGINT; nothing more was written" in stderr
+    assert "Traceback" not in stderr and not (out / "result.json").exists()
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():

@@ -52,3 +52,53 @@ def test_consecution_past_its_deadline_gives_up() -> None:
     t, x, _ = counter()
     with pytest.raises(SolverGaveUp, match="time limit"):
         recheck.consecution(t, x >= 0, deadline=time.monotonic() - 1)
+
+
+def test_a_signal_while_waiting_stops_every_solver_and_propagates(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stopped: list[z3.Context] = []
+    real = z3.Context.interrupt
+
+    def record(ctx: z3.Context) -> None:
+        stopped.append(ctx)
+        real(ctx)
+
+    def signal_arrives(workers: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(recheck, "CONSECUTION_THREADS", 2)
+    monkeypatch.setattr(z3.Context, "interrupt", record)
+    monkeypatch.setattr(recheck, "_wait_for", signal_arrives)
+    t, x, _ = counter()
+    with pytest.raises(KeyboardInterrupt):
+        recheck.consecution(t, x >= 0)
+    assert len(stopped) == 2 and stopped[0] is not stopped[1]
+
+
+class _KeyboardSolver:
+    """A solver whose check Z3 ended on a SIGINT it took itself."""
+
+    def set(self, *args: Any) -> None:
+        pass
+
+    def check(self, *args: Any) -> Any:
+        return z3.unknown
+
+    def reason_unknown(self) -> str:
+        return "interrupted from keyboard"
+
+
+def test_a_sigint_z3_took_while_solving_is_raised_again_for_python() -> None:
+    import signal
+
+    from checker.engines.symbolic.bmc import solve
+
+    seen: list[int] = []
+    old = signal.signal(signal.SIGINT, lambda signum, frame: seen.append(signum))
+    try:
+        with pytest.raises(SolverGaveUp, match="interrupted from keyboard"):
+            solve(_KeyboardSolver(), None)  # type: ignore[arg-type]
+    finally:
+        signal.signal(signal.SIGINT, old)
+    assert seen == [signal.SIGINT]

@@ -41,7 +41,7 @@ import z3
 from checker.engines.base import EngineRequest, Progress, PropertyResult, RunResult, Stats
 from checker.engines.symbolic.lasso import LassoSearch
 from checker.engines.symbolic.layout import bmc_uses_arrays
-from checker.engines.symbolic.limits import SolverGaveUp, one_line
+from checker.engines.symbolic.limits import SolverGaveUp, one_line, pass_on_interrupt
 from checker.engines.symbolic.unroll import (
     EncodingError,
     StepTemplate,
@@ -91,6 +91,7 @@ def solve(
     result = solver.check(*assumptions)
     if result == z3.unknown:
         why = solver.reason_unknown()
+        pass_on_interrupt(why)
         timed_out = left is not None and ("cancel" in why or "timeout" in why)
         raise SolverGaveUp("time limit" if timed_out else why)
     return solver.model() if result == z3.sat else None

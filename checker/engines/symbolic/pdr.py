@@ -239,8 +239,8 @@ def _prove_by_classes(
 def _counterexamples(model: Model, props: Sequence[Property], depth: int,
                      deadline: float | None, why: Callable[[str], str],
                      evidence: dict[str, str] | None = None) -> dict[str, PropertyResult]:
-    """BMC's results for ``props`` within the time left.  One BMC leaves inconclusive
-    says why it was not proved (``why(name)``) and carries ``evidence``."""
+    """BMC's results for ``props`` within the time left.  A property BMC leaves
+    inconclusive says why it was not proved (``why(name)``) and carries ``evidence``."""
     left = None if deadline is None else max(deadline - time.monotonic(), 0.001)
     bmc = run_bmc(model, list(props), depth, time_limit=left)
     return {r.name: r if r.status != "inconclusive" else

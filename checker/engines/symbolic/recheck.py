@@ -95,11 +95,14 @@ def consecution(t: StepTemplate, inv: z3.BoolRef, deadline: float | None = None)
                     failures.append(err)
                 _interrupt(contexts, ctx)
 
-    workers = [threading.Thread(target=work, args=(ctx,)) for ctx in contexts]
+    workers = [threading.Thread(target=work, args=(ctx,), daemon=True) for ctx in contexts]
     for w in workers:
         w.start()
-    for w in workers:
-        w.join()
+    try:
+        _wait_for(workers)
+    except BaseException:  # a signal (Aborted, KeyboardInterrupt): stop the solvers now
+        _interrupt(contexts, None)
+        raise
     if broken.is_set():
         return False
     if failures:
@@ -107,8 +110,14 @@ def consecution(t: StepTemplate, inv: z3.BoolRef, deadline: float | None = None)
     return True
 
 
-def _interrupt(contexts: Sequence[z3.Context], mine: z3.Context) -> None:
-    """Stop the queries running in the other contexts."""
+def _wait_for(workers: Sequence[threading.Thread]) -> None:
+    """Return when every thread of ``workers`` has ended (a signal handler may raise)."""
+    for w in workers:
+        w.join()
+
+
+def _interrupt(contexts: Sequence[z3.Context], mine: z3.Context | None) -> None:
+    """Stop the queries running in the contexts other than ``mine``."""
     for ctx in contexts:
         if ctx is not mine:
             ctx.interrupt()

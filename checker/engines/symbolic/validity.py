@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import z3
 
+from checker.engines.symbolic.limits import pass_on_interrupt
 from checker.engines.symbolic.unroll import StepTemplate
 
 
@@ -57,4 +58,10 @@ class ValidityChecker:
         solver.add(*self.background)
         solver.add(z3.Not(same))
         self.queries += 1
-        return solver.check(), solver
+        answer = solver.check()
+        if answer == z3.unknown:
+            pass_on_interrupt(solver.reason_unknown())
+            why = self.stop() if self.stop is not None else None
+            if why is not None:
+                raise ProofCut(f"interrupted ({why})")
+        return answer, solver
