@@ -18,6 +18,7 @@ import os
 import threading
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import z3
 
@@ -73,9 +74,8 @@ def consecution(t: StepTemplate, inv: z3.BoolRef, deadline: float | None = None)
     failures: list[BaseException] = []  # raised in a thread, raised again here
     lock = threading.Lock()
 
-    def work(ctx: z3.Context) -> None:
+    def work(ctx: z3.Context, here: z3.BoolRef, step: z3.BoolRef, sel: Any) -> None:
         try:
-            here, step, sel = (e.translate(ctx) for e in (base, t.transition, t.sel))
             while True:
                 with lock:
                     if not pending or failures or broken.is_set():
@@ -95,7 +95,10 @@ def consecution(t: StepTemplate, inv: z3.BoolRef, deadline: float | None = None)
                     failures.append(err)
                 _interrupt(contexts, ctx)
 
-    workers = [threading.Thread(target=work, args=(ctx,), daemon=True) for ctx in contexts]
+    # translated here, one context after the other: the main context is read by this
+    # thread only
+    workers = [threading.Thread(target=work, daemon=True, args=(
+        ctx, *(e.translate(ctx) for e in (base, t.transition, t.sel)))) for ctx in contexts]
     for w in workers:
         w.start()
     try:
