@@ -105,8 +105,9 @@ def test_doc_commands_run_as_written(
     chain: list[tuple[str, list[str]]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Each group of commands on a fresh copy of examples/, so that the parallel test
-    run spreads them over its workers."""
+    """Each group of commands on a fresh copy of examples/: a failure names its
+    command and ``--durations`` shows what each costs (with ``--dist loadscope`` the
+    whole module still runs on one worker)."""
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     monkeypatch.chdir(tmp_path)
     for command, expected in chain:
