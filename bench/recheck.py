@@ -73,6 +73,7 @@ def main() -> None:
           f"{time.monotonic() - start:.1f} s")
     print("| consecution | holds | wall s | peak MiB |")
     print("|---|---|---|---|")
+
     def per_instance(threads: int) -> bool:
         recheck.CONSECUTION_THREADS = threads
         return recheck.consecution(t, inv)

@@ -81,10 +81,8 @@ def consecution(t: StepTemplate, inv: z3.BoolRef, deadline: float | None = None)
                     if not pending or failures or broken.is_set():
                         return
                     index = pending.pop()
-                value = (z3.BitVecVal(index, sel.size(), ctx) if z3.is_bv(sel)
-                         else z3.IntVal(index, ctx))
                 solver = new_solver(ctx)
-                solver.add(here, z3.simplify(z3.substitute(step, (sel, value))))
+                solver.add(here, z3.simplify(z3.substitute(step, (sel, sel.sort().cast(index)))))
                 if not _unsat(solver, deadline):
                     broken.set()
                     _interrupt(contexts, ctx)

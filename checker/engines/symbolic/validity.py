@@ -45,9 +45,7 @@ class ValidityChecker:
         """Z3's answer on ``background & Not(same)`` within ``seconds`` (at most the time
         left), and the solver (its model is a state where ``same`` fails).  Raises
         :class:`ProofCut` when interrupted or past the deadline."""
-        why = self.stop() if self.stop is not None else None
-        if why is not None:
-            raise ProofCut(f"interrupted ({why})")
+        self._stop_if_asked()
         if self.deadline is not None:
             left = self.deadline - time.monotonic()
             if left <= 0:
@@ -59,9 +57,13 @@ class ValidityChecker:
         solver.add(z3.Not(same))
         self.queries += 1
         answer = solver.check()
-        if answer == z3.unknown:
+        if answer == z3.unknown:  # a SIGINT Z3 took goes to Python's handler: stop() sees it
             pass_on_interrupt(solver.reason_unknown())
-            why = self.stop() if self.stop is not None else None
-            if why is not None:
-                raise ProofCut(f"interrupted ({why})")
+            self._stop_if_asked()
         return answer, solver
+
+    def _stop_if_asked(self) -> None:
+        """Raise :class:`ProofCut` when ``stop`` reports an interrupt."""
+        why = self.stop() if self.stop is not None else None
+        if why is not None:
+            raise ProofCut(f"interrupted ({why})")
