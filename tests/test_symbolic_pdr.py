@@ -246,3 +246,28 @@ def test_pdr_never_contradicts_explicit_in_any_environment(env: str) -> None:
     explicit = _status(ExplicitChecker(model, props).run())
     decided = {name: verdict for name, verdict in pdr.items() if verdict[0] != "inconclusive"}
     assert decided == {name: explicit[name] for name in decided}
+
+
+class OneStep(Model):
+    """x goes 0 -> 1 and stops; the unreachable 2 -> 3 breaks "x != 3" under induction."""
+
+    name = "one-step"
+    actors = ("a",)
+
+    def declare(self, p: Params) -> list[Any]:
+        return [int_var("x", 0, 3)]
+
+    @action("a", "step", "x = 1 from 0, 3 from 2 or 3")
+    def step(self, s: StateView) -> None:
+        s.require(s.x != 1)
+        s.x = s.ite(s.x == 0, 1, 3)
+
+
+def test_pdr_keeps_bmc_holds_when_induction_fails_on_a_shallow_model() -> None:
+    # mined from the initial state only: "x != 3" has a counterexample to induction
+    # (2 -> 3); BMC then finds no path of 2 steps, so every reachable state was checked
+    result = run_pdr(OneStep(), [not_three_toggle], depth=4, mine_states=1, max_k=1)
+    (res,) = result.properties
+    assert res.status == "holds"
+    assert result.complete
+    assert not isinstance(res, PdrPropertyResult) or "cti.txt" not in res.evidence

@@ -213,7 +213,10 @@ class LassoSearch:
 
     def check(self, depth: int) -> dict[str, Trace]:
         """Lassos of exactly ``depth`` steps for the pending properties (one query,
-        repeated while sat): the newly violated properties, with checked traces."""
+        repeated while sat): the newly violated properties, with checked traces.
+        Nothing is built when no obligation is pending."""
+        if not self.pending:
+            return {}
         loop = loop_index(depth)
         shape = [*lasso_shape(self.u, depth, loop), *fair_cycle(self.terms, depth, loop)]
         new: dict[str, Trace] = {}
