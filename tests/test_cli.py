@@ -193,7 +193,8 @@ def test_bmc_engine_finds_shortest_and_trace_replays(
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--depth", "5"], "--depth applies to --engine bmc or kind"),
-    (["--engine", "bmc", "--max-depth", "5"], "apply to the explicit engine"),
+    (["--engine", "bmc", "--max-depth", "5"], "--search and --max-depth apply to the explicit engine"),
+    (["--engine", "bmc", "--max-states", "5"], "--max-states applies to --engine explicit or pdr"),
     (["--engine", "bmc", "--strengthen", "no-quiescent-leak"], "--strengthen applies to --engine kind"),
     (["--engine", "bmc", "--depth", "0"], "--depth must be at least 1"),
 ])

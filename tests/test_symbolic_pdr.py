@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from checker.engines.base import Limits, RunResult
+from checker.engines.base import EngineRequest, Limits, RunResult
 from checker.engines.explicit.search import ExplicitChecker
-from checker.engines.symbolic.pdr import PdrPropertyResult, run_pdr
+from checker.engines.symbolic.mining import explore
+from checker.engines.symbolic.pdr import PdrEngine, PdrPropertyResult, run_pdr
 from checker.lang.model import Model, Params, action, int_var
 from checker.lang.spec import Property, invariant, properties_in
 from checker.lang.view import ModelBug, StateView
@@ -271,3 +272,25 @@ def test_pdr_keeps_bmc_holds_when_induction_fails_on_a_shallow_model() -> None:
     assert res.status == "holds"
     assert result.complete
     assert not isinstance(res, PdrPropertyResult) or "cti.txt" not in res.evidence
+
+
+def test_pdr_says_when_its_exploration_budget_cut_the_explored_classes() -> None:
+    # --max-states reaches run_pdr as the budget: one class of Toggle's two
+    request = EngineRequest(Toggle(), [not_three_toggle], Limits(max_states=1), depth=4)
+    (res,) = PdrEngine().run(request).properties
+    assert res.status == "inconclusive"
+    assert (res.reason or "").endswith(
+        "; the exploration stopped at its budget of 1 classes, so the explored classes were "
+        "not tried (--max-states N raises it: about 4 GB per million classes at ring size 2)")
+    # within the budget the classes prove it; --invariant mined never tries them
+    assert _status(PdrEngine().run(EngineRequest(Toggle(), [not_three_toggle], Limits(
+        max_states=2)))) == {"not-three-toggle": ("holds", None)}
+    mined = run_pdr(Toggle(), [not_three_toggle], depth=4, mine_states=1, max_k=1,
+                    invariant="mined")
+    assert "budget" not in (mined.properties[0].reason or "")
+
+
+def test_pdr_exploration_keeps_a_key_per_class_and_the_first_states_flattened() -> None:
+    explored = explore(Toggle(), 10, None, keep=1)
+    assert explored.complete and explored.classes == 2
+    assert explored.states == [(0,)]

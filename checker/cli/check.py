@@ -71,7 +71,10 @@ from checker.runs.stored import write_report
 @click.option("--search", type=click.Choice(["bfs", "dfs"]), default="bfs", show_default=True,
               help="bfs gives shortest counterexamples; dfs reaches deep states sooner.")
 @click.option("--max-states", type=POSITIVE, default=None, metavar="N",
-              help="Stop after N distinct states (the verdict is then inconclusive).")
+              help="explicit: stop after N distinct states (the verdict is then "
+                   "inconclusive); pdr: explore at most N dead-value classes before proving "
+                   "(default: 100 million state values' worth, about a million classes at "
+                   "ring size 2).")
 @click.option("--max-depth", type=POSITIVE, default=None, metavar="N",
               help="Do not explore beyond N steps (inconclusive if states lie beyond).")
 @click.option("--time-limit", type=SECONDS, default=None, metavar="SECONDS",
@@ -260,13 +263,15 @@ def _check_engine_options(engine: str, depth: int | None, strengthen: tuple[str,
     if dump_graph and "dump_graph" not in accepts:
         raise UsageProblem(f"--dump-graph needs {_engines_with('dump_graph')} (--engine {engine} "
                            "explores no state graph)")
+    if max_states is not None and "max_states" not in accepts:
+        raise UsageProblem(f"--max-states applies to {_engines_with('max_states')}; with "
+                           f"--engine {engine} use --depth")
     unused = [flag for flag, given, option in (
-        ("--search", search != "bfs", "search"), ("--max-states", max_states is not None,
-                                                  "max_states"),
+        ("--search", search != "bfs", "search"),
         ("--max-depth", max_depth is not None, "max_depth")) if given and option not in accepts]
     if unused:
         names = " or ".join(n for n in engine_names() if "search" in get_engine(n).options)
-        raise UsageProblem(f"--search, --max-states and --max-depth apply to the {names} "
+        raise UsageProblem(f"--search and --max-depth apply to the {names} "
                            f"engine; with --engine {engine} use --depth")
 
 

@@ -83,32 +83,42 @@ LINEAR_SAMPLE = 400
 
 @dataclass
 class Exploration:
-    """What :func:`explore` found: the ``states`` kept (flattened, bools as 0/1), the
-    ``key`` states were told apart by (the state itself without one), the keys of every
-    class seen, and whether the search ended because nothing new was left
-    (``complete``: then ``seen`` holds every reachable class)."""
+    """What :func:`explore` found: the first ``states`` reached (flattened, bools as
+    0/1), the ``key`` states were told apart by (the state itself without one), the
+    keys of every class seen, and whether the search ended because nothing new was
+    left (``complete``: then ``seen`` holds every reachable class)."""
 
     states: list[tuple[int, ...]]
     key: Callable[[State], State]
     seen: set[State]
     complete: bool
 
+    @property
+    def classes(self) -> int:
+        """How many classes (states, without a key) the exploration reached."""
+        return len(self.seen)
+
 
 def explore(
     model: Model, max_states: int, deadline: float | None,
-    key: Callable[[State], State] | None = None,
+    key: Callable[[State], State] | None = None, keep: int | None = None,
 ) -> Exploration:
     """States reached breadth-first from the initial one, at most ``max_states`` of
     them; with ``key``, one state per value of ``key`` (the first found, a real
-    reachable state), its successors standing for the class's."""
+    reachable state), its successors standing for the class's.  Only the first
+    ``keep`` states (default: all) are returned flattened; the others are held only
+    while they wait to be expanded, so a large exploration costs one key per class."""
+    keep = max_states if keep is None else keep
     first = initial_state(model)
     identify = key if key is not None else _itself
     seen: set[State] = {identify(first)}
     kept = [first]
     queue: deque[State] = deque([first])
     cut = False  # a model bug leaves a state's successors unexplored
-    while queue and len(kept) < max_states:
-        if len(kept) % 1024 == 0:
+    expanded = 0
+    while queue and len(seen) < max_states:
+        expanded += 1
+        if expanded % 1024 == 0:
             check_deadline(deadline)
         state = queue.popleft()
         try:
@@ -120,7 +130,8 @@ def explore(
             k = identify(nxt)
             if k not in seen:
                 seen.add(k)
-                kept.append(nxt)
+                if len(kept) < keep:
+                    kept.append(nxt)
                 queue.append(nxt)
     rows = [tuple(int(v) for v in flatten(model, s)) for s in kept]
     return Exploration(rows, identify, seen, not queue and not cut)

@@ -98,6 +98,14 @@ invariant at ring size 2 (about a million of 93 scalars) without holding gigabyt
 states where a state has thousands of scalars."""
 
 
+def budget_note(budget: int) -> str:
+    """Why a property was not proved by the explored classes when the exploration
+    stopped at ``budget`` classes, and how to raise it."""
+    return (f"the exploration stopped at its budget of {budget} classes, so the explored "
+            "classes were not tried (--max-states N raises it: about 4 GB per million "
+            "classes at ring size 2)")
+
+
 def exploration_budget(model: Model) -> int:
     """States the exploration keeps at most: ``EXPLORED_SCALARS`` worth, and never fewer
     than ``MINE_STATES``."""
@@ -141,16 +149,18 @@ def run_pdr(
             if not prop.is_liveness:
                 template.holds(prop)
         budget = exploration_budget(model) if mine_states is None else mine_states
-        explored = explore(model, budget, deadline, key=key)
+        explored = explore(model, budget, deadline, key=key, keep=MINE_STATES)
         states = explored.states
         reachable = Reachable(template, explored) if explored.complete else None
     except SolverGaveUp as why:
         return timed_out_building(properties, time.monotonic() - start, why, time_limit, "pdr")
-    stats.states = len(states)
+    stats.states = explored.classes
     results: dict[str, PropertyResult] = {}
     pending = [p for p in properties if not p.is_liveness]
     stop: str | None = None
-    note: str | None = None  # why the explored classes proved nothing
+    # why the explored classes proved nothing
+    cut = reachable is None and explored.classes >= budget and invariant == "auto"
+    note: str | None = budget_note(budget) if cut else None
     try:
         if reachable is not None and invariant == "auto":
             proved, note = _prove_by_classes(model, template, pending, reachable, key is not None,
@@ -488,14 +498,16 @@ class PdrEngine:
     description = ("Z3 proofs: the classes of a complete explicit exploration, or induction "
                    "strengthened by invariants mined from explicit states (Houdini), "
                    "re-checked; BMC counterexamples up to --depth")
-    options = frozenset({"depth", "invariant"})
+    options = frozenset({"depth", "invariant", "max_states"})
     progress_unit: Literal["states", "depth"] = "depth"
 
     def run(self, request: EngineRequest) -> RunResult:
-        """Prove or refute ``request.properties`` on ``request.model``."""
+        """Prove or refute ``request.properties`` on ``request.model``; ``--max-states``
+        is the exploration's budget in classes (default: :func:`exploration_budget`)."""
         with internal_errors(self.name):
             return run_pdr(request.model, list(request.properties), request.depth or 30,
                            progress=request.progress, time_limit=request.limits.time_limit,
+                           mine_states=request.limits.max_states,
                            invariant=request.invariant)
 
 

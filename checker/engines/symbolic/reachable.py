@@ -43,8 +43,9 @@ class Reachable:
         self.seen = explored.seen
         self.key = explored.key
         model = t.model
-        self.rows = np.array([flatten(model, k) for k in self.seen], dtype=np.int64).reshape(
-            len(self.seen), len(t.scalars))
+        self.rows = np.empty((len(self.seen), len(t.scalars)), dtype=np.int64)
+        for i, k in enumerate(self.seen):  # row by row: no list of millions of tuples
+            self.rows[i] = flatten(model, k)
         offsets = np.cumsum([0, *(v.size or 1 for v in model.vars)])
         try:
             self.dead = [(d, int(offsets[slot]), var) for d, slot, var in
