@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from fractions import Fraction
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 import z3
 
 from checker.engines.symbolic.columns import base_columns, declared_ids, indirections, occupancy
+from checker.engines.symbolic.limits import SolverGaveUp
 from checker.engines.symbolic.mining import PRIME, _null_space, _rational, explore, mine
 from checker.engines.symbolic.pdr import _class_key
 from checker.engines.symbolic.symexec import flatten
@@ -84,6 +86,12 @@ def test_exploring_by_dead_value_class_keeps_one_real_state_per_class() -> None:
     assert len(by_class) < len(every)
     assert set(by_class) <= set(every)  # real reachable states, not canonical ones
     assert by_class[0] == tuple(int(v) for v in flatten(model, initial_state(model)))
+
+
+def test_exploration_polls_its_deadline() -> None:
+    # 12 419 states: past 1 024 expansions a deadline already gone stops it
+    with pytest.raises(SolverGaveUp):
+        explore(_datapath(1), 100_000, time.monotonic() - 1)
 
 
 @pytest.fixture(scope="module")
