@@ -68,8 +68,9 @@ def test_a_class_breaking_a_goal_does_not_prove_it() -> None:
 
 def test_pdr_proves_by_the_explored_classes_and_writes_the_diagram() -> None:
     phases: list[str] = []
+    seconds: list[float] = []
     result = run_pdr(Toggle(), [not_three_toggle, small],
-                     progress=lambda st: phases.append(st.phase))
+                     progress=lambda st: (phases.append(st.phase), seconds.append(st.seconds)))
     assert _status(result) == {"not-three-toggle": ("holds", None), "small": ("holds", None)}
     res = result.properties[0]
     assert isinstance(res, PdrPropertyResult)
@@ -78,6 +79,7 @@ def test_pdr_proves_by_the_explored_classes_and_writes_the_diagram() -> None:
     lines = res.evidence["invariant.txt"].splitlines()
     assert lines[-2:] == ["n0 x: 0 -> accept | 1 -> accept", "root: n0"]
     assert phases[0] == "pdr: checking that the 2 explored classes are an inductive invariant"
+    assert seconds[0] > 0  # the time spent before the check (the line's "(Ns)")
     assert result.stats.transitions == 0  # no Houdini round
 
 

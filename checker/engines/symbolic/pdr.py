@@ -219,6 +219,7 @@ def _prove_by_classes(
     of the state."""
     stats.phase = (f"pdr: checking that the {len(reachable.rows)} explored classes are an "
                    "inductive invariant")
+    stats.seconds = time.monotonic() - began
     if progress is not None:
         progress(stats)
     stats.phase = ""
