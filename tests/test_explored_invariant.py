@@ -84,8 +84,11 @@ def test_pdr_proves_by_the_explored_classes_and_writes_the_diagram() -> None:
 
 
 def test_pdr_proves_what_the_classes_imply_and_refutes_the_rest_by_bmc() -> None:
-    result = run_pdr(Counter(), [not_three, seen_in_order])
+    phases: list[str] = []
+    result = run_pdr(Counter(), [not_three, seen_in_order],
+                     progress=lambda st: phases.append(st.phase))
     assert _status(result) == {"not-three": ("violated", 3), "seen-in-order": ("holds", None)}
+    assert "pdr: BMC up to depth 30 for not-three (not implied by the classes)" in phases
     assert "explored classes" in (result.properties[1].reason or "")
     assert result.stats.transitions == 0  # a class breaks not-three: no Houdini round
 

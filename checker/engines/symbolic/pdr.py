@@ -241,6 +241,11 @@ def _prove_by_classes(
                                             evidence={"invariant.txt": text})
     broken = [p for p in props if p.name not in checked.implied]
     if broken:
+        stats.phase = (f"pdr: BMC up to depth {depth} for "
+                       f"{', '.join(p.name for p in broken)} (not implied by the classes)")
+        if progress is not None:
+            progress(stats)
+        stats.phase = ""
         out.update(_counterexamples(model, broken, depth, deadline,
                                     lambda _: f"a state in one of the {d.classes} explored "
                                     "classes violates it"))
