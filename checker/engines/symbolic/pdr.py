@@ -150,7 +150,6 @@ def run_pdr(
                 template.holds(prop)
         budget = exploration_budget(model) if mine_states is None else mine_states
         explored = explore(model, budget, deadline, key=key, keep=MINE_STATES)
-        states = explored.states
         reachable = Reachable(template, explored) if explored.complete else None
     except SolverGaveUp as why:
         return timed_out_building(properties, time.monotonic() - start, why, time_limit, "pdr")
@@ -167,7 +166,7 @@ def run_pdr(
                                              deadline, depth, stats, progress, start)
             results.update(proved)
             pending = [p for p in pending if p.name not in proved]
-        mined_from = states[:MINE_STATES]
+        mined_from = explored.states  # the first MINE_STATES explored
         candidates = mine(template, mined_from) if pending else []
         mined = len(candidates)
         while pending:
@@ -217,12 +216,8 @@ def _prove_by_classes(
     counterexample straight away.  ``canonical``: the classes are dead-value classes (the
     exploration was keyed by the canon), so the diagram speaks of the canonical form
     of the state."""
-    stats.phase = (f"pdr: checking that the {len(reachable.rows)} explored classes are an "
-                   "inductive invariant")
-    stats.seconds = time.monotonic() - began
-    if progress is not None:
-        progress(stats)
-    stats.phase = ""
+    _announce(stats, progress, began, f"pdr: checking that the {len(reachable.rows)} explored "
+              "classes are an inductive invariant")
     canon = CanonEncoding(model, t).canon_flat if canonical else t.cur
     checked = check_classes(t, reachable.rows, canon, [(p.name, t.holds(p)) for p in props],
                             deadline)
@@ -241,15 +236,21 @@ def _prove_by_classes(
                                             evidence={"invariant.txt": text})
     broken = [p for p in props if p.name not in checked.implied]
     if broken:
-        stats.phase = (f"pdr: BMC up to depth {depth} for "
-                       f"{', '.join(p.name for p in broken)} (not implied by the classes)")
-        if progress is not None:
-            progress(stats)
-        stats.phase = ""
+        _announce(stats, progress, began, f"pdr: BMC up to depth {depth} for "
+                  f"{', '.join(p.name for p in broken)} (not implied by the classes)")
         out.update(_counterexamples(model, broken, depth, deadline,
                                     lambda _: f"a state in one of the {d.classes} explored "
                                     "classes violates it"))
     return out, None
+
+
+def _announce(stats: Stats, progress: Progress | None, began: float, phase: str) -> None:
+    """Report ``phase`` (a progress line of its own) with the time since ``began``."""
+    stats.seconds = time.monotonic() - began
+    stats.phase = phase
+    if progress is not None:
+        progress(stats)
+    stats.phase = ""
 
 
 def _counterexamples(model: Model, props: Sequence[Property], depth: int,
@@ -336,13 +337,9 @@ def _prove(
 
     def on_round(rounds: int, left: int) -> None:
         stats.transitions = before + done_rounds + rounds  # kept if the time limit cuts
-        stats.seconds = time.monotonic() - began
         how = ", blocking unreached states" if blocking is not None else ""
-        stats.phase = (f"pdr: Houdini round {rounds} at k = {k_now}{how} done, "
-                       f"{left} candidate facts left")
-        if progress is not None:
-            progress(stats)
-        stats.phase = ""
+        _announce(stats, progress, began, f"pdr: Houdini round {rounds} at k = {k_now}{how} "
+                  f"done, {left} candidate facts left")
 
     for k_now, blocking in plan:
         stats.max_depth = max(stats.max_depth, k_now)
