@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -236,3 +237,18 @@ def test_v9_no_leak_lasso() -> None:
     _, bmc = assert_agree(model, prop, model.fairness(), depth=14)
     assert bmc.trace is not None and len(bmc.trace) == 14
     assert bmc.trace.property_args == {"h": 0}
+
+
+def test_lasso_terms_stop_at_the_time_limit() -> None:
+    """Building an obligation's terms runs the property's Python code (seconds per head
+    of no-leak at ring size 256): a passed deadline stops it, as it stops a query."""
+    from checker.engines.symbolic.bmc import BoundedSearch
+    from checker.engines.symbolic.limits import SolverGaveUp
+
+    model = Server()
+    search = BoundedSearch(model)
+    lassos = bmclasso.LassoSearch(model, search.u, search.query, [served], [WF_SERVER],
+                                  deadline=time.monotonic() - 1)
+    with pytest.raises(SolverGaveUp, match="time limit"):
+        lassos.check(2)
+    assert search.queries == 0

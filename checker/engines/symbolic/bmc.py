@@ -279,7 +279,7 @@ def run_bmc(
     search = BoundedSearch(model, deadline, template)
     fair = list(model.fairness() if fairness is None else fairness)
     lassos = LassoSearch(model, search.u, search.query,
-                         [p for p in properties if p.is_liveness], fair)
+                         [p for p in properties if p.is_liveness], fair, deadline)
     try:
         while True:
             traces.update(search.check_depth(pending))

@@ -46,6 +46,7 @@ import z3
 from checker.engines.explicit.liveness import Obligation, check_lasso, obligations, trace_of_lasso
 from checker.engines.symbolic.encoding import Z3Backend, as_bool
 from checker.engines.symbolic.guard import user_code
+from checker.engines.symbolic.limits import check_deadline
 from checker.engines.symbolic.unroll import EncodingError, Unrolling, replay
 from checker.lang.fairness import Fair, FairGroup, resolve
 from checker.lang.model import Model, State
@@ -187,7 +188,9 @@ class LassoSearch:
     """Fair lassos violating liveness properties, one depth at a time, on a shared solver.
 
     ``query`` checks the unrolling ``u`` (with transitions at least up to the
-    depth asked) plus extra constraints, and returns a model or ``None``.
+    depth asked) plus extra constraints, and returns a model or ``None``.  Building
+    the terms raises :class:`checker.engines.symbolic.limits.SolverGaveUp` once
+    ``deadline`` (a ``time.monotonic()`` value) has passed.
     """
 
     def __init__(
@@ -197,10 +200,12 @@ class LassoSearch:
         query: Query,
         properties: Sequence[Property],
         fairness: Sequence[Fair],
+        deadline: float | None = None,
     ) -> None:
         self.model = model
         self.u = u
         self.query = query
+        self.deadline = deadline
         self.fairness = list(fairness)
         self.obligations = obligations(model, properties)
         self.terms = LivenessTerms(u, resolve(model, self.fairness))
@@ -220,7 +225,12 @@ class LassoSearch:
         loop = loop_index(depth)
         shape = [*lasso_shape(self.u, depth, loop), *fair_cycle(self.terms, depth, loop)]
         new: dict[str, Trace] = {}
-        every = {o: violation(self.terms, o, depth, loop) for o in self.pending}
+        every = {}
+        for o in self.pending:
+            # Building one obligation's terms runs the property's Python code on the
+            # template (about 0.3 s for a no-leak head at ring size 256): poll the limit.
+            check_deadline(self.deadline)
+            every[o] = violation(self.terms, o, depth, loop)
         while self.pending:
             goals = {o: term for o, term in every.items() if o.prop.name not in self.found}
             m = self.query(*shape, z3.Or(*goals.values()))
