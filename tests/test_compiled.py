@@ -23,8 +23,10 @@ from checker.lang.model import Model, Params, State, Var, action, int_array, int
 from checker.lang.view import CapacityReached, ModelBug, StateView
 from checker.semantics.compiled import compiled, compiled_expand, stepwise_expand
 from checker.semantics.states import (
+    COMPILED_BY_DEFAULT,
     Expansion,
     as_dict,
+    compiles,
     expand,
     fire,
     from_dict,
@@ -226,6 +228,18 @@ def test_expand_default_and_switches(monkeypatch: pytest.MonkeyPatch) -> None:
     assert key(expand(model, init)) == want
     use_compiled(model, None)
     assert "def step_" in compiled(model).source and "def expand_all" in compiled(model).source
+
+
+def test_models_past_the_compile_limit_are_interpreted_by_default() -> None:
+    """Compiling v9 at ring size 256 with the kernel's constants (812 instances x 4 669
+    scalars) takes a minute; a symbolic engine's trace expands a handful of states."""
+    small = V9({"ring_size": 64, "uio_maxiov": 256, "max_pend": 32})
+    large = V9({"ring_size": 256, "uio_maxiov": 1024, "max_pend": 128})
+    assert compiles(small) is COMPILED_BY_DEFAULT
+    assert compiles(large) is False
+    assert compiles(large, compiled=True) is True
+    use_compiled(large, True)
+    assert compiles(large) is True
 
 
 def test_environment_variable_selects_the_interpreter() -> None:

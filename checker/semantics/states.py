@@ -43,6 +43,22 @@ COMPILED_BY_DEFAULT = os.environ.get(INTERPRET_ENV, "0") in ("", "0")
 
 _MODE_ATTR = "_vhostmc_compiled_expand"
 
+COMPILE_LIMIT = 1_000_000
+"""The largest ``action instances x state scalars`` :func:`expand` compiles by default.
+Compiling costs about 15 µs per pair (v9: 4 s at ring size 64, 286 268 pairs; a minute at
+ring size 256 with the kernel's constants, 3 791 228 pairs) and pays only over many
+expansions.  Past the limit the model is beyond explicit exploration, and the symbolic
+engines expand a few states per trace (interpreted: 0.03 s each at ring size 256)."""
+
+
+def _compile_pairs(model: Model) -> int:
+    """``action instances x state scalars`` of ``model`` (computed once per model)."""
+    pairs = model.__dict__.get("_vhostmc_compile_pairs")
+    if pairs is None:
+        pairs = len(model.instances) * sum(v.size or 1 for v in model.vars)
+        model.__dict__["_vhostmc_compile_pairs"] = pairs
+    return int(pairs)
+
 
 def use_compiled(model: Model, compiled: bool | None) -> None:
     """Choose how :func:`expand` treats ``model``; ``None``: :data:`COMPILED_BY_DEFAULT`."""
@@ -54,10 +70,12 @@ def use_compiled(model: Model, compiled: bool | None) -> None:
 
 def compiles(model: Model, compiled: bool | None = None) -> bool:
     """Whether ``model`` runs compiled: ``compiled`` if given, else the choice of
-    :func:`use_compiled` for it, else :data:`COMPILED_BY_DEFAULT` (actions and
-    properties alike: see :func:`expand`, :mod:`checker.semantics.compiledprops`)."""
+    :func:`use_compiled` for it, else :data:`COMPILED_BY_DEFAULT` for a model within
+    :data:`COMPILE_LIMIT` (actions and properties alike: see :func:`expand`,
+    :mod:`checker.semantics.compiledprops`)."""
     if compiled is None:
-        return bool(model.__dict__.get(_MODE_ATTR, COMPILED_BY_DEFAULT))
+        default = COMPILED_BY_DEFAULT and _compile_pairs(model) <= COMPILE_LIMIT
+        return bool(model.__dict__.get(_MODE_ATTR, default))
     return compiled
 
 
