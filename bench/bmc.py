@@ -23,6 +23,11 @@ Two tables, both engines run in this process:
    and the BMC depth reached within the budget.  The issue's target is
    ``--datapath --ring-sizes 256 --uio-maxiov 1024 --max-pend 128``: depth 30
    in 60 s.
+4. *Lifted* (``--lift-from N``): v9's six properties at each ``--ring-sizes`` (256
+   with the kernel's constants), one BMC run to depth 1 that first lifts the explicit
+   engine's counterexamples from ring size N (``vhostmc check --lift-from``;
+   docs/engines.md, "Lifting"): each property's verdict or trace length and the
+   seconds from the start until its lift ended.
 
 ``--layout arrays`` / ``--layout flat`` force BMC's state layout (model
 arrays as Z3 arrays, :class:`checker.engines.symbolic.layout.ArrayLayout`, or
@@ -39,6 +44,7 @@ single-threaded).
     .venv/bin/python bench/bmc.py --budget 10 --ring-sizes 2 4
     .venv/bin/python bench/bmc.py --datapath --ring-sizes 1 8 --budget 60 --layout arrays
     .venv/bin/python bench/bmc.py --skip-depth --cex-rings 1 256
+    .venv/bin/python bench/bmc.py --lift-from 2 --ring-sizes 256 --budget 300
     .venv/bin/python bench/bmc.py --datapath --layout arrays --ring-sizes 256 \
         --uio-maxiov 1024 --max-pend 128 --grouping off
 """
@@ -46,6 +52,7 @@ single-threaded).
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 from pathlib import Path
@@ -139,6 +146,30 @@ def first_cex_rows(budget: float, rings: list[int]) -> list[dict[str, Any]]:
     return rows
 
 
+def lift_rows(ring: int, lift_from: int, budget: float) -> list[tuple[str, str, float]]:
+    """v9's properties at ring size ``ring`` (the kernel's constants at 256), BMC to depth
+    1 after lifting the ring-``lift_from`` counterexamples: (property, length or status,
+    seconds from the start until the lift of that property ended, or the run's)."""
+    model = V9({"ring_size": ring, **(KERNEL if ring == 256 else {})})
+    start = time.perf_counter()
+    phases: list[tuple[str, float]] = []  # (phase, when it began); "" is a BMC depth
+
+    def progress(stats: Stats) -> None:
+        """Note when each phase began."""
+        phases.append((stats.phase, time.perf_counter() - start))
+
+    result = run_bmc(model, list(properties_in(zerocopy)), depth=1, time_limit=budget,
+                     progress=progress, lift_from=lift_from)
+    ended = {phase: after for (phase, _), (_, after) in itertools.pairwise(phases)}
+    rows = []
+    for r in result.properties:
+        lifted = next((p for p in ended if p.startswith("lifting") and f" to {r.name} " in p),
+                      None)
+        done = result.stats.seconds if lifted is None else ended[lifted]
+        rows.append((r.name, _length(r.trace, r.status), done))
+    return rows
+
+
 def datapath_row(ring: int, budget: float, extra: dict[str, int]) -> dict[str, Any]:
     """BMC on the v3.1 data path at ring size ``ring`` for ``budget`` seconds."""
     from checker.engines.symbolic.limits import SolverGaveUp
@@ -196,6 +227,9 @@ def main(argv: list[str] | None = None) -> None:
                              "UIO_MAXIOV and VHOST_MAX_PEND)")
     parser.add_argument("--grouping", choices=("auto", "off"), default="auto",
                         help="one symbolic run per parameterised action (auto: with arrays)")
+    parser.add_argument("--lift-from", type=int, default=None, metavar="N",
+                        help="only table 4: v9's invariants at each --ring-sizes, lifted "
+                             "from ring N (vhostmc check --lift-from)")
     args = parser.parse_args(argv)
     global ARRAYS, GROUPED
     ARRAYS = {"auto": None, "flat": False, "arrays": True}[args.layout]
@@ -211,6 +245,15 @@ def main(argv: list[str] | None = None) -> None:
             row = datapath_row(ring, args.budget, extra)
             print(f"{row['ring']:>5} {row['build']:>8} {row['depth']:>6} {row['seconds']:>8.1f}",
                   flush=True)
+        return
+
+    if args.lift_from is not None:
+        for ring in args.ring_sizes:
+            print(f"v9 at ring {ring}: properties lifted from ring {args.lift_from} "
+                  f"(one BMC run to depth 1, {args.budget:g} s budget)")
+            print(f"{'property':<24} {'length':>12} {'found by s':>10}")
+            for name, length, seconds in lift_rows(ring, args.lift_from, args.budget):
+                print(f"{name:<24} {length:>12} {seconds:>10.1f}", flush=True)
         return
 
     if not args.skip_depth:

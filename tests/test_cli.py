@@ -191,12 +191,31 @@ def test_bmc_engine_finds_shortest_and_trace_replays(
     assert code == 0
 
 
+def test_bmc_lift_from_reports_and_replays_the_lifted_trace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "check", "--engine", "bmc", "--lift-from", "1",
+                         "--ring-size", "3", "--depth", "1", "--property", "no-stuck-waiter",
+                         "--out", str(tmp_path))
+    assert code == 1
+    assert "no-stuck-waiter  VIOLATED  (3 steps, lifted from ring size 1)" in out
+    assert "(3 steps; lifted from ring size 1: not necessarily the shortest)" in out
+    assert "progress: lifting the 3-step counterexample to no-stuck-waiter" in err
+    doc = json.loads((tmp_path / "result.json").read_text())
+    assert doc["settings"]["lift_from"] == 1
+    assert doc["properties"][0]["origin"] == "lifted from ring size 1"
+    code, out, _ = run(capsys, "replay", str(tmp_path / "v9-n3-no-stuck-waiter.itf.json"))
+    assert code == 0
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--depth", "5"], "--depth applies to --engine bmc or kind"),
     (["--engine", "bmc", "--max-depth", "5"], "--search and --max-depth apply to the explicit engine"),
     (["--engine", "bmc", "--max-states", "5"], "--max-states applies to --engine explicit or pdr"),
     (["--engine", "bmc", "--strengthen", "no-quiescent-leak"], "--strengthen applies to --engine kind"),
     (["--engine", "bmc", "--depth", "0"], "--depth must be at least 1"),
+    (["--lift-from", "1"], "--lift-from applies to --engine bmc only"),
+    (["--engine", "bmc", "--lift-from", "2"], "--lift-from 2 must be below --ring-size 2"),
 ])
 def test_engine_option_conflicts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str

@@ -276,3 +276,16 @@ def test_progress_announces_each_fair_cycle_analysis(monkeypatch: pytest.MonkeyP
     assert phases[0] == "looking for fair cycles in 100 expanded states"
     assert phases[-1] == "looking for fair cycles in 12419 expanded states"
     assert len(phases) == 8  # 100, 200, ..., 6400, then 12419
+
+
+def test_a_stuck_lasso_names_many_instances_of_one_action_once() -> None:
+    """At ring size 256 the guest could post any of 512 (head, size) pairs; the
+    explanation names guest_post once with the count, and short lists in full."""
+    from checker.engines.explicit.liveness import _instance_list
+
+    model = V9({"ring_size": 16})
+    posts = [i for i in model.instances if i.name == "guest_post"]
+    backend = [i for i in model.instances if i.name == "set_backend"]
+    assert _instance_list([*posts, *backend]) == [
+        "guest_post (32 instances)", *sorted(i.label for i in backend)]
+    assert _instance_list(posts[:2]) == sorted(i.label for i in posts[:2])

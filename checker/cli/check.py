@@ -65,6 +65,12 @@ from checker.runs.stored import write_report
                    "invariant (a decision diagram: exact, not explanatory), then mined facts; "
                    "mined tries only mined facts (Houdini), which give a readable invariant "
                    "when they prove.")
+@click.option("--lift-from", type=POSITIVE, default=None, metavar="N",
+              help="bmc: first run the explicit engine at ring size N (the parameters that "
+                   "follow the ring size at their defaults there) and look for each "
+                   "invariant's counterexample along the same actions at this run's "
+                   "constants; a trace found is a replayed path of this model, not "
+                   "necessarily the shortest (see docs/engines.md, Lifting).")
 @click.option("--strengthen", multiple=True, metavar="NAME",
               help="kind: a property assumed and proved alongside, to make induction go "
                    "through; repeatable.")
@@ -131,7 +137,8 @@ from checker.runs.stored import write_report
                    "necessarily the shortest; see docs/engines.md, Partial-order reduction).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
 def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], engine: str,
-          depth: int | None, invariant: str, strengthen: tuple[str, ...], search: str,
+          depth: int | None, invariant: str, lift_from: int | None,
+          strengthen: tuple[str, ...], search: str,
           max_states: int | None, max_depth: int | None, time_limit: float | None,
           memory_limit: int | None, backend: str, workers: int,
           out_dir: Path, as_json: bool, html_report: bool, pictures: str, dump_graph: bool,
@@ -178,6 +185,8 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
         _check_por(engine, backend, workers, symmetry, search, dump_graph)
     if invariant != "auto" and "invariant" not in get_engine(engine).options:
         raise UsageProblem(f"--invariant applies to {_engines_with('invariant')} only")
+    if lift_from is not None and "lift_from" not in get_engine(engine).options:
+        raise UsageProblem(f"--lift-from applies to {_engines_with('lift_from')} only")
     overrides = {k: v for k, v in params.items() if v is not None}
     if overrides.get("rogue_posts") is not None and overrides.get("guest") != "rogue":
         raise UsageProblem("--rogue-posts only applies with --guest rogue; add --guest rogue")
@@ -190,7 +199,7 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
                            depth=depth if depth is not None else 20, strengthen=strengthen,
                            formats=trace_formats(pictures), dump_graph=dump_graph,
                            backend=backend, reduction=not no_reduction, workers=workers,
-                           symmetry=symmetry, por=por,
+                           symmetry=symmetry, por=por, lift_from=lift_from,
                            invariant=invariant)  # type: ignore[arg-type]
     with interrupts.installed():
         outcome = run_check(request, progress, stop=interrupts)

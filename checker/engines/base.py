@@ -9,6 +9,7 @@ there and from the result, so adding an engine touches no other layer.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -100,6 +101,16 @@ class RunResult:
 
 Progress = Callable[[Stats], None]
 
+
+def announce(stats: Stats, progress: Progress | None, began: float, phase: str) -> None:
+    """Report ``phase`` (a progress line of its own) with the time since ``began`` (a
+    ``time.monotonic()`` instant)."""
+    stats.seconds = time.monotonic() - began
+    stats.phase = phase
+    if progress is not None:
+        progress(stats)
+    stats.phase = ""
+
 StopCheck = Callable[[], "str | None"]
 """Polled by engines: why the run must stop now (``SIGINT``), or ``None`` to go on."""
 
@@ -153,6 +164,9 @@ class EngineRequest:
     (:mod:`checker.engines.explicit.compiled.flatpor`); off by default."""
     invariant: InvariantChoice = "auto"
     """pdr: :data:`InvariantChoice`."""
+    lift_from: int | None = None
+    """bmc: first lift the explicit engine's counterexamples at this ring size
+    (:mod:`checker.engines.symbolic.lift`)."""
     progress: Progress | None = None
     stop: StopCheck | None = None
     """Polled during the run; when it returns a reason, the engine ends the search, keeps

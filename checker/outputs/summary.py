@@ -33,12 +33,14 @@ VERDICTS = {EXIT_HOLDS: "all properties hold", EXIT_VIOLATED: "violations found"
 def violation_shape(prop: dict[str, Any]) -> str:
     """The length of a violated property's counterexample, from its result.json entry:
     ``8 steps``, or for a lasso ``lasso: 14 steps, then stays put`` /
-    ``lasso: 22 steps, steps 17..22 repeat``."""
+    ``lasso: 22 steps, steps 17..22 repeat``; a trace that need not be the shortest
+    says how it was found (``8 steps, lifted from ring size 2``)."""
     length, loop = prop["length"], prop.get("loop")
+    origin = f", {prop['origin']}" if prop.get("origin") else ""
     if loop is None:
-        return f"{length} steps"
+        return f"{length} steps{origin}"
     cycle = "then stays put" if loop == length else f"steps {loop + 1}..{length} repeat"
-    return f"lasso: {length} steps, {cycle}"
+    return f"lasso: {length} steps, {cycle}{origin}"
 
 
 def exit_code(result: RunResult) -> int:
@@ -103,6 +105,7 @@ def result_document(
                 "reason": p.reason,
                 "explanation": p.trace.explanation if p.trace is not None else None,
                 "loop": p.trace.loop if p.trace is not None else None,
+                "origin": (p.trace.origin or None) if p.trace is not None else None,
                 "property_args": p.trace.property_args if p.trace is not None else None,
             }
             for p in result.properties

@@ -120,6 +120,8 @@ class CheckRequest:
     (``--por``; off for a run with liveness properties, and says so)."""
     invariant: InvariantChoice = "auto"
     """pdr: ``--invariant`` (:data:`checker.engines.base.InvariantChoice`)."""
+    lift_from: int | None = None
+    """bmc: ``--lift-from`` (:mod:`checker.engines.symbolic.lift`)."""
 
 
 @dataclass
@@ -303,6 +305,8 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
         settings["workers"] = req.workers
     if "depth" in get_engine(req.engine).options:
         settings = {"depth": req.depth, "time_limit": limits.time_limit}
+        if req.lift_from is not None:
+            settings["lift_from"] = req.lift_from
         if req.strengthen:
             settings["strengthen"] = list(req.strengthen)
     if req.revision not in REVISIONS:
@@ -375,7 +379,7 @@ def run_engine(
                                       record_graph=req.dump_graph, backend=req.backend,
                                       reduction=req.reduction, workers=req.workers,
                                       symmetry=req.symmetry, por=req.por,
-                                      invariant=req.invariant,
+                                      invariant=req.invariant, lift_from=req.lift_from,
                                       progress=progress, stop=stop))
     reachability_verdicts(model, result, reach)
     return result

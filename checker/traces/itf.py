@@ -97,6 +97,8 @@ def to_itf(model: Model, trace: Trace) -> dict[str, Any]:
         out["#meta"]["reduced"] = True
     if not trace.shortest:
         out["#meta"]["shortest"] = False
+        if trace.origin:
+            out["#meta"]["origin"] = trace.origin
     if trace.loop is not None:
         out["loop"] = trace.loop
     return out

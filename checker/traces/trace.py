@@ -50,8 +50,11 @@ class Trace:
     """The states are canonical: dead values reset (docs/model.md, "Dead-value reduction");
     each is canon of the step from the one before."""
     shortest: bool = True
-    """``False``: found by a reduced search (``--por``) that does not guarantee the
-    shortest trace (it is still a path of the model)."""
+    """``False``: found by a search that does not guarantee the shortest trace (it is
+    still a path of the model): see ``origin``."""
+    origin: str = ""
+    """With ``shortest`` false, how the trace was found: a reduced search (``--por``) or
+    a lifted small-ring counterexample (``--lift-from``)."""
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -98,7 +101,8 @@ def format_value(value: Any) -> str:
 def render_text(trace: Trace, width: int = 100) -> str:
     """The counterexample as a reviewer reads it: one block per step."""
     title = f"Counterexample for {trace.property} on revision {trace.revision}"
-    note = "" if trace.shortest else "; partial-order reduction: not necessarily the shortest"
+    origin = f"{trace.origin}: " if trace.origin else ""
+    note = "" if trace.shortest else f"; {origin}not necessarily the shortest"
     lines = [f"{title} ({len(trace)} steps{note})"]
     for step in trace.steps:
         if trace.loop is not None and step.index == trace.loop + 1:

@@ -434,6 +434,23 @@ def trace_of_lasso(
     return trace
 
 
+LISTED_INSTANCES = 8
+"""An action with more enabled instances than this is named once, with their count."""
+
+
+def _instance_list(instances: Iterable[ActionInstance]) -> list[str]:
+    """Labels of ``instances``, sorted; an action with more than
+    :data:`LISTED_INSTANCES` of them as ``guest_post (512 instances)`` (ring size 256)."""
+    by_action: dict[str, set[str]] = {}
+    for inst in instances:
+        by_action.setdefault(inst.name, set()).add(inst.label)
+    out = []
+    for name in sorted(by_action):
+        labels = sorted(by_action[name])
+        out += labels if len(labels) <= LISTED_INSTANCES else [f"{name} ({len(labels)} instances)"]
+    return out
+
+
 def explain_lasso(model: Model, trace: Trace, premise_at: int) -> str:
     """Why the lasso violates its property, in words."""
     args = ", ".join(f"{k}={v}" for k, v in trace.property_args.items())
@@ -444,8 +461,7 @@ def explain_lasso(model: Model, trace: Trace, premise_at: int) -> str:
         return ""
     if trace.loop == n:
         last = trace.states[-1]
-        exp = expand(model, last)
-        free = sorted({inst.label for inst, _ in exp.successors})
+        free = _instance_list(inst for inst, _ in expand(model, last).successors)
         here = "the initial state" if n == 0 else f"the state after step {n}"
         movable = (f"only {', '.join(free)} could move, and nothing forces them" if free
                    else "nothing can move at all")

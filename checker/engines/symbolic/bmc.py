@@ -41,6 +41,7 @@ import z3
 from checker.engines.base import EngineRequest, Progress, PropertyResult, RunResult, Stats
 from checker.engines.symbolic.lasso import LassoSearch
 from checker.engines.symbolic.layout import bmc_uses_arrays
+from checker.engines.symbolic.lift import Lifter
 from checker.engines.symbolic.limits import SolverGaveUp, one_line, pass_on_interrupt
 from checker.engines.symbolic.unroll import (
     EncodingError,
@@ -49,13 +50,14 @@ from checker.engines.symbolic.unroll import (
     internal_errors,
     model_bug,
     replay,
+    violation_trace,
 )
 from checker.lang.fairness import Fair
 from checker.lang.model import Model
 from checker.lang.spec import Property
 from checker.lang.view import ModelBug
-from checker.semantics.states import expand, holds, initial_state, property_view
-from checker.traces.trace import Trace, build_trace
+from checker.semantics.states import expand, initial_state
+from checker.traces.trace import Trace
 
 
 def new_solver(ctx: z3.Context | None = None) -> z3.Solver:
@@ -186,12 +188,10 @@ class BoundedSearch:
         """The path of ``m`` as a checked trace violating ``prop``."""
         first, path = self.u.decode_path(m, self.depth)
         replay(self.model, first, path)
-        last = path[-1][1] if path else first
-        enabled = expand(self.model, last).enabled_actors
-        if holds(prop, self.model, last, enabled):
+        trace = violation_trace(self.model, prop, first, path)
+        if trace is None:
             raise EncodingError(f"decoded trace ends in a state where {prop.name} holds")
-        view = property_view(self.model, last, enabled)
-        return build_trace(self.model, prop.name, first, path, prop.describe_violation(view))
+        return trace
 
     def path_exists(self) -> bool:
         """Whether some path makes ``depth`` steps without halting (if not, every
@@ -254,6 +254,7 @@ def run_bmc(
     fairness: Sequence[Fair] | None = None,
     arrays: bool | None = None,
     grouped: bool | None = None,
+    lift_from: int | None = None,
 ) -> RunResult:
     """Check ``properties`` on every path of at most ``depth`` steps (``bitvectors``:
     the int sort, see :class:`checker.engines.symbolic.unroll.StepTemplate`; ``arrays``:
@@ -262,7 +263,9 @@ def run_bmc(
     parameterised action run once on symbolic arguments, by default with the array
     layout, see :mod:`checker.engines.symbolic.groups`).  Liveness properties
     are checked by fair-lasso search (:mod:`checker.engines.symbolic.lasso`) on the same
-    unrolling, under ``fairness`` (default: ``model.fairness()``)."""
+    unrolling, under ``fairness`` (default: ``model.fairness()``).  With ``lift_from``,
+    violations are first looked for along the actions of the explicit engine's
+    counterexamples at that ring size (:mod:`checker.engines.symbolic.lift`)."""
     start = time.monotonic()
     deadline = None if time_limit is None else start + time_limit
     stats = Stats()
@@ -270,6 +273,7 @@ def run_bmc(
     pending = [p for p in properties if not p.is_liveness]
     stop: str | None = None
     exhausted = False
+    lifter = None if lift_from is None else Lifter(model, lift_from, deadline)
     try:
         use_arrays = bmc_uses_arrays(model) if arrays is None else arrays
         template = StepTemplate(model, bitvectors, deadline, arrays=use_arrays,
@@ -280,13 +284,22 @@ def run_bmc(
     fair = list(model.fairness() if fairness is None else fairness)
     lassos = LassoSearch(model, search.u, search.query,
                          [p for p in properties if p.is_liveness], fair, deadline)
+    lifting = Stats()  # its queries count into the run's
     try:
+        if lifter is not None:
+            lifting.seconds = time.monotonic() - start
+            traces.update(lifter.run(properties, fair,
+                                     lambda: BoundedSearch(model, deadline, template),
+                                     lifting, progress))
+            pending = [p for p in pending if p.name not in traces]
+            lassos.found.update({n: t for n, t in traces.items() if t.loop is not None})
         while True:
             traces.update(search.check_depth(pending))
             pending = [p for p in pending if p.name not in traces]
             traces.update(lassos.check(search.depth))
             stats.max_depth = search.depth
-            stats.seconds, stats.transitions = time.monotonic() - start, search.queries
+            stats.seconds = time.monotonic() - start
+            stats.transitions = lifting.transitions + search.queries
             if progress is not None:
                 progress(stats)
             if not (pending or lassos.pending) or search.depth >= depth:
@@ -300,7 +313,8 @@ def run_bmc(
                 break
     except SolverGaveUp as why:
         stop = stop_reason(why, time_limit)
-    stats.seconds, stats.transitions = time.monotonic() - start, search.queries
+    stats.seconds = time.monotonic() - start
+    stats.transitions = lifting.transitions + search.queries
     complete = exhausted and not search.capacity
     open_ = bool(pending or lassos.pending)
     bounds = [stop] if stop else [f"depth {depth}"] if open_ and not exhausted else []
@@ -349,14 +363,16 @@ class BmcEngine:
 
     name = "bmc"
     description = "Z3 bounded model checking up to --depth steps (shortest violations)"
-    options = frozenset({"depth"})
+    options = frozenset({"depth", "lift_from"})
     progress_unit: Literal["states", "depth"] = "depth"
 
     def run(self, request: EngineRequest) -> RunResult:
-        """Run on ``request.model`` to depth ``request.depth`` (20 when unset)."""
+        """Run on ``request.model`` to depth ``request.depth`` (20 when unset), first
+        lifting counterexamples from ring size ``request.lift_from`` when set."""
         with internal_errors(self.name):
             return run_bmc(request.model, list(request.properties), request.depth or 20,
-                           progress=request.progress, time_limit=request.limits.time_limit)
+                           progress=request.progress, time_limit=request.limits.time_limit,
+                           lift_from=request.lift_from)
 
 
 ENGINE = BmcEngine()

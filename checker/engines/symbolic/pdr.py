@@ -65,6 +65,7 @@ from checker.engines.base import (
     PropertyResult,
     RunResult,
     Stats,
+    announce,
 )
 from checker.engines.symbolic.bmc import new_solver, run_bmc, solve, stop_reason, timed_out_building
 from checker.engines.symbolic.candidate import Candidate
@@ -216,7 +217,7 @@ def _prove_by_classes(
     counterexample straight away.  ``canonical``: the classes are dead-value classes (the
     exploration was keyed by the canon), so the diagram speaks of the canonical form
     of the state."""
-    _announce(stats, progress, began, f"pdr: checking that the {len(reachable.rows)} explored "
+    announce(stats, progress, began, f"pdr: checking that the {len(reachable.rows)} explored "
               "classes are an inductive invariant")
     canon = CanonEncoding(model, t).canon_flat if canonical else t.cur
     checked = check_classes(t, reachable.rows, canon, [(p.name, t.holds(p)) for p in props],
@@ -236,21 +237,12 @@ def _prove_by_classes(
                                             evidence={"invariant.txt": text})
     broken = [p for p in props if p.name not in checked.implied]
     if broken:
-        _announce(stats, progress, began, f"pdr: BMC up to depth {depth} for "
+        announce(stats, progress, began, f"pdr: BMC up to depth {depth} for "
                   f"{', '.join(p.name for p in broken)} (not implied by the classes)")
         out.update(_counterexamples(model, broken, depth, deadline,
                                     lambda _: f"a state in one of the {d.classes} explored "
                                     "classes violates it"))
     return out, None
-
-
-def _announce(stats: Stats, progress: Progress | None, began: float, phase: str) -> None:
-    """Report ``phase`` (a progress line of its own) with the time since ``began``."""
-    stats.seconds = time.monotonic() - began
-    stats.phase = phase
-    if progress is not None:
-        progress(stats)
-    stats.phase = ""
 
 
 def _counterexamples(model: Model, props: Sequence[Property], depth: int,
@@ -338,7 +330,7 @@ def _prove(
     def on_round(rounds: int, left: int) -> None:
         stats.transitions = before + done_rounds + rounds  # kept if the time limit cuts
         how = ", blocking unreached states" if blocking is not None else ""
-        _announce(stats, progress, began, f"pdr: Houdini round {rounds} at k = {k_now}{how} "
+        announce(stats, progress, began, f"pdr: Houdini round {rounds} at k = {k_now}{how} "
                   f"done, {left} candidate facts left")
 
     for k_now, blocking in plan:

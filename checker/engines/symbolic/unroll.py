@@ -53,7 +53,8 @@ from checker.engines.symbolic.symexec import property_term
 from checker.lang.model import ActionInstance, Model, ModelError, State
 from checker.lang.spec import Property
 from checker.lang.view import CapacityReached, ModelBug
-from checker.semantics.states import fire, initial_state
+from checker.semantics.states import expand, fire, holds, initial_state, property_view
+from checker.traces.trace import Trace, build_trace
 
 
 class SymbolicEngineError(EngineInternalError):
@@ -402,6 +403,19 @@ def replay(model: Model, first: State, path: Sequence[tuple[ActionInstance, Stat
                 f"concrete {nxt!r}, symbolic {decoded!r}"
             )
         cur = nxt
+
+
+def violation_trace(
+    model: Model, prop: Property, first: State, path: Sequence[tuple[ActionInstance, State]]
+) -> Trace | None:
+    """The trace of ``path`` from ``first`` if its last state violates ``prop`` (judged
+    concretely), else ``None``."""
+    last = path[-1][1] if path else first
+    enabled = expand(model, last).enabled_actors
+    if holds(prop, model, last, enabled):
+        return None
+    view = property_view(model, last, enabled)
+    return build_trace(model, prop.name, first, path, prop.describe_violation(view))
 
 
 def model_bug(model: Model, inst: ActionInstance, state: State) -> ModelBug:

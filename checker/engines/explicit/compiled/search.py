@@ -275,6 +275,7 @@ class CompiledChecker:
                 for r in results:
                     if r.trace is not None:
                         r.trace.shortest = False
+                        r.trace.origin = "partial-order reduction"
         return out
 
     def _memory_bound(self) -> str:

@@ -1,0 +1,189 @@
+"""Lifting small-ring counterexamples to a run's constants (``--lift-from N``).
+
+BMC's cost doubles with each depth: at ring size 256 with the kernel's constants it
+checks about five steps a minute, while the explicit engine finds v9's violations at
+ring size 2 in seconds.  A counterexample is a sequence of actions, and the same
+sequence may exist at the larger constants.  The explicit engine runs at ring size
+``N`` (:func:`small_model`: the parameters whose defaults follow the ring size take
+their defaults there, every other one keeps this run's value).  For each invariant it
+finds violated, the same action instances are fired on *this* run's model; if they
+do not all fire or do not end in a violation, one Z3 query asks for a path that fires
+the same actions in the same order with their arguments free and ends in a state
+that violates the property, and its model is decoded and replayed.  A liveness
+counterexample (a lasso) is fired the same way and checked as a fair lasso; it has
+no solver route.  What is found is reported as the counterexample, marked "not
+necessarily the shortest": BMC rules out a shorter one only up to the depth it
+reaches.
+
+Nothing from the small ring is assumed: every trace is a path of this run's model,
+checked on it.  A guide that does not lift only leaves its property to BMC, as
+without the option.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import z3
+
+from checker.engines.base import EngineRequest, Limits, Progress, Stats, announce
+from checker.engines.explicit.engine import ExplicitEngine
+from checker.engines.explicit.liveness import Obligation, check_lasso, trace_of_lasso
+from checker.engines.symbolic.lasso import premise_position
+from checker.engines.symbolic.limits import check_deadline
+from checker.engines.symbolic.unroll import violation_trace
+from checker.lang.fairness import Fair
+from checker.lang.model import ActionInstance, Model, ModelError, State
+from checker.lang.spec import Property
+from checker.lang.view import CapacityReached, ModelBug
+from checker.semantics.states import fire, initial_state
+from checker.traces.trace import Trace
+
+if TYPE_CHECKING:
+    from checker.engines.symbolic.bmc import BoundedSearch
+
+
+def small_model(model: Model, ring: int) -> Model:
+    """``model``'s revision at ring size ``ring``: parameters with a computed default
+    (those that follow the ring size) at that default, the others as in ``model``;
+    :class:`ModelError` unless ``ring`` is below ``model``'s ring size."""
+    fixed = {spec.name: model.p.as_dict()[spec.name] for spec in model.parameters
+             if not callable(spec.default)}
+    if "ring_size" not in fixed:
+        raise ModelError(f"--lift-from needs a ring_size parameter, which revision "
+                         f"{model.name} does not have; drop --lift-from")
+    if ring >= fixed["ring_size"]:
+        raise ModelError(f"--lift-from {ring} must be below --ring-size {fixed['ring_size']} "
+                         "(it lifts counterexamples found at a smaller ring); use 1 or 2")
+    return type(model)({**fixed, "ring_size": ring})
+
+
+def small_counterexamples(
+    small: Model, props: Sequence[Property], deadline: float | None
+) -> dict[str, Trace]:
+    """The shortest counterexamples the explicit engine finds for ``props`` on ``small``
+    before ``deadline``."""
+    left = None if deadline is None else max(deadline - time.monotonic(), 0.001)
+    result = ExplicitEngine().run(EngineRequest(small, list(props), backend="auto",
+                                                limits=Limits(time_limit=left)))
+    return {r.name: r.trace for r in result.properties if r.trace is not None}
+
+
+def fire_guide(model: Model, guide: Trace) -> list[tuple[ActionInstance, State]] | None:
+    """The path of ``model`` from its initial state that fires ``guide``'s instances (same
+    action, same arguments) in order; ``None`` when one is missing, disabled or stops
+    at a capacity or a type."""
+    instances = {(inst.name, tuple(sorted(inst.args))): inst for inst in model.instances}
+    state = initial_state(model)
+    path = []
+    for step in guide.steps:
+        inst = instances.get((step.action, tuple(sorted(step.args.items()))))
+        try:
+            nxt = None if inst is None else fire(model, inst, state)
+        except (CapacityReached, ModelBug):
+            return None
+        if inst is None or nxt is None:
+            return None
+        path.append((inst, nxt))
+        state = nxt
+    return path
+
+
+def lift(search: BoundedSearch, prop: Property, guide: Trace, ring: int) -> Trace | None:
+    """A counterexample to ``prop`` on the model of ``search`` (a fresh one: this adds
+    to its solver) that fires ``guide``'s actions in order; ``None`` when no such path
+    exists.  The same instances fired concretely come first (no solver at all); else
+    Z3 looks for the path with the actions' arguments free, and it is replayed."""
+    model = search.model
+    path = fire_guide(model, guide)
+    trace = None if path is None else violation_trace(model, prop, initial_state(model), path)
+    if trace is None:
+        trace = _solve_for(search, prop, guide)
+    if trace is not None:
+        trace.shortest = False
+        trace.origin = f"lifted from ring size {ring}"
+    return trace
+
+
+def _solve_for(search: BoundedSearch, prop: Property, guide: Trace) -> Trace | None:
+    """:func:`lift`'s Z3 route: ``guide``'s actions, arguments free."""
+    by_name: dict[str, list[ActionInstance]] = {}
+    for inst in search.model.instances:
+        by_name.setdefault(inst.name, []).append(inst)
+    if any(step.action not in by_name for step in guide.steps):
+        return None
+    search.depth = len(guide)
+    # Asserted, not behind an activation literal: the solver's equation solving then
+    # substitutes each step's selector and drops the other actions' terms.
+    search.solver.add(*(search.u.at(search.u.t.fires(by_name[step.action]), k)
+                        for k, step in enumerate(guide.steps)))
+    m = search.query(z3.Not(search.holds_at(len(guide), prop)))
+    return None if m is None else search.trace(m, prop)
+
+
+def lift_lasso(model: Model, prop: Property, guide: Trace, fairness: Sequence[Fair],
+               ring: int) -> Trace | None:
+    """A fair lasso violating liveness property ``prop`` on ``model`` that fires
+    ``guide``'s instances (same action, same arguments) and loops where it loops,
+    checked like any lasso (:func:`check_lasso`); ``None`` when that is no such lasso.
+    There is no solver route: a cycle rarely survives new arguments."""
+    path = fire_guide(model, guide)
+    if path is None or guide.loop is None:
+        return None
+    first = initial_state(model)
+    states = [first, *(state for _, state in path)]
+    args = dict(guide.property_args)
+    if check_lasso(model, prop, args, fairness, states, [inst.index for inst, _ in path],
+                   guide.loop):
+        return None
+    obl = Obligation(prop, tuple(args.items()))
+    trace = trace_of_lasso(model, obl, first, path, guide.loop,
+                           premise_position(model, obl, states))
+    trace.shortest = False
+    trace.origin = f"lifted from ring size {ring}"
+    return trace
+
+
+class Lifter:
+    """Lifts the counterexamples the explicit engine finds at ring size ``ring`` to
+    ``model`` (see the module's docstring); a ``ring`` that is not below ``model``'s is
+    refused on construction (:func:`small_model`)."""
+
+    def __init__(self, model: Model, ring: int, deadline: float | None) -> None:
+        self.model = model
+        self.ring = ring
+        self.small = small_model(model, ring)
+        self.deadline = deadline
+
+    def run(self, props: Sequence[Property], fairness: Sequence[Fair],
+            new_search: Callable[[], BoundedSearch], stats: Stats,
+            progress: Progress | None = None) -> dict[str, Trace]:
+        """The properties among ``props`` violated along the actions of their small-ring
+        counterexamples: invariants by :func:`lift` on a fresh search from ``new_search``
+        each, liveness properties by :func:`lift_lasso` under ``fairness``.
+        ``stats.transitions`` counts the solver searches; progress lines count from
+        ``stats.seconds``."""
+        began = time.monotonic() - stats.seconds
+        if not props:
+            return {}
+        announce(stats, progress, began, f"explicit search at ring size {self.ring} for "
+                 "counterexamples to lift")
+        guides = small_counterexamples(self.small, props, self.deadline)
+        found: dict[str, Trace] = {}
+        for prop in props:
+            guide = guides.get(prop.name)
+            if guide is None:
+                continue
+            check_deadline(self.deadline)
+            announce(stats, progress, began, f"lifting the {len(guide)}-step counterexample "
+                     f"to {prop.name} from ring size {self.ring}")
+            if prop.is_liveness:
+                trace = lift_lasso(self.model, prop, guide, fairness, self.ring)
+            else:
+                trace = lift(new_search(), prop, guide, self.ring)
+                stats.transitions += 1
+            if trace is not None:
+                found[prop.name] = trace
+        return found
