@@ -167,6 +167,10 @@ def test_pdr_summary_names_mined_states_and_houdini_rounds() -> None:
     assert _work_line(doc).startswith("bmc: depth 1 reached, 7 solver queries")
     doc["engine"], doc["stats"]["transitions"] = "pdr", 0  # proved by the explored classes
     assert _work_line(doc) == "pdr: 3599 states explored, no Houdini round in 2.0s; search complete"
+    doc["complete"] = False  # only a liveness property is open, and no bound was hit
+    doc["properties"] = [{"status": "holds", "reason": "proved"},
+                         {"status": "inconclusive", "reason": "pdr checks invariants only"}]
+    assert _work_line(doc).endswith("search incomplete (pdr checks invariants only)")
 
 
 def test_pdr_proves_the_rest_when_one_property_is_not_inductive() -> None:

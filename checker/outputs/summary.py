@@ -211,6 +211,11 @@ def _work_line(doc: dict[str, Any]) -> str:
     search = "complete" if doc["complete"] else "incomplete"
     if not doc["complete"] and doc["bounds_hit"]:
         search += f" ({', '.join(doc['bounds_hit'])})"
+    elif not doc["complete"]:  # no bound hit: say why, when every open property agrees
+        reasons = {p.get("reason") for p in doc.get("properties", [])
+                   if p.get("status") == "inconclusive"}
+        if len(reasons) == 1 and None not in reasons:
+            search += f" ({reasons.pop()})"
     return f"{work} in {stats['seconds']:.1f}s; search {search}"
 
 
