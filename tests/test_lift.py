@@ -55,8 +55,9 @@ def test_a_guide_that_ends_before_the_violation_does_not_lift() -> None:
     prop = _prop("no-stuck-waiter")
     guide = small_counterexamples(V9({"ring_size": 1}), [prop], None)[prop.name]
     cut = dataclasses.replace(guide, steps=guide.steps[:2])
-    assert lift(BoundedSearch(V9({"ring_size": 4})), prop, cut, 1) is None
-    assert lift(BoundedSearch(V9({"ring_size": 4})), prop, guide, 1) is not None
+    model = V9({"ring_size": 4})
+    assert lift(model, prop, cut, 1, lambda: BoundedSearch(model)) is None
+    assert lift(model, prop, guide, 1, lambda: BoundedSearch(model)) is not None
 
 
 def _guide() -> tuple[Property, Trace]:
@@ -69,7 +70,7 @@ def test_the_same_instances_fired_concretely_need_no_solver(
 ) -> None:
     prop, guide = _guide()
     monkeypatch.setattr(liftmod, "_solve_for", None)  # must not be called
-    trace = lift(BoundedSearch(V9({"ring_size": 4})), prop, guide, 1)
+    trace = lift(V9({"ring_size": 4}), prop, guide, 1, None)  # type: ignore[arg-type]
     assert trace is not None and [s.args for s in trace.steps] == [s.args for s in guide.steps]
 
 
@@ -81,7 +82,7 @@ def test_z3_finds_the_arguments_when_the_small_rings_do_not_exist() -> None:
     doctored = dataclasses.replace(guide, steps=[first, *guide.steps[1:]])
     model = V9({"ring_size": 4})
     assert liftmod.fire_guide(model, doctored) is None
-    trace = lift(BoundedSearch(model), prop, doctored, 1)
+    trace = lift(model, prop, doctored, 1, lambda: BoundedSearch(model))
     assert trace is not None and len(trace) == 3
     assert trace.steps[0].action == "set_backend" and trace.steps[0].args != {"to": 99}
 

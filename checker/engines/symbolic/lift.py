@@ -91,16 +91,16 @@ def fire_guide(model: Model, guide: Trace) -> list[tuple[ActionInstance, State]]
     return path
 
 
-def lift(search: BoundedSearch, prop: Property, guide: Trace, ring: int) -> Trace | None:
-    """A counterexample to ``prop`` on the model of ``search`` (a fresh one: this adds
-    to its solver) that fires ``guide``'s actions in order; ``None`` when no such path
-    exists.  The same instances fired concretely come first (no solver at all); else
-    Z3 looks for the path with the actions' arguments free, and it is replayed."""
-    model = search.model
+def lift(model: Model, prop: Property, guide: Trace, ring: int,
+         new_search: Callable[[], BoundedSearch]) -> Trace | None:
+    """A counterexample to ``prop`` on ``model`` that fires ``guide``'s actions in order;
+    ``None`` when no such path exists.  The same instances fired concretely come first
+    (no solver at all); else Z3 looks for the path with the actions' arguments free on
+    a fresh search of ``model`` from ``new_search``, and it is replayed."""
     path = fire_guide(model, guide)
     trace = None if path is None else violation_trace(model, prop, initial_state(model), path)
     if trace is None:
-        trace = _solve_for(search, prop, guide)
+        trace = _solve_for(new_search(), prop, guide)
     if trace is not None:
         trace.shortest = False
         trace.origin = f"lifted from ring size {ring}"
@@ -168,6 +168,11 @@ class Lifter:
         began = time.monotonic() - stats.seconds
         if not props:
             return {}
+
+        def counted_search() -> BoundedSearch:
+            stats.transitions += 1
+            return new_search()
+
         announce(stats, progress, began, f"explicit search at ring size {self.ring} for "
                  "counterexamples to lift")
         guides = small_counterexamples(self.small, props, self.deadline)
@@ -182,8 +187,7 @@ class Lifter:
             if prop.is_liveness:
                 trace = lift_lasso(self.model, prop, guide, fairness, self.ring)
             else:
-                trace = lift(new_search(), prop, guide, self.ring)
-                stats.transitions += 1
+                trace = lift(self.model, prop, guide, self.ring, counted_search)
             if trace is not None:
                 found[prop.name] = trace
         return found
