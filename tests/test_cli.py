@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -163,6 +164,22 @@ def test_list_shows_revisions_properties_switches(capsys: pytest.CaptureFixture[
                  "--device-progress        completes",
                  "  - weak fairness on dev_complete (each instance): the lower device"):
         assert text in out
+
+
+def test_list_shows_each_engine_with_the_check_flags_it_takes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from checker.cli.check import check
+
+    code, out, _ = run(capsys, "list")
+    assert code == 0
+    assert "  bmc        Z3 bounded model checking up to --depth steps" in out
+    assert "[--depth, --lift-from]" in out
+    real = {opt for param in check.params for opt in param.opts}
+    listed = re.findall(r"^  (\w+) .* \[(.*)\]$", out, flags=re.MULTILINE)
+    assert [name for name, _ in listed] == ["explicit", "bmc", "kind", "pdr"]
+    for _, flags in listed:
+        assert set(flags.split(", ")) <= real
 
 
 def test_help_documents_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,4 @@
-"""``vhostmc list``: revisions, properties, parameters and fairness."""
+"""``vhostmc list``: revisions, engines, properties, parameters and fairness."""
 
 from __future__ import annotations
 
@@ -9,9 +9,15 @@ from checker.cli.app import (
     _spec_option,
     cli,
 )
+from checker.engines.registry import engine_names, get_engine
 from checker.lang.fairness import describe_all
 from checker.runs.catalog import DEFAULT_REVISION, all_properties, load_revision, revision_names
 from checker.runs.fairness import FAIRNESS_PRESETS
+
+
+def engine_flag(option: str) -> str:
+    """The ``vhostmc check`` flag of an engine option (``lift_from``: ``--lift-from``)."""
+    return "--no-reduction" if option == "reduction" else "--" + option.replace("_", "-")
 
 
 @cli.command(name="list")
@@ -21,11 +27,16 @@ from checker.runs.fairness import FAIRNESS_PRESETS
               help="Revision whose environments, parameters, assumptions and fairness to show.")
 @_spec_option
 def list_cmd(ring_size: int, revision: str, specs: tuple[str, ...]) -> None:
-    """List revisions, properties, environments, parameters and switches."""
+    """List revisions, engines, properties, environments, parameters and switches."""
     click.echo("Revisions:")
     for name in revision_names():
         cls = load_revision(name)
         click.echo(f"  {name:<10} {cls.description}")
+    click.echo("\nEngines (vhostmc check --engine; docs/engines.md):")
+    for name in engine_names():
+        engine = get_engine(name)
+        flags = ", ".join(sorted(engine_flag(option) for option in engine.options))
+        click.echo(f"  {name:<10} {engine.description}" + (f" [{flags}]" if flags else ""))
     click.echo("\nProperties (kind: always = invariant; leads-to, eventually = liveness; "
                "sometimes = reachability):")
     for prop in all_properties(specs):
