@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from checker.engines.base import EngineRequest, RunResult, Stats
 from checker.engines.symbolic import lift as liftmod
 from checker.engines.symbolic.bmc import BoundedSearch, run_bmc
 from checker.engines.symbolic.lift import lift, small_counterexamples, small_model
@@ -95,3 +96,17 @@ def test_a_lasso_lifts_as_a_checked_fair_lasso() -> None:
     assert result.properties[0].status == "violated" and trace is not None
     assert (len(trace), trace.loop) == (5, 5) and trace.origin == "lifted from ring size 1"
     assert "the run then stays forever in the state after step 5" in trace.explanation
+
+
+def test_the_explicit_search_gets_half_the_time_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[float | None] = []
+
+    class Recording:
+        def run(self, request: EngineRequest) -> RunResult:
+            seen.append(request.limits.time_limit)
+            return RunResult("explicit", True, Stats(), [])
+
+    monkeypatch.setattr(liftmod, "ExplicitEngine", Recording)
+    run_bmc(V9({"ring_size": 2}), [_prop("no-stuck-waiter")], depth=1, time_limit=100,
+            lift_from=1)
+    assert len(seen) == 1 and seen[0] is not None and 40 < seen[0] <= 50
