@@ -28,6 +28,10 @@ def test_small_model_keeps_the_switches_and_rederives_the_ring_constants() -> No
     small = small_model(big, 2).p.as_dict()
     assert small["ring_size"] == 2 and small["uio_maxiov"] == 8 and small["max_pend"] == 1
     assert small["guest"] == "rogue" and small["max_backend_changes"] == 0
+    bigring = V9({"ring_size": 256, "uio_maxiov": 1, "max_pend": 0})
+    kept = small_model(bigring, 2).p.as_dict()
+    assert (kept["uio_maxiov"], kept["max_pend"], kept["signal_batch"]) == (1, 0, 1)
+    assert kept["weight"] == 2 and kept["device_capacity"] == 3
 
 
 def test_small_model_refuses_a_ring_that_is_not_smaller() -> None:

@@ -67,7 +67,8 @@ from checker.runs.stored import write_report
                    "when they prove.")
 @click.option("--lift-from", type=POSITIVE, default=None, metavar="N",
               help="bmc: first run the explicit engine at ring size N (the parameters that "
-                   "follow the ring size at their defaults there) and look for each "
+                   "follow the ring size at their defaults there, or at this run's value "
+                   "when it is smaller) and look for each "
                    "invariant's counterexample along the same actions at this run's "
                    "constants; a trace found is a replayed path of this model, not "
                    "necessarily the shortest (see docs/engines.md, Lifting).")

@@ -5,7 +5,8 @@ checks about five steps a minute, while the explicit engine finds v9's violation
 ring size 2 in seconds.  A counterexample is a sequence of actions, and the same
 sequence may exist at the larger constants.  The explicit engine runs at ring size
 ``N`` (:func:`small_model`: the parameters whose defaults follow the ring size take
-their defaults there, every other one keeps this run's value).  For each invariant it
+their defaults there unless this run's value is smaller, every other one keeps this
+run's value).  For each invariant it
 finds violated, the same action instances are fired on *this* run's model; if they
 do not all fire or do not end in a violation, one Z3 query asks for a path that fires
 the same actions in the same order with their arguments free and ends in a state
@@ -46,18 +47,28 @@ if TYPE_CHECKING:
 
 
 def small_model(model: Model, ring: int) -> Model:
-    """``model``'s revision at ring size ``ring``: parameters with a computed default
-    (those that follow the ring size) at that default, the others as in ``model``;
-    :class:`ModelError` unless ``ring`` is below ``model``'s ring size."""
-    fixed = {spec.name: model.p.as_dict()[spec.name] for spec in model.parameters
-             if not callable(spec.default)}
-    if "ring_size" not in fixed:
+    """``model``'s revision at ring size ``ring``.  A parameter with a computed default
+    (one that follows the ring size, like ``uio_maxiov``) takes its default there,
+    unless ``model``'s value is smaller: a deliberately small value (the ``bigring``
+    environment's ``--uio-maxiov 1``) is kept.  Every other parameter keeps
+    ``model``'s value.  :class:`ModelError` unless ``ring`` is below ``model``'s ring
+    size."""
+    values = model.p.as_dict()
+    if "ring_size" not in values:
         raise ModelError(f"--lift-from needs a ring_size parameter, which revision "
                          f"{model.name} does not have; drop --lift-from")
-    if ring >= fixed["ring_size"]:
-        raise ModelError(f"--lift-from {ring} must be below --ring-size {fixed['ring_size']} "
+    if ring >= values["ring_size"]:
+        raise ModelError(f"--lift-from {ring} must be below --ring-size {values['ring_size']} "
                          "(it lifts counterexamples found at a smaller ring); use 1 or 2")
-    return type(model)({**fixed, "ring_size": ring})
+    overrides = {spec.name: values[spec.name] for spec in model.parameters
+                 if not callable(spec.default)}
+    overrides["ring_size"] = ring
+    for spec in model.parameters:  # in order: a default may follow an earlier parameter
+        if callable(spec.default):
+            default = type(model).resolve_params(overrides).as_dict()[spec.name]
+            if isinstance(default, int) and values[spec.name] < default:
+                overrides[spec.name] = values[spec.name]
+    return type(model)(overrides)
 
 
 EXPLICIT_SHARE = 0.5
