@@ -14,8 +14,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
-from checker.outputs.files import write_atomic  # noqa: E402
-from checker.outputs.summary import violation_shape  # noqa: E402
+from checker.outputs.files import write_atomic
+from checker.outputs.summary import violation_shape
+from checker.runs.environments import environment_names
 
 RUNS = ROOT / "generated" / "lifted"
 REVISIONS = ["v9", "v3.1"]
@@ -24,10 +25,12 @@ COMMAND = ("vhostmc check --engine bmc --lift-from 2 --ring-size 256 --uio-maxio
 
 
 def cell(prop: dict, run: str) -> str:
-    """A violated property links its trace; anything else is not lifted."""
+    """A violated property links its trace (every one here is lifted, so the origin is
+    left out); anything else is ``-``."""
     if prop["status"] == "violated":
         itf = Path(prop["trace"]["itf"]).name
-        return f"[violated ({violation_shape(prop)})](generated/lifted/{run}/{itf})"
+        shape = violation_shape({**prop, "origin": None})
+        return f"[violated ({shape})](generated/lifted/{run}/{itf})"
     return "-"
 
 
@@ -35,29 +38,27 @@ def table() -> str:
     """The Markdown page: one row per property and environment, a column per revision."""
     docs = {path.parent.name: json.loads(path.read_text())
             for path in sorted(RUNS.glob("*/result.json"))}
-    envs: list[str] = []
-    for run in docs:
-        env = run.split("-", 1)[1]
-        if env not in envs:
-            envs.append(env)
+    envs = environment_names()
     names = [p["name"] for p in next(iter(docs.values()))["properties"]]
     lines = [
         "# Ring-2 counterexamples at the kernel's constants",
         "",
-        "Regenerate: `results/regenerate.sh lifted` (bulk in `results/generated/lifted/`); "
-        "this page is written by `results/lifted.py`.",
+        ("Regenerate: `results/regenerate.sh lifted` (bulk in `results/generated/lifted/`); "
+         "this page is written by `results/lifted.py`."),
         "",
-        f"Each column is one `{COMMAND}` run per environment (`vhostmc list`). A cell "
-        "links the trace when the explicit engine's ring-2 counterexample, fired again "
-        "at ring size 256 with UIO_MAXIOV 1024 and VHOST_MAX_PEND 128, is a violation "
-        "there too (docs/engines.md, \"Lifting\"); `-` when nothing was lifted (the "
-        "property holds at ring 2, see matrix.md, or its trace did not lift). Lifted "
-        "traces are paths of the ring-256 model, replayed, not necessarily the shortest.",
+        (f"Each column is one `{COMMAND}` run per environment (`vhostmc list`). A cell "
+         "links the trace when the explicit engine's ring-2 counterexample, fired again "
+         "at ring size 256 with UIO_MAXIOV 1024 and VHOST_MAX_PEND 128, is a violation "
+         "there too (docs/engines.md, \"Lifting\"); `-` when nothing was lifted (the "
+         "property holds at ring 2, see matrix.md, or its trace did not lift). Lifted "
+         "traces are paths of the ring-256 model, replayed, not necessarily the shortest."),
         "",
         "| property | environment | " + " | ".join(f"{r} n=256" for r in REVISIONS) + " |",
         "| --- | --- | " + " | ".join("---" for _ in REVISIONS) + " |",
     ]
     for env in envs:
+        if not any(f"{rev}-{env}" in docs for rev in REVISIONS):
+            continue
         for i, name in enumerate(names):
             cells = []
             for rev in REVISIONS:
