@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 import z3
 
 from checker.engines.symbolic import pdr, recheck
-from checker.engines.symbolic.bmc import new_solver
+from checker.engines.symbolic.bounded import new_solver
 from checker.engines.symbolic.deadproof import CanonEncoding
 from checker.engines.symbolic.explored import class_diagram, diagram_term
 from checker.engines.symbolic.mining import explore

@@ -242,7 +242,7 @@ def test_v9_no_leak_lasso() -> None:
 def test_lasso_terms_stop_at_the_time_limit() -> None:
     """Building an obligation's terms runs the property's Python code (seconds per head
     of no-leak at ring size 256): a passed deadline stops it, as it stops a query."""
-    from checker.engines.symbolic.bmc import BoundedSearch
+    from checker.engines.symbolic.bounded import BoundedSearch
     from checker.engines.symbolic.limits import SolverGaveUp
 
     model = Server()

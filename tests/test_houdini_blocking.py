@@ -9,7 +9,7 @@ import pytest
 import z3
 
 from checker.engines.symbolic import pdr
-from checker.engines.symbolic.bmc import solve
+from checker.engines.symbolic.bounded import solve
 from checker.engines.symbolic.houdini import houdini
 from checker.engines.symbolic.mining import explore
 from checker.engines.symbolic.pdr import SAFE, PdrPropertyResult, run_pdr

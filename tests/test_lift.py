@@ -8,7 +8,8 @@ import pytest
 
 from checker.engines.base import EngineRequest, RunResult, Stats
 from checker.engines.symbolic import lift as liftmod
-from checker.engines.symbolic.bmc import BoundedSearch, run_bmc
+from checker.engines.symbolic.bmc import run_bmc
+from checker.engines.symbolic.bounded import BoundedSearch
 from checker.engines.symbolic.lift import lift, small_counterexamples, small_model
 from checker.lang.model import ModelError
 from checker.lang.spec import Property, properties_in

@@ -92,7 +92,7 @@ class _KeyboardSolver:
 def test_a_sigint_z3_took_while_solving_is_raised_again_for_python() -> None:
     import signal
 
-    from checker.engines.symbolic.bmc import solve
+    from checker.engines.symbolic.bounded import solve
 
     seen: list[int] = []
     old = signal.signal(signal.SIGINT, lambda signum, frame: seen.append(signum))

@@ -9,7 +9,8 @@ import z3
 
 from checker.engines.base import Limits, RunResult
 from checker.engines.explicit.search import ExplicitChecker
-from checker.engines.symbolic.bmc import BoundedSearch, concrete_path, run_bmc
+from checker.engines.symbolic.bmc import run_bmc
+from checker.engines.symbolic.bounded import BoundedSearch, concrete_path
 from checker.engines.symbolic.encoding import Z3, Z3Backend
 from checker.engines.symbolic.intervals import Intervals
 from checker.engines.symbolic.kinduction import LIVENESS_REASON, KindPropertyResult, run_kind

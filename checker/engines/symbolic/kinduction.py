@@ -38,15 +38,9 @@ from typing import Any, Literal
 import z3
 
 from checker.engines.base import EngineRequest, Progress, PropertyResult, RunResult, Stats
-from checker.engines.symbolic.bmc import (
-    BoundedSearch,
-    SolverGaveUp,
-    capacity_note,
-    new_solver,
-    solve,
-    stop_reason,
-    timed_out_building,
-)
+from checker.engines.symbolic.bmc import capacity_note, stop_reason, timed_out_building
+from checker.engines.symbolic.bounded import BoundedSearch, new_solver, solve
+from checker.engines.symbolic.limits import SolverGaveUp
 from checker.engines.symbolic.unroll import (
     StepTemplate,
     Unrolling,

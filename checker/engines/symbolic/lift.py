@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 import z3
 
 from checker.engines.base import EngineRequest, Limits, Progress, Stats, announce
 from checker.engines.explicit.engine import ExplicitEngine
 from checker.engines.explicit.liveness import Obligation, check_lasso, trace_of_lasso
+from checker.engines.symbolic.bounded import BoundedSearch
 from checker.engines.symbolic.lasso import premise_position
 from checker.engines.symbolic.limits import check_deadline
 from checker.engines.symbolic.unroll import violation_trace
@@ -41,9 +41,6 @@ from checker.lang.spec import Property
 from checker.lang.view import CapacityReached, ModelBug
 from checker.semantics.states import fire, initial_state
 from checker.traces.trace import Trace
-
-if TYPE_CHECKING:
-    from checker.engines.symbolic.bmc import BoundedSearch
 
 
 def small_model(model: Model, ring: int) -> Model:

@@ -67,7 +67,8 @@ from checker.engines.base import (
     Stats,
     announce,
 )
-from checker.engines.symbolic.bmc import new_solver, run_bmc, solve, stop_reason, timed_out_building
+from checker.engines.symbolic.bmc import run_bmc, stop_reason, timed_out_building
+from checker.engines.symbolic.bounded import new_solver, solve
 from checker.engines.symbolic.candidate import Candidate
 from checker.engines.symbolic.deadproof import CanonEncoding
 from checker.engines.symbolic.explored import ClassCheck, check_classes, diagram_text

@@ -22,7 +22,7 @@ from typing import Any
 
 import z3
 
-from checker.engines.symbolic.bmc import new_solver, solve
+from checker.engines.symbolic.bounded import new_solver, solve
 from checker.engines.symbolic.encoding import Z3Backend
 from checker.engines.symbolic.symexec import flatten
 from checker.engines.symbolic.unroll import StepTemplate
