@@ -115,3 +115,17 @@ def test_the_explicit_search_gets_half_the_time_left(monkeypatch: pytest.MonkeyP
     run_bmc(V9({"ring_size": 2}), [_prop("no-stuck-waiter")], depth=1, time_limit=100,
             lift_from=1)
     assert len(seen) == 1 and seen[0] is not None and 40 < seen[0] <= 50
+
+
+@pytest.mark.slow
+def test_v9_violations_lift_to_the_kernel_constants() -> None:
+    """Ring 256, UIO_MAXIOV 1024, VHOST_MAX_PEND 128: F1 and F2 at their ring-1 lengths,
+    replayed there.  F4's ring-1 path does not lift: it ends handle_tx's loop by the
+    weight (``tx_sendmsg_ok_weight``, VHOST_NET_WEIGHT scaled to 1 packet at ring size
+    1, 256 at 256); from ring 2 it does (results/lifted.md: every environment)."""
+    model = V9({"ring_size": 256, "uio_maxiov": 1024, "max_pend": 128})
+    props = [_prop(n) for n in ("memory-safe", "no-stuck-waiter", "no-quiescent-leak")]
+    result = run_bmc(model, props, depth=1, lift_from=1)
+    lengths = {r.name: len(r.trace) for r in result.properties if r.trace is not None}
+    assert lengths == {"memory-safe": 8, "no-stuck-waiter": 3}
+    assert result.properties[2].status == "inconclusive"
