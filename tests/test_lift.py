@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 
@@ -129,3 +130,22 @@ def test_v9_violations_lift_to_the_kernel_constants() -> None:
     lengths = {r.name: len(r.trace) for r in result.properties if r.trace is not None}
     assert lengths == {"memory-safe": 8, "no-stuck-waiter": 3}
     assert result.properties[2].status == "inconclusive"
+
+
+def test_a_time_limit_during_lifting_keeps_what_was_lifted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from checker.engines.symbolic.limits import SolverGaveUp
+
+    real = liftmod.lift
+
+    def stops_at_the_second(*args: Any, **kwargs: Any) -> Trace | None:
+        if args[1].name == "memory-safe":
+            raise SolverGaveUp("time limit")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(liftmod, "lift", stops_at_the_second)
+    props = [_prop("no-stuck-waiter"), _prop("memory-safe")]
+    result = run_bmc(V9({"ring_size": 4}), props, depth=1, lift_from=1, time_limit=600)
+    assert [r.status for r in result.properties] == ["violated", "inconclusive"]
+    assert result.bounds_hit == ["time limit 600s"]

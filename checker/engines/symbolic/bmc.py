@@ -110,9 +110,8 @@ def run_bmc(
     try:
         if lifter is not None:
             lifting.seconds = time.monotonic() - start
-            traces.update(lifter.run(properties, fair,
-                                     lambda: BoundedSearch(model, deadline, template),
-                                     lifting, progress))
+            lifter.run(properties, fair, lambda: BoundedSearch(model, deadline, template),
+                       lifting, traces, progress)
             pending = [p for p in pending if p.name not in traces]
             lassos.found.update({n: t for n, t in traces.items() if t.loop is not None})
         while True:

@@ -173,16 +173,17 @@ class Lifter:
         self.deadline = deadline
 
     def run(self, props: Sequence[Property], fairness: Sequence[Fair],
-            new_search: Callable[[], BoundedSearch], stats: Stats,
-            progress: Progress | None = None) -> dict[str, Trace]:
-        """The properties among ``props`` violated along the actions of their small-ring
-        counterexamples: invariants by :func:`lift` on a fresh search from ``new_search``
-        each, liveness properties by :func:`lift_lasso` under ``fairness``.
-        ``stats.transitions`` counts the solver searches; progress lines count from
-        ``stats.seconds``."""
+            new_search: Callable[[], BoundedSearch], stats: Stats, found: dict[str, Trace],
+            progress: Progress | None = None) -> None:
+        """Add to ``found`` the properties among ``props`` violated along the actions of
+        their small-ring counterexamples, each as soon as it is lifted (a time limit
+        that stops the run keeps them): invariants by :func:`lift` on a fresh search
+        from ``new_search`` each, liveness properties by :func:`lift_lasso` under
+        ``fairness``.  ``stats.transitions`` counts the solver searches; progress lines
+        count from ``stats.seconds``."""
         began = time.monotonic() - stats.seconds
         if not props:
-            return {}
+            return
 
         def counted_search() -> BoundedSearch:
             stats.transitions += 1
@@ -191,7 +192,6 @@ class Lifter:
         announce(stats, progress, began, f"explicit search at ring size {self.ring} for "
                  "counterexamples to lift")
         guides = small_counterexamples(self.small, props, self.deadline)
-        found: dict[str, Trace] = {}
         for prop in props:
             guide = guides.get(prop.name)
             if guide is None:
@@ -205,4 +205,3 @@ class Lifter:
                 trace = lift(self.model, prop, guide, self.ring, counted_search)
             if trace is not None:
                 found[prop.name] = trace
-        return found
