@@ -165,10 +165,10 @@ def test_an_engine_crash_exits_4_with_one_line(
     import functools
     import operator
 
-    from checker.engines.symbolic import bmc
+    from checker.engines.symbolic import bounded
 
     # a crash inside vhostmc's own code (a C callable: no frame of this test file)
-    monkeypatch.setattr(bmc, "new_solver", functools.partial(operator.truediv, 1, 0))
+    monkeypatch.setattr(bounded, "new_solver", functools.partial(operator.truediv, 1, 0))
     code, _out, err = run(capsys, "check", "--engine", "bmc", "--out", str(tmp_path / "o"), *SMALL)
     assert code == 4
     lines = err.strip().splitlines()
