@@ -85,7 +85,7 @@ def test_z3_finds_the_arguments_when_the_small_rings_do_not_exist() -> None:
     """A guide step whose arguments the large model has no instance for: the concrete
     route fails, and Z3 picks arguments that make the same actions violate."""
     prop, guide = _guide()
-    first = dataclasses.replace(guide.steps[0], args={"to": 99})
+    first = dataclasses.replace(guide.steps[0], args={"to": 99}, label="set_backend(to=99)")
     doctored = dataclasses.replace(guide, steps=[first, *guide.steps[1:]])
     model = V9({"ring_size": 4})
     assert liftmod.fire_guide(model, doctored) is None

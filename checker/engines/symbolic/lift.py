@@ -87,19 +87,18 @@ def small_counterexamples(
 
 
 def fire_guide(model: Model, guide: Trace) -> list[tuple[ActionInstance, State]] | None:
-    """The path of ``model`` from its initial state that fires ``guide``'s instances (same
-    action, same arguments) in order; ``None`` when one is missing, disabled or stops
-    at a capacity or a type."""
-    instances = {(inst.name, tuple(sorted(inst.args))): inst for inst in model.instances}
+    """The path of ``model`` from its initial state that fires ``guide``'s instances (the
+    same labels: same action, same arguments) in order; ``None`` when one is missing,
+    disabled or stops at a capacity or a type."""
     state = initial_state(model)
     path = []
     for step in guide.steps:
-        inst = instances.get((step.action, tuple(sorted(step.args.items()))))
         try:
-            nxt = None if inst is None else fire(model, inst, state)
-        except (CapacityReached, ModelBug):
+            inst = model.instance(step.label)
+            nxt = fire(model, inst, state)
+        except (KeyError, CapacityReached, ModelBug):
             return None
-        if inst is None or nxt is None:
+        if nxt is None:
             return None
         path.append((inst, nxt))
         state = nxt
@@ -116,9 +115,13 @@ def lift(model: Model, prop: Property, guide: Trace, ring: int,
     trace = None if path is None else violation_trace(model, prop, initial_state(model), path)
     if trace is None:
         trace = _solve_for(new_search(), prop, guide)
-    if trace is not None:
-        trace.shortest = False
-        trace.origin = f"lifted from ring size {ring}"
+    return None if trace is None else _marked(trace, ring)
+
+
+def _marked(trace: Trace, ring: int) -> Trace:
+    """``trace``, marked as lifted from ring size ``ring`` (not necessarily the shortest)."""
+    trace.shortest = False
+    trace.origin = f"lifted from ring size {ring}"
     return trace
 
 
@@ -154,11 +157,8 @@ def lift_lasso(model: Model, prop: Property, guide: Trace, fairness: Sequence[Fa
                    guide.loop):
         return None
     obl = Obligation(prop, tuple(args.items()))
-    trace = trace_of_lasso(model, obl, first, path, guide.loop,
-                           premise_position(model, obl, states))
-    trace.shortest = False
-    trace.origin = f"lifted from ring size {ring}"
-    return trace
+    return _marked(trace_of_lasso(model, obl, first, path, guide.loop,
+                                  premise_position(model, obl, states)), ring)
 
 
 class Lifter:
