@@ -129,8 +129,6 @@ CASES: list[tuple[str, Callable[[Path], list[str]], str]] = [
      "--depth must be at least 1, not 0"),
     ("memory-limit-zero", lambda t: ["check", *SMALL, "--memory-limit", "0"],
      "--memory-limit must be at least 1, not 0"),
-    ("memory-limit-bmc", lambda t: ["check", "--engine", "bmc", "--memory-limit", "100"],
-     "--memory-limit applies to --engine explicit only"),
     ("matrix-time-limit-nan", lambda t: ["matrix", "--time-limit", "nan"],
      "--time-limit must be positive"),
     ("matrix-jobs-zero", lambda t: ["matrix", "--jobs", "0"], "--jobs must be at least 1"),

@@ -174,7 +174,7 @@ def test_list_shows_each_engine_with_the_check_flags_it_takes(
     code, out, _ = run(capsys, "list")
     assert code == 0
     assert "  bmc        Z3 bounded model checking up to --depth steps" in out
-    assert "[--depth, --lift-from]" in out
+    assert "[--depth, --lift-from, --memory-limit]" in out
     real = {opt for param in check.params for opt in param.opts}
     listed = re.findall(r"^  (\w+) .* \[(.*)\]$", out, flags=re.MULTILINE)
     assert [name for name, _ in listed] == ["explicit", "bmc", "kind", "pdr"]

@@ -92,9 +92,11 @@ class AtLeast(click.ParamType):
 SECONDS = PositiveSeconds()
 POSITIVE = AtLeast(1)
 
-MEMORY_HELP = ("Stop the search when the process's peak resident memory reaches this many MiB "
-               "(explicit engine; what did not finish is inconclusive).")
 """An integer at least 1 (--max-states, --max-depth, --depth, --jobs)."""
+
+MEMORY_HELP = ("Stop the search when the process's peak resident memory reaches this many MiB "
+               "(explicit engine), or when Z3's own allocations do (bmc, kind, pdr; default "
+               "there: 60% of the machine's memory); what did not finish is inconclusive.")
 
 
 class UsageProblem(Exception):

@@ -172,8 +172,6 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
     limits = _limits(max_states, max_depth, time_limit, memory_limit)
     _check_engine_options(engine, depth, strengthen, search, max_states, max_depth,
                           dump_graph)
-    if memory_limit is not None and "memory_limit" not in get_engine(engine).options:
-        raise UsageProblem(f"--memory-limit applies to {_engines_with('memory_limit')} only")
     if backend != DEFAULT_BACKEND and "backend" not in get_engine(engine).options:
         raise UsageProblem(f"--backend applies to {_engines_with('backend')} only")
     _check_workers(engine, backend, workers)

@@ -33,8 +33,9 @@ class Limits:
     time_limit: float | None = None
     memory_limit: int | None = None
     """MiB: the Python explorer stops when the process's peak resident memory passes it;
-    the compiled backend does not grow its state table past it (default there: 60% of
-    the machine's memory)."""
+    the compiled backend does not grow its state table past it; the Z3 engines stop when
+    Z3's own allocations reach it (default for both: 60% of the machine's memory,
+    :func:`checker.engines.memory.default_memory_limit`)."""
     counted_from: float | None = None
     """The ``time.monotonic()`` instant ``time_limit`` counts from (default: when the engine
     starts); a run sets it to its own start, so that preparing the model counts too."""

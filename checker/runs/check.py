@@ -47,7 +47,12 @@ from checker.runs.userfiles import (
     user_file_of,
     user_frame,
 )
-from checker.semantics.states import INTERPRET_ENV, expand, initial_state, property_view
+from checker.semantics.states import (
+    INTERPRET_ENV,
+    enabled_actors,
+    initial_state,
+    property_view,
+)
 from checker.traces.itf import to_itf
 from checker.traces.trace import Trace, render_text
 
@@ -158,7 +163,7 @@ def check_actor_names(model: Model, props: Sequence[Property]) -> None:
     """Raise :class:`ModelError` when a property asks ``s.enabled(actor)`` of an actor the
     model does not have (evaluated once on the initial state), with the closest name."""
     init = initial_state(model)
-    view = property_view(model, init, expand(model, init, compiled=False).enabled_actors)
+    view = property_view(model, init, enabled_actors(model, init, compiled=False))
     inner = view._enabled
     current: list[Property] = []
 
@@ -304,7 +309,10 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
     if "workers" in get_engine(req.engine).options:
         settings["workers"] = req.workers
     if "depth" in get_engine(req.engine).options:
-        settings = {"depth": req.depth, "time_limit": limits.time_limit}
+        settings = {"depth": req.depth, "time_limit": limits.time_limit,
+                    "memory_limit_mib": limits.memory_limit}
+        if "max_states" in get_engine(req.engine).options:
+            settings["max_states"] = limits.max_states
         if req.lift_from is not None:
             settings["lift_from"] = req.lift_from
         if req.strengthen:
@@ -408,7 +416,7 @@ def reachability_verdicts(model: Model, result: RunResult, reach: dict[str, Prop
         if entry.status == "violated" and entry.trace is not None:
             entry.status = "holds"
             last = entry.trace.states[-1]
-            view = property_view(model, last, expand(model, last).enabled_actors)
+            view = property_view(model, last, enabled_actors(model, last))
             entry.trace.explanation = prop.describe_example(view)
         elif entry.status == "holds":
             entry.status = "violated"

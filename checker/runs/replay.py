@@ -24,7 +24,7 @@ from checker.lang.spec import Property
 from checker.lang.view import CapacityReached
 from checker.runs.catalog import load_revision, select_properties
 from checker.semantics.canon import canonicalizer
-from checker.semantics.states import changed, expand, fire, holds, initial_state
+from checker.semantics.states import changed, enabled_actors, fire, holds, initial_state
 from checker.traces.itf import (
     ACTION_TAKEN,
     NONDET_PICKS,
@@ -281,7 +281,7 @@ def replay(
             check_lasso_doc(result, model, prop, doc, states)
             return result
         last = states[-1][2]
-        satisfied = holds(prop, model, last, expand(model, last).enabled_actors)
+        satisfied = holds(prop, model, last, enabled_actors(model, last))
         if prop.is_reachability:
             result.reached_at_end = satisfied
             if not satisfied:

@@ -42,7 +42,13 @@ from checker.outputs.files import write_atomic
 from checker.runs.catalog import select_properties
 from checker.runs.replay import ReplayResult, load_trace_file, replay_stored
 from checker.runs.userfiles import guarded
-from checker.semantics.states import expand, fire, holds, initial_state, property_view
+from checker.semantics.states import (
+    enabled_actors,
+    fire,
+    holds,
+    initial_state,
+    property_view,
+)
 from checker.traces.itf import read_header, read_states, to_itf
 from checker.traces.trace import Trace, build_trace, render_text
 
@@ -136,7 +142,7 @@ class _Candidates:
 
     def violates(self, state: State) -> bool:
         """Whether ``state`` violates the property (with its enabled actors, as the explorer)."""
-        return not holds(self.prop, self.model, state, expand(self.model, state).enabled_actors)
+        return not holds(self.prop, self.model, state, enabled_actors(self.model, state))
 
     def try_remove(self, a: int, b: int) -> bool:
         """Remove ``steps[a:b]`` if the rest still reaches a violation; whether it did."""
@@ -224,7 +230,7 @@ def shrink_trace(model: Model, source: dict[str, Any] | Trace, prop: Property) -
     ddmin(lambda: len(cands.steps), cands.try_remove)
     remove_blocks(lambda: len(cands.steps), cands.try_remove)
     last = cands.states[-1]
-    view = property_view(model, last, expand(model, last).enabled_actors)
+    view = property_view(model, last, enabled_actors(model, last))
     trace = build_trace(model, prop.name, init, list(zip(cands.steps, cands.states[1:])),
                         prop.describe_violation(view))
     return ShrinkResult(model, len(steps), trace, cands.runs)

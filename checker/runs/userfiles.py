@@ -33,7 +33,7 @@ from typing import Any
 from checker.lang import revision as revision_api
 from checker.lang.model import Model, ModelError, source_location
 from checker.lang.spec import Property, properties_in
-from checker.semantics.states import expand, initial_state, property_view
+from checker.semantics.states import enabled_actors, initial_state, property_view
 
 _MODULES: dict[Path, ModuleType] = {}
 """Loaded user files by resolved path: loading a file twice gives the same classes."""
@@ -270,7 +270,7 @@ def preflight(model: Model, props: Iterable[Property]) -> None:
     """
     init = initial_state(model)
     # interpreted: one state does not pay for compiling the model (the search compiles it)
-    view = property_view(model, init, expand(model, init, compiled=False).enabled_actors)
+    view = property_view(model, init, enabled_actors(model, init, compiled=False))
     for prop in props:
         for args in prop.instances(model.p):
             try:

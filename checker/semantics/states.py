@@ -12,7 +12,7 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 from checker.lang.expr import CONCRETE
-from checker.lang.model import Model, State
+from checker.lang.model import ActionInstance, Model, State
 from checker.lang.spec import Property
 from checker.lang.view import CapacityReached, StateView
 from checker.semantics.compiled import compiled_expand
@@ -109,6 +109,42 @@ def interpreted_expand(model: Model, state: State) -> Expansion:
             out.successors.append((inst, nxt))
             out.enabled_actors.add(inst.spec.actor)
     return out
+
+
+def enabled_actors(model: Model, state: State, compiled: bool | None = None) -> set[str]:
+    """``expand(model, state, compiled).enabled_actors``; interpreted, without keeping
+    the successors: each actor's instances are fired until one fires or hits a
+    capacity.  What a property view of one state needs; at ring size 32768 the whole
+    expansion of the initial state would hold 65 536 successors of about 200 000
+    scalars each."""
+    if compiles(model, compiled):
+        return compiled_expand(model, state).enabled_actors
+    out: set[str] = set()
+    view = StateView(model, state)
+    for inst in model.instances:
+        actor = inst.spec.actor
+        if actor in out:
+            continue
+        try:
+            if fire(model, inst, state, view) is not None:
+                out.add(actor)
+        except CapacityReached:
+            out.add(actor)
+    return out
+
+
+def successors(model: Model, state: State) -> Iterator[tuple[ActionInstance, State]]:
+    """The successors :func:`expand` lists, interpreted, one at a time (a step that
+    would hit a capacity is none): a walk that looks at a few of them does not hold
+    them all."""
+    view = StateView(model, state)
+    for inst in model.instances:
+        try:
+            nxt = fire(model, inst, state, view)
+        except CapacityReached:
+            continue
+        if nxt is not None:
+            yield inst, nxt
 
 
 def property_view(model: Model, state: State, enabled_actors: AbstractSet[str]) -> StateView:

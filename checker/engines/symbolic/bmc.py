@@ -41,7 +41,13 @@ from checker.engines.symbolic.bounded import BoundedSearch
 from checker.engines.symbolic.lasso import LassoSearch
 from checker.engines.symbolic.layout import bmc_uses_arrays
 from checker.engines.symbolic.lift import Lifter
-from checker.engines.symbolic.limits import SolverGaveUp, one_line
+from checker.engines.symbolic.limits import (
+    GAVE_UP,
+    SolverGaveUp,
+    gave_up,
+    memory_limit,
+    one_line,
+)
 from checker.engines.symbolic.unroll import (
     StepTemplate,
     internal_errors,
@@ -56,6 +62,8 @@ def stop_reason(why: SolverGaveUp, time_limit: float | None) -> str:
     """Why a search stopped early, as a bound name."""
     if str(why) == "time limit" and time_limit is not None:
         return f"time limit {time_limit:g}s"
+    if str(why).startswith("memory limit"):
+        return str(why)
     return f"Z3 returned unknown ({one_line(str(why))})"
 
 
@@ -100,8 +108,8 @@ def run_bmc(
         use_arrays = bmc_uses_arrays(model) if arrays is None else arrays
         template = StepTemplate(model, bitvectors, deadline, arrays=use_arrays,
                                 grouped=use_arrays if grouped is None else grouped)
-    except SolverGaveUp as why:
-        return timed_out_building(properties, time.monotonic() - start, why, time_limit, "bmc")
+    except GAVE_UP as err:
+        return timed_out_building(properties, time.monotonic() - start, gave_up(err), time_limit, "bmc")
     search = BoundedSearch(model, deadline, template)
     fair = list(model.fairness() if fairness is None else fairness)
     lassos = LassoSearch(model, search.u, search.query,
@@ -132,8 +140,10 @@ def run_bmc(
             if d & (d - 1) == 0 and not search.path_exists():
                 exhausted = True
                 break
-    except SolverGaveUp as why:
-        stop = stop_reason(why, time_limit)
+    except GAVE_UP as err:
+        stop = stop_reason(gave_up(err), time_limit)
+        for name, trace in search.found.items():  # found at the depth the limit cut
+            traces.setdefault(name, trace)
     stats.seconds = time.monotonic() - start
     stats.transitions = lifting.transitions + search.queries
     complete = exhausted and not search.capacity
@@ -184,13 +194,13 @@ class BmcEngine:
 
     name = "bmc"
     description = "Z3 bounded model checking up to --depth steps (shortest violations)"
-    options = frozenset({"depth", "lift_from"})
+    options = frozenset({"depth", "lift_from", "memory_limit"})
     progress_unit: Literal["states", "depth"] = "depth"
 
     def run(self, request: EngineRequest) -> RunResult:
         """Run on ``request.model`` to depth ``request.depth`` (20 when unset), first
         lifting counterexamples from ring size ``request.lift_from`` when set."""
-        with internal_errors(self.name):
+        with internal_errors(self.name), memory_limit(request.limits.memory_limit):
             return run_bmc(request.model, list(request.properties), request.depth or 20,
                            progress=request.progress, time_limit=request.limits.time_limit,
                            lift_from=request.lift_from)

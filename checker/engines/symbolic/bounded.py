@@ -15,7 +15,12 @@ from collections.abc import Sequence
 
 import z3
 
-from checker.engines.symbolic.limits import SolverGaveUp, pass_on_interrupt
+from checker.engines.symbolic.limits import (
+    SolverGaveUp,
+    interruptible,
+    memory_reached,
+    pass_on_interrupt,
+)
 from checker.engines.symbolic.unroll import (
     EncodingError,
     StepTemplate,
@@ -27,7 +32,7 @@ from checker.engines.symbolic.unroll import (
 from checker.lang.model import Model
 from checker.lang.spec import Property
 from checker.lang.view import ModelBug
-from checker.semantics.states import expand, initial_state
+from checker.semantics.states import initial_state, successors
 from checker.traces.trace import Trace
 
 
@@ -61,10 +66,14 @@ def solve(
         if left <= 0:
             raise SolverGaveUp("time limit")
         solver.set("timeout", max(1, int(left * 1000)))
-    result = solver.check(*assumptions)
+    with interruptible(solver.ctx):
+        result = solver.check(*assumptions)
     if result == z3.unknown:
         why = solver.reason_unknown()
         pass_on_interrupt(why)
+        memory = memory_reached()  # the memory limit's watch interrupted the query
+        if memory is not None:
+            raise memory
         timed_out = left is not None and ("cancel" in why or "timeout" in why)
         raise SolverGaveUp("time limit" if timed_out else why)
     return solver.model() if result == z3.sat else None
@@ -86,6 +95,8 @@ class BoundedSearch:
         self.unrolled = 0
         self.queries = 0
         self.capacity: list[str] = []
+        self.found: dict[str, Trace] = {}
+        """Every trace :meth:`check_depth` found, also those of a depth a limit cut."""
         self.deadline = deadline
         self._holds: dict[tuple[int, str], z3.BoolRef] = {}
 
@@ -148,7 +159,7 @@ class BoundedSearch:
                     raise model_bug(self.model, inst, path[-1][1] if path else first)
             for prop in list(pending):
                 if z3.is_false(m.eval(self.holds_at(d, prop), model_completion=True)):
-                    found[prop.name] = self.trace(m, prop)
+                    found[prop.name] = self.found[prop.name] = self.trace(m, prop)
                     pending.remove(prop)
             for what, cond in list(hits.items()):
                 if z3.is_true(m.eval(cond, model_completion=True)):
@@ -185,17 +196,24 @@ CONCRETE_PATH_BUDGET = 2_000
 def concrete_path(model: Model, length: int) -> bool:
     """Whether a depth-first run of the concrete model from its initial state
     finds a path of ``length`` steps within :data:`CONCRETE_PATH_BUDGET`
-    expansions (``False`` also means "not found in budget", never "none")."""
+    successors (``False`` also means "not found in budget", never "none").
+    Successors are made one at a time: the first path is usually found at once,
+    and at ring size 32768 a whole expansion would not fit in memory."""
     budget = CONCRETE_PATH_BUDGET
-    stack = [(initial_state(model), 0)]
+    if length == 0:
+        return True
+    stack = [successors(model, initial_state(model))]
     while stack and budget > 0:
-        state, depth = stack.pop()
-        if depth == length:
-            return True
-        budget -= 1
         try:
-            successors = expand(model, state, compiled=False).successors
+            _, state = next(stack[-1])
+        except StopIteration:
+            stack.pop()
+            continue
         except ModelBug:
-            continue  # the unrolling excludes that step too
-        stack.extend((nxt, depth + 1) for _, nxt in reversed(successors))
+            stack.pop()  # the unrolling excludes that step too
+            continue
+        budget -= 1
+        if len(stack) == length:
+            return True
+        stack.append(successors(model, state))
     return False

@@ -34,6 +34,7 @@ from typing import Any
 import z3
 
 import checker
+from checker.engines.symbolic.limits import memory_reached
 from checker.lang.model import ModelError
 
 _Z3_DIR = os.path.dirname(os.path.abspath(z3.__file__))
@@ -172,6 +173,8 @@ def _from_exception(err: BaseException, tb: TracebackType | None) -> SymbolicMis
     if not user:
         return None
     text = str(err)
+    if memory_reached() is not None:
+        return None  # Z3 was interrupted at the memory limit: not a misuse
     if isinstance(err, TypeError) and not any(
         name in text for name in ("Ref", "z3", "Z3", "BitVec", "Arith", "Bool")
     ):

@@ -40,7 +40,7 @@ import z3
 from checker.engines.base import EngineRequest, Progress, PropertyResult, RunResult, Stats
 from checker.engines.symbolic.bmc import capacity_note, stop_reason, timed_out_building
 from checker.engines.symbolic.bounded import BoundedSearch, new_solver, solve
-from checker.engines.symbolic.limits import SolverGaveUp
+from checker.engines.symbolic.limits import GAVE_UP, gave_up, memory_limit
 from checker.engines.symbolic.unroll import (
     StepTemplate,
     Unrolling,
@@ -178,8 +178,8 @@ def run_kind(
     deadline = None if time_limit is None else start + time_limit
     try:
         template = StepTemplate(model, bitvectors, deadline)
-    except SolverGaveUp as why:
-        return timed_out_building(properties, time.monotonic() - start, why, time_limit, "kind")
+    except GAVE_UP as err:
+        return timed_out_building(properties, time.monotonic() - start, gave_up(err), time_limit, "kind")
     base = BoundedSearch(model, deadline, template)
     step = StepCase(model, template, properties, strengthening, simple_path)
     stats = Stats()
@@ -217,8 +217,12 @@ def run_kind(
                 progress(stats)
             if len(results) == len(properties):
                 break
-    except SolverGaveUp as why:
-        stop = stop_reason(why, time_limit)
+    except GAVE_UP as err:
+        stop = stop_reason(gave_up(err), time_limit)
+        for prop in properties:  # found at the depth the limit cut
+            if prop.name in base.found and prop.name not in results:
+                results[prop.name] = KindPropertyResult(prop.name, "violated",
+                                                        base.found[prop.name], k=k)
     stats.seconds = time.monotonic() - start
     stats.transitions = base.queries + step.queries
     bounds = [stop] if stop else []
@@ -307,12 +311,12 @@ class KInductionEngine:
 
     name = "kind"
     description = "Z3 k-induction up to k = --depth (proofs; --strengthen adds invariants)"
-    options = frozenset({"depth", "strengthen"})
+    options = frozenset({"depth", "strengthen", "memory_limit"})
     progress_unit: Literal["states", "depth"] = "depth"
 
     def run(self, request: EngineRequest) -> RunResult:
         """Run on ``request.model`` to depth ``request.depth`` (20 when unset)."""
-        with internal_errors(self.name):
+        with internal_errors(self.name), memory_limit(request.limits.memory_limit):
             return run_kind(request.model, list(request.properties), request.depth or 20,
                             strengthening=request.strengthen, progress=request.progress,
                             time_limit=request.limits.time_limit)

@@ -52,7 +52,7 @@ from checker.lang.fairness import Fair, FairGroup, resolve
 from checker.lang.model import Model, State
 from checker.lang.spec import Property
 from checker.lang.view import StateView
-from checker.semantics.states import expand, property_view
+from checker.semantics.states import enabled_actors, property_view
 from checker.traces.trace import Trace
 
 Query = Callable[..., "z3.ModelRef | None"]
@@ -176,7 +176,7 @@ def premise_position(model: Model, obl: Obligation, states: Sequence[State]) -> 
         return 0
     flags = []
     for st in states:
-        view = property_view(model, st, expand(model, st).enabled_actors)
+        view = property_view(model, st, enabled_actors(model, st))
         flags.append(obl.evaluate(view))
     free_from = len(states)
     while free_from > 0 and not flags[free_from - 1][1]:

@@ -73,7 +73,7 @@ from checker.engines.symbolic.candidate import Candidate
 from checker.engines.symbolic.deadproof import CanonEncoding
 from checker.engines.symbolic.explored import ClassCheck, check_classes, diagram_text
 from checker.engines.symbolic.houdini import HoudiniResult, houdini
-from checker.engines.symbolic.limits import SolverGaveUp
+from checker.engines.symbolic.limits import GAVE_UP, gave_up, memory_limit
 from checker.engines.symbolic.mining import explore, mine
 from checker.engines.symbolic.reachable import BLOCKED, Reachable
 from checker.engines.symbolic.recheck import verify
@@ -153,8 +153,8 @@ def run_pdr(
         budget = exploration_budget(model) if mine_states is None else mine_states
         explored = explore(model, budget, deadline, key=key, keep=MINE_STATES)
         reachable = Reachable(template, explored) if explored.complete else None
-    except SolverGaveUp as why:
-        return timed_out_building(properties, time.monotonic() - start, why, time_limit, "pdr")
+    except GAVE_UP as err:
+        return timed_out_building(properties, time.monotonic() - start, gave_up(err), time_limit, "pdr")
     stats.states = explored.classes
     results: dict[str, PropertyResult] = {}
     pending = [p for p in properties if not p.is_liveness]
@@ -187,8 +187,8 @@ def run_pdr(
             pending = [p for p in pending if p not in dropped]
             if not dropped or all(results[p.name].status != "inconclusive" for p in pending):
                 break
-    except SolverGaveUp as why:
-        stop = stop_reason(why, time_limit)
+    except GAVE_UP as err:
+        stop = stop_reason(gave_up(err), time_limit)
     out = []
     for p in properties:
         if p.name in results:
@@ -494,13 +494,13 @@ class PdrEngine:
     description = ("Z3 proofs: the classes of a complete explicit exploration, or induction "
                    "strengthened by invariants mined from explicit states (Houdini), "
                    "re-checked; BMC counterexamples up to --depth")
-    options = frozenset({"depth", "invariant", "max_states"})
+    options = frozenset({"depth", "invariant", "max_states", "memory_limit"})
     progress_unit: Literal["states", "depth"] = "depth"
 
     def run(self, request: EngineRequest) -> RunResult:
         """Prove or refute ``request.properties`` on ``request.model``; ``--max-states``
         is the exploration's budget in classes (default: :func:`exploration_budget`)."""
-        with internal_errors(self.name):
+        with internal_errors(self.name), memory_limit(request.limits.memory_limit):
             return run_pdr(request.model, list(request.properties), request.depth or 30,
                            progress=request.progress, time_limit=request.limits.time_limit,
                            mine_states=request.limits.max_states,

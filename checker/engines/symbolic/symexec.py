@@ -104,6 +104,28 @@ class _Recorder(Z3Backend):
             if current is array:
                 self.writes.append((view._m.vars[slot], value, cond, len(view.guards)))
 
+    # The reads poll the deadline too: one step of a large model builds millions of
+    # terms between two writes (v9's signal loop at ring size 32768).
+    def ite(self, cond: Value, then: Value, other: Value) -> Value:
+        """``Z3Backend.ite``, once the deadline is checked."""
+        check_deadline(self.deadline)
+        return super().ite(cond, then, other)
+
+    def and_(self, *conds: Value) -> Value:
+        """``Z3Backend.and_``, once the deadline is checked."""
+        check_deadline(self.deadline)
+        return super().and_(*conds)
+
+    def or_(self, *conds: Value) -> Value:
+        """``Z3Backend.or_``, once the deadline is checked."""
+        check_deadline(self.deadline)
+        return super().or_(*conds)
+
+    def select(self, array: Any, index: Value) -> Value:
+        """``Z3Backend.select``, once the deadline is checked."""
+        check_deadline(self.deadline)
+        return super().select(array, index)
+
     def store(self, array: Any, index: Value, value: Value) -> Any:
         """Record the write, then store."""
         check_deadline(self.deadline)

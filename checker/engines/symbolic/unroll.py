@@ -53,7 +53,13 @@ from checker.engines.symbolic.symexec import property_term
 from checker.lang.model import ActionInstance, Model, ModelError, State
 from checker.lang.spec import Property
 from checker.lang.view import CapacityReached, ModelBug
-from checker.semantics.states import expand, fire, holds, initial_state, property_view
+from checker.semantics.states import (
+    enabled_actors,
+    fire,
+    holds,
+    initial_state,
+    property_view,
+)
 from checker.traces.trace import Trace, build_trace
 
 
@@ -411,7 +417,7 @@ def violation_trace(
     """The trace of ``path`` from ``first`` if its last state violates ``prop`` (judged
     concretely), else ``None``."""
     last = path[-1][1] if path else first
-    enabled = expand(model, last).enabled_actors
+    enabled = enabled_actors(model, last)
     if holds(prop, model, last, enabled):
         return None
     view = property_view(model, last, enabled)

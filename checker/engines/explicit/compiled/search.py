@@ -31,9 +31,10 @@ from checker.engines.explicit.compiled.kernel import (
 from checker.engines.explicit.compiled.layout import layout_of
 from checker.engines.explicit.compiled.livegraph import GraphError, LiveGraph
 from checker.engines.explicit.compiled.livesearch import CompiledLiveness
-from checker.engines.explicit.compiled.table import Table, default_memory_limit
+from checker.engines.explicit.compiled.table import Table
 from checker.engines.explicit.compiled.threads import use_threads
 from checker.engines.explicit.liveness import Lasso, trace_of_lasso
+from checker.engines.memory import default_memory_limit
 from checker.lang.fairness import Fair
 from checker.lang.model import ActionInstance, Model, State
 from checker.lang.spec import Property

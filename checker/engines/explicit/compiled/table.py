@@ -30,25 +30,6 @@ MIN_GROWTH = 16
 1/MIN_GROWTH of their size (smaller steps would copy the whole table over and over)."""
 
 
-def default_memory_limit() -> int:
-    """A safe share of the machine's memory, in bytes: 60% of ``MemTotal``, but at most
-    80% of what is available when the run starts (``MemAvailable``); 4 GiB if unknown."""
-    info: dict[str, int] = {}
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                key, _, rest = line.partition(":")
-                info[key] = int(rest.split()[0]) * 1024
-    except (OSError, ValueError, IndexError):
-        return 4 << 30
-    if "MemTotal" not in info:
-        return 4 << 30
-    share = info["MemTotal"] * 6 // 10
-    if "MemAvailable" in info:
-        share = min(share, info["MemAvailable"] * 8 // 10)
-    return share
-
-
 class Table:
     """The arrays of one search."""
 

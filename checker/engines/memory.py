@@ -1,0 +1,43 @@
+"""How much memory a run may take when the user sets no ``--memory-limit``."""
+
+from __future__ import annotations
+
+
+def default_memory_limit() -> int:
+    """A safe share of the machine's memory, in bytes: 60% of ``MemTotal``, but at most
+    80% of what is available when the run starts (``MemAvailable``); 4 GiB if unknown."""
+    info = _meminfo()
+    if "MemTotal" not in info:
+        return 4 << 30
+    share = info["MemTotal"] * 6 // 10
+    if "MemAvailable" in info:
+        share = min(share, info["MemAvailable"] * 8 // 10)
+    return share
+
+
+def memory_ceiling() -> int:
+    """The memory a Z3 engine may take, in bytes: 90% of ``MemTotal``, but at most 95%
+    of what is available when the run starts; 4 GiB if unknown.  Higher than
+    :func:`default_memory_limit`, which sizes a table ahead of time: this one only
+    stops a run before the kernel's out-of-memory killer would (pdr's proofs at ring
+    size 2 take up to 13.5 GB of 24)."""
+    info = _meminfo()
+    if "MemTotal" not in info:
+        return 4 << 30
+    ceiling = info["MemTotal"] * 9 // 10
+    if "MemAvailable" in info:
+        ceiling = min(ceiling, info["MemAvailable"] * 95 // 100)
+    return ceiling
+
+
+def _meminfo() -> dict[str, int]:
+    """``/proc/meminfo`` in bytes (empty when it cannot be read)."""
+    info: dict[str, int] = {}
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                key, _, rest = line.partition(":")
+                info[key] = int(rest.split()[0]) * 1024
+    except (OSError, ValueError, IndexError):
+        return {}
+    return info
