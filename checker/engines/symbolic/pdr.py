@@ -144,12 +144,14 @@ def run_pdr(
     start = time.monotonic()
     deadline = None if time_limit is None else start + time_limit
     stats = Stats()
-    key = _class_key(model)
     try:
         template = StepTemplate(model, True, deadline)
         for prop in properties:  # user code first: a refusal comes before any search
             if not prop.is_liveness:
                 template.holds(prop)
+        # after the step, which polls the time limit: the key's code grows with the
+        # state (minutes at ring size 32768, where the step runs out of time first)
+        key = _class_key(model)
         budget = exploration_budget(model) if mine_states is None else mine_states
         explored = explore(model, budget, deadline, key=key, keep=MINE_STATES)
         reachable = Reachable(template, explored) if explored.complete else None
