@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import z3
 
+from checker.engines.symbolic.bounded import new_solver
 from checker.engines.symbolic.candidate import Candidate
 from checker.engines.symbolic.limits import SolverGaveUp, check_deadline
 from checker.engines.symbolic.reachable import Reachable
@@ -58,7 +59,7 @@ def houdini(
     :data:`MAX_BLOCKS` of them, none dropped before), so facts fall only to steps from
     reachable states."""
     u = Unrolling(t.model, tag="^h", template=t)
-    solver = z3.SolverFor("QF_FD")
+    solver = new_solver()
     solver.add(*u.ranges(0))
     for i in range(k):
         check_deadline(deadline)

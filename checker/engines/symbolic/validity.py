@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import z3
 
+from checker.engines.symbolic.bounded import new_solver
 from checker.engines.symbolic.limits import pass_on_interrupt
 from checker.engines.symbolic.unroll import StepTemplate
 
@@ -51,7 +52,7 @@ class ValidityChecker:
             if left <= 0:
                 raise ProofCut("the time limit")
             seconds = min(seconds, left)
-        solver = z3.SolverFor("QF_FD")
+        solver = new_solver()
         solver.set("timeout", max(1, int(seconds * 1000)))
         solver.add(*self.background)
         solver.add(z3.Not(same))
