@@ -59,7 +59,7 @@ def interruptible(ctx: z3.Context) -> Iterator[None]:
         yield
     finally:
         with _solving_lock:
-            _solving.pop()
+            _solving.remove(ctx)  # not pop(): queries on other threads may overlap
 
 
 def peak_memory_mib() -> int:
