@@ -6,13 +6,7 @@ from __future__ import annotations
 def default_memory_limit() -> int:
     """A safe share of the machine's memory, in bytes: 60% of ``MemTotal``, but at most
     80% of what is available when the run starts (``MemAvailable``); 4 GiB if unknown."""
-    info = _meminfo()
-    if "MemTotal" not in info:
-        return 4 << 30
-    share = info["MemTotal"] * 6 // 10
-    if "MemAvailable" in info:
-        share = min(share, info["MemAvailable"] * 8 // 10)
-    return share
+    return _share(of_total=60, of_available=80)
 
 
 def memory_ceiling() -> int:
@@ -21,17 +15,12 @@ def memory_ceiling() -> int:
     :func:`default_memory_limit`, which sizes a table ahead of time: this one only
     stops a run before the kernel's out-of-memory killer would (pdr's proofs at ring
     size 2 take up to 13.5 GB of 24)."""
-    info = _meminfo()
-    if "MemTotal" not in info:
-        return 4 << 30
-    ceiling = info["MemTotal"] * 9 // 10
-    if "MemAvailable" in info:
-        ceiling = min(ceiling, info["MemAvailable"] * 95 // 100)
-    return ceiling
+    return _share(of_total=90, of_available=95)
 
 
-def _meminfo() -> dict[str, int]:
-    """``/proc/meminfo`` in bytes (empty when it cannot be read)."""
+def _share(of_total: int, of_available: int) -> int:
+    """``of_total`` percent of ``MemTotal``, at most ``of_available`` percent of
+    ``MemAvailable``, in bytes (from ``/proc/meminfo``; 4 GiB when it cannot be read)."""
     info: dict[str, int] = {}
     try:
         with open("/proc/meminfo") as f:
@@ -39,5 +28,10 @@ def _meminfo() -> dict[str, int]:
                 key, _, rest = line.partition(":")
                 info[key] = int(rest.split()[0]) * 1024
     except (OSError, ValueError, IndexError):
-        return {}
-    return info
+        return 4 << 30
+    if "MemTotal" not in info:
+        return 4 << 30
+    share = info["MemTotal"] * of_total // 100
+    if "MemAvailable" in info:
+        share = min(share, info["MemAvailable"] * of_available // 100)
+    return share

@@ -72,12 +72,12 @@ def memory_limit(mib: int | None) -> Iterator[int]:
     """Stop the Z3 engine's work once the process's peak resident memory reaches ``mib``
     MiB (``--memory-limit``; default: :func:`checker.engines.memory.memory_ceiling`), so
     that a formula too large for the machine ends the search with a result instead of
-    the kernel's out-of-memory kill.  A thread looks every :data:`MEMORY_POLL` seconds;
-    from then on it interrupts the query Z3 is solving (:func:`interruptible`),
-    :func:`check_deadline` (which
-    formula building polls) raises, and :func:`gave_up` names the limit.  Z3's own
-    ``memory_max_size`` is not used: past it Z3 can abort the process (an
-    ``out_of_memory_error`` no API call catches).  Yields the cap."""
+    the kernel's out-of-memory kill.  A thread looks every :data:`MEMORY_POLL` seconds.
+    Once the cap is reached, it interrupts the query Z3 is solving
+    (:func:`interruptible`), :func:`check_deadline` (which formula building polls)
+    raises, and :func:`gave_up` names the limit.  Z3's own ``memory_max_size`` is not
+    used: past it Z3 can abort the process (an ``out_of_memory_error`` no API call
+    catches).  Yields the cap."""
     watch = _Watch(mib if mib is not None else memory_ceiling() >> 20)
     done = threading.Event()
 
