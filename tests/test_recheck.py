@@ -79,6 +79,8 @@ def test_a_signal_while_waiting_stops_every_solver_and_propagates(
 class _KeyboardSolver:
     """A solver whose check Z3 ended on a SIGINT it took itself."""
 
+    ctx = z3.main_ctx()
+
     def set(self, *args: Any) -> None:
         pass
 
