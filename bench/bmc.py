@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import resource
 import sys
 import time
 from pathlib import Path
@@ -192,6 +193,11 @@ def datapath_row(ring: int, budget: float, extra: dict[str, int]) -> dict[str, A
             "seconds": result.stats.seconds}
 
 
+def peak_mib() -> int:
+    """The process's peak resident memory so far, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10
+
+
 def _arrays(model: Any) -> bool:
     """Whether BMC runs ``model`` with the array layout under ``--layout``."""
     from checker.engines.symbolic.layout import bmc_uses_arrays
@@ -240,11 +246,12 @@ def main(argv: list[str] | None = None) -> None:
         extra = {k: v for k, v in (("uio_maxiov", args.uio_maxiov), ("max_pend", args.max_pend))
                  if v is not None}
         print(f"v3.1 data path, BMC within {args.budget:g} s ({extra or 'default constants'})")
-        print(f"{'ring':>5} {'build s':>8} {'depth':>6} {'total s':>8}")
+        print(f"{'ring':>5} {'build s':>8} {'depth':>6} {'total s':>8} {'peak MiB':>9}")
         for ring in args.ring_sizes:
             row = datapath_row(ring, args.budget, extra)
-            print(f"{row['ring']:>5} {row['build']:>8} {row['depth']:>6} {row['seconds']:>8.1f}",
-                  flush=True)
+            print(f"{row['ring']:>5} {row['build']:>8} {row['depth']:>6} {row['seconds']:>8.1f} "
+                  f"{peak_mib():>9}", flush=True)
+        print("(peak: the process's resident peak so far, so a row includes the rows above)")
         return
 
     if args.lift_from is not None:
