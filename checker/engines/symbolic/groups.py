@@ -31,7 +31,7 @@ without grouping.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +59,7 @@ def _numeral(const: Any, value: int) -> Any:
     return z3.BitVecVal(value, const.size()) if z3.is_bv(const) else z3.IntVal(value)
 
 
-def _in_values(const: Any, values: Sequence[int]) -> z3.BoolRef:
+def in_values(const: Any, values: Sequence[int]) -> z3.BoolRef:
     """``const`` is one of ``values``: ``lo <= const <= hi`` for a contiguous range,
     a disjunction of equalities otherwise."""
     lo, hi = min(values), max(values)
@@ -114,7 +114,7 @@ class Group:
     def domain(self) -> z3.BoolRef:
         """Each argument constant takes exactly the values the instances give it (their
         combinations are all instances: ``over`` is a product of the domains)."""
-        out = [_in_values(c, [dict(i.args)[name] for i in self.instances])
+        out = [in_values(c, [dict(i.args)[name] for i in self.instances])
                for name, c in self.params]
         return z3.And(*out) if out else z3.BoolVal(True)
 
@@ -135,12 +135,13 @@ def _by_action(model: Model) -> Iterator[list[ActionInstance]]:
         yield run
 
 
-def _fits(insts: Sequence[ActionInstance], bits: int | None) -> bool:
-    """Whether every argument value fits the model's int sort (signed ``bits``)."""
+def fits(args: Iterable[tuple[tuple[str, int], ...]], bits: int | None) -> bool:
+    """Whether every value of the ``(name, value)`` argument tuples ``args`` (of action
+    instances, of obligations) fits the model's int sort (signed ``bits``)."""
     if bits is None:
         return True
     top = 1 << (bits - 1)
-    return all(-top <= v < top for inst in insts for _, v in inst.args)
+    return all(-top <= v < top for one in args for _, v in one)
 
 
 def build_groups(
@@ -155,7 +156,7 @@ def build_groups(
     groups: list[Group] = []
     for insts in _by_action(model):
         check_deadline(deadline)
-        if grouped and len(insts) > 1 and _fits(insts, bits):
+        if grouped and len(insts) > 1 and fits((i.args for i in insts), bits):
             params = tuple((name, param_const(insts[0].spec.name, name, "@cur", bits))
                            for name, _ in insts[0].args)
             scope = dict(types)

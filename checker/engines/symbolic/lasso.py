@@ -45,8 +45,9 @@ import z3
 
 from checker.engines.explicit.liveness import Obligation, check_lasso, obligations, trace_of_lasso
 from checker.engines.symbolic.encoding import Z3Backend, as_bool
-from checker.engines.symbolic.guard import user_code
+from checker.engines.symbolic.guard import SymbolicMisuse, user_code
 from checker.engines.symbolic.limits import check_deadline
+from checker.engines.symbolic.obligations import ObligationGroup, grouped
 from checker.engines.symbolic.unroll import EncodingError, Unrolling, replay
 from checker.lang.fairness import Fair, FairGroup, resolve
 from checker.lang.model import Model, State
@@ -54,6 +55,9 @@ from checker.lang.spec import Property
 from checker.lang.view import StateView
 from checker.semantics.states import enabled_actors, property_view
 from checker.traces.trace import Trace
+
+Unit = Obligation | ObligationGroup
+"""What one violation term is built for: an obligation, or all of a property's."""
 
 Query = Callable[..., "z3.ModelRef | None"]
 """Checks the unrolling plus extra constraints: a model, or ``None`` when unsat."""
@@ -77,11 +81,12 @@ class LivenessTerms:
             for insts in members
         ]
         self._group_fires = [t.fires(insts) for insts in members]
-        self._pairs: dict[Obligation, tuple[z3.BoolRef, z3.BoolRef]] = {}
+        self._pairs: dict[Unit, tuple[z3.BoolRef, z3.BoolRef]] = {}
         self._cache: dict[tuple[Any, ...], z3.BoolRef] = {}
 
-    def _template_pair(self, obl: Obligation) -> tuple[z3.BoolRef, z3.BoolRef]:
-        """``(premise, goal)`` of ``obl`` over the template's current-state constants."""
+    def _template_pair(self, obl: Unit) -> tuple[z3.BoolRef, z3.BoolRef]:
+        """``(premise, goal)`` of ``obl`` over the template's current-state constants (of
+        a group: over its argument constants too)."""
         if obl not in self._pairs:
             t = self.u.t
             view = StateView(t.model, t.layout.state(t.cur), Z3Backend(t.bits), t.enabled)
@@ -97,11 +102,11 @@ class LivenessTerms:
             self._cache[full] = self.u.at(term, k)
         return self._cache[full]
 
-    def premise(self, obl: Obligation, k: int) -> z3.BoolRef:
+    def premise(self, obl: Unit, k: int) -> z3.BoolRef:
         """The premise of ``obl`` in state ``k``."""
         return self._at(("premise", obl), self._template_pair(obl)[0], k)
 
-    def goal(self, obl: Obligation, k: int) -> z3.BoolRef:
+    def goal(self, obl: Unit, k: int) -> z3.BoolRef:
         """The goal of ``obl`` in state ``k``."""
         return self._at(("goal", obl), self._template_pair(obl)[1], k)
 
@@ -153,20 +158,20 @@ def fair_cycle(terms: LivenessTerms, depth: int, loop: z3.BitVecRef) -> list[z3.
     return out
 
 
-def violation(
-    terms: LivenessTerms, obl: Obligation, depth: int, loop: z3.BitVecRef
-) -> z3.BoolRef:
+def violation(terms: LivenessTerms, obl: Unit, depth: int, loop: z3.BitVecRef) -> z3.BoolRef:
     """The lasso violates ``obl``: the goal is false on the cycle and, from some
-    state where the premise holds (the initial state for ``eventually``), to the end."""
+    state where the premise holds (the initial state for ``eventually``), to the end.
+    For a group: some obligation of it, the one its argument constants name."""
     free: list[z3.BoolRef] = [z3.BoolVal(True)] * (depth + 2)  # free[p]: goal false in p..depth
     for k in range(depth, -1, -1):
         free[k] = z3.And(z3.Not(terms.goal(obl, k)), free[k + 1])
+    domain = obl.domain() if isinstance(obl, ObligationGroup) else z3.BoolVal(True)
     if obl.prop.kind == "eventually":
-        return free[0]
+        return z3.And(domain, free[0])
     starts = z3.Or(*(z3.And(terms.premise(obl, p), free[p]) for p in range(depth + 1)))
     cycle = [z3.Implies(on_cycle(loop, k), z3.Not(terms.goal(obl, k)))
              for k in range(depth + 1)]
-    return z3.And(starts, *cycle)
+    return z3.And(domain, starts, *cycle)
 
 
 def premise_position(model: Model, obl: Obligation, states: Sequence[State]) -> int:
@@ -209,6 +214,9 @@ class LassoSearch:
         self.fairness = list(fairness)
         self.obligations = obligations(model, properties)
         self.terms = LivenessTerms(u, resolve(model, self.fairness))
+        self.units: list[Unit] = grouped(self.obligations, u.t.bits)
+        """What each query asks to violate: the obligations, a property's several as
+        one group (:mod:`checker.engines.symbolic.obligations`)."""
         self.found: dict[str, Trace] = {}
 
     @property
@@ -225,24 +233,38 @@ class LassoSearch:
         loop = loop_index(depth)
         shape = [*lasso_shape(self.u, depth, loop), *fair_cycle(self.terms, depth, loop)]
         new: dict[str, Trace] = {}
-        every = {}
-        for o in self.pending:
-            # Building one obligation's terms runs the property's Python code on the
-            # template (about 0.3 s for a no-leak head at ring size 256): poll the limit.
-            check_deadline(self.deadline)
-            every[o] = violation(self.terms, o, depth, loop)
+        every = self._violations(depth, loop)
         while self.pending:
             goals = {o: term for o, term in every.items() if o.prop.name not in self.found}
             m = self.query(*shape, z3.Or(*goals.values()))
             if m is None:
                 break
-            for obl, term in goals.items():
-                name = obl.prop.name
+            for unit, term in goals.items():
+                name = unit.prop.name
                 if name not in new and z3.is_true(m.eval(term, model_completion=True)):
+                    obl = unit.picked(m) if isinstance(unit, ObligationGroup) else unit
                     new[name] = self.found[name] = self.trace(m, obl, depth, loop)
             if not any(o.prop.name in new for o in goals):
                 raise EncodingError("a lasso was found but no obligation is violated on it")
         return new
+
+    def _violations(self, depth: int, loop: z3.BitVecRef) -> dict[Unit, z3.BoolRef]:
+        """Each pending unit's :func:`violation` at ``depth``.  A group whose property
+        cannot take a symbolic argument is replaced by its obligations for good."""
+        every: dict[Unit, z3.BoolRef] = {}
+        for unit in [u for u in self.units if u.prop.name not in self.found]:
+            # Building a unit's terms runs the property's Python code on the template
+            # (about 0.3 s for a no-leak head at ring size 256): poll the limit.
+            check_deadline(self.deadline)
+            try:
+                every[unit] = violation(self.terms, unit, depth, loop)
+            except SymbolicMisuse:
+                if not isinstance(unit, ObligationGroup):
+                    raise
+                self.units = [o for u in self.units
+                              for o in (u.members if u is unit else (u,))]
+                return self._violations(depth, loop)
+        return every
 
     def trace(self, m: z3.ModelRef, obl: Obligation, depth: int, loop: z3.BitVecRef) -> Trace:
         """The lasso of ``m``, replayed and validated concretely, as a trace with ``loop``."""
