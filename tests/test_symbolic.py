@@ -446,10 +446,13 @@ def test_bmc_finds_the_v9_ring1_counterexamples_at_bfs_lengths() -> None:
     model, props = _v9(ring_size=1)
     props = [p for p in props if not p.is_liveness]  # lassos: tests/test_bmc_liveness.py
     bmc = run_bmc(model, props, depth=16)
-    expected = {"no-double-use": 16, "memory-safe": 8, "no-stuck-waiter": 3,
-                "no-quiescent-leak": 14}
-    assert _status(bmc) == {name: ("violated", n) for name, n in expected.items()}
-    assert _status(ExplicitChecker(model, props).run()) == _status(bmc)
+    expected = {"memory-safe": 8, "no-stuck-waiter": 3, "no-quiescent-leak": 14}
+    violated = {name: ("violated", n) for name, n in expected.items()}
+    # no-double-use holds at ring 1 in today's model (the explicit search is complete);
+    # BMC cannot say more than "none within 16 steps"
+    assert _status(bmc) == {**violated, "no-double-use": ("inconclusive", None)}
+    assert _status(ExplicitChecker(model, props).run()) == {**violated,
+                                                           "no-double-use": ("holds", None)}
 
 
 @pytest.mark.slow
