@@ -14,11 +14,15 @@ from checker.engines.symbolic import limits
 from checker.engines.symbolic.bounded import BoundedSearch, concrete_path, solve
 from checker.engines.symbolic.limits import SolverGaveUp, gave_up
 from checker.engines.symbolic.symexec import _Recorder
+from checker.lang.spec import properties_in
 from checker.semantics import states
 from checker.semantics.states import enabled_actors, expand, initial_state, successors
 from models.v3_1 import V3_1
 from models.v9 import V9
+from specs import zerocopy
 from tests.shared_checks import cli
+
+MEMORY_SAFE = next(p for p in properties_in(zerocopy) if p.name == "memory-safe")
 
 DATAPATH = ["--revision", "v3.1", "--max-backend-changes", "0", "--release", "no",
             "--send-failures", "0"]
@@ -35,6 +39,23 @@ def test_reads_while_building_a_step_poll_the_deadline(read) -> None:  # type: i
     with pytest.raises(SolverGaveUp, match="time limit"):
         read(_Recorder(None, deadline=time.monotonic() - 1))
     assert read(_Recorder(None, deadline=time.monotonic() + 60)) is not None
+
+
+@pytest.mark.parametrize("engine", ["bmc", "kind", "pdr"])
+def test_the_time_limit_counts_from_the_start_of_the_run(engine: str) -> None:
+    """``Limits.counted_from``: preparing the model (a minute's preflight at ring size
+    32768 would be) is part of the run, as for the explicit engine."""
+    from checker.engines.base import EngineRequest, Limits
+    from checker.engines.registry import get_engine
+
+    model = V9({"ring_size": 1})
+    limits = Limits(time_limit=50, counted_from=time.monotonic() - 100)
+    result = get_engine(engine).run(EngineRequest(model, [MEMORY_SAFE], limits))
+    assert result.bounds_hit == ["time limit 50s"]
+    (verdict,) = result.properties
+    assert verdict.status == "inconclusive"
+    assert verdict.reason == ("nothing checked: time limit 50s ran out while building the "
+                              "transition formulas")
 
 
 @pytest.fixture

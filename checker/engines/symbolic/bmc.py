@@ -85,6 +85,7 @@ def run_bmc(
     arrays: bool | None = None,
     grouped: bool | None = None,
     lift_from: int | None = None,
+    counted_from: float | None = None,
 ) -> RunResult:
     """Check ``properties`` on every path of at most ``depth`` steps (``bitvectors``:
     the int sort, see :class:`checker.engines.symbolic.unroll.StepTemplate`; ``arrays``:
@@ -95,9 +96,11 @@ def run_bmc(
     are checked by fair-lasso search (:mod:`checker.engines.symbolic.lasso`) on the same
     unrolling, under ``fairness`` (default: ``model.fairness()``).  With ``lift_from``,
     violations are first looked for along the actions of the explicit engine's
-    counterexamples at that ring size (:mod:`checker.engines.symbolic.lift`)."""
+    counterexamples at that ring size (:mod:`checker.engines.symbolic.lift`).
+    ``time_limit`` counts from ``counted_from`` (a ``time.monotonic()`` instant; default:
+    now), so that a run's preparation counts too (``Limits.counted_from``)."""
     start = time.monotonic()
-    deadline = None if time_limit is None else start + time_limit
+    deadline = None if time_limit is None else (counted_from or start) + time_limit
     stats = Stats()
     traces: dict[str, Trace] = {}
     pending = [p for p in properties if not p.is_liveness]
@@ -203,6 +206,7 @@ class BmcEngine:
         with internal_errors(self.name), memory_limit(request.limits.memory_limit):
             return run_bmc(request.model, list(request.properties), request.depth or 20,
                            progress=request.progress, time_limit=request.limits.time_limit,
+                           counted_from=request.limits.counted_from,
                            lift_from=request.lift_from)
 
 

@@ -161,6 +161,7 @@ def run_kind(
     simple_path: bool = True,
     time_limit: float | None = None,
     bitvectors: bool = True,
+    counted_from: float | None = None,
 ) -> RunResult:
     """Try to prove each of ``properties`` by k-induction, for k up to ``max_k``
     (``bitvectors``: see :class:`checker.engines.symbolic.unroll.StepTemplate`).  Liveness
@@ -172,10 +173,11 @@ def run_kind(
     if live:
         invariants = [p for p in properties if not p.is_liveness]
         run = run_kind(model, invariants, max_k, strengthening, progress, simple_path,
-                       time_limit, bitvectors) if invariants else RunResult("kind", True, Stats(), [])
+                       time_limit, bitvectors, counted_from) if invariants \
+            else RunResult("kind", True, Stats(), [])
         return _with_liveness_skipped(run, properties)
     start = time.monotonic()
-    deadline = None if time_limit is None else start + time_limit
+    deadline = None if time_limit is None else (counted_from or start) + time_limit
     try:
         template = StepTemplate(model, bitvectors, deadline)
     except GAVE_UP as err:
@@ -319,7 +321,8 @@ class KInductionEngine:
         with internal_errors(self.name), memory_limit(request.limits.memory_limit):
             return run_kind(request.model, list(request.properties), request.depth or 20,
                             strengthening=request.strengthen, progress=request.progress,
-                            time_limit=request.limits.time_limit)
+                            time_limit=request.limits.time_limit,
+                            counted_from=request.limits.counted_from)
 
 
 ENGINE = KInductionEngine()

@@ -134,6 +134,7 @@ def run_pdr(
     mine_states: int | None = None,
     max_k: int = MAX_K,
     invariant: InvariantChoice = "auto",
+    counted_from: float | None = None,
 ) -> RunResult:
     """Prove or refute the invariants of ``properties`` together (see the module
     docstring); liveness properties come back inconclusive.  With ``invariant`` =
@@ -142,7 +143,7 @@ def run_pdr(
     ``MINE_STATES`` states.  ``mine_states`` caps the exploration (default:
     :func:`exploration_budget`)."""
     start = time.monotonic()
-    deadline = None if time_limit is None else start + time_limit
+    deadline = None if time_limit is None else (counted_from or start) + time_limit
     stats = Stats()
     try:
         template = StepTemplate(model, True, deadline)
@@ -505,6 +506,7 @@ class PdrEngine:
         with internal_errors(self.name), memory_limit(request.limits.memory_limit):
             return run_pdr(request.model, list(request.properties), request.depth or 30,
                            progress=request.progress, time_limit=request.limits.time_limit,
+                           counted_from=request.limits.counted_from,
                            mine_states=request.limits.max_states,
                            invariant=request.invariant)
 
