@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import z3
 
+from checker.engines.base import EngineRequest, Limits
+from checker.engines.registry import get_engine
 from checker.engines.symbolic import limits
 from checker.engines.symbolic.bounded import BoundedSearch, concrete_path, solve
 from checker.engines.symbolic.limits import SolverGaveUp, gave_up
@@ -43,14 +45,11 @@ def test_reads_while_building_a_step_poll_the_deadline(read) -> None:  # type: i
 
 @pytest.mark.parametrize("engine", ["bmc", "kind", "pdr"])
 def test_the_time_limit_counts_from_the_start_of_the_run(engine: str) -> None:
-    """``Limits.counted_from``: preparing the model (a minute's preflight at ring size
-    32768 would be) is part of the run, as for the explicit engine."""
-    from checker.engines.base import EngineRequest, Limits
-    from checker.engines.registry import get_engine
-
+    """``Limits.counted_from``: preparing the model is part of the run's time, as for
+    the explicit engine, so a run whose limit was spent before it started builds nothing."""
     model = V9({"ring_size": 1})
-    limits = Limits(time_limit=50, counted_from=time.monotonic() - 100)
-    result = get_engine(engine).run(EngineRequest(model, [MEMORY_SAFE], limits))
+    spent = Limits(time_limit=50, counted_from=time.monotonic() - 100)
+    result = get_engine(engine).run(EngineRequest(model, [MEMORY_SAFE], spent))
     assert result.bounds_hit == ["time limit 50s"]
     (verdict,) = result.properties
     assert verdict.status == "inconclusive"
