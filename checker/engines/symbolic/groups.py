@@ -123,7 +123,7 @@ class Group:
         return self._by_args.get(args)
 
 
-def _by_action(model: Model) -> Iterator[list[ActionInstance]]:
+def by_action(model: Model) -> Iterator[list[ActionInstance]]:
     """The model's instances, one list per action (instances of an action are adjacent)."""
     run: list[ActionInstance] = []
     for inst in model.instances:
@@ -154,7 +154,7 @@ def build_groups(
     groups come in the order of ``model.instances`` (ungrouped: group ``i`` is
     instance ``i``)."""
     groups: list[Group] = []
-    for insts in _by_action(model):
+    for insts in by_action(model):
         check_deadline(deadline)
         if grouped and len(insts) > 1 and fits((i.args for i in insts), bits):
             params = tuple((name, param_const(insts[0].spec.name, name, "@cur", bits))

@@ -32,6 +32,7 @@ from checker.engines.base import EngineRequest, Limits, Progress, Stats, announc
 from checker.engines.explicit.engine import ExplicitEngine
 from checker.engines.explicit.liveness import Obligation, check_lasso, trace_of_lasso
 from checker.engines.symbolic.bounded import BoundedSearch
+from checker.engines.symbolic.groups import by_action
 from checker.engines.symbolic.lasso import premise_position
 from checker.engines.symbolic.limits import check_deadline
 from checker.engines.symbolic.unroll import violation_trace
@@ -127,9 +128,7 @@ def _marked(trace: Trace, ring: int) -> Trace:
 
 def _solve_for(search: BoundedSearch, prop: Property, guide: Trace) -> Trace | None:
     """:func:`lift`'s Z3 route: ``guide``'s actions, arguments free."""
-    by_name: dict[str, list[ActionInstance]] = {}
-    for inst in search.model.instances:
-        by_name.setdefault(inst.name, []).append(inst)
+    by_name = {insts[0].name: insts for insts in by_action(search.model)}
     if any(step.action not in by_name for step in guide.steps):
         return None
     search.depth = len(guide)
