@@ -241,6 +241,7 @@ def guarded(prop: Property, model: Model) -> Property:
             check_value(prop, value)
         return value
 
+    check.__wrapped__ = predicate  # type: ignore[attr-defined]  # its location: the user's
     explain = prop.explain
     if explain is None:
         return dataclasses.replace(prop, predicate=check)

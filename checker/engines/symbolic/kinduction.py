@@ -30,6 +30,7 @@ Only invariants are checked: liveness properties come back inconclusive
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,16 +42,19 @@ from checker.engines.base import EngineRequest, Progress, PropertyResult, RunRes
 from checker.engines.symbolic.bmc import capacity_note, stop_reason, timed_out_building
 from checker.engines.symbolic.bounded import BoundedSearch, new_solver, solve
 from checker.engines.symbolic.limits import GAVE_UP, gave_up, memory_limit
+from checker.engines.symbolic.localstep import broken_step
 from checker.engines.symbolic.unroll import (
+    EncodingError,
     StepTemplate,
     Unrolling,
     internal_errors,
     model_bug,
     replay,
 )
-from checker.lang.model import Model, ModelError, State
+from checker.lang.model import ActionInstance, Model, ModelError, State, source_location
 from checker.lang.spec import Property
-from checker.semantics.states import as_dict
+from checker.lang.view import CapacityReached, ModelBug
+from checker.semantics.states import as_dict, enabled_actors, fire, holds
 
 
 @dataclass
@@ -113,6 +117,8 @@ class StepCase:
         """``None`` if ``prop``'s invariant is ``k``-inductive, else the CTI:
         its states, the actions between them, and which part of the invariant fails."""
         k = self.k
+        if k == 1:
+            return self._check_each_step(prop, left)
         goal = self.u.holds(k, prop)
         shared = self.shared(k)
         self.queries += 1
@@ -138,6 +144,40 @@ class StepCase:
             broken = [self._unsafe(m, k, last)]
         return states, [inst.label for inst, _ in path], ", ".join(broken)
 
+    def _check_each_step(
+        self, prop: Property, left: float | None
+    ) -> tuple[list[dict[str, Any]], list[str], str] | None:
+        """The step case at k = 1, one query per action instance on the conjuncts it
+        can change (:mod:`checker.engines.symbolic.localstep`); the CTI found is fired
+        and judged on the concrete backend."""
+        t = self.u.t
+        lemmas = [t.holds(s) for s in self.strengthening]
+        deadline = None if left is None else time.monotonic() + left
+        self.queries += 1
+        found = broken_step(t, [t.holds(prop), *lemmas, t.safe], deadline)
+        if found is None:
+            return None
+        try:
+            after = fire(self.model, found.instance, found.before)
+        except (CapacityReached, ModelBug) as err:
+            raise EncodingError(f"a counterexample to induction of {prop.name} does not "
+                                f"fire {found.instance.label}: {err}") from None
+        if after is None:
+            raise EncodingError(f"a counterexample to induction of {prop.name}: "
+                                f"{found.instance.label} is not enabled in its state")
+        unsafe = concrete_unsafe(self.model, after)
+        enabled = enabled_actors(self.model, after) if unsafe is None else {
+            inst.spec.actor for inst in self.model.instances if _fires(self.model, inst, after)}
+        broken = [p.name for p in (prop, *self.strengthening)
+                  if not holds(p, self.model, after, enabled)]
+        if not broken:
+            if unsafe is None:
+                raise EncodingError(f"a counterexample to induction of {prop.name} "
+                                    f"({found.instance.label}) breaks nothing when fired")
+            broken = [unsafe]
+        states = [as_dict(self.model, found.before), as_dict(self.model, after)]
+        return states, [found.instance.label], ", ".join(broken)
+
     def _unsafe(self, m: z3.ModelRef, k: int, last: State) -> str:
         """Which of "no capacity hit" and "well typed" step ``k`` of ``m`` breaks."""
         for inst, cond in self.u.type_errors(k):
@@ -150,6 +190,28 @@ class StepCase:
             if z3.is_true(m.eval(cond, model_completion=True))
         ]
         return f"no capacity hit ({', '.join(hit)})"
+
+
+def _fires(model: Model, inst: ActionInstance, state: State) -> bool:
+    """Whether ``inst`` is enabled in ``state`` (a step that stops at a capacity or
+    writes outside a type counts: its guards hold)."""
+    try:
+        return fire(model, inst, state) is not None
+    except (CapacityReached, ModelBug):
+        return True
+
+
+def concrete_unsafe(model: Model, state: State) -> str | None:
+    """Which of "no capacity hit" and "well typed" some step from ``state`` breaks,
+    judged on the concrete backend (``None``: neither)."""
+    for inst in model.instances:
+        try:
+            fire(model, inst, state)
+        except CapacityReached as hit:
+            return f"no capacity hit ({hit.what})"
+        except ModelBug as bug:
+            return f"well-typed ({inst.label}: {bug})"
+    return None
 
 
 def run_kind(
@@ -209,7 +271,9 @@ def run_kind(
             for prop in [p for p in properties if p.name not in results and not base.capacity]:
                 cti = step.check(prop, base.remaining())
                 if cti is None:
-                    results[prop.name] = KindPropertyResult(prop.name, "holds", k=k)
+                    text = proof_text(model, prop, strengthening, k)
+                    results[prop.name] = KindPropertyResult(
+                        prop.name, "holds", k=k, evidence={"invariant.txt": text})
                 else:
                     ctis[prop.name] = cti
             stats.max_depth = k
@@ -285,6 +349,26 @@ def _inconclusive(
         result.cti, result.cti_actions = cti[0], cti[1]
         result.evidence = {"cti.txt": cti_text(prop.name, *cti)}
     return result
+
+
+def proof_text(model: Model, prop: Property, strengthening: Sequence[Property], k: int) -> str:
+    """The invariant a k-induction proof of ``prop`` established, one conjunct a line
+    with its statement (and, for a strengthening property, where it is declared)."""
+    params = ", ".join(f"{key}={v}" for key, v in model.p.as_dict().items())
+    how = ("inductive: it holds in the initial state, and every step from a typed state "
+           "satisfying it reaches a state satisfying it (one query per action instance "
+           "on what the instance can change)" if k == 1 else
+           f"{k}-inductive over simple paths: it holds in every state within {k - 1} steps "
+           f"of the initial one, and {k} consecutive distinct states satisfying it are "
+           "followed only by one satisfying it")
+    lines = [f"# Invariant proving {prop.name} on revision {model.name}",
+             f"# parameters: {params}",
+             f"# k-induction at k = {k}; the conjunction of the lines below is {how}.",
+             f"{prop.name}  (the property itself): {prop.statement}",
+             *(f"{s.name}  ({source_location(inspect.unwrap(s.predicate))}): {s.statement}"
+               for s in strengthening),
+             "safe: no step hits a model capacity or writes outside a type"]
+    return "\n".join(lines) + "\n"
 
 
 def cti_text(name: str, states: list[dict[str, Any]], actions: list[str], broken: str) -> str:

@@ -1,0 +1,161 @@
+"""Consecution one action instance at a time, on the conjuncts the instance can change.
+
+An invariant ``J`` (conjuncts over a :class:`~checker.engines.symbolic.unroll.
+StepTemplate`'s current state) is closed under the model's steps when no typed state
+satisfying ``J`` has an enabled instance whose successor breaks ``J``.  For one
+instance the successor's ``J`` is ``J`` with the instance's next-state terms
+substituted for the constants it writes.  A conjunct that reads none of them comes out
+of the substitution as the same term, which the premise already asserts, so only the
+changed conjuncts are negated: the question an action's code review asks ("what can
+this step break?").  On the v3.1 data path at ring size 4 this answers in seconds
+where one query over the whole transition relation took 150 s.
+
+The queries run on threads, each with its own Z3 context (the Python binding releases
+the GIL while Z3 solves); the first instance found breaking ``J`` stops the others.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import z3
+
+from checker.engines.symbolic.bounded import new_solver, solve
+from checker.engines.symbolic.groups import Group
+from checker.engines.symbolic.layout import unflatten
+from checker.engines.symbolic.unroll import StepTemplate
+from checker.lang.model import ActionInstance, State
+
+THREADS = min(4, os.cpu_count() or 1)
+"""Threads the per-instance queries are spread over."""
+
+
+@dataclass(frozen=True)
+class BrokenStep:
+    """A counterexample to induction of one step: a typed state satisfying the
+    invariant (``before``) from which ``instance`` reaches a state that breaks it."""
+
+    instance: ActionInstance
+    before: State
+
+
+def conjuncts(terms: Sequence[z3.BoolRef]) -> list[z3.BoolRef]:
+    """``terms`` with every nested ``And`` opened into its parts."""
+    out: list[z3.BoolRef] = []
+    stack = list(reversed(terms))
+    while stack:
+        term = stack.pop()
+        if z3.is_and(term):
+            stack.extend(reversed(term.children()))
+        elif not z3.is_true(term):
+            out.append(term)
+    return out
+
+
+def ranges(t: StepTemplate) -> list[z3.BoolRef]:
+    """Every int of the current state within its declared type."""
+    return [z3.And(c >= var.lo, c <= var.hi)
+            for (var, _), c in zip(t.scalars, t.cur) if not var.is_bool]
+
+
+def step_queries(t: StepTemplate, parts: Sequence[z3.BoolRef]) -> Iterator[tuple[Group, z3.BoolRef]]:
+    """Per group of ``t``, the condition under which it breaks a conjunct of ``parts``
+    (the premise ``ranges and parts`` is asserted separately); groups that change
+    none of ``parts`` are left out."""
+    for g in t.groups:
+        writes = [(c, v) for c, v in zip(t.cur, g.ex.values) if not v.eq(c)]
+        if not writes:
+            continue
+        after = [z3.substitute(p, *writes) for p in parts]
+        changed = [a for a, p in zip(after, parts) if not a.eq(p)]
+        if changed:
+            yield g, z3.And(g.domain(), g.ex.enabled, z3.Not(z3.And(*changed)))
+
+
+def broken_step(t: StepTemplate, invariant: Sequence[z3.BoolRef],
+                deadline: float | None = None) -> BrokenStep | None:
+    """``None`` when every step from a typed state satisfying ``And(invariant)`` reaches
+    one (the halt aside), else one step that does not (:class:`BrokenStep`).  Raises
+    :class:`~checker.engines.symbolic.limits.SolverGaveUp` past ``deadline``."""
+    parts = conjuncts(invariant)
+    queries = list(step_queries(t, parts))
+    if not queries:
+        return None
+    count = min(THREADS, len(queries))
+    contexts = [z3.Context() for _ in range(count)]
+    # translated here, context after context: the main context is read by this thread only
+    premise = [z3.And(*ranges(t), *parts).translate(ctx) for ctx in contexts]
+    cur = [[c.translate(ctx) for c in t.cur] for ctx in contexts]
+    params = [[[c.translate(ctx) for _, c in g.params] for g, _ in queries] for ctx in contexts]
+    work = [[(n, q.translate(contexts[i])) for n, (_, q) in enumerate(queries)
+             if n % count == i] for i in range(count)]
+    found: list[tuple[int, tuple[Any, ...], tuple[int, ...]]] = []
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def run(i: int) -> None:
+        ctx = contexts[i]
+        try:
+            for n, query in work[i]:
+                if stop.is_set():
+                    return
+                solver = new_solver(ctx)
+                solver.add(premise[i], query)
+                left = None if deadline is None else deadline - time.monotonic()
+                m = solve(solver, left)
+                if m is not None:
+                    values = tuple(_value(t, j, m.eval(c, model_completion=True))
+                                   for j, c in enumerate(cur[i]))
+                    args = tuple(m.eval(c, model_completion=True).as_signed_long()
+                                 if z3.is_bv(c) else m.eval(c, model_completion=True).as_long()
+                                 for c in params[i][n])
+                    with lock:
+                        found.append((n, values, args))
+                    _stop(contexts, ctx, stop)
+                    return
+        except BaseException as err:  # noqa: BLE001 -- raised again by the calling thread
+            if not stop.is_set():  # else: interrupted because another query found one
+                with lock:
+                    failures.append(err)
+                _stop(contexts, ctx, stop)
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
+    for th in threads:
+        th.start()
+    try:
+        for th in threads:
+            th.join()
+    except BaseException:  # a signal (Aborted, KeyboardInterrupt): stop the solvers now
+        _stop(contexts, None, stop)
+        raise
+    if found:
+        n, values, args = min(found)
+        g = queries[n][0]
+        inst = g.instance(tuple(zip((name for name, _ in g.params), args))) if g.params \
+            else g.instances[0]
+        assert inst is not None
+        return BrokenStep(inst, unflatten(t.model, values))
+    if failures:
+        raise failures[0]
+    return None
+
+
+def _value(t: StepTemplate, j: int, term: Any) -> Any:
+    """The concrete value of scalar ``j`` of the state, from its term in a model."""
+    if t.scalars[j][0].is_bool:
+        return z3.is_true(term)
+    return term.as_signed_long() if z3.is_bv(term) else term.as_long()
+
+
+def _stop(contexts: Sequence[z3.Context], mine: z3.Context | None, stop: threading.Event) -> None:
+    """Tell every thread to stop and interrupt the queries of contexts other than ``mine``."""
+    stop.set()
+    for ctx in contexts:
+        if ctx is not mine:
+            ctx.interrupt()

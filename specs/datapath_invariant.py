@@ -1,0 +1,165 @@
+"""An inductive invariant of the zero-copy data path, written once for every ring size.
+
+These are *lemmas*: facts about every reachable state of Linux 3.1's data path (the
+guest, ``handle_tx`` and the lower device; no backend change, no release, no failing
+``sendmsg``: ``--max-backend-changes 0 --release no --send-failures 0`` with the
+other parameters at their defaults).  Together with ``no-double-use``,
+``memory-safe`` and "no step hits a model capacity or writes outside a type" they
+are inductive: k-induction at k = 1 proves them all at once, so nothing here is
+trusted::
+
+    vhostmc check --engine kind --revision v3.1 --max-backend-changes 0 --release no \\
+        --send-failures 0 --ring-size 4 --spec specs/datapath_invariant.py \\
+        --property no-double-use --property memory-safe --depth 1 \\
+        --strengthen dp-environment --strengthen dp-worker --strengthen dp-heads \\
+        --strengthen dp-window --strengthen dp-skbs
+
+Each lemma quantifies over the ring's heads, the ``heads[]`` slots or the lower
+device's skbs by a Python loop over the ring size, so the same text holds at every
+size.  The *window* is the ``heads[]`` slots from ``vq->done_idx`` up to
+``vq->upend_idx`` (modulo ``UIO_MAXIOV``): the heads ``handle_tx`` has handed on and
+``vhost_zerocopy_signal_used`` has not yet returned.  Every head is in exactly one
+place: the guest's, the avail ring, the worker's hands between
+``vhost_get_vq_desc`` and the bookkeeping, the window, or the used ring.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checker.lang.spec import invariant
+from checker.lang.view import StateView
+from models.v9.constants import (
+    C_IDLE,
+    LEN_IN_FLIGHT,
+    LEN_LARGE,
+    MUTEX_FREE,
+    MUTEX_WORKER,
+    OBJ_ALIVE,
+    SOCK_ZC,
+    SOCKET_HELD,
+    SOCKET_UNOPENED,
+    W_BOOKKEEP,
+    W_EMPTY,
+    W_GET,
+    W_IDLE,
+    W_LOCK,
+    W_READ_SOCK,
+    W_REDISABLE,
+    W_SENDMSG,
+    W_SENT,
+    W_SIGNAL,
+)
+
+UNLOCKED_PCS = (W_IDLE, W_READ_SOCK, W_LOCK)
+"""handle_tx program counters outside vq->mutex (``--sndbuf 0``: no wmem read)."""
+
+LOCKED_PCS = (W_SIGNAL, W_GET, W_EMPTY, W_REDISABLE, W_BOOKKEEP, W_SENDMSG, W_SENT)
+"""handle_tx program counters under vq->mutex on the data path."""
+
+
+def window_length(s: StateView) -> Any:
+    """``(upend_idx - done_idx) % UIO_MAXIOV``: slots handed on and not yet returned."""
+    m = s.p.uio_maxiov
+    return (s.upend - s.done + m) % m
+
+
+def in_window(s: StateView, slot: Any) -> Any:
+    """``heads[slot]`` lies in the window ``[done_idx, upend_idx)``."""
+    m = s.p.uio_maxiov
+    return (slot - s.done + m) % m < window_length(s)
+
+
+def in_avail(s: StateView, pos: int) -> Any:
+    """Avail ring entry ``pos`` is posted and not yet fetched by vhost_get_vq_desc."""
+    n = s.p.ring_size
+    return (pos - s.last_avail + n) % n < s.avail_cnt
+
+
+def last_slot(s: StateView) -> Any:
+    """``(upend_idx - 1) % UIO_MAXIOV``: the slot the bookkeeping filled last."""
+    m = s.p.uio_maxiov
+    return (s.upend + m - 1) % m
+
+
+def worker_holds(s: StateView, h: int) -> Any:
+    """The worker fetched head ``h`` and has not yet written it into ``heads[]``."""
+    return s.all(s.w_pc == W_BOOKKEEP, s.w_head == h)
+
+
+def sending_large(s: StateView) -> Any:
+    """The worker is about to hand a zero-copy skb to the lower device: it holds the
+    reference ``kref_get`` took in the bookkeeping."""
+    return s.all(s.w_pc == W_SENDMSG, s.w_len == LEN_LARGE)
+
+
+@invariant("dp-environment", "data path: one zero-copy socket and one vhost_ubuf_ref, alive; "
+           "userspace idle; no refcount at zero; no wake_up owed")
+def environment(s: StateView) -> Any:
+    return s.all(
+        s.backend == SOCK_ZC, s.backend_sock == 1, s.vq_ubufs == 1,
+        s.sock_state[0] == SOCKET_UNOPENED, s.sock_state[1] == SOCKET_HELD,
+        s.obj[1] == OBJ_ALIVE, s.neg(s.dev_freed), s.c_pc == C_IDLE,
+        s.cb_wake[0] == 0, s.cb_wake[1] == 0, s.fail_left == 0,
+        s.rc[1] == 1 + s.skb_cnt + s.ite(sending_large(s), 1, 0),
+        s.any(s.vq_mutex == MUTEX_FREE, s.vq_mutex == MUTEX_WORKER),
+    )
+
+
+@invariant("dp-worker", "handle_tx holds vq->mutex exactly in its loop, runs zero-copy there, "
+           "and between the bookkeeping and the skb's hand-off heads[upend_idx - 1] is its head")
+def worker(s: StateView) -> Any:
+    locked = s.any(*(s.w_pc == pc for pc in LOCKED_PCS))
+    unlocked = s.any(*(s.w_pc == pc for pc in UNLOCKED_PCS))
+    sending = s.any(s.w_pc == W_SENDMSG, s.w_pc == W_SENT)
+    last = last_slot(s)
+    return s.all(
+        s.any(locked, unlocked),
+        (s.vq_mutex == MUTEX_WORKER) == locked,
+        s.implies(s.any(locked, s.w_pc == W_LOCK), s.all(s.w_sock == SOCK_ZC, s.w_sock_id == 1)),
+        s.implies(locked, s.w_zcopy),
+        s.neg(s.w_wfull),
+        s.w_sent < s.p.weight,
+        s.implies(sending, s.all(window_length(s) > 0, s.heads_id[last] == s.w_head)),
+        s.implies(sending_large(s), s.all(s.heads_len[last] == LEN_IN_FLIGHT,
+                                          s.ubuf_arg[s.w_head] == 1,
+                                          s.ubuf_desc[s.w_head] == last)),
+    )
+
+
+@invariant("dp-heads", "every head is in exactly one place: the guest's, the avail ring, "
+           "the worker's hands, the window or the used ring")
+def heads(s: StateView) -> Any:
+    n, m = s.p.ring_size, s.p.uio_maxiov
+    facts = [s.avail_cnt <= n]
+    facts += [s.implies(in_avail(s, pos), s.avail[pos] < n) for pos in range(n)]
+    for h in range(n):
+        posted = s.count(s.all(in_avail(s, pos), s.avail[pos] == h) for pos in range(n))
+        returned = s.count(s.all(k < s.used_cnt, s.used[k] == h) for k in range(n))
+        handed = s.count(s.all(in_window(s, i), s.heads_id[i] == h) for i in range(m))
+        facts.append(s.ite(s.g_owned[h], 1, 0) + posted + s.inflight[h] + returned == 1)
+        facts.append(s.inflight[h] == s.ite(worker_holds(s, h), 1, 0) + handed)
+    return s.all(*facts)
+
+
+@invariant("dp-window", "the window is at most the ring size; a slot in it whose DMA is not "
+           "done belongs to exactly one skb (or to the skb handle_tx is about to send), "
+           "and its head's ubuf_info points back at it")
+def window(s: StateView) -> Any:
+    n, m, cap = s.p.ring_size, s.p.uio_maxiov, s.p.device_capacity
+    facts = [window_length(s) <= n]
+    for i in range(m):
+        skbs = s.count(s.all(k < s.skb_cnt, s.skb_slot[k] == i) for k in range(cap))
+        flying = s.all(in_window(s, i), s.heads_len[i] == LEN_IN_FLIGHT)
+        waiting = s.all(sending_large(s), last_slot(s) == i)
+        head = s.heads_id[i]
+        facts.append(skbs == s.ite(s.all(flying, s.neg(waiting)), 1, 0))
+        facts.append(s.implies(flying, s.all(s.ubuf_arg[head] == 1, s.ubuf_desc[head] == i)))
+    return s.all(*facts)
+
+
+@invariant("dp-skbs", "each skb the lower device holds carries the head of its heads[] slot")
+def skbs(s: StateView) -> Any:
+    cap = s.p.device_capacity
+    return s.all(*(s.implies(k < s.skb_cnt, s.skb_head[k] == s.heads_id[s.skb_slot[k]])
+                   for k in range(cap)))
