@@ -61,19 +61,20 @@ LOCKED_PCS = (W_SIGNAL, W_GET, W_EMPTY, W_REDISABLE, W_BOOKKEEP, W_SENDMSG, W_SE
 def window_length(s: StateView) -> Any:
     """``(upend_idx - done_idx) % UIO_MAXIOV``: slots handed on and not yet returned."""
     m = s.p.uio_maxiov
-    return (s.upend - s.done + m) % m
+    return s.ite(s.upend >= s.done, s.upend - s.done, s.upend + m - s.done)
 
 
-def in_window(s: StateView, slot: Any) -> Any:
-    """``heads[slot]`` lies in the window ``[done_idx, upend_idx)``."""
-    m = s.p.uio_maxiov
-    return (slot - s.done + m) % m < window_length(s)
+def in_window(s: StateView, slot: int) -> Any:
+    """``heads[slot]`` lies in the window ``[done_idx, upend_idx)`` (it may wrap)."""
+    return s.ite(s.upend >= s.done, s.all(s.done <= slot, slot < s.upend),
+                 s.any(s.done <= slot, slot < s.upend))
 
 
 def in_avail(s: StateView, pos: int) -> Any:
     """Avail ring entry ``pos`` is posted and not yet fetched by vhost_get_vq_desc."""
     n = s.p.ring_size
-    return (pos - s.last_avail + n) % n < s.avail_cnt
+    distance = s.ite(pos >= s.last_avail, pos - s.last_avail, pos + n - s.last_avail)
+    return distance < s.avail_cnt
 
 
 def last_slot(s: StateView) -> Any:

@@ -42,6 +42,8 @@ def test_the_lemmas_prove_both_properties_at_ring_sizes_1_and_2() -> None:
         assert [(r.name, r.status, r.k) for r in run.properties] == [
             ("no-double-use", "holds", 1), ("memory-safe", "holds", 1)]
         assert run.complete
+        text = run.properties[1].evidence["invariant.txt"]  # one step case for both
+        assert "no-double-use  (a property proved with it)" in text
 
 
 def test_without_a_lemma_the_step_case_names_what_breaks_and_the_cti_is_concrete() -> None:

@@ -267,11 +267,15 @@ def test_bmc_agrees_with_bfs_on_counter() -> None:
 
 
 def test_kind_proves_inductive_and_reports_cti() -> None:
-    result = run_kind(Toggle(), [small, not_three_toggle], max_k=1)
-    by_name = {r.name: r for r in result.properties}
-    assert by_name["small"].status == "holds"
-    assert isinstance(by_name["small"], KindPropertyResult) and by_name["small"].k == 1
-    third = by_name["not-three-toggle"]
+    result = run_kind(Toggle(), [small], max_k=1)
+    assert result.properties[0].status == "holds"
+    assert isinstance(result.properties[0], KindPropertyResult) and result.properties[0].k == 1
+    # alone, not-three-toggle is not 1-inductive; with small in the same run, the two are
+    # inductive together (small strengthens it) and both hold at k = 1
+    together = run_kind(Toggle(), [small, not_three_toggle], max_k=1)
+    assert [(r.status, getattr(r, "k", None)) for r in together.properties] == [
+        ("holds", 1), ("holds", 1)]
+    third = run_kind(Toggle(), [not_three_toggle], max_k=1).properties[0]
     assert third.status == "inconclusive" and isinstance(third, KindPropertyResult)
     assert third.cti is not None and [s["x"] for s in third.cti] == [2, 3]
     assert "k=1" in (third.reason or "")

@@ -32,17 +32,24 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import z3
 
-from checker.engines.base import EngineRequest, Progress, PropertyResult, RunResult, Stats
+from checker.engines.base import (
+    EngineRequest,
+    Progress,
+    PropertyResult,
+    RunResult,
+    Stats,
+    announce,
+)
 from checker.engines.symbolic.bmc import capacity_note, stop_reason, timed_out_building
 from checker.engines.symbolic.bounded import BoundedSearch, new_solver, solve
 from checker.engines.symbolic.limits import GAVE_UP, gave_up, memory_limit
-from checker.engines.symbolic.localstep import broken_step
+from checker.engines.symbolic.localstep import BrokenStep, broken_step
 from checker.engines.symbolic.unroll import (
     EncodingError,
     StepTemplate,
@@ -95,6 +102,8 @@ class StepCase:
         self.assume = {p.name: z3.Bool(f"assume {p.name}") for p in self.properties}
         self.k = 0
         self.queries = 0
+        self.announce: Callable[[str], None] | None = None
+        """Reports a phase of a long step case (set by :func:`run_kind`)."""
 
     def shared(self, i: int) -> list[z3.BoolRef]:
         """The part of every invariant that is not the property itself, at step ``i``."""
@@ -144,17 +153,36 @@ class StepCase:
             broken = [self._unsafe(m, k, last)]
         return states, [inst.label for inst, _ in path], ", ".join(broken)
 
+    def inductive_together(self, props: Sequence[Property], left: float | None) -> bool:
+        """Whether ``props``, the strengthening properties and ``safe`` are inductive
+        together (k = 1, one query per action instance): then each of ``props`` holds."""
+        return self._broken_step(props, left) is None
+
+    def _broken_step(self, props: Sequence[Property], left: float | None) -> BrokenStep | None:
+        """A step from a typed state satisfying ``props``, the strengthening properties
+        and ``safe`` to one that breaks them (:mod:`checker.engines.symbolic.localstep`)."""
+        t = self.u.t
+        lemmas = [t.holds(s) for s in self.strengthening]
+        deadline = None if left is None else time.monotonic() + left
+        self.queries += 1
+        say = self.announce
+        names = ", ".join(p.name for p in props)
+
+        def progress(done: int, total: int) -> None:
+            if say is not None:
+                say(f"kind: step case for {names} at k = 1, {done} of {total} action "
+                    "instances checked")
+
+        return broken_step(t, [*(t.holds(p) for p in props), *lemmas, t.safe], deadline,
+                           progress)
+
     def _check_each_step(
         self, prop: Property, left: float | None
     ) -> tuple[list[dict[str, Any]], list[str], str] | None:
         """The step case at k = 1, one query per action instance on the conjuncts it
         can change (:mod:`checker.engines.symbolic.localstep`); the CTI found is fired
         and judged on the concrete backend."""
-        t = self.u.t
-        lemmas = [t.holds(s) for s in self.strengthening]
-        deadline = None if left is None else time.monotonic() + left
-        self.queries += 1
-        found = broken_step(t, [t.holds(prop), *lemmas, t.safe], deadline)
+        found = self._broken_step([prop], left)
         if found is None:
             return None
         try:
@@ -247,6 +275,7 @@ def run_kind(
     base = BoundedSearch(model, deadline, template)
     step = StepCase(model, template, properties, strengthening, simple_path)
     stats = Stats()
+    step.announce = lambda phase: announce(stats, progress, start, phase)
     results: dict[str, KindPropertyResult] = {}
     ctis: dict[str, tuple[list[dict[str, Any]], list[str], str]] = {}
     lemma_broken: str | None = None
@@ -268,7 +297,15 @@ def run_kind(
             # With a capacity reachable nothing can hold: only the base case goes on.
             while not base.capacity and step.k < k:
                 step.extend()
-            for prop in [p for p in properties if p.name not in results and not base.capacity]:
+            open_props = [p for p in properties if p.name not in results and not base.capacity]
+            if k == 1 and len(open_props) > 1 and step.inductive_together(
+                    open_props, base.remaining()):
+                for prop in open_props:  # one invariant for all: one step case, not one each
+                    text = proof_text(model, prop, strengthening, k, open_props)
+                    results[prop.name] = KindPropertyResult(
+                        prop.name, "holds", k=k, evidence={"invariant.txt": text})
+                open_props = []
+            for prop in open_props:
                 cti = step.check(prop, base.remaining())
                 if cti is None:
                     text = proof_text(model, prop, strengthening, k)
@@ -351,9 +388,11 @@ def _inconclusive(
     return result
 
 
-def proof_text(model: Model, prop: Property, strengthening: Sequence[Property], k: int) -> str:
+def proof_text(model: Model, prop: Property, strengthening: Sequence[Property], k: int,
+               together: Sequence[Property] = ()) -> str:
     """The invariant a k-induction proof of ``prop`` established, one conjunct a line
-    with its statement (and, for a strengthening property, where it is declared)."""
+    with its statement (and, for a strengthening property, where it is declared);
+    ``together``: the properties proved at once with it (``prop`` among them)."""
     params = ", ".join(f"{key}={v}" for key, v in model.p.as_dict().items())
     how = ("inductive: it holds in the initial state, and every step from a typed state "
            "satisfying it reaches a state satisfying it (one query per action instance "
@@ -365,6 +404,8 @@ def proof_text(model: Model, prop: Property, strengthening: Sequence[Property], 
              f"# parameters: {params}",
              f"# k-induction at k = {k}; the conjunction of the lines below is {how}.",
              f"{prop.name}  (the property itself): {prop.statement}",
+             *(f"{p.name}  (a property proved with it): {p.statement}"
+               for p in together if p is not prop),
              *(f"{s.name}  ({source_location(inspect.unwrap(s.predicate))}): {s.statement}"
                for s in strengthening),
              "safe: no step hits a model capacity or writes outside a type"]

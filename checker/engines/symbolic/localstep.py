@@ -11,7 +11,10 @@ this step break?").  On the v3.1 data path at ring size 4 this answers in second
 where one query over the whole transition relation took 150 s.
 
 The queries run on threads, each with its own Z3 context (the Python binding releases
-the GIL while Z3 solves); the first instance found breaking ``J`` stops the others.
+the GIL while Z3 solves).  The instance reported is the first in the model's order that
+breaks ``J``, whichever thread answers first, so a run's counterexample to induction
+does not depend on timing: once one is found, the queries after it are interrupted
+and those before it still run.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,10 +32,14 @@ from checker.engines.symbolic.bounded import new_solver, solve
 from checker.engines.symbolic.groups import Group
 from checker.engines.symbolic.layout import unflatten
 from checker.engines.symbolic.unroll import StepTemplate
+from checker.engines.symbolic.validity import type_ranges
 from checker.lang.model import ActionInstance, State
 
 THREADS = min(4, os.cpu_count() or 1)
 """Threads the per-instance queries are spread over."""
+
+PROGRESS_EVERY = 30.0
+"""Seconds between two progress reports of a long step case."""
 
 
 @dataclass(frozen=True)
@@ -57,12 +64,6 @@ def conjuncts(terms: Sequence[z3.BoolRef]) -> list[z3.BoolRef]:
     return out
 
 
-def ranges(t: StepTemplate) -> list[z3.BoolRef]:
-    """Every int of the current state within its declared type."""
-    return [z3.And(c >= var.lo, c <= var.hi)
-            for (var, _), c in zip(t.scalars, t.cur) if not var.is_bool]
-
-
 def step_queries(t: StepTemplate, parts: Sequence[z3.BoolRef]) -> Iterator[tuple[Group, z3.BoolRef]]:
     """Per group of ``t``, the condition under which it breaks a conjunct of ``parts``
     (the premise ``ranges and parts`` is asserted separately); groups that change
@@ -78,10 +79,13 @@ def step_queries(t: StepTemplate, parts: Sequence[z3.BoolRef]) -> Iterator[tuple
 
 
 def broken_step(t: StepTemplate, invariant: Sequence[z3.BoolRef],
-                deadline: float | None = None) -> BrokenStep | None:
+                deadline: float | None = None,
+                progress: Callable[[int, int], None] | None = None) -> BrokenStep | None:
     """``None`` when every step from a typed state satisfying ``And(invariant)`` reaches
     one (the halt aside), else one step that does not (:class:`BrokenStep`).  Raises
-    :class:`~checker.engines.symbolic.limits.SolverGaveUp` past ``deadline``."""
+    :class:`~checker.engines.symbolic.limits.SolverGaveUp` past ``deadline``.
+    ``progress(done, total)`` is called every :data:`PROGRESS_EVERY` seconds with the
+    queries answered so far."""
     parts = conjuncts(invariant)
     queries = list(step_queries(t, parts))
     if not queries:
@@ -89,48 +93,62 @@ def broken_step(t: StepTemplate, invariant: Sequence[z3.BoolRef],
     count = min(THREADS, len(queries))
     contexts = [z3.Context() for _ in range(count)]
     # translated here, context after context: the main context is read by this thread only
-    premise = [z3.And(*ranges(t), *parts).translate(ctx) for ctx in contexts]
+    premise = [z3.And(*type_ranges(t), *parts).translate(ctx) for ctx in contexts]
     cur = [[c.translate(ctx) for c in t.cur] for ctx in contexts]
-    params = [[[c.translate(ctx) for _, c in g.params] for g, _ in queries] for ctx in contexts]
-    work = [[(n, q.translate(contexts[i])) for n, (_, q) in enumerate(queries)
-             if n % count == i] for i in range(count)]
+    work = [[(n, q.translate(contexts[n % count]),
+              [c.translate(contexts[n % count]) for _, c in g.params])
+             for n, (g, q) in enumerate(queries) if n % count == i] for i in range(count)]
     found: list[tuple[int, tuple[Any, ...], tuple[int, ...]]] = []
     failures: list[BaseException] = []
     lock = threading.Lock()
     stop = threading.Event()
+    answered = [0]
+    best = [len(queries)]  # the first query (in order) found broken so far
+    running = [-1] * count  # the query each context is solving
 
     def run(i: int) -> None:
         ctx = contexts[i]
-        try:
-            for n, query in work[i]:
-                if stop.is_set():
+        for n, query, params in work[i]:
+            with lock:
+                if stop.is_set() or n > best[0]:
                     return
+                running[i] = n
+            try:
                 solver = new_solver(ctx)
                 solver.add(premise[i], query)
                 left = None if deadline is None else deadline - time.monotonic()
                 m = solve(solver, left)
-                if m is not None:
-                    values = tuple(_value(t, j, m.eval(c, model_completion=True))
-                                   for j, c in enumerate(cur[i]))
-                    args = tuple(m.eval(c, model_completion=True).as_signed_long()
-                                 if z3.is_bv(c) else m.eval(c, model_completion=True).as_long()
-                                 for c in params[i][n])
-                    with lock:
-                        found.append((n, values, args))
-                    _stop(contexts, ctx, stop)
-                    return
-        except BaseException as err:  # noqa: BLE001 -- raised again by the calling thread
-            if not stop.is_set():  # else: interrupted because another query found one
+            except BaseException as err:  # noqa: BLE001 -- raised again by the calling thread
                 with lock:
+                    if stop.is_set() or n > best[0]:  # interrupted on purpose
+                        return
                     failures.append(err)
                 _stop(contexts, ctx, stop)
+                return
+            with lock:
+                answered[0] += 1
+                if m is None or n > best[0]:
+                    continue
+            values = tuple(_value(t, j, m.eval(c, model_completion=True))
+                           for j, c in enumerate(cur[i]))
+            args = tuple(_value_of(m.eval(c, model_completion=True)) for c in params)
+            with lock:
+                found.append((n, values, args))
+                best[0] = min(best[0], n)
+                for j, other in enumerate(running):  # later queries cannot be the first
+                    if j != i and other > n:
+                        contexts[j].interrupt()
+            return
 
     threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
     for th in threads:
         th.start()
     try:
         for th in threads:
-            th.join()
+            while th.is_alive():
+                th.join(PROGRESS_EVERY)
+                if progress is not None and th.is_alive():
+                    progress(answered[0], len(queries))
     except BaseException:  # a signal (Aborted, KeyboardInterrupt): stop the solvers now
         _stop(contexts, None, stop)
         raise
@@ -148,9 +166,12 @@ def broken_step(t: StepTemplate, invariant: Sequence[z3.BoolRef],
 
 def _value(t: StepTemplate, j: int, term: Any) -> Any:
     """The concrete value of scalar ``j`` of the state, from its term in a model."""
-    if t.scalars[j][0].is_bool:
-        return z3.is_true(term)
-    return term.as_signed_long() if z3.is_bv(term) else term.as_long()
+    return z3.is_true(term) if t.scalars[j][0].is_bool else _value_of(term)
+
+
+def _value_of(term: Any) -> int:
+    """The int a model gives a bit-vector (signed) or integer term."""
+    return int(term.as_signed_long() if z3.is_bv(term) else term.as_long())
 
 
 def _stop(contexts: Sequence[z3.Context], mine: z3.Context | None, stop: threading.Event) -> None:

@@ -26,6 +26,7 @@ from checker.engines.symbolic.bounded import new_solver, solve
 from checker.engines.symbolic.encoding import Z3Backend
 from checker.engines.symbolic.symexec import flatten
 from checker.engines.symbolic.unroll import StepTemplate
+from checker.engines.symbolic.validity import type_ranges
 from checker.semantics.states import initial_state
 
 CONSECUTION_THREADS = min(4, os.cpu_count() or 1)
@@ -40,12 +41,6 @@ def _unsat(solver: z3.Solver, deadline: float | None) -> bool:
     """Whether ``solver``'s assertions have no model (within ``deadline``)."""
     left = None if deadline is None else deadline - time.monotonic()
     return solve(solver, left) is None
-
-
-def _ranges(t: StepTemplate) -> list[z3.BoolRef]:
-    """Every int of the current state within its declared type."""
-    return [z3.And(c >= var.lo, c <= var.hi)
-            for (var, _), c in zip(t.scalars, t.cur) if not var.is_bool]
 
 
 def initiation(t: StepTemplate, inv: z3.BoolRef, deadline: float | None = None) -> bool:
@@ -67,7 +62,7 @@ def consecution(t: StepTemplate, inv: z3.BoolRef, deadline: float | None = None)
     its own Z3 context (Z3 runs a context's queries in parallel with other contexts'
     and the Python binding releases the GIL while it solves).  The first instance
     found breaking ``inv`` interrupts the others."""
-    base = z3.And(*_ranges(t), inv, z3.Not(z3.substitute(inv, *zip(t.cur, t.nxt))))
+    base = z3.And(*type_ranges(t), inv, z3.Not(z3.substitute(inv, *zip(t.cur, t.nxt))))
     pending = [g.index for g in t.groups]
     contexts = [z3.Context() for _ in range(min(CONSECUTION_THREADS, len(pending)))]
     broken = threading.Event()
@@ -128,7 +123,7 @@ def implies(t: StepTemplate, inv: z3.BoolRef, goal: z3.BoolRef,
             deadline: float | None = None) -> bool:
     """Every typed state satisfying ``inv`` satisfies ``goal``."""
     solver = new_solver()
-    solver.add(*_ranges(t), inv, z3.Not(goal))
+    solver.add(*type_ranges(t), inv, z3.Not(goal))
     return _unsat(solver, deadline)
 
 
