@@ -32,11 +32,9 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
-
-import z3
 
 from checker.engines.base import (
     EngineRequest,
@@ -47,21 +45,12 @@ from checker.engines.base import (
     announce,
 )
 from checker.engines.symbolic.bmc import capacity_note, stop_reason, timed_out_building
-from checker.engines.symbolic.bounded import BoundedSearch, new_solver, solve
+from checker.engines.symbolic.bounded import BoundedSearch
 from checker.engines.symbolic.limits import GAVE_UP, gave_up, memory_limit
-from checker.engines.symbolic.localstep import BrokenStep, broken_step
-from checker.engines.symbolic.unroll import (
-    EncodingError,
-    StepTemplate,
-    Unrolling,
-    internal_errors,
-    model_bug,
-    replay,
-)
-from checker.lang.model import ActionInstance, Model, ModelError, State, source_location
+from checker.engines.symbolic.stepcase import StepCase
+from checker.engines.symbolic.unroll import StepTemplate, internal_errors
+from checker.lang.model import Model, ModelError, source_location
 from checker.lang.spec import Property
-from checker.lang.view import CapacityReached, ModelBug
-from checker.semantics.states import as_dict, enabled_actors, fire, holds
 
 
 @dataclass
@@ -79,167 +68,6 @@ class KindPropertyResult(PropertyResult):
     k: int | None = None
     evidence: dict[str, str] = field(default_factory=dict)
     """Text files for ``--out`` (``cti.txt``: the counterexample to induction)."""
-
-
-class StepCase:
-    """The incremental step-case unrolling, shared by every property."""
-
-    def __init__(
-        self,
-        model: Model,
-        template: StepTemplate,
-        properties: Sequence[Property],
-        strengthening: Sequence[Property],
-        simple_path: bool = True,
-    ) -> None:
-        self.model = model
-        self.u = Unrolling(model, tag="'", template=template)
-        self.properties = list(properties)
-        self.strengthening = list(strengthening)
-        self.simple_path = simple_path
-        self.solver = new_solver()
-        self.solver.add(self.u.ranges(0))
-        self.assume = {p.name: z3.Bool(f"assume {p.name}") for p in self.properties}
-        self.k = 0
-        self.queries = 0
-        self.announce: Callable[[str], None] | None = None
-        """Reports a phase of a long step case (set by :func:`run_kind`)."""
-
-    def shared(self, i: int) -> list[z3.BoolRef]:
-        """The part of every invariant that is not the property itself, at step ``i``."""
-        return [*(self.u.holds(i, s) for s in self.strengthening), self.u.safe(i)]
-
-    def extend(self) -> None:
-        """Add one premise state: the invariants hold in ``s_k``, then a transition."""
-        k = self.k
-        for prop in self.properties:
-            self.solver.add(z3.Implies(self.assume[prop.name], self.u.holds(k, prop)))
-        self.solver.add(*self.shared(k))
-        self.solver.add(*self.u.transition(k, halt=False))
-        if self.simple_path:
-            self.solver.add(*(self.u.distinct(i, k + 1) for i in range(k + 1)))
-        self.k = k + 1
-
-    def check(
-        self, prop: Property, left: float | None
-    ) -> tuple[list[dict[str, Any]], list[str], str] | None:
-        """``None`` if ``prop``'s invariant is ``k``-inductive, else the CTI:
-        its states, the actions between them, and which part of the invariant fails."""
-        k = self.k
-        if k == 1:
-            return self._check_each_step(prop, left)
-        goal = self.u.holds(k, prop)
-        shared = self.shared(k)
-        self.queries += 1
-        lit = z3.Bool(f"step query#{self.queries}")  # not push/pop: see BoundedSearch.query
-        self.solver.add(z3.Implies(lit, z3.Not(z3.And(goal, *shared))))
-        try:
-            m = solve(self.solver, left, self.assume[prop.name], lit)
-        finally:
-            self.solver.add(z3.Not(lit))
-        if m is None:
-            return None
-        first, path = self.u.decode_path(m, k)
-        replay(self.model, first, path)
-        last = path[-1][1] if path else first
-        states = [as_dict(self.model, first)] + [as_dict(self.model, s) for _, s in path]
-        broken = [prop.name] if z3.is_false(m.eval(goal, model_completion=True)) else []
-        broken += [
-            s.name
-            for s, term in zip(self.strengthening, shared)
-            if z3.is_false(m.eval(term, model_completion=True))
-        ]
-        if not broken:
-            broken = [self._unsafe(m, k, last)]
-        return states, [inst.label for inst, _ in path], ", ".join(broken)
-
-    def inductive_together(self, props: Sequence[Property], left: float | None) -> bool:
-        """Whether ``props``, the strengthening properties and ``safe`` are inductive
-        together (k = 1, one query per action instance): then each of ``props`` holds."""
-        return self._broken_step(props, left) is None
-
-    def _broken_step(self, props: Sequence[Property], left: float | None) -> BrokenStep | None:
-        """A step from a typed state satisfying ``props``, the strengthening properties
-        and ``safe`` to one that breaks them (:mod:`checker.engines.symbolic.localstep`)."""
-        t = self.u.t
-        lemmas = [t.holds(s) for s in self.strengthening]
-        deadline = None if left is None else time.monotonic() + left
-        self.queries += 1
-        say = self.announce
-        names = ", ".join(p.name for p in props)
-
-        def progress(done: int, total: int) -> None:
-            if say is not None:
-                say(f"kind: step case for {names} at k = 1, {done} of {total} action "
-                    "instances checked")
-
-        return broken_step(t, [*(t.holds(p) for p in props), *lemmas, t.safe], deadline,
-                           progress)
-
-    def _check_each_step(
-        self, prop: Property, left: float | None
-    ) -> tuple[list[dict[str, Any]], list[str], str] | None:
-        """The step case at k = 1, one query per action instance on the conjuncts it
-        can change (:mod:`checker.engines.symbolic.localstep`); the CTI found is fired
-        and judged on the concrete backend."""
-        found = self._broken_step([prop], left)
-        if found is None:
-            return None
-        try:
-            after = fire(self.model, found.instance, found.before)
-        except (CapacityReached, ModelBug) as err:
-            raise EncodingError(f"a counterexample to induction of {prop.name} does not "
-                                f"fire {found.instance.label}: {err}") from None
-        if after is None:
-            raise EncodingError(f"a counterexample to induction of {prop.name}: "
-                                f"{found.instance.label} is not enabled in its state")
-        unsafe = concrete_unsafe(self.model, after)
-        enabled = enabled_actors(self.model, after) if unsafe is None else {
-            inst.spec.actor for inst in self.model.instances if _fires(self.model, inst, after)}
-        broken = [p.name for p in (prop, *self.strengthening)
-                  if not holds(p, self.model, after, enabled)]
-        if not broken:
-            if unsafe is None:
-                raise EncodingError(f"a counterexample to induction of {prop.name} "
-                                    f"({found.instance.label}) breaks nothing when fired")
-            broken = [unsafe]
-        states = [as_dict(self.model, found.before), as_dict(self.model, after)]
-        return states, [found.instance.label], ", ".join(broken)
-
-    def _unsafe(self, m: z3.ModelRef, k: int, last: State) -> str:
-        """Which of "no capacity hit" and "well typed" step ``k`` of ``m`` breaks."""
-        for inst, cond in self.u.type_errors(k):
-            if z3.is_true(m.eval(cond, model_completion=True)):
-                bug = model_bug(self.model, inst, last)
-                return f"well-typed ({inst.label}: {bug})"
-        hit = [
-            what
-            for what, cond in self.u.capacity_hits(k).items()
-            if z3.is_true(m.eval(cond, model_completion=True))
-        ]
-        return f"no capacity hit ({', '.join(hit)})"
-
-
-def _fires(model: Model, inst: ActionInstance, state: State) -> bool:
-    """Whether ``inst`` is enabled in ``state`` (a step that stops at a capacity or
-    writes outside a type counts: its guards hold)."""
-    try:
-        return fire(model, inst, state) is not None
-    except (CapacityReached, ModelBug):
-        return True
-
-
-def concrete_unsafe(model: Model, state: State) -> str | None:
-    """Which of "no capacity hit" and "well typed" some step from ``state`` breaks,
-    judged on the concrete backend (``None``: neither)."""
-    for inst in model.instances:
-        try:
-            fire(model, inst, state)
-        except CapacityReached as hit:
-            return f"no capacity hit ({hit.what})"
-        except ModelBug as bug:
-            return f"well-typed ({inst.label}: {bug})"
-    return None
 
 
 def run_kind(

@@ -68,14 +68,38 @@ def step_queries(t: StepTemplate, parts: Sequence[z3.BoolRef]) -> Iterator[tuple
     """Per group of ``t``, the condition under which it breaks a conjunct of ``parts``
     (the premise ``ranges and parts`` is asserted separately); groups that change
     none of ``parts`` are left out."""
+    memo: dict[int, frozenset[int]] = {}
+    reads = [constants_in(p, memo) for p in parts]
     for g in t.groups:
         writes = [(c, v) for c, v in zip(t.cur, g.ex.values) if not v.eq(c)]
-        if not writes:
-            continue
-        after = [z3.substitute(p, *writes) for p in parts]
-        changed = [a for a, p in zip(after, parts) if not a.eq(p)]
+        written = {c.get_id() for c, _ in writes}
+        touched = [p for p, r in zip(parts, reads) if not written.isdisjoint(r)]
+        after = [z3.substitute(p, *writes) for p in touched]
+        changed = [a for a, p in zip(after, touched) if not a.eq(p)]
         if changed:
             yield g, z3.And(g.domain(), g.ex.enabled, z3.Not(z3.And(*changed)))
+
+
+def constants_in(term: z3.ExprRef, memo: dict[int, frozenset[int]]) -> frozenset[int]:
+    """The AST ids of the uninterpreted constants ``term`` reads (``memo``: by AST id,
+    shared between calls, so a subterm common to several terms is walked once)."""
+    stack: list[tuple[z3.ExprRef, bool]] = [(term, False)]
+    while stack:
+        node, expanded = stack.pop()
+        key = node.get_id()
+        if key in memo:
+            continue
+        kids = node.children()
+        if z3.is_const(node) and node.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+            memo[key] = frozenset((key,))
+        elif not kids:
+            memo[key] = frozenset()
+        elif expanded:
+            memo[key] = frozenset().union(*(memo[k.get_id()] for k in kids))
+        else:
+            stack.append((node, True))
+            stack.extend((k, False) for k in kids if k.get_id() not in memo)
+    return memo[term.get_id()]
 
 
 def broken_step(t: StepTemplate, invariant: Sequence[z3.BoolRef],
