@@ -27,6 +27,9 @@ DATA_PATH = {"max_backend_changes": 0, "release": "no", "send_failures": 0}
 DATA_PATH_FLAGS = ["--revision", "v3.1", "--max-backend-changes", "0", "--release", "no",
                    "--send-failures", "0"]
 
+# a query thread of the per-instance step case must never die with an exception
+pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+
 
 def data_path(ring: int) -> Model:
     return V3_1({"ring_size": ring, **DATA_PATH})

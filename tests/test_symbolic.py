@@ -21,6 +21,9 @@ from checker.lang.view import ModelBug, StateView
 
 # -- the backend ------------------------------------------------------------------
 
+# a query thread of the per-instance step case must never die with an exception
+pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+
 
 def _value(term: Any, **env: int) -> Any:
     """``term`` with the named Int constants replaced by values, simplified to a Python value."""

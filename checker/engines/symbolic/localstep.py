@@ -142,6 +142,10 @@ def broken_step(t: StepTemplate, invariant: Sequence[z3.BoolRef],
                 solver.add(premise[i], query)
                 left = None if deadline is None else deadline - time.monotonic()
                 m = solve(solver, left)
+                if m is not None:  # decoded here: an interrupt may cancel this too
+                    values = tuple(_value(t, j, m.eval(c, model_completion=True))
+                                   for j, c in enumerate(cur[i]))
+                    args = tuple(_value_of(m.eval(c, model_completion=True)) for c in params)
             except BaseException as err:  # noqa: BLE001 -- raised again by the calling thread
                 with lock:
                     if stop.is_set() or n > best[0]:  # interrupted on purpose
@@ -153,10 +157,6 @@ def broken_step(t: StepTemplate, invariant: Sequence[z3.BoolRef],
                 answered[0] += 1
                 if m is None or n > best[0]:
                     continue
-            values = tuple(_value(t, j, m.eval(c, model_completion=True))
-                           for j, c in enumerate(cur[i]))
-            args = tuple(_value_of(m.eval(c, model_completion=True)) for c in params)
-            with lock:
                 found.append((n, values, args))
                 best[0] = min(best[0], n)
                 for j, other in enumerate(running):  # later queries cannot be the first
