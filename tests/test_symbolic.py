@@ -19,10 +19,10 @@ from checker.lang.model import Model, Params, action, bool_var, int_array, int_v
 from checker.lang.spec import Property, invariant, properties_in
 from checker.lang.view import ModelBug, StateView
 
-# -- the backend ------------------------------------------------------------------
-
 # a query thread of the per-instance step case must never die with an exception
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+
+# -- the backend ------------------------------------------------------------------
 
 
 def _value(term: Any, **env: int) -> Any:
