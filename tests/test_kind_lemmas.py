@@ -120,3 +120,17 @@ def test_conjuncts_opens_nested_ands_and_drops_true() -> None:
     a, b, c = z3.Bools("a b c")
     parts = conjuncts([z3.And(a, z3.And(b, z3.BoolVal(True))), c])
     assert [str(p) for p in parts] == ["a", "b", "c"]
+
+
+def test_a_long_step_case_reports_progress_with_the_instances_being_checked(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from checker.engines.symbolic import localstep
+
+    monkeypatch.setattr(localstep, "PROGRESS_EVERY", 0.05)
+    model = data_path(2)
+    t, terms = _invariant_terms(model, LEMMAS)
+    seen: list[tuple[int, int, list[str]]] = []
+    assert broken_step(t, terms, None, lambda *report: seen.append(report)) is None
+    labels = {inst.label for inst in model.instances}
+    assert seen and all(done < total for done, total, _ in seen)
+    assert all(busy and set(busy) <= labels for _, _, busy in seen)

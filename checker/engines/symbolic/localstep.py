@@ -104,12 +104,13 @@ def constants_in(term: z3.ExprRef, memo: dict[int, frozenset[int]]) -> frozenset
 
 def broken_step(t: StepTemplate, invariant: Sequence[z3.BoolRef],
                 deadline: float | None = None,
-                progress: Callable[[int, int], None] | None = None) -> BrokenStep | None:
+                progress: Callable[[int, int, list[str]], None] | None = None,
+                ) -> BrokenStep | None:
     """``None`` when every step from a typed state satisfying ``And(invariant)`` reaches
     one (the halt aside), else one step that does not (:class:`BrokenStep`).  Raises
     :class:`~checker.engines.symbolic.limits.SolverGaveUp` past ``deadline``.
-    ``progress(done, total)`` is called every :data:`PROGRESS_EVERY` seconds with the
-    queries answered so far."""
+    ``progress(done, total, busy)`` is called every :data:`PROGRESS_EVERY` seconds with
+    the queries answered so far and the instances being checked."""
     parts = conjuncts(invariant)
     queries = list(step_queries(t, parts))
     if not queries:
@@ -155,6 +156,7 @@ def broken_step(t: StepTemplate, invariant: Sequence[z3.BoolRef],
                 return
             with lock:
                 answered[0] += 1
+                running[i] = -1
                 if m is None or n > best[0]:
                     continue
                 found.append((n, values, args))
@@ -172,7 +174,10 @@ def broken_step(t: StepTemplate, invariant: Sequence[z3.BoolRef],
             while th.is_alive():
                 th.join(PROGRESS_EVERY)
                 if progress is not None and th.is_alive():
-                    progress(answered[0], len(queries))
+                    with lock:
+                        busy = sorted({queries[n][0].instances[0].label
+                                       for n in running if n >= 0})
+                    progress(answered[0], len(queries), busy)
     except BaseException:  # a signal (Aborted, KeyboardInterrupt): stop the solvers now
         _stop(contexts, None, stop)
         raise

@@ -117,10 +117,10 @@ class StepCase:
         say = self.announce
         names = ", ".join(p.name for p in props)
 
-        def progress(done: int, total: int) -> None:
+        def progress(done: int, total: int, busy: list[str]) -> None:
             if say is not None:
                 say(f"kind: step case for {names} at k = 1, {done} of {total} action "
-                    "instances checked")
+                    f"instances checked (now: {', '.join(busy)})")
 
         return broken_step(t, [*(t.holds(p) for p in props), *lemmas, t.safe], deadline,
                            progress)
