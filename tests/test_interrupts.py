@@ -8,16 +8,20 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import z3
 
+from checker.cli.interrupts import Aborted, Interrupts
 from checker.engines.base import Limits
 from checker.engines.explicit.liveness import LiveSearch
 from checker.engines.explicit.search import ExplicitChecker
 from checker.engines.stategraph import StateGraph
+from checker.engines.symbolic.bounded import new_solver, solve
 from checker.runs.catalog import select_properties
 from checker.runs.matrix import MatrixPlan, run_matrix
 from models.v9 import V9
@@ -276,3 +280,30 @@ def test_pictures_are_skipped_once_the_time_limit_has_passed(
     note = ("pictures not drawn: the time limit had passed (the traces are written; "
             "'vhostmc report' draws them later)")
     assert outcome.notes == [note]
+
+
+def _pigeonhole(solver: z3.Solver, holes: int) -> None:
+    """``holes + 1`` pigeons in ``holes`` holes: unsat, and hard for a SAT solver."""
+    p = [[z3.Bool(f"p{i}_{j}", solver.ctx) for j in range(holes)] for i in range(holes + 1)]
+    for row in p:
+        solver.add(z3.Or(*row))
+    for j in range(holes):
+        for a in range(holes + 1):
+            for b in range(a + 1, holes + 1):
+                solver.add(z3.Or(z3.Not(p[a][j]), z3.Not(p[b][j])))
+
+
+def test_sigterm_interrupts_the_z3_query_being_solved() -> None:
+    """Python runs its SIGTERM handler only between bytecodes, not inside a Z3 query:
+    the signal's watch interrupts the query, so the run aborts at once instead of when
+    the query ends (it had run on for 58 minutes in a kind step case)."""
+    solver = new_solver()
+    _pigeonhole(solver, 11)  # minutes of solving; the time limit below is the fallback
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM))
+    with Interrupts(hard=True, announce=False).installed():
+        timer.start()
+        began = time.monotonic()
+        with pytest.raises(Aborted, match="SIGTERM"):
+            solve(solver, 120)
+    timer.join()
+    assert time.monotonic() - began < 60  # without the watch: SolverGaveUp after 120 s

@@ -11,12 +11,15 @@ engine does not poll (``hard=True``), the first signal aborts.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from checker.engines.symbolic.limits import interrupt_queries
 from checker.outputs.summary import SIGNAL_EXIT
 
 HANDLED = (signal.SIGINT, signal.SIGTERM)
@@ -60,14 +63,38 @@ class Interrupts:
 
     @contextmanager
     def installed(self) -> Iterator[Interrupts]:
-        """Handle SIGINT and SIGTERM inside the ``with`` block (main thread only)."""
+        """Handle SIGINT and SIGTERM inside the ``with`` block (main thread only).
+
+        Python runs a signal's handler in the main thread between two bytecodes, so
+        not while Z3 solves there: Z3 takes SIGINT itself during a query, but a
+        SIGTERM would wait for the query to end (minutes at large ring sizes).  The
+        signal also wakes a thread (``signal.set_wakeup_fd``) that interrupts the
+        query being solved (:func:`~checker.engines.symbolic.limits.interrupt_queries`);
+        the handler then runs as soon as Z3 returns."""
         previous = {sig: signal.getsignal(sig) for sig in HANDLED}
         for sig in HANDLED:
             signal.signal(sig, self._handle)
+        read_end, write_end = os.pipe()
+        os.set_blocking(write_end, False)
+        previous_fd = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+        watch = threading.Thread(target=_interrupt_on_wakeup, args=(read_end,),
+                                 name="vhostmc-signal-watch", daemon=True)
+        watch.start()
         try:
             yield self
         finally:
+            signal.set_wakeup_fd(previous_fd)
+            os.close(write_end)  # the watch reads end of file and ends
+            watch.join()
+            os.close(read_end)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+
+def _interrupt_on_wakeup(fd: int) -> None:
+    """Interrupt the running Z3 query for each signal number written to ``fd``, until
+    its write end is closed."""
+    while os.read(fd, 64):
+        interrupt_queries()
 
 __all__ = ["SIGNAL_EXIT", "Aborted", "Interrupts"]

@@ -62,6 +62,14 @@ def interruptible(ctx: z3.Context) -> Iterator[None]:
             _solving.remove(ctx)  # not pop(): queries on other threads may overlap
 
 
+def interrupt_queries() -> None:
+    """Interrupt every Z3 query :func:`interruptible` marks as running (a signal's
+    watch: Python runs its own handler only once Z3 returns)."""
+    with _solving_lock:
+        for ctx in _solving:
+            ctx.interrupt()
+
+
 def peak_memory_mib() -> int:
     """The process's peak resident memory so far, in MiB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10  # KiB on Linux
@@ -85,9 +93,7 @@ def memory_limit(mib: int | None) -> Iterator[int]:
         while not done.wait(MEMORY_POLL):
             if watch.reached or peak_memory_mib() >= watch.cap_mib:
                 watch.reached = True
-                with _solving_lock:  # again at each look: a query may start later
-                    for ctx in _solving:
-                        ctx.interrupt()
+                interrupt_queries()  # again at each look: a query may start later
 
     thread = threading.Thread(target=look, name="vhostmc-memory-limit", daemon=True)
     _watches.append(watch)
