@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-from checker.engines.symbolic.limits import interrupt_queries
 from checker.outputs.summary import SIGNAL_EXIT
 
 HANDLED = (signal.SIGINT, signal.SIGTERM)
@@ -69,7 +68,7 @@ class Interrupts:
         not while Z3 solves there: Z3 takes SIGINT itself during a query, but a
         SIGTERM would wait for the query to end (minutes at large ring sizes).  The
         signal also wakes a thread (``signal.set_wakeup_fd``) that interrupts the
-        query being solved (:func:`~checker.engines.symbolic.limits.interrupt_queries`);
+        query being solved (:func:`checker.engines.symbolic.limits.interrupt_queries`);
         the handler then runs as soon as Z3 returns."""
         previous = {sig: signal.getsignal(sig) for sig in HANDLED}
         for sig in HANDLED:
@@ -95,6 +94,10 @@ def _interrupt_on_wakeup(fd: int) -> None:
     """Interrupt the running Z3 query for each signal number written to ``fd``, until
     its write end is closed."""
     while os.read(fd, 64):
-        interrupt_queries()
+        # looked up, not imported: starting the CLI loads no Z3, and without the
+        # module loaded there is no query to interrupt
+        limits = sys.modules.get("checker.engines.symbolic.limits")
+        if limits is not None:
+            limits.interrupt_queries()
 
 __all__ = ["SIGNAL_EXIT", "Aborted", "Interrupts"]
