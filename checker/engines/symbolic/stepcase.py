@@ -24,10 +24,10 @@ from checker.engines.symbolic.unroll import (
     model_bug,
     replay,
 )
-from checker.lang.model import ActionInstance, Model, State
+from checker.lang.model import Model, State
 from checker.lang.spec import Property
-from checker.lang.view import CapacityReached, ModelBug
-from checker.semantics.states import as_dict, enabled_actors, fire, holds
+from checker.lang.view import CapacityReached, ModelBug, StateView
+from checker.semantics.states import as_dict, fire, holds
 
 
 class StepCase:
@@ -142,9 +142,7 @@ class StepCase:
         if after is None:
             raise EncodingError(f"a counterexample to induction of {prop.name}: "
                                 f"{found.instance.label} is not enabled in its state")
-        unsafe = concrete_unsafe(self.model, after)
-        enabled = enabled_actors(self.model, after) if unsafe is None else {
-            inst.spec.actor for inst in self.model.instances if _fires(self.model, inst, after)}
+        enabled, unsafe = judged_steps(self.model, after)
         broken = [p.name for p in (prop, *self.strengthening)
                   if not holds(p, self.model, after, enabled)]
         if not broken:
@@ -169,23 +167,23 @@ class StepCase:
         return f"no capacity hit ({', '.join(hit)})"
 
 
-def _fires(model: Model, inst: ActionInstance, state: State) -> bool:
-    """Whether ``inst`` is enabled in ``state`` (a step that stops at a capacity or
-    writes outside a type counts: its guards hold)."""
-    try:
-        return fire(model, inst, state) is not None
-    except (CapacityReached, ModelBug):
-        return True
-
-
-def concrete_unsafe(model: Model, state: State) -> str | None:
-    """Which of "no capacity hit" and "well typed" some step from ``state`` breaks,
-    judged on the concrete backend (``None``: neither)."""
+def judged_steps(model: Model, state: State) -> tuple[set[str], str | None]:
+    """Every action instance fired once on ``state``, on the concrete backend: the actors
+    with an enabled instance (one that stops at a capacity or writes outside a type
+    counts: its guards hold), and which of "no capacity hit" and "well typed" the first
+    such instance breaks (``None``: neither)."""
+    enabled: set[str] = set()
+    unsafe: str | None = None
+    view = StateView(model, state)
     for inst in model.instances:
+        why: str | None = None
         try:
-            fire(model, inst, state)
+            fires = fire(model, inst, state, view) is not None
         except CapacityReached as hit:
-            return f"no capacity hit ({hit.what})"
+            fires, why = True, f"no capacity hit ({hit.what})"
         except ModelBug as bug:
-            return f"well-typed ({inst.label}: {bug})"
-    return None
+            fires, why = True, f"well-typed ({inst.label}: {bug})"
+        if fires:
+            enabled.add(inst.spec.actor)
+        unsafe = unsafe or why
+    return enabled, unsafe
