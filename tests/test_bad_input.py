@@ -165,6 +165,11 @@ CASES: list[tuple[str, Callable[[Path], list[str]], str]] = [
     ("spec-not-utf8", lambda t: ["check", *SMALL, "--spec", _bytes(t, b'x = "\xff"\n')],
      "cannot read the spec file"),
     ("report-not-utf8", lambda t: ["report", _run_dir(t, b"\xff")], "is not UTF-8 text"),
+    ("property-empty-name", lambda t: ["check", *SMALL, "--property", "no-double-use,"],
+     "--property: an empty name in '--property no-double-use,'; separate names with single"),
+    ("strengthen-empty-name", lambda t: ["check", "--engine", "kind", *SMALL, "--strengthen",
+                                         "a,,b"],
+     "--strengthen: an empty name in '--strengthen a,,b'"),
     ("strengthen-with-sometimes", lambda t: [
         "check", "--engine", "kind", "--ring-size", "1", "--property", "no-double-use",
         "--strengthen", "dma-outstanding", "--spec", _file(t, "some.py", SOMETIMES)],

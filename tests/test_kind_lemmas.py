@@ -77,9 +77,8 @@ def test_the_cli_writes_the_invariant_with_each_lemma_and_where_it_is_declared(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "proof"
     args = ["check", "--engine", "kind", *DATA_PATH_FLAGS, "--ring-size", "2", "--spec", SPEC,
-            "--property", "no-double-use", "--depth", "1", "--out", str(out)]
-    for name in LEMMAS:
-        args += ["--strengthen", name]
+            "--property", "no-double-use", "--depth", "1", "--out", str(out),
+            "--strengthen", ",".join(LEMMAS[:2]), "--strengthen", ",".join(LEMMAS[2:])]
     with pytest.raises(SystemExit) as exc:
         main(args)
     output = capsys.readouterr().out
@@ -94,6 +93,7 @@ def test_the_cli_writes_the_invariant_with_each_lemma_and_where_it_is_declared(
         assert f"({SPEC}:" in line
     assert lines[-1].startswith("safe: ")
     doc = json.loads((out / "result.json").read_text())
+    assert doc["settings"]["strengthen"] == LEMMAS
     [entry] = doc["properties"]
     assert entry["evidence"]["invariant.txt"].endswith("no-double-use.invariant.txt")
 

@@ -165,6 +165,11 @@ def test_pdr_summary_names_mined_states_and_houdini_rounds() -> None:
         "7 Houdini rounds in 2.0s; search complete")
     doc["engine"] = "bmc"
     assert _work_line(doc).startswith("bmc: depth 1 reached, 7 solver queries")
+    doc["engine"] = "kind"
+    assert _work_line(doc).startswith("kind: k = 1..1 finished, 7 solver queries")
+    doc["stats"]["max_depth"] = 0  # the time limit cut the first step case
+    assert _work_line(doc).startswith("kind: no k finished, 7 solver queries")
+    doc["stats"]["max_depth"] = 1
     doc["engine"], doc["stats"]["transitions"] = "pdr", 0  # proved by the explored classes
     assert _work_line(doc) == "pdr: 3599 states explored, no Houdini round in 2.0s; search complete"
     doc["complete"] = False  # only a liveness property is open, and no bound was hit

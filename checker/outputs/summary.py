@@ -201,6 +201,10 @@ def _work_line(doc: dict[str, Any]) -> str:
         work = (f"pdr: {stats['states']} states explored to mine candidate invariants, "
                 f"induction tried up to k={stats['max_depth']}, "
                 f"{stats['transitions']} Houdini rounds")
+    elif doc["engine"] == "kind":  # max_depth: the last k whose base and step case finished
+        k = stats["max_depth"]
+        work = (f"kind: k = 1..{k} finished" if k else "kind: no k finished") + (
+            f", {stats['transitions']} solver queries")
     else:
         work = (f"{doc['engine']}: depth {stats['max_depth']} reached, "
                 f"{stats['transitions']} solver queries")
