@@ -13,11 +13,13 @@ five lemmas of specs/datapath_invariant.py and safe`` is shown closed under the 
 
 Each prints the seconds the check took, the slowest instance's seconds (``local-1``),
 and the peak memory of this process so far (``ru_maxrss``).  ``--skip-whole`` leaves
-out the first (153 s at ring size 4).  No assertions: numbers only; run it with the
-other cores idle.
+out the first (153 s at ring size 4).  ``--counted`` times the same ways again with
+``dp-heads`` and ``dp-window`` written as counts (bench/counted_lemmas.py, the spec's
+text until 2026-12-02).  No assertions: numbers only; run it with the other cores idle.
 
     .venv/bin/python bench/lemmas.py
-    .venv/bin/python bench/lemmas.py --ring-sizes 4 8 --skip-whole
+    .venv/bin/python bench/lemmas.py --ring-sizes 4 --skip-whole --counted
+    .venv/bin/python bench/lemmas.py --ring-sizes 8 --signal-batch 8 --skip-whole
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from checker.runs.catalog import select_properties
 from models.v3_1 import V3_1
 
 SPEC = str(ROOT / "specs" / "datapath_invariant.py")
+COUNTED = str(ROOT / "bench" / "counted_lemmas.py")
 NAMES = ["no-double-use", "memory-safe", "dp-environment", "dp-worker", "dp-heads",
          "dp-window", "dp-skbs"]
 
@@ -91,6 +94,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ring-sizes", type=int, nargs="+", default=[1, 2, 4])
     ap.add_argument("--skip-whole", action="store_true")
+    ap.add_argument("--signal-batch", type=int, default=0,
+                    help="the model's --signal-batch (default: its own default, "
+                         "min(UIO_MAXIOV, 32))")
+    ap.add_argument("--counted", action="store_true",
+                    help="also time the lemmas with dp-heads and dp-window written as counts "
+                         "(bench/counted_lemmas.py), as ways suffixed '(counted)'")
     ap.add_argument("--with-recheck", action="store_true",
                     help="also time recheck.consecution (pdr's per-instance re-check)")
     args = ap.parse_args()
@@ -98,7 +107,8 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- | --- |")
     for ring in args.ring_sizes:
         model = V3_1({"ring_size": ring, "max_backend_changes": 0, "release": "no",
-                      "send_failures": 0})
+                      "send_failures": 0,
+                      **({"signal_batch": args.signal_batch} if args.signal_batch else {})})
         began = time.monotonic()
         t = StepTemplate(model, True)
         terms = [t.holds(p) for p in select_properties(NAMES, [SPEC])] + [t.safe]
@@ -106,12 +116,18 @@ def main() -> None:
               f"{time.monotonic() - began:.1f} | | {peak_mib():.0f} |", flush=True)
         ways = ([] if args.skip_whole else ["whole"]) + (
             ["recheck"] if args.with_recheck else []) + ["local-1", "local"]
-        for name in ways:
-            began = time.monotonic()
-            closed, slowest, worst = run_way(name, t, terms)
-            where = f"{slowest} ({worst:.1f} s)" if slowest else ""
-            print(f"| {ring} | {name} | {closed} | {time.monotonic() - began:.1f} | {where} "
-                  f"| {peak_mib():.0f} |", flush=True)
+        sets = [("", terms)]
+        if args.counted:
+            counted = [n + "-counted" if n in ("dp-heads", "dp-window") else n for n in NAMES]
+            sets.append((" (counted)", [t.holds(p) for p in select_properties(
+                counted, [SPEC, COUNTED])] + [t.safe]))
+        for suffix, chosen in sets:
+            for name in ways:
+                began = time.monotonic()
+                closed, slowest, worst = run_way(name, t, chosen)
+                where = f"{slowest} ({worst:.1f} s)" if slowest else ""
+                print(f"| {ring} | {name}{suffix} | {closed} | {time.monotonic() - began:.1f} "
+                      f"| {where} | {peak_mib():.0f} |", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -10,9 +10,8 @@ trusted::
 
     vhostmc check --engine kind --revision v3.1 --max-backend-changes 0 --release no \\
         --send-failures 0 --ring-size 4 --spec specs/datapath_invariant.py \\
-        --property no-double-use --property memory-safe --depth 1 \\
-        --strengthen dp-environment --strengthen dp-worker --strengthen dp-heads \\
-        --strengthen dp-window --strengthen dp-skbs
+        --property no-double-use,memory-safe --depth 1 \\
+        --strengthen dp-environment,dp-worker,dp-heads,dp-window,dp-skbs
 
 Each lemma quantifies over the ring's heads, the ``heads[]`` slots or the lower
 device's skbs by a Python loop over the ring size, so the same text holds at every
@@ -128,18 +127,36 @@ def worker(s: StateView) -> Any:
     )
 
 
+def head_places(s: StateView) -> list[tuple[Any, Any]]:
+    """Every place outside the guest's hands that can hold a head, as ``(occupied,
+    head)``: the avail ring's posted entries, the used ring's entries, the window's
+    slots and the worker's hands (between vhost_get_vq_desc and the bookkeeping)."""
+    n, m = s.p.ring_size, s.p.uio_maxiov
+    return ([(in_avail(s, pos), s.avail[pos]) for pos in range(n)]
+            + [(k < s.used_cnt, s.used[k]) for k in range(n)]
+            + [(in_window(s, i), s.heads_id[i]) for i in range(m)]
+            + [(s.w_pc == W_BOOKKEEP, s.w_head)])
+
+
 @invariant("dp-heads", "every head is in exactly one place: the guest's, the avail ring, "
            "the worker's hands, the window or the used ring")
 def heads(s: StateView) -> Any:
+    """Written as "no two places hold the same head, and each head is in one" rather
+    than as a count of places per head: the same statement, but a SAT solver proves a
+    sum of bits unchanged by pigeonhole reasoning, which it does badly (docs/engines.md,
+    "Lemmas without counting")."""
     n, m = s.p.ring_size, s.p.uio_maxiov
+    places = head_places(s)
     facts = [s.avail_cnt <= n]
     facts += [s.implies(in_avail(s, pos), s.avail[pos] < n) for pos in range(n)]
+    for a, (there, head) in enumerate(places):
+        facts += [s.implies(s.all(there, other), head != other_head)
+                  for other, other_head in places[:a]]
     for h in range(n):
-        posted = s.count(s.all(in_avail(s, pos), s.avail[pos] == h) for pos in range(n))
-        returned = s.count(s.all(k < s.used_cnt, s.used[k] == h) for k in range(n))
-        handed = s.count(s.all(in_window(s, i), s.heads_id[i] == h) for i in range(m))
-        facts.append(s.ite(s.g_owned[h], 1, 0) + posted + s.inflight[h] + returned == 1)
-        facts.append(s.inflight[h] == s.ite(worker_holds(s, h), 1, 0) + handed)
+        elsewhere = s.any(*(s.all(there, head == h) for there, head in places))
+        handed = s.any(*(s.all(in_window(s, i), s.heads_id[i] == h) for i in range(m)))
+        facts.append(s.ite(s.g_owned[h], s.neg(elsewhere), elsewhere))
+        facts.append(s.inflight[h] == s.ite(worker_holds(s, h), 1, 0) + s.ite(handed, 1, 0))
     return s.all(*facts)
 
 
@@ -147,14 +164,24 @@ def heads(s: StateView) -> Any:
            "done belongs to exactly one skb (or to the skb handle_tx is about to send), "
            "and its head's ubuf_info points back at it")
 def window(s: StateView) -> Any:
+    """Per skb: its slot is in the window, in flight and not the one about to be sent,
+    and no earlier skb has it; per slot in flight (and not about to be sent): some skb
+    has it. That is "exactly one skb", without a count (see :func:`heads`)."""
     n, m, cap = s.p.ring_size, s.p.uio_maxiov, s.p.device_capacity
     facts = [window_length(s) <= n]
+    live = [k < s.skb_cnt for k in range(cap)]
+    for k in range(cap):
+        slot = s.skb_slot[k]
+        facts.append(s.implies(live[k], s.all(
+            in_window(s, slot), s.heads_len[slot] == LEN_IN_FLIGHT,
+            s.neg(s.all(sending_large(s), last_slot(s) == slot)))))
+        facts += [s.implies(live[k], s.skb_slot[j] != slot) for j in range(k)]
     for i in range(m):
-        skbs = s.count(s.all(k < s.skb_cnt, s.skb_slot[k] == i) for k in range(cap))
         flying = s.all(in_window(s, i), s.heads_len[i] == LEN_IN_FLIGHT)
         waiting = s.all(sending_large(s), last_slot(s) == i)
         head = s.heads_id[i]
-        facts.append(skbs == s.ite(s.all(flying, s.neg(waiting)), 1, 0))
+        owned = s.any(*(s.all(live[k], s.skb_slot[k] == i) for k in range(cap)))
+        facts.append(s.implies(s.all(flying, s.neg(waiting)), owned))
         facts.append(s.implies(flying, s.all(s.ubuf_arg[head] == 1, s.ubuf_desc[head] == i)))
     return s.all(*facts)
 

@@ -8,14 +8,16 @@ substituted for the constants it writes.  A conjunct that reads none of them com
 of the substitution as the same term, which the premise already asserts, so only the
 changed conjuncts are negated: the question an action's code review asks ("what can
 this step break?").  On the v3.1 data path at ring size 4 (specs/datapath_invariant.py)
-this answers in 28 s where one query over the whole transition relation took 148 s
-(bench/lemmas.py).
+this answers in 28 s; one query over the whole transition relation took 148 s (with
+that spec's earlier, counted lemmas, which take 39 s this way: bench/lemmas.py).
 
 The queries run on threads, each with its own Z3 context (the Python binding releases
 the GIL while Z3 solves).  The instance reported is the first in the model's order that
 breaks ``J``, whichever thread answers first, so the instance a run reports does not
 depend on timing: once one is found, the queries after it are interrupted and those
-before it still run.
+before it still run.  One exception: when the time limit stops a query before the one
+found, the step found is still reported (a real counterexample to induction, though
+not necessarily the first).
 """
 
 from __future__ import annotations
