@@ -50,6 +50,7 @@ It differs from PATCHv9 in four places; everything else is v9's:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from checker.lang.model import Params, Var, action, int_var
@@ -79,6 +80,8 @@ class V3_1(V9):
 
     name = "v3.1"
     description = "the zero-copy TX path as merged in Linux 3.1"
+    presentation = replace(V9.presentation, value_names={
+        **V9.presentation.value_names, "c_pc": (*C_PC_NAMES, "set-backend-signal")})
 
     def declare(self, p: Params) -> Sequence[Var]:
         """v9's state; the control program counter gains the step after put-and-wait,

@@ -62,6 +62,9 @@ def test_without_a_lemma_the_step_case_names_what_breaks_and_the_cti_is_concrete
     found = re.search(r"step case fails: (.*) breaks after dev_complete\(k=0\) ", res.reason or "")
     assert found is not None, res.reason
     assert res.cti is not None and len(res.cti) == 2 and res.cti_actions == ["dev_complete(k=0)"]
+    text = res.evidence["cti.txt"]  # program counters and other enumerated ints are named
+    assert re.search(r"^  w_pc = \d+ \([a-z-]+\)$", text, re.MULTILINE), text
+    assert re.search(r"^  heads_len = \[\d \((clear|done|in-flight)\), ", text, re.MULTILINE), text
     # the pair replays: the first state satisfies every lemma, its step breaks the named ones
     first = tuple(tuple(v) if isinstance(v, list) else v for v in res.cti[0].values())
     [inst] = [i for i in model.instances if i.label == res.cti_actions[0]]

@@ -527,3 +527,28 @@ def test_var_dataclass_is_frozen() -> None:
     with pytest.raises(AttributeError):
         v.hi = 3  # type: ignore[misc]
     assert (v.lo, v.hi) == (0, 1)
+
+
+# -- value names ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("revision", ["v9", "v3.1"])
+def test_each_named_value_range_is_the_variables_whole_range(revision: str) -> None:
+    from checker.runs.catalog import load_revision
+
+    model = load_revision(revision)({"ring_size": 2})
+    named = model.presentation.value_names
+    assert {"w_pc", "c_pc", "heads_len"} <= set(named)
+    for name, names in named.items():
+        var = model.vars[model.var_index[name]]
+        assert (var.lo, var.hi) == (0, len(names) - 1), name
+        assert len(set(names)) == len(names), name
+
+
+def test_shown_names_a_value_after_its_number_and_leaves_the_rest() -> None:
+    shown = V9.presentation.shown
+    assert shown("w_pc", 9) == "9 (sendmsg)"
+    assert shown("heads_len[3]", 1) == "1 (done)"
+    assert shown("heads_len", [2, 0]) == "[2 (in-flight), 0 (clear)]"
+    assert shown("w_pc", 99) == "99"  # beyond the names: the number alone
+    assert shown("upend", 3) == "3" and shown("w_zcopy", True) == "True"

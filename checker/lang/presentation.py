@@ -57,13 +57,28 @@ class Presentation:
     ``interactions``: the arrows of a sequence chart; ``watched``: the
     variables a chart row lists (empty: every change); ``lane_titles``: a
     title per actor (default: the actor's name); ``key_variables``: what an
-    explored-graph node's label shows (empty: the first few variables).
+    explored-graph node's label shows (empty: the first few variables);
+    ``value_names``: per int variable whose values stand for names (a program
+    counter), the name of each value from 0 up, shown after the number in
+    counterexamples to induction (``9 (sendmsg)``).
     """
 
     interactions: tuple[InteractionRule, ...] = ()
     watched: tuple[str, ...] = ()
     lane_titles: dict[str, str] = field(default_factory=dict)
     key_variables: tuple[str, ...] = ()
+    value_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def shown(self, variable: str, value: Any) -> str:
+        """``value`` of ``variable`` (an array's name, or one element's: ``heads_len[3]``)
+        as text: a named value as ``number (name)``, an array element by element."""
+        names = self.value_names.get(variable.split("[", 1)[0], ())
+        if isinstance(value, (list, tuple)):
+            return "[" + ", ".join(self.shown(variable, v) for v in value) + "]"
+        if names and not isinstance(value, bool) and isinstance(value, int) \
+                and 0 <= value < len(names):
+            return f"{value} ({names[value]})"
+        return str(value)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from checker.lang.presentation import Environment, InteractionRule, Presentation
-from models.v9.constants import C_SLEEP, VHOST_DMA_DONE_LEN
+from models.v9.constants import C_PC_NAMES, C_SLEEP, SOCK_NAMES, VHOST_DMA_DONE_LEN, W_PC_NAMES
 from models.v9.state import CONTROL, DEVICE, GUEST, WORKER
 
 INTERACTIONS: tuple[InteractionRule, ...] = (
@@ -51,7 +51,19 @@ KEY_VARIABLES: tuple[str, ...] = (
 )
 """Variables an explored-graph node's label shows."""
 
-PRESENTATION = Presentation(INTERACTIONS, WATCHED, LANE_TITLES, KEY_VARIABLES)
+VALUE_NAMES: dict[str, tuple[str, ...]] = {
+    "w_pc": W_PC_NAMES, "c_pc": C_PC_NAMES,
+    "vq_mutex": ("free", "worker", "control"),
+    "tx_poll": ("disabled", "stopped", "started"),
+    "backend": tuple(SOCK_NAMES[v] for v in sorted(SOCK_NAMES)),
+    "w_sock": tuple(SOCK_NAMES[v] for v in sorted(SOCK_NAMES)),
+    "heads_len": ("clear", "done", "in-flight"),
+    "w_len": ("small", "large"), "desc_len": ("small", "large"),
+    "obj": ("unallocated", "alive", "freed"),
+}
+"""The names of the values of the model's enumerated ints (models/v9/constants.py)."""
+
+PRESENTATION = Presentation(INTERACTIONS, WATCHED, LANE_TITLES, KEY_VARIABLES, VALUE_NAMES)
 
 _DATAPATH: dict[str, Any] = {"max_backend_changes": 0, "release": "no", "send_failures": 0}
 

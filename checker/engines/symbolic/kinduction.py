@@ -50,6 +50,7 @@ from checker.engines.symbolic.limits import GAVE_UP, gave_up, memory_limit
 from checker.engines.symbolic.stepcase import StepCase
 from checker.engines.symbolic.unroll import StepTemplate, internal_errors
 from checker.lang.model import Model, ModelError, source_location
+from checker.lang.presentation import Presentation
 from checker.lang.spec import Property
 
 
@@ -167,8 +168,8 @@ def run_kind(
         if prop.name in results:
             out.append(results[prop.name])
             continue
-        out.append(_inconclusive(prop, stats.max_depth, ctis.get(prop.name), lemma_broken,
-                                 stop, base.capacity))
+        out.append(_inconclusive(model, prop, stats.max_depth, ctis.get(prop.name),
+                                 lemma_broken, stop, base.capacity))
     complete = all(r.status != "inconclusive" for r in out)
     return RunResult("kind", complete, stats, out, bounds)
 
@@ -187,6 +188,7 @@ def _with_liveness_skipped(run: RunResult, properties: Sequence[Property]) -> Ru
 
 
 def _inconclusive(
+    model: Model,
     prop: Property,
     k: int,
     cti: tuple[list[dict[str, Any]], list[str], str] | None,
@@ -212,7 +214,7 @@ def _inconclusive(
     result = KindPropertyResult(prop.name, "inconclusive", reason=reason, k=k)
     if cti is not None:
         result.cti, result.cti_actions = cti[0], cti[1]
-        result.evidence = {"cti.txt": cti_text(prop.name, *cti)}
+        result.evidence = {"cti.txt": cti_text(model.presentation, prop.name, *cti)}
     return result
 
 
@@ -240,13 +242,16 @@ def proof_text(model: Model, prop: Property, strengthening: Sequence[Property], 
     return "\n".join(lines) + "\n"
 
 
-def cti_text(name: str, states: list[dict[str, Any]], actions: list[str], broken: str) -> str:
+def cti_text(shown: Presentation, name: str, states: list[dict[str, Any]], actions: list[str],
+             broken: str) -> str:
     """A counterexample to induction as text: the first state in full, then each
-    action with the variables it changes (arrays element by element)."""
+    action with the variables it changes (arrays element by element; named values as
+    ``shown`` names them)."""
+    say = shown.shown
     lines = [(f"# counterexample to induction for {name}: from states where the invariant "
              f"holds, {' -> '.join(actions)} breaks {broken} (the states may be unreachable)"),
              "first state:"]
-    lines += [f"  {k} = {v}" for k, v in states[0].items()]
+    lines += [f"  {k} = {say(k, v)}" for k, v in states[0].items()]
     for action, before, after in zip(actions, states, states[1:]):
         lines.append(f"step: {action}")
         for key, new in after.items():
@@ -254,10 +259,10 @@ def cti_text(name: str, states: list[dict[str, Any]], actions: list[str], broken
             if old == new:
                 continue
             if isinstance(new, (list, tuple)) and isinstance(old, (list, tuple)):
-                lines += [f"  {key}[{i}]: {a} -> {b}" for i, (a, b) in enumerate(zip(old, new))
-                          if a != b]
+                lines += [f"  {key}[{i}]: {say(key, a)} -> {say(key, b)}"
+                          for i, (a, b) in enumerate(zip(old, new)) if a != b]
             else:
-                lines.append(f"  {key}: {old} -> {new}")
+                lines.append(f"  {key}: {say(key, old)} -> {say(key, new)}")
     return "\n".join(lines) + "\n"
 
 

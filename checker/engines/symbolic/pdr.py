@@ -476,16 +476,18 @@ def describe_cti(
     broken = [name for name, term in must
               if z3.is_false(m.eval(u.at(term, k), model_completion=True))]
     names = [name for _, name in t.scalars]
+    say = model.presentation.shown
     lines = [(f"# counterexample to induction ({k}-step): from states satisfying every kept "
               f"fact, {labels[-1]} reaches a state violating {', '.join(broken)}")]
     for i in range(k - 1):
         lines.append(f"step {i + 1}: {labels[i]}")
-        lines += [f"  {n}: {a} -> {b}" for n, a, b in zip(names, states[i], states[i + 1])
-                  if a != b]
+        lines += [f"  {n}: {say(n, a)} -> {say(n, b)}"
+                  for n, a, b in zip(names, states[i], states[i + 1]) if a != b]
     lines.append("state before the last step:")
-    lines += [f"  {n} = {v}" for n, v in zip(names, states[k - 1])]
+    lines += [f"  {n} = {say(n, v)}" for n, v in zip(names, states[k - 1])]
     lines.append(f"last step: {labels[-1]}")
-    lines += [f"  {n}: {a} -> {b}" for n, a, b in zip(names, states[k - 1], states[k]) if a != b]
+    lines += [f"  {n}: {say(n, a)} -> {say(n, b)}"
+              for n, a, b in zip(names, states[k - 1], states[k]) if a != b]
     return broken, "\n".join(lines) + "\n"
 
 
