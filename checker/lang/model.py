@@ -245,6 +245,7 @@ class Model:
         self.assumption_list: tuple[Assumption, ...] = tuple(self.assumptions())
         self.action_specs: tuple[ActionSpec, ...] = tuple(self._collect_actions())
         self.instances: tuple[ActionInstance, ...] = tuple(self._instantiate())
+        self._by_label = {inst.label: inst for inst in reversed(self.instances)}  # first wins
         self.check_new_step_fairness()
         own = self.fairness
         self.fairness = lambda: [*own(), *self.declared_fairness()]  # type: ignore[method-assign]
@@ -483,10 +484,7 @@ class Model:
 
     def instance(self, label: str) -> ActionInstance:
         """The action instance printed as ``label``; ``KeyError`` if none."""
-        for inst in self.instances:
-            if inst.label == label:
-                return inst
-        raise KeyError(label)
+        return self._by_label[label]
 
     def action_spec(self, name: str) -> ActionSpec:
         for spec in self.action_specs:
