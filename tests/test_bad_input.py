@@ -167,6 +167,8 @@ CASES: list[tuple[str, Callable[[Path], list[str]], str]] = [
     ("report-not-utf8", lambda t: ["report", _run_dir(t, b"\xff")], "is not UTF-8 text"),
     ("property-empty-name", lambda t: ["check", *SMALL, "--property", "no-double-use,"],
      "--property: an empty name in '--property no-double-use,'; separate names with single"),
+    ("matrix-property-empty-name", lambda t: ["matrix", "--property", ",no-leak"],
+     "--property: an empty name in '--property ,no-leak'"),
     ("strengthen-empty-name", lambda t: ["check", "--engine", "kind", *SMALL, "--strengthen",
                                          "a,,b"],
      "--strengthen: an empty name in '--strengthen a,,b'"),

@@ -251,6 +251,17 @@ def test_inline_svg_prefixes_ids_and_drops_the_prologue() -> None:
                                      '<use xlink:href="#x-m1" clip-path="url(#x-c1)"/></svg>')
 
 
+def test_report_property_takes_a_comma_list(
+    stored_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, _ = run(capsys, "report", str(stored_run), "--property",
+                     "put-and-wait-terminates,memory-safe", "--output", str(tmp_path / "two.html"))
+    assert code == 0
+    page = (tmp_path / "two.html").read_text(encoding="utf-8")
+    sections = re.findall(r'data-property="([^"]+)" data-steps=', page)
+    assert sorted(sections) == ["memory-safe", "put-and-wait-terminates"]
+
+
 def test_report_property_selects_counterexamples(
     stored_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

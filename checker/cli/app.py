@@ -178,6 +178,20 @@ SPEC_HELP = ("A .py file of properties declared with @invariant, @leads_to or @e
              "user properties.")
 
 
+def comma_names(ctx: click.Context, param: click.Parameter,
+                values: tuple[str, ...]) -> tuple[str, ...]:
+    """Click callback of a repeatable name option (``--property``, ``--strengthen``):
+    the names given, each value split at its commas; :class:`UsageProblem` on an
+    empty name."""
+    option = param.opts[0] if param.opts else str(param.name)
+    names = tuple(name.strip() for value in values for name in value.split(","))
+    if "" in names:
+        given = " ".join(f"{option} {value}" for value in values)
+        raise UsageProblem(f"{option}: an empty name in '{given}'; separate names with "
+                           "single commas (--property a,b)")
+    return names
+
+
 def _spec_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--spec", "specs", multiple=True, metavar="PATH.py", help=SPEC_HELP)(fn)
 

@@ -23,6 +23,7 @@ from checker.cli.app import (
     _param_options,
     _spec_option,
     cli,
+    comma_names,
 )
 from checker.cli.interrupts import Interrupts
 from checker.engines.base import RunResult, Stats
@@ -47,7 +48,7 @@ from checker.runs.stored import write_report
               help=REVISION_HELP)
 @_spec_option
 @click.option("--property", "properties", multiple=True, metavar="NAME[,NAME...]",
-              help="Property to check; repeat, or separate names with commas, for several "
+              callback=comma_names, help="Property to check; repeat, or separate names with commas, for several "
                    "(default: all).")
 @click.option("--engine", type=click.Choice(engine_names()), default=DEFAULT_ENGINE,
               show_default=True,
@@ -74,7 +75,7 @@ from checker.runs.stored import write_report
                    "constants; a trace found is a replayed path of this model, not "
                    "necessarily the shortest (see docs/engines.md, Lifting).")
 @click.option("--strengthen", multiple=True, metavar="NAME[,NAME...]",
-              help="kind: a property assumed and proved alongside, to make induction go "
+              callback=comma_names, help="kind: a property assumed and proved alongside, to make induction go "
                    "through; repeat, or separate names with commas, for several.")
 @click.option("--search", type=click.Choice(["bfs", "dfs"]), default="bfs", show_default=True,
               help="bfs gives shortest counterexamples; dfs reaches deep states sooner.")
@@ -171,8 +172,6 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
       vhostmc check --revision examples/my_rev.py --spec examples/my_spec.py --ring-size 1
     """
     limits = _limits(max_states, max_depth, time_limit, memory_limit)
-    properties = split_names("--property", properties)
-    strengthen = split_names("--strengthen", strengthen)
     _check_engine_options(engine, depth, strengthen, search, max_states, max_depth,
                           dump_graph)
     if backend != DEFAULT_BACKEND and "backend" not in get_engine(engine).options:
@@ -260,17 +259,6 @@ def _engines_with(option: str) -> str:
     """``--engine a or b``: the engines that honour ``option``."""
     names = [n for n in engine_names() if option in get_engine(n).options]
     return "--engine " + " or ".join(names)
-
-
-def split_names(option: str, values: tuple[str, ...]) -> tuple[str, ...]:
-    """The names given to a repeatable ``option``, each value split at its commas;
-    :class:`UsageProblem` on an empty name."""
-    names = tuple(name.strip() for value in values for name in value.split(","))
-    if "" in names:
-        given = " ".join(f"{option} {value}" for value in values)
-        raise UsageProblem(f"{option}: an empty name in '{given}'; separate names with "
-                           "single commas (--property a,b)")
-    return names
 
 
 def _check_engine_options(engine: str, depth: int | None, strengthen: tuple[str, ...],

@@ -12,6 +12,7 @@ from checker.cli.app import (
     _limits,
     _spec_option,
     cli,
+    comma_names,
 )
 from checker.runs.catalog import load_revision
 from checker.runs.environments import ENVIRONMENTS
@@ -32,8 +33,10 @@ from checker.runs.revision_diff import (
 @click.option("--env", default="default", show_default=True,
               type=click.Choice(list(ENVIRONMENTS)), help="Environment of both checks.")
 @_spec_option
-@click.option("--property", "properties", multiple=True, metavar="NAME",
-              help="Property to compare; repeat for several (default: all).")
+@click.option("--property", "properties", multiple=True, metavar="NAME[,NAME...]",
+              callback=comma_names,
+              help="Property to compare; repeat, or separate names with commas, for several "
+                   "(default: all).")
 @click.option("--time-limit", type=SECONDS, default=120.0, show_default=True, metavar="SECONDS",
               help="Per revision: stop the check after this long (inconclusive).")
 @click.option("--steps-only", is_flag=True, help="Only compare the code; run no check.")

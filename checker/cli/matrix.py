@@ -18,6 +18,7 @@ from checker.cli.app import (
     _limits,
     _spec_option,
     cli,
+    comma_names,
 )
 from checker.cli.interrupts import Interrupts
 from checker.runs.environments import ENVIRONMENTS, get_environment
@@ -77,8 +78,10 @@ def _parsed(parse: Callable[[str], Any]) -> Callable[[click.Context, click.Param
                    + ", ".join(FAIRNESS_PRESETS) + ". The table gets a fairness column and "
                    "shows each lasso's shape. Default: no fairness axis (default switches).")
 @_spec_option
-@click.option("--property", "properties", multiple=True, metavar="NAME",
-              help="Property to check; repeat for several (default: all).")
+@click.option("--property", "properties", multiple=True, metavar="NAME[,NAME...]",
+              callback=comma_names,
+              help="Property to check; repeat, or separate names with commas, for several "
+                   "(default: all).")
 @click.option("--jobs", "-j", type=POSITIVE, default=1, show_default=True,
               help="Cells run at once, each in its own process.")
 @click.option("--time-limit", type=SECONDS, default=None, metavar="SECONDS",

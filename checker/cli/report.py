@@ -8,6 +8,7 @@ import click
 
 from checker.cli.app import (
     cli,
+    comma_names,
 )
 from checker.outputs.html.page import REPORT_NAME
 from checker.runs.stored import write_report
@@ -17,8 +18,10 @@ from checker.runs.stored import write_report
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               metavar="PATH", help=f"Where to write the page (default: RUN_DIR/{REPORT_NAME}).")
-@click.option("--property", "properties", multiple=True, metavar="NAME",
-              help="Show only this property's counterexample; repeat for several "
+@click.option("--property", "properties", multiple=True, metavar="NAME[,NAME...]",
+              callback=comma_names,
+              help="Show only this property's counterexample; repeat, or separate names "
+                   "with commas, for several "
                    "(default: every counterexample of the run).")
 def report_cmd(run_dir: Path, output: Path | None, properties: tuple[str, ...]) -> int:
     """Build the offline HTML report of a stored run (the --out folder of 'vhostmc check').

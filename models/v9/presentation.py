@@ -51,12 +51,13 @@ KEY_VARIABLES: tuple[str, ...] = (
 )
 """Variables an explored-graph node's label shows."""
 
+_SOCK_KINDS = tuple(SOCK_NAMES[v] for v in sorted(SOCK_NAMES))
+
 VALUE_NAMES: dict[str, tuple[str, ...]] = {
     "w_pc": W_PC_NAMES, "c_pc": C_PC_NAMES,
     "vq_mutex": ("free", "worker", "control"),
     "tx_poll": ("disabled", "stopped", "started"),
-    "backend": tuple(SOCK_NAMES[v] for v in sorted(SOCK_NAMES)),
-    "w_sock": tuple(SOCK_NAMES[v] for v in sorted(SOCK_NAMES)),
+    "backend": _SOCK_KINDS, "w_sock": _SOCK_KINDS,
     "heads_len": ("clear", "done", "in-flight"),
     "w_len": ("small", "large"), "desc_len": ("small", "large"),
     "obj": ("unallocated", "alive", "freed"),
