@@ -266,14 +266,33 @@ class KernelHelpers(V9State):
         i = s.done
         going = when
         for _ in range(batch):
-            going = s.all(going, i != s.upend, s.heads_len[i] == VHOST_DMA_DONE_LEN)
+            going = s.all(going, self.head_done_at(s, i))
             if not s.symbolic and not going:
                 break
-            s.heads_len.set_if(going, i, VHOST_DMA_CLEAR_LEN)
-            self.add_used_and_signal(s, s.heads_id[i], going)
+            self.return_done_head(s, i, going)
             i = s.ite(going, (i + 1) % m, i)
         if batch < m:
-            more = s.all(going, i != s.upend, s.heads_len[i] == VHOST_DMA_DONE_LEN)
+            more = s.all(going, self.head_done_at(s, i))
             s.capacity(s.neg(more), "heads one vhost_zerocopy_signal_used call returns "
                        "(--signal-batch)")
         s.done = i
+
+    def head_done_at(self, s: StateView, i: Any) -> Any:
+        """The loop goes on at ``i``: ``i != vq->upend_idx`` and
+        ``vq->heads[i].len == VHOST_DMA_DONE_LEN``."""
+        return s.all(i != s.upend, s.heads_len[i] == VHOST_DMA_DONE_LEN)
+
+    def return_done_head(self, s: StateView, i: Any, when: Any) -> None:
+        """One turn of the loop's body: ``vq->heads[i].len = VHOST_DMA_CLEAR_LEN;
+        vhost_add_used_and_signal(vq->dev, vq, vq->heads[i].id, 0);``"""
+        s.heads_len.set_if(when, i, VHOST_DMA_CLEAR_LEN)
+        self.add_used_and_signal(s, s.heads_id[i], when)
+
+    def zerocopy_signal_next(self, s: StateView, when: Any = True) -> Any:
+        """One turn of vhost_zerocopy_signal_used's loop, its index kept in ``done_idx``
+        (``--signal-loop iteration``): returns whether the turn returned a head (else the
+        loop has ended)."""
+        going = s.all(when, self.head_done_at(s, s.done))
+        self.return_done_head(s, s.done, going)
+        s.done = s.ite(going, (s.done + 1) % self.p.uio_maxiov, s.done)
+        return going

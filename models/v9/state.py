@@ -63,6 +63,10 @@ def _device_capacity(values: dict[str, Any]) -> int:
     return int(values["ring_size"]) + 1
 
 
+SIGNAL_LOOP_CALL = "call"
+SIGNAL_LOOP_ITERATION = "iteration"
+
+
 def _signal_batch(values: dict[str, Any]) -> int:
     """UIO_MAXIOV, at most 32"""
     return min(int(values["uio_maxiov"]), 32)
@@ -84,6 +88,11 @@ PARAMETERS: tuple[Param, ...] = (
     Param("signal_batch", "heads one vhost_zerocopy_signal_used call returns at most (a model "
           "bound: a call that would return more stops at this capacity; UIO_MAXIOV or more "
           "is no bound)", _signal_batch, minimum=1),
+    Param("signal_loop", "how handle_tx's vhost_zerocopy_signal_used call is stepped: "
+          "'call', one step returns every done head (docs/model.md shows it equivalent); "
+          "'iteration', one step per turn of its loop, the callback and the guest "
+          "interleaving between turns", SIGNAL_LOOP_CALL, kind=str,
+          choices=(SIGNAL_LOOP_CALL, SIGNAL_LOOP_ITERATION)),
     Param("zcopytx", "module parameter zcopytx (1: zero-copy on SOCK_ZEROCOPY sockets)", 1,
           minimum=0, environment=True),
     Param("initial_backend", "backend installed before the run starts", "zerocopy",

@@ -37,7 +37,7 @@ from models.v9.constants import (
     W_WMEM,
 )
 from models.v9.kernel import KernelHelpers
-from models.v9.state import WORKER
+from models.v9.state import SIGNAL_LOOP_ITERATION, WORKER
 
 HANDLE_TX = "handle_tx"
 
@@ -113,11 +113,16 @@ class WorkerActions(KernelHelpers):
 
     # -- the loop ---------------------------------------------------------------
     @action(WORKER, HANDLE_TX,
-            "/* Release DMAs done buffers first */ if (zcopy) vhost_zerocopy_signal_used(vq);")
+            "/* Release DMAs done buffers first */ if (zcopy) vhost_zerocopy_signal_used(vq);  "
+            "(--signal-loop iteration: one turn of its loop per step, i kept in done_idx)")
     def tx_signal_used(self, s: StateView) -> None:
         s.require(s.w_pc == W_SIGNAL)
-        self.zerocopy_signal_used(s, s.w_zcopy)
-        s.w_pc = W_GET
+        if self.p.signal_loop == SIGNAL_LOOP_ITERATION:
+            returned = self.zerocopy_signal_next(s, s.w_zcopy)
+            s.w_pc = s.ite(returned, W_SIGNAL, W_GET)
+        else:
+            self.zerocopy_signal_used(s, s.w_zcopy)
+            s.w_pc = W_GET
 
     @action(WORKER, "vhost_get_vq_desc",
             "head = vhost_get_vq_desc(...) == vq->num: nothing new in the avail ring")
