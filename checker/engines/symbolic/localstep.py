@@ -12,7 +12,8 @@ this answers in 28 s; one query over the whole transition relation took 148 s (w
 that spec's earlier, counted lemmas, which take 39 s this way: bench/lemmas.py).
 
 The queries run on threads, each with its own Z3 context (the Python binding releases
-the GIL while Z3 solves).  The instance reported is the first in the model's order that
+the GIL while Z3 solves); a thread that is free takes the next query in the model's
+order, so one slow query does not hold back the ones after it.  The instance reported is the first in the model's order that
 breaks ``J``, whichever thread answers first, so the instance a run reports does not
 depend on timing: once one is found, the queries after it are interrupted and those
 before it still run.  One exception: when the time limit stops a query before the one
@@ -120,27 +121,31 @@ def broken_step(t: StepTemplate, invariant: Sequence[z3.BoolRef],
         return None
     count = min(THREADS, len(queries))
     contexts = [z3.Context() for _ in range(count)]
-    # translated here, context after context: the main context is read by this thread only
+    # translated here, into every context: the main context is read by this thread only,
+    # and any thread may take any query (the next one in order when it is free)
     premise = [z3.And(*type_ranges(t), *parts).translate(ctx) for ctx in contexts]
     cur = [[c.translate(ctx) for c in t.cur] for ctx in contexts]
-    work = [[(n, q.translate(contexts[n % count]),
-              [c.translate(contexts[n % count]) for _, c in g.params])
-             for n, (g, q) in enumerate(queries) if n % count == i] for i in range(count)]
+    work = [[(q.translate(ctx), [c.translate(ctx) for _, c in g.params]) for g, q in queries]
+            for ctx in contexts]
     found: list[tuple[int, tuple[Any, ...], tuple[int, ...]]] = []
     failures: list[BaseException] = []
     lock = threading.Lock()
     stop = threading.Event()
     answered = [0]
+    taken = [0]  # the next query no thread has taken yet
     best = [len(queries)]  # the first query (in order) found broken so far
     running = [-1] * count  # the query each context is solving
 
     def run(i: int) -> None:
         ctx = contexts[i]
-        for n, query, params in work[i]:
+        while True:
             with lock:
-                if stop.is_set() or n > best[0]:
+                n = taken[0]
+                if stop.is_set() or n >= len(queries) or n > best[0]:
                     return
+                taken[0] += 1
                 running[i] = n
+            query, params = work[i][n]
             try:
                 solver = new_solver(ctx)
                 solver.add(premise[i], query)
@@ -167,7 +172,6 @@ def broken_step(t: StepTemplate, invariant: Sequence[z3.BoolRef],
                 for j, other in enumerate(running):  # later queries cannot be the first
                     if j != i and other > n:
                         contexts[j].interrupt()
-            return
 
     threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
     for th in threads:
