@@ -43,6 +43,7 @@ single-threaded).
     .venv/bin/python bench/bmc.py                 # 60 s budget per ring size
     .venv/bin/python bench/bmc.py --budget 10 --ring-sizes 2 4
     .venv/bin/python bench/bmc.py --datapath --ring-sizes 1 8 --budget 60 --layout arrays
+    .venv/bin/python bench/bmc.py --datapath --ring-sizes 8 --signal-loop iteration
     .venv/bin/python bench/bmc.py --skip-depth --cex-rings 1 256
     .venv/bin/python bench/bmc.py --lift-from 2 --ring-sizes 256 --budget 300
     .venv/bin/python bench/bmc.py --datapath --layout arrays --ring-sizes 256 \
@@ -171,7 +172,7 @@ def lift_rows(ring: int, lift_from: int, budget: float) -> list[tuple[str, str, 
     return rows
 
 
-def datapath_row(ring: int, budget: float, extra: dict[str, int]) -> dict[str, Any]:
+def datapath_row(ring: int, budget: float, extra: dict[str, Any]) -> dict[str, Any]:
     """BMC on the v3.1 data path at ring size ``ring`` for ``budget`` seconds."""
     from checker.engines.symbolic.limits import SolverGaveUp
     from models.v3_1 import V3_1
@@ -225,6 +226,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--datapath", action="store_true", help="only table 3 (v3.1 data path)")
     parser.add_argument("--uio-maxiov", type=int, help="table 3: UIO_MAXIOV")
     parser.add_argument("--max-pend", type=int, help="table 3: VHOST_MAX_PEND")
+    parser.add_argument("--signal-loop", choices=("call", "iteration"),
+                        help="table 3: the model's --signal-loop (default: its own, 'call')")
     parser.add_argument("--no-bfs", action="store_true", help="table 1 without the BFS columns")
     parser.add_argument("--layout", choices=("auto", "flat", "arrays"), default="auto",
                         help="BMC's state layout (auto: BMC's own choice by array size)")
@@ -243,8 +246,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"BMC layout: {args.layout}, grouping: {args.grouping}")
 
     if args.datapath:
-        extra = {k: v for k, v in (("uio_maxiov", args.uio_maxiov), ("max_pend", args.max_pend))
-                 if v is not None}
+        extra = {k: v for k, v in (("uio_maxiov", args.uio_maxiov), ("max_pend", args.max_pend),
+                                   ("signal_loop", args.signal_loop)) if v is not None}
         print(f"v3.1 data path, BMC within {args.budget:g} s ({extra or 'default constants'})")
         print(f"{'ring':>5} {'build s':>8} {'depth':>6} {'total s':>8} {'peak MiB':>9}")
         for ring in args.ring_sizes:

@@ -124,9 +124,9 @@ def main() -> None:
         reduced = reduction == "on"
         if "compiled" in args.backends:
             t0 = time.perf_counter()
-            warm = child("compiled", ring, 3600, args.memory_limit, reduced, guest,
+            warmed = child("compiled", ring, 3600, args.memory_limit, reduced, guest,
                          warmup=True)
-            print(f"ring {ring} {guest} reduction {reduction}: proof {warm['proof']:.1f}s, cold "
+            print(f"ring {ring} {guest} reduction {reduction}: proof {warmed['proof']:.1f}s, cold "
                   f"compile (or cache load) {time.perf_counter() - t0:.1f}s", flush=True)
         for backend in args.backends:
             limit = args.time_limit

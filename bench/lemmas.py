@@ -2,7 +2,7 @@
 
 On v3.1's data path (``--max-backend-changes 0 --release no --send-failures 0``) at
 each ring size (default 1 2 4), the invariant ``no-double-use and memory-safe and the
-five lemmas of specs/datapath_invariant.py and safe`` is shown closed under the step:
+six lemmas of specs/datapath_invariant.py and safe`` is shown closed under the step:
 
 1. ``whole``: one query over the whole transition relation (what ``kind`` asked at
    k = 1 before 2026-12-02; :func:`checker.engines.symbolic.recheck.consecution` asks
@@ -19,7 +19,7 @@ text until 2026-12-02).  No assertions: numbers only; run it with the other core
 
     .venv/bin/python bench/lemmas.py
     .venv/bin/python bench/lemmas.py --ring-sizes 4 --skip-whole --counted
-    .venv/bin/python bench/lemmas.py --ring-sizes 8 --signal-batch 8 --skip-whole
+    .venv/bin/python bench/lemmas.py --ring-sizes 8 --signal-loop iteration --skip-whole
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from models.v3_1 import V3_1
 SPEC = str(ROOT / "specs" / "datapath_invariant.py")
 COUNTED = str(ROOT / "bench" / "counted_lemmas.py")
 NAMES = ["no-double-use", "memory-safe", "dp-environment", "dp-worker", "dp-heads",
-         "dp-window", "dp-skbs"]
+         "dp-window", "dp-skbs", "dp-count"]
 
 
 def peak_mib() -> float:
@@ -97,6 +97,8 @@ def main() -> None:
     ap.add_argument("--signal-batch", type=int, default=0,
                     help="the model's --signal-batch (default: its own default, "
                          "min(UIO_MAXIOV, 32))")
+    ap.add_argument("--signal-loop", choices=("call", "iteration"), default="call",
+                    help="the model's --signal-loop (one step per call, or per turn of the loop)")
     ap.add_argument("--counted", action="store_true",
                     help="also time the lemmas with dp-heads and dp-window written as counts "
                          "(bench/counted_lemmas.py), as ways suffixed '(counted)'")
@@ -107,7 +109,7 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- | --- |")
     for ring in args.ring_sizes:
         model = V3_1({"ring_size": ring, "max_backend_changes": 0, "release": "no",
-                      "send_failures": 0,
+                      "send_failures": 0, "signal_loop": args.signal_loop,
                       **({"signal_batch": args.signal_batch} if args.signal_batch else {})})
         began = time.monotonic()
         t = StepTemplate(model, True)

@@ -37,6 +37,7 @@ from checker.engines.symbolic.explored import class_diagram, diagram_term
 from checker.engines.symbolic.mining import explore
 from checker.engines.symbolic.reachable import Reachable
 from checker.engines.symbolic.unroll import StepTemplate
+from checker.engines.symbolic.validity import type_ranges
 from checker.runs.environments import ENVIRONMENTS
 from models.v3_1 import V3_1
 
@@ -44,7 +45,7 @@ from models.v3_1 import V3_1
 def one_query(t: StepTemplate, inv: z3.BoolRef) -> bool:
     """Consecution as a single query over every step (the former check)."""
     solver = new_solver()
-    solver.add(*recheck._ranges(t), inv, t.transition, t.sel != t.halt)
+    solver.add(*type_ranges(t), inv, t.transition, t.sel != t.halt)
     solver.add(z3.Not(z3.substitute(inv, *zip(t.cur, t.nxt))))
     return solver.check() == z3.unsat
 
