@@ -10,10 +10,13 @@ import pytest
 from checker.cli import main
 from checker.engines.base import Limits
 from checker.engines.explicit.search import ExplicitChecker
+from checker.engines.symbolic.bmc import run_bmc
 from checker.engines.symbolic.kinduction import run_kind
 from checker.lang.model import State
 from checker.runs.catalog import select_properties
+from checker.runs.replay import replay
 from checker.semantics.states import as_dict, fire, from_dict, initial_state
+from checker.traces.itf import to_itf
 from models.v3_1 import V3_1
 from models.v9 import V9
 from models.v9.constants import (
@@ -94,6 +97,21 @@ def test_iteration_finds_v9s_violations_no_shorter() -> None:
     assert all(found["iteration"][k][1] >= n for k, (_, n) in found["call"].items())
 
 
+def test_bmc_finds_the_same_violations_one_turn_at_a_time() -> None:
+    """Engines agree on the finer model: BMC's shortest traces have the explicit
+    search's lengths, and each replays."""
+    model = V9({"ring_size": 1, "signal_loop": "iteration"})
+    props = select_properties(["memory-safe", "no-stuck-waiter"])
+    explicit = ExplicitChecker(model, props, limits=Limits(max_depth=10)).run()
+    bmc = run_bmc(model, props, depth=10)
+    lengths = {r.name: len(r.trace) for r in explicit.properties if r.trace}
+    assert lengths == {r.name: len(r.trace) for r in bmc.properties if r.trace}
+    assert len(lengths) == 2
+    for r in bmc.properties:
+        assert r.trace is not None
+        assert replay(to_itf(model, r.trace)).ok
+
+
 def test_iteration_reaches_more_states_on_the_data_path() -> None:
     counts = {}
     for loop in ("call", "iteration"):
@@ -111,3 +129,13 @@ def test_the_lemmas_prove_the_data_path_one_turn_at_a_time(ring: int) -> None:
     lemmas = select_properties(LEMMAS, [SPEC])
     res = run_kind(model, props, 1, strengthening=lemmas)
     assert [r.status for r in res.properties] == ["holds", "holds"]
+
+
+@pytest.mark.slow
+def test_the_lemmas_prove_the_data_path_at_ring_8_one_turn_at_a_time() -> None:
+    """results/proofs.md's ring 8 row (about 7.5 minutes on two threads)."""
+    model = V3_1({"ring_size": 8, "signal_loop": "iteration", **DATAPATH})
+    props = select_properties(["no-double-use", "memory-safe"], [SPEC])
+    res = run_kind(model, props, 1, strengthening=select_properties(LEMMAS, [SPEC]))
+    assert [r.status for r in res.properties] == ["holds", "holds"]
+
