@@ -13,12 +13,12 @@ that spec's earlier, counted lemmas, which take 39 s this way: bench/lemmas.py).
 
 The queries run on threads, each with its own Z3 context (the Python binding releases
 the GIL while Z3 solves); a thread that is free takes the next query in the model's
-order, so one slow query does not hold back the ones after it.  The instance reported is the first in the model's order that
-breaks ``J``, whichever thread answers first, so the instance a run reports does not
-depend on timing: once one is found, the queries after it are interrupted and those
-before it still run.  One exception: when the time limit stops a query before the one
-found, the step found is still reported (a real counterexample to induction, though
-not necessarily the first).
+order, so one slow query does not hold back the ones after it.  The instance reported
+is the first in the model's order that breaks ``J``, whichever thread answers first, so
+the instance a run reports does not depend on timing: once one is found, the queries
+after it are interrupted and those before it still run.  One exception: when the time
+limit stops a query before the one found, the step found is still reported (a real
+counterexample to induction, though not necessarily the first).
 """
 
 from __future__ import annotations
