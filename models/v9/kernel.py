@@ -266,21 +266,16 @@ class KernelHelpers(V9State):
         i = s.done
         going = when
         for _ in range(batch):
-            going = s.all(going, self.head_done_at(s, i))
+            going = s.all(going, i != s.upend, s.heads_len[i] == VHOST_DMA_DONE_LEN)
             if not s.symbolic and not going:
                 break
             self.return_done_head(s, i, going)
             i = s.ite(going, (i + 1) % m, i)
         if batch < m:
-            more = s.all(going, self.head_done_at(s, i))
+            more = s.all(going, i != s.upend, s.heads_len[i] == VHOST_DMA_DONE_LEN)
             s.capacity(s.neg(more), "heads one vhost_zerocopy_signal_used call returns "
                        "(--signal-batch)")
         s.done = i
-
-    def head_done_at(self, s: StateView, i: Any) -> Any:
-        """The loop goes on at ``i``: ``i != vq->upend_idx`` and
-        ``vq->heads[i].len == VHOST_DMA_DONE_LEN``."""
-        return s.all(i != s.upend, s.heads_len[i] == VHOST_DMA_DONE_LEN)
 
     def return_done_head(self, s: StateView, i: Any, when: Any) -> None:
         """One turn of the loop's body: ``vq->heads[i].len = VHOST_DMA_CLEAR_LEN;
@@ -292,7 +287,7 @@ class KernelHelpers(V9State):
         """One turn of vhost_zerocopy_signal_used's loop, its index kept in ``done_idx``
         (``--signal-loop iteration``): returns whether the turn returned a head (else the
         loop has ended)."""
-        going = s.all(when, self.head_done_at(s, s.done))
+        going = s.all(when, s.done != s.upend, s.heads_len[s.done] == VHOST_DMA_DONE_LEN)
         self.return_done_head(s, s.done, going)
         s.done = s.ite(going, (s.done + 1) % self.p.uio_maxiov, s.done)
         return going
