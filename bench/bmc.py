@@ -69,6 +69,7 @@ from checker.engines.symbolic.bmc import run_bmc
 from checker.engines.symbolic.unroll import StepTemplate
 from checker.lang.spec import Property, properties_in
 from models.v9 import V9
+from models.v9.state import SIGNAL_LOOPS
 from specs import zerocopy
 
 ALWAYS = Property("true", "always holds", lambda s: True)
@@ -226,7 +227,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--datapath", action="store_true", help="only table 3 (v3.1 data path)")
     parser.add_argument("--uio-maxiov", type=int, help="table 3: UIO_MAXIOV")
     parser.add_argument("--max-pend", type=int, help="table 3: VHOST_MAX_PEND")
-    parser.add_argument("--signal-loop", choices=("call", "iteration"),
+    parser.add_argument("--signal-loop", choices=SIGNAL_LOOPS,
                         help="table 3: the model's --signal-loop (default: its own, 'call')")
     parser.add_argument("--no-bfs", action="store_true", help="table 1 without the BFS columns")
     parser.add_argument("--layout", choices=("auto", "flat", "arrays"), default="auto",

@@ -41,6 +41,7 @@ from checker.engines.symbolic.unroll import StepTemplate
 from checker.engines.symbolic.validity import type_ranges
 from checker.runs.catalog import select_properties
 from models.v3_1 import V3_1
+from models.v9.state import SIGNAL_LOOP_CALL, SIGNAL_LOOPS
 
 SPEC = str(ROOT / "specs" / "datapath_invariant.py")
 COUNTED = str(ROOT / "bench" / "counted_lemmas.py")
@@ -97,7 +98,7 @@ def main() -> None:
     ap.add_argument("--signal-batch", type=int, default=0,
                     help="the model's --signal-batch (default: its own default, "
                          "min(UIO_MAXIOV, 32))")
-    ap.add_argument("--signal-loop", choices=("call", "iteration"), default="call",
+    ap.add_argument("--signal-loop", choices=SIGNAL_LOOPS, default=SIGNAL_LOOP_CALL,
                     help="the model's --signal-loop (one step per call, or per turn of the loop)")
     ap.add_argument("--counted", action="store_true",
                     help="also time the lemmas with dp-heads and dp-window written as counts "

@@ -48,7 +48,8 @@ from checker.runs.stored import write_report
               help=REVISION_HELP)
 @_spec_option
 @click.option("--property", "properties", multiple=True, metavar="NAME[,NAME...]",
-              callback=comma_names, help="Property to check; repeat, or separate names with commas, for several "
+              callback=comma_names,
+              help="Property to check; repeat, or separate names with commas, for several "
                    "(default: all).")
 @click.option("--engine", type=click.Choice(engine_names()), default=DEFAULT_ENGINE,
               show_default=True,
@@ -75,7 +76,8 @@ from checker.runs.stored import write_report
                    "constants; a trace found is a replayed path of this model, not "
                    "necessarily the shortest (see docs/engines.md, Lifting).")
 @click.option("--strengthen", multiple=True, metavar="NAME[,NAME...]",
-              callback=comma_names, help="kind: a property assumed and proved alongside, to make induction go "
+              callback=comma_names,
+              help="kind: a property assumed and proved alongside, to make induction go "
                    "through; repeat, or separate names with commas, for several.")
 @click.option("--search", type=click.Choice(["bfs", "dfs"]), default="bfs", show_default=True,
               help="bfs gives shortest counterexamples; dfs reaches deep states sooner.")

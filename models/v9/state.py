@@ -65,6 +65,7 @@ def _device_capacity(values: dict[str, Any]) -> int:
 
 SIGNAL_LOOP_CALL = "call"
 SIGNAL_LOOP_ITERATION = "iteration"
+SIGNAL_LOOPS = (SIGNAL_LOOP_CALL, SIGNAL_LOOP_ITERATION)
 
 
 def _signal_batch(values: dict[str, Any]) -> int:
@@ -92,7 +93,7 @@ PARAMETERS: tuple[Param, ...] = (
           "'call', one step returns every done head (docs/model.md shows it equivalent); "
           "'iteration', one step per turn of its loop, the callback and the guest "
           "interleaving between turns", SIGNAL_LOOP_CALL, kind=str,
-          choices=(SIGNAL_LOOP_CALL, SIGNAL_LOOP_ITERATION)),
+          choices=SIGNAL_LOOPS),
     Param("zcopytx", "module parameter zcopytx (1: zero-copy on SOCK_ZEROCOPY sockets)", 1,
           minimum=0, environment=True),
     Param("initial_backend", "backend installed before the run starts", "zerocopy",

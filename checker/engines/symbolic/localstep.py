@@ -121,12 +121,11 @@ def broken_step(t: StepTemplate, invariant: Sequence[z3.BoolRef],
         return None
     count = min(THREADS, len(queries))
     contexts = [z3.Context() for _ in range(count)]
-    # translated here, into every context: the main context is read by this thread only,
-    # and any thread may take any query (the next one in order when it is free)
+    # the premise and the state here, into every context; a query when a thread takes it,
+    # into that thread's context only, under ``lock``: the main context is read by one
+    # thread at a time (this one waits in join meanwhile)
     premise = [z3.And(*type_ranges(t), *parts).translate(ctx) for ctx in contexts]
     cur = [[c.translate(ctx) for c in t.cur] for ctx in contexts]
-    work = [[(q.translate(ctx), [c.translate(ctx) for _, c in g.params]) for g, q in queries]
-            for ctx in contexts]
     found: list[tuple[int, tuple[Any, ...], tuple[int, ...]]] = []
     failures: list[BaseException] = []
     lock = threading.Lock()
@@ -139,14 +138,16 @@ def broken_step(t: StepTemplate, invariant: Sequence[z3.BoolRef],
     def run(i: int) -> None:
         ctx = contexts[i]
         while True:
-            with lock:
-                n = taken[0]
-                if stop.is_set() or n >= len(queries) or n > best[0]:
-                    return
-                taken[0] += 1
-                running[i] = n
-            query, params = work[i][n]
             try:
+                with lock:
+                    n = taken[0]
+                    if stop.is_set() or n >= len(queries) or n > best[0]:
+                        return
+                    taken[0] += 1
+                    running[i] = n
+                    group, main_query = queries[n]
+                    query = main_query.translate(ctx)
+                    params = [c.translate(ctx) for _, c in group.params]
                 solver = new_solver(ctx)
                 solver.add(premise[i], query)
                 left = None if deadline is None else deadline - time.monotonic()
@@ -187,7 +188,8 @@ def broken_step(t: StepTemplate, invariant: Sequence[z3.BoolRef],
                     progress(answered[0], len(queries), busy)
     except BaseException:  # a signal (Aborted, KeyboardInterrupt): stop the solvers now
         _stop(contexts, None, stop)
-        raise
+        with lock:  # no thread is reading the main context once this is held
+            raise
     if found:
         n, values, args = min(found)
         g = queries[n][0]
