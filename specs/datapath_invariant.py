@@ -18,8 +18,9 @@ one turn of its loop per step, docs/model.md abstraction 10): the step case of t
 whole loop grows too fast with the ring (results/proofs.md), one turn's does not.
 
 Each lemma quantifies over the ring's heads, the ``heads[]`` slots or the lower
-device's skbs by a Python loop over the ring size, so the same text holds at every
-size.  The *window* is the ``heads[]`` slots from ``vq->done_idx`` up to
+device's skbs by a Python loop over the ring size, or (``dp-skbs``) by ``s.every``,
+so the same text holds at every size; ``s.every`` is also one quantifier for the
+engines that keep it one (docs/engines.md, "Toward ring 256").  The *window* is the ``heads[]`` slots from ``vq->done_idx`` up to
 ``vq->upend_idx`` (modulo ``UIO_MAXIOV``): the heads ``handle_tx`` has handed on and
 ``vhost_zerocopy_signal_used`` has not yet returned.  Every head is in exactly one
 place: the guest's, the avail ring, the worker's hands between
@@ -192,9 +193,8 @@ def window(s: StateView) -> Any:
 
 @invariant("dp-skbs", "each skb the lower device holds carries the head of its heads[] slot")
 def skbs(s: StateView) -> Any:
-    cap = s.p.device_capacity
-    return s.all(*(s.implies(k < s.skb_cnt, s.skb_head[k] == s.heads_id[s.skb_slot[k]])
-                   for k in range(cap)))
+    return s.every(s.p.device_capacity, lambda k: s.implies(
+        k < s.skb_cnt, s.skb_head[k] == s.heads_id[s.skb_slot[k]]))
 
 
 @invariant("dp-count", "the guest's heads, the avail ring's posted entries, the worker's hands, "

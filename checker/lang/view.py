@@ -193,6 +193,15 @@ class StateView:
     def implies(self, cond: Value, then: Value) -> Value:
         return self._b.or_(self._b.not_(cond), then)
 
+    def every(self, count: int, body: Callable[[Value], Value]) -> Value:
+        """``body(i)`` holds for every position ``0 <= i < count``: ``all(...)`` on
+        concrete states, and on Z3 terms either the conjunction over the positions or,
+        for engines that ask (:class:`checker.engines.symbolic.encoding.Z3Backend`'s
+        ``quantify``), one ``ForAll`` whose bound index is symbolic.  So ``body`` must
+        treat its index as a value (``s.heads_id[i]``, ``i < s.used_cnt``), never as a
+        Python int (``range(i)``, ``if i:``), which is refused on a symbolic index."""
+        return self._b.every(count, body)
+
     def count(self, conds: Iterable[Value]) -> Value:
         """How many of ``conds`` hold (the backend's own ``count`` if it has one)."""
         own = getattr(self._b, "count", None)

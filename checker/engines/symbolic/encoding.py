@@ -38,7 +38,7 @@ simplified away at once, so code over concrete parameters builds no terms.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import z3
@@ -218,8 +218,21 @@ class Z3Backend:
 
     symbolic = True
 
-    def __init__(self, bits: int | None = None) -> None:
+    def __init__(self, bits: int | None = None, quantify: bool = False) -> None:
         self.bits = bits
+        self.quantify = quantify
+        """:meth:`every` builds a ``ForAll`` (else the conjunction over the positions)."""
+
+    def every(self, count: int, body: Callable[[Value], Value]) -> Value:
+        """The conjunction of ``body(i)`` over the positions ``0 <= i < count`` or, with
+        ``quantify``, ``ForAll i. 0 <= i < count -> body(i)`` over a fresh bound index of
+        the int sort (what :mod:`checker.engines.symbolic.instantiate` grounds)."""
+        if not self.quantify:
+            return self.and_(*(body(i) for i in range(count)))
+        sort = z3.IntSort() if self.bits is None else z3.BitVecSort(self.bits)
+        i = z3.FreshConst(sort, "i")
+        inside = self.and_(i >= 0, i < count)
+        return z3.ForAll([i], z3.Implies(inside, as_bool(body(i))))
 
     def num(self, value: int) -> z3.ExprRef:
         """The Z3 numeral for ``value`` in this backend's int sort."""

@@ -1,0 +1,163 @@
+"""Quantified lemmas made ground: instantiation and Skolem constants, by polarity.
+
+A lemma written with ``s.every`` (:meth:`checker.lang.view.StateView.every`) becomes,
+on a :class:`~checker.engines.symbolic.encoding.Z3Backend` with ``quantify``, one
+``ForAll`` over a symbolic position instead of a conjunct per position: its size no
+longer grows with the ring.  Z3's own quantifier engines answer the step queries of
+such lemmas badly (docs/engines.md, "Toward ring 256": a two-action toy took 8 s for
+one action and more than 290 s for the other at ring 256), so :func:`ground` removes
+the quantifiers before Z3 sees them, the way decision procedures for the array
+property fragment do:
+
+* a quantifier that holds *universally where it is asserted* (a ``ForAll`` in a
+  premise, an ``Exists`` under the negation of a goal) is replaced by its instances at
+  a finite set of terms (the array indices the step reads and writes, the constants
+  below, the caller's choice).  That *weakens* the assertion, so an answer "unsat" is
+  still a proof; "sat" may come from an instance left out (it is a candidate, to be
+  judged on the full lemma);
+* a quantifier that holds *existentially where it is asserted* (an ``Exists`` in a
+  premise, a ``ForAll`` under the negation of a goal: "some position breaks the
+  lemma") is replaced by its body over fresh *Skolem constants*: the same
+  satisfiability, and the constants name the position a counterexample breaks.
+
+Only positions whose polarity is known are handled: under ``And``, ``Or``, ``Not``,
+the two sides of ``Implies`` and the branches of an ``If``.  A quantifier whose truth
+is compared (``==``, an ``If`` condition, an argument of anything else) is refused with
+:class:`NotGroundable`, since weakening it there could strengthen the formula.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+
+import z3
+
+
+class NotGroundable(ValueError):
+    """A quantifier sits where its polarity is not known; the message says where."""
+
+
+Memo = dict[int, tuple[z3.ExprRef, bool]]
+"""Answers by term id, each with its term: Z3 reuses the id of a term Python let go."""
+
+
+def has_quantifier(term: z3.ExprRef, memo: Memo | None = None) -> bool:
+    """Whether ``term`` contains a quantifier (a shared subterm is looked at once)."""
+    memo = {} if memo is None else memo
+    key = term.get_id()
+    if key not in memo:
+        memo[key] = (term, z3.is_quantifier(term)
+                     or any(has_quantifier(k, memo) for k in term.children()))
+    return memo[key][1]
+
+
+class Grounder:
+    """Grounds formulas over one set of instantiation terms (see :func:`ground`).
+
+    ``skolems`` lists every Skolem constant made so far, in order, so a caller can read
+    the positions a satisfying assignment gives them."""
+
+    def __init__(self, terms: Iterable[z3.ExprRef]) -> None:
+        self.terms = _distinct(terms)
+        self.skolems: list[z3.ExprRef] = []
+        self._quantified: Memo = {}
+
+    def ground(self, term: z3.BoolRef, asserted: bool = True) -> z3.BoolRef:
+        """``term`` without quantifiers: asserted as is when ``asserted``, else as the
+        inside of a ``Not`` (a goal whose negation is asserted)."""
+        return self._walk(term, asserted)
+
+    def _walk(self, t: z3.BoolRef, positive: bool) -> z3.BoolRef:
+        if not has_quantifier(t, self._quantified):
+            return t
+        if z3.is_quantifier(t):
+            return self._quantifier(t, positive)
+        kids = t.children()
+        if z3.is_and(t):
+            return z3.And(*(self._walk(k, positive) for k in kids))
+        if z3.is_or(t):
+            return z3.Or(*(self._walk(k, positive) for k in kids))
+        if z3.is_not(t):
+            return z3.Not(self._walk(kids[0], not positive))
+        if z3.is_implies(t):
+            return z3.Implies(self._walk(kids[0], not positive), self._walk(kids[1], positive))
+        if z3.is_app_of(t, z3.Z3_OP_ITE) and not has_quantifier(kids[0], self._quantified):
+            return z3.If(kids[0], self._walk(kids[1], positive), self._walk(kids[2], positive))
+        raise NotGroundable(f"a quantified lemma (s.every) is used inside "
+                            f"{t.decl().name()!r}, where its truth is compared; write it as "
+                            f"a conjunct, or as the conclusion of s.implies")
+
+    def _quantifier(self, q: z3.QuantifierRef, positive: bool) -> z3.BoolRef:
+        universal = q.is_forall()
+        if not universal and not q.is_exists():
+            raise NotGroundable("a lambda term cannot be grounded")
+        sorts = [q.var_sort(i) for i in range(q.num_vars())]
+        if universal == positive:  # holds for every position where asserted: instances
+            pools = [[x for x in self.terms if x.sort() == s] for s in sorts]
+            parts = [self._walk(_bind(q, choice), positive)
+                     for choice in itertools.product(*pools)]
+            return z3.And(*parts) if universal else z3.Or(*parts)
+        fresh = [z3.FreshConst(s, f"sk!{q.var_name(i)}") for i, s in enumerate(sorts)]
+        self.skolems += fresh
+        return self._walk(_bind(q, fresh), positive)
+
+
+def _bind(q: z3.QuantifierRef, values: Sequence[z3.ExprRef]) -> z3.BoolRef:
+    """``q``'s body with its bound variables replaced by ``values`` (in their order)."""
+    # de Bruijn: the last bound variable is Var(0)
+    return z3.substitute_vars(q.body(), *reversed(values))
+
+
+def ground(term: z3.BoolRef, terms: Iterable[z3.ExprRef],
+           asserted: bool = True) -> tuple[z3.BoolRef, list[z3.ExprRef]]:
+    """``term`` without quantifiers and the Skolem constants made for it: universal
+    quantifiers (where asserted) instantiated at each of ``terms`` of the bound
+    variable's sort, existential ones over fresh constants.  Unsat after grounding
+    means unsat before; see the module's docstring.  Raises :class:`NotGroundable`."""
+    g = Grounder(terms)
+    out = g.ground(term, asserted)
+    return out, g.skolems
+
+
+def index_terms(formulas: Iterable[z3.ExprRef], sort: z3.SortRef) -> list[z3.ExprRef]:
+    """The distinct array indices read or written in ``formulas`` (ground terms), as
+    terms of ``sort`` (the model's int sort): an index narrowed from a ``sort`` term
+    (``Extract``) is that term, a narrower one is zero-extended.  These are the
+    positions a step's query can tell apart, the usual instantiation set."""
+    out: list[z3.ExprRef] = []
+    seen: dict[int, z3.ExprRef] = {}  # the terms kept: see Memo
+    stack = list(formulas)
+    while stack:
+        t = stack.pop()
+        if t.get_id() in seen or z3.is_quantifier(t) or z3.is_var(t):
+            continue
+        seen[t.get_id()] = t
+        kids = t.children()
+        stack.extend(kids)
+        if z3.is_select(t) or z3.is_store(t):
+            out.append(_widened(kids[1], sort))
+    return _distinct(out)
+
+
+def _widened(index: z3.ExprRef, sort: z3.SortRef) -> z3.ExprRef:
+    """``index`` as a term of ``sort`` with the same low bits."""
+    if index.sort() == sort:
+        return index
+    if z3.is_app_of(index, z3.Z3_OP_EXTRACT) and index.arg(0).sort() == sort \
+            and index.params()[1] == 0:
+        return index.arg(0)
+    if isinstance(sort, z3.BitVecSortRef) and z3.is_bv(index):
+        return z3.ZeroExt(sort.size() - index.size(), index)
+    if sort == z3.IntSort() and z3.is_bv(index):
+        return z3.BV2Int(index)
+    raise NotGroundable(f"an array index of sort {index.sort()} cannot be read as {sort}")
+
+
+def _distinct(terms: Iterable[z3.ExprRef]) -> list[z3.ExprRef]:
+    """``terms`` simplified, without repeats, in their first order."""
+    out: dict[int, z3.ExprRef] = {}
+    for t in terms:
+        s = z3.simplify(t)
+        out.setdefault(s.get_id(), s)
+    return list(out.values())
