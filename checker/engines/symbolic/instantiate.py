@@ -4,10 +4,11 @@ A lemma written with ``s.every`` (:meth:`checker.lang.view.StateView.every`) bec
 on a :class:`~checker.engines.symbolic.encoding.Z3Backend` with ``quantify``, one
 ``ForAll`` over a symbolic position instead of a conjunct per position: its size no
 longer grows with the ring.  Z3's own quantifier engines answer the step queries of
-such lemmas badly (docs/engines.md, "Toward ring 256": a two-action toy took 8 s for
-one action and more than 290 s for the other at ring 256), so :func:`ground` removes
-the quantifiers before Z3 sees them, the way decision procedures for the array
-property fragment do:
+such lemmas slowly, or not at all (bench/ground.py at ring 256: 26 s with the
+``ForAll`` against 4 s ground, for the guest posting a head; docs/engines.md, "Toward
+ring 256"), and name no position that breaks a lemma, so :func:`ground` removes the
+quantifiers before Z3 sees them, the way decision procedures for the array property
+fragment do:
 
 * a quantifier that holds *universally where it is asserted* (a ``ForAll`` in a
   premise, an ``Exists`` under the negation of a goal) is replaced by its instances at
