@@ -59,8 +59,12 @@ class Grounder:
     ``skolems`` lists every Skolem constant made so far, in order, so a caller can read
     the positions a satisfying assignment gives them."""
 
-    def __init__(self, terms: Iterable[z3.ExprRef]) -> None:
+    def __init__(self, terms: Iterable[z3.ExprRef],
+                 pools: dict[str, list[z3.ExprRef]] | None = None) -> None:
         self.terms = _distinct(terms)
+        self.pools = pools
+        """With ``pools`` (:func:`index_pools`), a quantifier whose bound index reads
+        arrays is instantiated at ``terms`` and at the indices of those arrays only."""
         self.skolems: list[z3.ExprRef] = []
         self._quantified: Memo = {}
 
@@ -95,6 +99,8 @@ class Grounder:
             raise NotGroundable("a lambda term cannot be grounded")
         sorts = [q.var_sort(i) for i in range(q.num_vars())]
         if universal == positive:  # holds for every position where asserted: instances
+            if self.pools is not None and len(sorts) == 1:
+                return self._instances(q, positive)
             pools = [[x for x in self.terms if x.sort() == s] for s in sorts]
             parts = [self._walk(_bind(q, choice), positive)
                      for choice in itertools.product(*pools)]
@@ -104,19 +110,100 @@ class Grounder:
         return self._walk(_bind(q, fresh), positive)
 
 
+    def _instances(self, q: z3.QuantifierRef, positive: bool) -> z3.BoolRef:
+        """``q``'s instances at ``terms`` and at the indices of the arrays its bound
+        index reads (all of :attr:`pools` when it reads none).  An outer quantifier of a
+        nest takes no numeral from the pools: a count over an array's positions puts
+        every position there, and a pair of them is rarely what a step needs (those
+        it does need come back through ``terms``: the caller's refinement)."""
+        assert self.pools is not None
+        mark = z3.FreshConst(q.var_sort(0), "at")
+        body = _bind(q, [mark])
+        read = _arrays_indexed_by(body, mark)
+        nested = has_quantifier(body, self._quantified)
+        pool = [*self.terms, *(x for name in (read or self.pools) for x in self.pools.get(name, ())
+                               if not (nested and _is_numeral(x)))]
+        parts = [self._walk(z3.substitute(body, (mark, x)), positive)
+                 for x in _distinct(x for x in pool if x.sort() == mark.sort())]
+        return z3.And(*parts) if q.is_forall() else z3.Or(*parts)
+
+
+def _is_numeral(term: z3.ExprRef) -> bool:
+    """Whether ``term`` is an int or bit-vector literal."""
+    return bool(z3.is_int_value(term) or z3.is_bv_value(term))
+
+
+def _arrays_indexed_by(term: z3.ExprRef, mark: z3.ExprRef) -> set[str]:
+    """The base arrays (:func:`_bases`) of the selects in ``term`` whose index reads
+    ``mark``."""
+    out: set[str] = set()
+    seen: dict[int, z3.ExprRef] = {}
+    stack = [term]
+    while stack:
+        t = stack.pop()
+        if t.get_id() in seen:
+            continue
+        seen[t.get_id()] = t
+        kids = t.children()
+        stack.extend(kids)
+        if z3.is_select(t) and _reads(kids[1], mark):
+            out |= _bases(kids[0])
+    return out
+
+
+def _reads(term: z3.ExprRef, const: z3.ExprRef) -> bool:
+    """Whether ``const`` occurs in ``term``."""
+    return any(const.eq(x) for x in _subterms(term))
+
+
+def _subterms(term: z3.ExprRef) -> list[z3.ExprRef]:
+    """Every subterm of ``term`` once (quantifier bodies included)."""
+    seen: dict[int, z3.ExprRef] = {}
+    stack = [term]
+    while stack:
+        t = stack.pop()
+        if t.get_id() not in seen:
+            seen[t.get_id()] = t
+            stack.extend(t.children())
+    return list(seen.values())
+
+
+def _bases(array: z3.ExprRef) -> set[str]:
+    """The array constants ``array`` is built from by ``Store`` and ``If``."""
+    if z3.is_store(array):
+        return _bases(array.arg(0))
+    if z3.is_app_of(array, z3.Z3_OP_ITE):
+        return _bases(array.arg(1)) | _bases(array.arg(2))
+    return {str(array)} if z3.is_const(array) else set()
+
+
+def index_pools(formulas: Iterable[z3.ExprRef], sort: z3.SortRef) -> dict[str, list[z3.ExprRef]]:
+    """The indices read or written in ``formulas`` (as :func:`index_terms`), by the base
+    array they index (:func:`_bases`): the candidates for a quantifier over that array's
+    positions."""
+    pools: dict[str, list[z3.ExprRef]] = {}
+    for t in _subterms(z3.And(*formulas)):
+        if (z3.is_select(t) or z3.is_store(t)) and not any(z3.is_var(x) for x in _subterms(t.arg(1))):
+            for name in _bases(t.arg(0)):
+                pools.setdefault(name, []).append(_widened(t.arg(1), sort))
+    return {name: _distinct(terms) for name, terms in pools.items()}
+
+
 def _bind(q: z3.QuantifierRef, values: Sequence[z3.ExprRef]) -> z3.BoolRef:
     """``q``'s body with its bound variables replaced by ``values`` (in their order)."""
     # de Bruijn: the last bound variable is Var(0)
     return z3.substitute_vars(q.body(), *reversed(values))
 
 
-def ground(term: z3.BoolRef, terms: Iterable[z3.ExprRef],
-           asserted: bool = True) -> tuple[z3.BoolRef, list[z3.ExprRef]]:
+def ground(term: z3.BoolRef, terms: Iterable[z3.ExprRef], asserted: bool = True,
+           pools: dict[str, list[z3.ExprRef]] | None = None,
+           ) -> tuple[z3.BoolRef, list[z3.ExprRef]]:
     """``term`` without quantifiers and the Skolem constants made for it: universal
     quantifiers (where asserted) instantiated at each of ``terms`` of the bound
-    variable's sort, existential ones over fresh constants.  Unsat after grounding
-    means unsat before; see the module's docstring.  Raises :class:`NotGroundable`."""
-    g = Grounder(terms)
+    variable's sort (and, with ``pools``, at the indices of the arrays the bound index
+    reads), existential ones over fresh constants.  Unsat after grounding means unsat
+    before; see the module's docstring.  Raises :class:`NotGroundable`."""
+    g = Grounder(terms, pools)
     out = g.ground(term, asserted)
     return out, g.skolems
 
