@@ -125,7 +125,7 @@ def main() -> None:
         query = [g.domain(), g.ex.enabled, z3.Not(goal)]
         pools = index_pools(query + flat, z3.BitVecSort(t.bits))
         terms = [z3.BitVecVal(0, t.bits)]
-        answer, rounds, note = "", 0, ""
+        answer, rounds = "", 0
         while rounds < args.rounds:
             rounds += 1
             solver = z3.Solver()
@@ -141,7 +141,9 @@ def main() -> None:
                 answer = f"CTI ({broken or 'the lemmas hold in its state'})"
                 break
             terms += [z3.BitVecVal(i, t.bits) for i in sorted(extra)]
-        print(f"| {label} | {answer}{note} | {rounds} | {len(terms) - 1} "
+        else:
+            answer = "open (refinement rounds used up)"
+        print(f"| {label} | {answer} | {rounds} | {len(terms) - 1} "
               f"| {time.monotonic() - began:.2f} |", flush=True)
     print(f"total {time.monotonic() - total:.1f} s")
 
