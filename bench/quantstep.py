@@ -77,11 +77,23 @@ def broken_positions(model: Model, props: list[Property], state: State) -> tuple
     return set(), None
 
 
+def clamped(model: Model, state: State) -> State:
+    """``state`` with every array element outside its type set to the type's lowest
+    value (a quantified type is instantiated at the positions a query reads only)."""
+    return tuple(val if v.size is None or v.is_bool
+                 else tuple(x if v.lo <= x <= v.hi else v.lo for x in val)
+                 for v, val in zip(model.vars, state))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ring-size", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per query")
     ap.add_argument("--rounds", type=int, default=30, help="refinement rounds per action")
+    ap.add_argument("--types", choices=("ground", "quantified"), default="ground",
+                    help="array elements' types at every position, or as quantifiers "
+                         "(grounded like the lemmas; a candidate's elements outside their "
+                         "types are then set to the type's lowest value before it is judged)")
     ap.add_argument("--actions", default="", help="comma-separated label prefixes (default: all)")
     args = ap.parse_args()
     ring = args.ring_size
@@ -98,12 +110,19 @@ def main() -> None:
         view = StateView(model, state, backend, t.enabled)
         return [p.predicate(view) for p in props]
 
+    def in_type(array: Any, lo: int, hi: int) -> Callable[[Value], Value]:
+        return lambda i: z3.And(backend.select(array, i) >= lo, backend.select(array, i) <= hi)
+
     def typed(state: Any) -> list[z3.BoolRef]:
         """Every scalar and every array element in its type: ground at each position
-        (linear in the ring, and a candidate's state is then typed everywhere)."""
+        (linear in the ring, and a candidate's state is then typed everywhere), or with
+        ``--types quantified`` one quantifier per array."""
         out = []
         for (v, _), x in zip(t.layout.slots, state):
             if v.is_bool:
+                continue
+            if v.size is not None and args.types == "quantified":
+                out.append(backend.every(v.size, in_type(x, v.lo, v.hi)))
                 continue
             cells = [x] if v.size is None else list(x)
             out += [z3.And(c >= v.lo, c <= v.hi) for c in cells]
@@ -135,7 +154,7 @@ def main() -> None:
             answer = str(result)
             if result != z3.sat:
                 break
-            state = t.layout.decode(solver.model(), t.cur)
+            state = clamped(model, t.layout.decode(solver.model(), t.cur))
             extra, broken = broken_positions(model, props, state)
             if not extra:
                 answer = f"CTI ({broken or 'the lemmas hold in its state'})"
