@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 import z3
 
-from checker.engines.symbolic.encoding import Z3Backend
+from checker.engines.symbolic.encoding import QuantifyingBackend
 from checker.engines.symbolic.instantiate import ground, index_pools
 from checker.engines.symbolic.unroll import StepTemplate
 from checker.lang.expr import ConcreteBackend, Value
@@ -104,7 +104,7 @@ def main() -> None:
     t = StepTemplate(model, True, arrays=True, grouped=True)
     print(f"ring size {ring}: step built in {time.monotonic() - began:.1f} s")
     props = [p for spec, names in NAMES for p in select_properties(names, [spec])]
-    backend = Z3Backend(t.bits, quantify=True)
+    backend = QuantifyingBackend(t.bits)
 
     def holds(state: Any) -> list[z3.BoolRef]:
         view = StateView(model, state, backend, t.enabled)
@@ -113,22 +113,18 @@ def main() -> None:
     def in_type(array: Any, lo: int, hi: int) -> Callable[[Value], Value]:
         return lambda i: z3.And(backend.select(array, i) >= lo, backend.select(array, i) <= hi)
 
-    def typed(state: Any) -> list[z3.BoolRef]:
-        """Every scalar and every array element in its type: ground at each position
-        (linear in the ring, and a candidate's state is then typed everywhere), or with
-        ``--types quantified`` one quantifier per array."""
-        out = []
-        for (v, _), x in zip(t.layout.slots, state):
-            if v.is_bool:
-                continue
-            if v.size is not None and args.types == "quantified":
-                out.append(backend.every(v.size, in_type(x, v.lo, v.hi)))
-                continue
-            cells = [x] if v.size is None else list(x)
-            out += [z3.And(c >= v.lo, c <= v.hi) for c in cells]
-        return out
+    def typed() -> list[z3.BoolRef]:
+        """Every scalar and every array element of the current state in its type: ground
+        at each position (linear in the ring, and a candidate's state is then typed
+        everywhere), or with ``--types quantified`` one quantifier per array."""
+        if args.types == "ground":
+            return t.layout.ranges(t.cur)
+        state = t.layout.state(t.cur)
+        return [*t.layout.ranges(t.cur, elements=False),
+                *(backend.every(v.size, in_type(x, v.lo, v.hi))
+                  for (v, _), x in zip(t.layout.slots, state) if v.size is not None and not v.is_bool)]
 
-    premise = [*holds(t.layout.state(t.cur)), *typed(t.layout.state(t.cur))]
+    premise = [*holds(t.layout.state(t.cur)), *typed()]
     flat = [h for h in premise if not z3.is_quantifier(h)]
     wanted = [w for w in args.actions.split(",") if w]
     print("| action | answer | rounds | terms added | seconds |")

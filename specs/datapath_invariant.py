@@ -62,10 +62,15 @@ LOCKED_PCS = (W_SIGNAL, W_GET, W_EMPTY, W_REDISABLE, W_BOOKKEEP, W_SENDMSG, W_SE
 """handle_tx program counters under vq->mutex on the data path."""
 
 
+def distance(s: StateView, slot: Any) -> Any:
+    """``(slot - done_idx) % UIO_MAXIOV``: how far into the window ``slot`` lies."""
+    m = s.p.uio_maxiov
+    return s.ite(slot >= s.done, slot - s.done, slot + m - s.done)
+
+
 def window_length(s: StateView) -> Any:
     """``(upend_idx - done_idx) % UIO_MAXIOV``: slots handed on and not yet returned."""
-    m = s.p.uio_maxiov
-    return s.ite(s.upend >= s.done, s.upend - s.done, s.upend + m - s.done)
+    return distance(s, s.upend)
 
 
 def in_window(s: StateView, slot: int) -> Any:

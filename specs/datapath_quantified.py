@@ -16,13 +16,14 @@ from typing import Any
 from checker.lang.spec import invariant
 from checker.lang.view import StateView
 from models.v9.constants import LEN_IN_FLIGHT, W_BOOKKEEP
-from specs.datapath_invariant import in_avail, in_window, last_slot, sending_large, window_length
-
-
-def distance(s: StateView, slot: Any) -> Any:
-    """``(slot - done_idx) % UIO_MAXIOV``: how far into the window ``slot`` lies."""
-    m = s.p.uio_maxiov
-    return s.ite(slot >= s.done, slot - s.done, slot + m - s.done)
+from specs.datapath_invariant import (
+    distance,
+    in_avail,
+    in_window,
+    last_slot,
+    sending_large,
+    window_length,
+)
 
 
 def held(s: StateView) -> Any:

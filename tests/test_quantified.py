@@ -9,7 +9,7 @@ import pytest
 import z3
 
 from checker.engines.explicit.search import ExplicitChecker
-from checker.engines.symbolic.encoding import SymArray, Z3Backend
+from checker.engines.symbolic.encoding import QuantifyingBackend, SymArray, Z3Backend
 from checker.engines.symbolic.instantiate import NotGroundable, ground, index_pools, index_terms
 from checker.engines.symbolic.kinduction import run_kind
 from checker.engines.symbolic.unroll import StepTemplate
@@ -53,7 +53,7 @@ def test_every_is_the_conjunction_over_positions_on_flat_terms() -> None:
 def test_a_quantified_every_means_what_the_loop_means() -> None:
     t = StepTemplate(V3_1({"ring_size": 2, **DATAPATH}), True, arrays=True)
     state = t.layout.state(t.cur)
-    quantified = used_below_ring(StateView(t.model, state, Z3Backend(t.bits, quantify=True)))
+    quantified = used_below_ring(StateView(t.model, state, QuantifyingBackend(t.bits)))
     assert z3.is_quantifier(quantified) and quantified.is_forall()
     loop = used_below_ring_loop(StateView(t.model, state, Z3Backend(t.bits)))
     solver = z3.Solver()
@@ -65,7 +65,7 @@ def avail_toy(n: int) -> tuple[z3.BoolRef, z3.BoolRef, z3.BoolRef]:
     """A guest posting head ``h`` into a ring of ``n`` whose posted entries are
     distinct and none the guest's: the lemma before, the step, the lemma after."""
     bits = 16
-    backend = Z3Backend(bits, quantify=True)
+    backend = QuantifyingBackend(bits)
     sort = z3.BitVecSort(bits)
     last, cnt, h = z3.BitVec("last", bits), z3.BitVec("cnt", bits), z3.BitVec("h", bits)
     avail = SymArray(z3.Array("avail", z3.BitVecSort(8), sort), n, bits)
@@ -146,7 +146,7 @@ def test_the_skb_lemma_is_preserved_by_the_hand_off_at_ring_256() -> None:
     model = V3_1({"ring_size": 256, "uio_maxiov": 1024, "max_pend": 128, **DATAPATH})
     t = StepTemplate(model, True, arrays=True, grouped=True)
     skbs, worker = select_properties(["dp-skbs", "dp-worker"], [SPEC])
-    backend = Z3Backend(t.bits, quantify=True)
+    backend = QuantifyingBackend(t.bits)
 
     def term(pred: Any, state: Any) -> z3.BoolRef:
         return pred(StateView(model, state, backend, t.enabled))

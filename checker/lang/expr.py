@@ -13,7 +13,7 @@ the Z3 engines (the claripy pattern: one expression layer, several backends).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 Value = Any
@@ -40,10 +40,6 @@ class Backend(Protocol):
     def select(self, array: Sequence[Value], index: Value) -> Value:
         """Element ``index`` of a fixed-size array; ``index`` must be in range."""
 
-    def every(self, count: int, body: Callable[[Value], Value]) -> Value:
-        """``body(i)`` holds for every ``0 <= i < count`` (a universal statement over
-        positions: a Python loop here, a quantifier where an engine keeps it one)."""
-
     def store(self, array: tuple[Value, ...], index: Value, value: Value) -> tuple[Value, ...]:
         """A copy of ``array`` with element ``index`` set to ``value``."""
 
@@ -69,9 +65,6 @@ class ConcreteBackend:
 
     def not_(self, cond: Value) -> Value:
         return not cond
-
-    def every(self, count: int, body: Callable[[Value], Value]) -> Value:
-        return all(body(i) for i in range(count))
 
     def select(self, array: Sequence[Value], index: Value) -> Value:
         if not 0 <= index < len(array):

@@ -194,13 +194,16 @@ class StateView:
         return self._b.or_(self._b.not_(cond), then)
 
     def every(self, count: int, body: Callable[[Value], Value]) -> Value:
-        """``body(i)`` holds for every position ``0 <= i < count``: ``all(...)`` on
-        concrete states, and on Z3 terms either the conjunction over the positions or,
-        for engines that ask (:class:`checker.engines.symbolic.encoding.Z3Backend`'s
-        ``quantify``), one ``ForAll`` whose bound index is symbolic.  So ``body`` must
-        treat its index as a value (``s.heads_id[i]``, ``i < s.used_cnt``), never as a
-        Python int (``range(i)``, ``if i:``), which is refused on a symbolic index."""
-        return self._b.every(count, body)
+        """``body(i)`` holds for every position ``0 <= i < count``: the conjunction over
+        the positions, or the backend's own ``every`` if it has one (one ``ForAll`` whose
+        bound index is symbolic: :class:`checker.engines.symbolic.encoding.
+        QuantifyingBackend`).  So ``body`` must treat its index as a value
+        (``s.heads_id[i]``, ``i < s.used_cnt``), never as a Python int (``range(i)``,
+        ``if i:``), which is refused on a symbolic index."""
+        own = getattr(self._b, "every", None)
+        if own is not None:
+            return own(count, body)
+        return self._b.and_(*(body(i) for i in range(count)))
 
     def count(self, conds: Iterable[Value]) -> Value:
         """How many of ``conds`` hold (the backend's own ``count`` if it has one)."""

@@ -87,10 +87,6 @@ class CodeBackend:
     def or_(self, *conds: Any) -> Any:
         return self._junction("or", conds)
 
-    def every(self, count: int, body: Callable[[Any], Any]) -> Any:
-        """The conjunction of ``body(i)`` over the positions, as the concrete loop has it."""
-        return self.and_(*(body(i) for i in range(count)))
-
     def not_(self, cond: Any) -> Any:
         if not isinstance(cond, Sym):
             return not cond

@@ -218,21 +218,8 @@ class Z3Backend:
 
     symbolic = True
 
-    def __init__(self, bits: int | None = None, quantify: bool = False) -> None:
+    def __init__(self, bits: int | None = None) -> None:
         self.bits = bits
-        self.quantify = quantify
-        """:meth:`every` builds a ``ForAll`` (else the conjunction over the positions)."""
-
-    def every(self, count: int, body: Callable[[Value], Value]) -> Value:
-        """The conjunction of ``body(i)`` over the positions ``0 <= i < count`` or, with
-        ``quantify``, ``ForAll i. 0 <= i < count -> body(i)`` over a fresh bound index of
-        the int sort (what :mod:`checker.engines.symbolic.instantiate` grounds)."""
-        if not self.quantify:
-            return self.and_(*(body(i) for i in range(count)))
-        sort = z3.IntSort() if self.bits is None else z3.BitVecSort(self.bits)
-        i = z3.FreshConst(sort, "i")
-        inside = self.and_(i >= 0, i < count)
-        return z3.ForAll([i], z3.Implies(inside, as_bool(body(i))))
 
     def num(self, value: int) -> z3.ExprRef:
         """The Z3 numeral for ``value`` in this backend's int sort."""
@@ -365,6 +352,18 @@ class Z3Backend:
         return tuple(
             self.ite(self.and_(cond, index == pos), value, old) for pos, old in enumerate(array)
         )
+
+
+class QuantifyingBackend(Z3Backend):
+    """:class:`Z3Backend` that keeps ``s.every`` one quantifier instead of a conjunct per
+    position (what :mod:`checker.engines.symbolic.instantiate` grounds)."""
+
+    def every(self, count: int, body: Callable[[Value], Value]) -> Value:
+        """``ForAll i. 0 <= i < count -> body(i)`` over a fresh bound index of the int sort."""
+        sort = z3.IntSort() if self.bits is None else z3.BitVecSort(self.bits)
+        i = z3.FreshConst(sort, "i")
+        return z3.ForAll([i], z3.Implies(self.and_(i >= 0, i < count), as_bool(body(i))))
+
 
 Z3 = Z3Backend()
 """A symbolic backend with ``Int`` ints (it has no state)."""

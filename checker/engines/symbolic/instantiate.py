@@ -1,7 +1,7 @@
 """Quantified lemmas made ground: instantiation and Skolem constants, by polarity.
 
 A lemma written with ``s.every`` (:meth:`checker.lang.view.StateView.every`) becomes,
-on a :class:`~checker.engines.symbolic.encoding.Z3Backend` with ``quantify``, one
+on a :class:`~checker.engines.symbolic.encoding.QuantifyingBackend`, one
 ``ForAll`` over a symbolic position instead of a conjunct per position: its size no
 longer grows with the ring.  Z3's own quantifier engines answer the step queries of
 such lemmas slowly, or not at all (bench/ground.py at ring 256: 26 s with the
@@ -109,7 +109,6 @@ class Grounder:
         self.skolems += fresh
         return self._walk(_bind(q, fresh), positive)
 
-
     def _instances(self, q: z3.QuantifierRef, positive: bool) -> z3.BoolRef:
         """``q``'s instances at ``terms`` and at the indices of the arrays its bound
         index reads (all of :attr:`pools` when it reads none).  An outer quantifier of a
@@ -136,19 +135,8 @@ def _is_numeral(term: z3.ExprRef) -> bool:
 def _arrays_indexed_by(term: z3.ExprRef, mark: z3.ExprRef) -> set[str]:
     """The base arrays (:func:`_bases`) of the selects in ``term`` whose index reads
     ``mark``."""
-    out: set[str] = set()
-    seen: dict[int, z3.ExprRef] = {}
-    stack = [term]
-    while stack:
-        t = stack.pop()
-        if t.get_id() in seen:
-            continue
-        seen[t.get_id()] = t
-        kids = t.children()
-        stack.extend(kids)
-        if z3.is_select(t) and _reads(kids[1], mark):
-            out |= _bases(kids[0])
-    return out
+    return {name for t in _subterms(term) if z3.is_select(t) and _reads(t.arg(1), mark)
+            for name in _bases(t.arg(0))}
 
 
 def _reads(term: z3.ExprRef, const: z3.ExprRef) -> bool:
@@ -169,18 +157,19 @@ def _subterms(term: z3.ExprRef) -> list[z3.ExprRef]:
 
 
 def _bases(array: z3.ExprRef) -> set[str]:
-    """The array constants ``array`` is built from by ``Store`` and ``If``."""
+    """The arrays ``array`` is built from by ``Store`` and ``If``, by their text (an
+    array constant's name; a constant array or a lambda its whole term)."""
     if z3.is_store(array):
         return _bases(array.arg(0))
     if z3.is_app_of(array, z3.Z3_OP_ITE):
         return _bases(array.arg(1)) | _bases(array.arg(2))
-    return {str(array)} if z3.is_const(array) else set()
+    return {str(array)}
 
 
 def index_pools(formulas: Iterable[z3.ExprRef], sort: z3.SortRef) -> dict[str, list[z3.ExprRef]]:
-    """The indices read or written in ``formulas`` (as :func:`index_terms`), by the base
-    array they index (:func:`_bases`): the candidates for a quantifier over that array's
-    positions."""
+    """The ground indices read or written in ``formulas``, widened to ``sort``
+    (:func:`index_terms`), by the base array they index (:func:`_bases`): the
+    candidates for a quantifier over that array's positions."""
     pools: dict[str, list[z3.ExprRef]] = {}
     for t in _subterms(z3.And(*formulas)):
         if (z3.is_select(t) or z3.is_store(t)) and not any(z3.is_var(x) for x in _subterms(t.arg(1))):
@@ -212,20 +201,9 @@ def index_terms(formulas: Iterable[z3.ExprRef], sort: z3.SortRef) -> list[z3.Exp
     """The distinct array indices read or written in ``formulas`` (ground terms), as
     terms of ``sort`` (the model's int sort): an index narrowed from a ``sort`` term
     (``Extract``) is that term, a narrower one is zero-extended.  These are the
-    positions a step's query can tell apart, the usual instantiation set."""
-    out: list[z3.ExprRef] = []
-    seen: dict[int, z3.ExprRef] = {}  # the terms kept: see Memo
-    stack = list(formulas)
-    while stack:
-        t = stack.pop()
-        if t.get_id() in seen or z3.is_quantifier(t) or z3.is_var(t):
-            continue
-        seen[t.get_id()] = t
-        kids = t.children()
-        stack.extend(kids)
-        if z3.is_select(t) or z3.is_store(t):
-            out.append(_widened(kids[1], sort))
-    return _distinct(out)
+    positions a step's query can tell apart, the usual instantiation set: every pool of
+    :func:`index_pools` in one."""
+    return _distinct(x for pool in index_pools(formulas, sort).values() for x in pool)
 
 
 def _widened(index: z3.ExprRef, sort: z3.SortRef) -> z3.ExprRef:
