@@ -11,7 +11,7 @@ from checker.cli import main
 
 SMALL = ["--ring-size", "1", "--max-backend-changes", "0", "--release", "no",
          "--send-failures", "0", "-q"]
-SYMBOLIC = ("bmc", "kind", "pdr")
+SYMBOLIC = ("bmc", "kind", "pdr", "inductive")
 
 HEADER = """\
 from typing import Any
@@ -46,6 +46,11 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return int(exc.value.code or 0), out, err
 
 
+def depth(engine: str) -> list[str]:
+    """``--depth 3`` for the engines that take a depth (the inductive engine takes none)."""
+    return [] if engine == "inductive" else ["--depth", "3"]
+
+
 def write_spec(tmp_path: Path, name: str, body: str) -> tuple[Path, int]:
     """The spec file and the line number of the predicate's first body line."""
     path = tmp_path / f"spec_{name}.py"
@@ -60,7 +65,7 @@ def test_property_construct_refused(
     offset: int,
 ) -> None:
     spec, line = write_spec(tmp_path, name, body)
-    code, out, err = run(capsys, "check", "--engine", engine, "--depth", "3", "--spec", str(spec),
+    code, out, err = run(capsys, "check", "--engine", engine, *depth(engine), "--spec", str(spec),
                          "--property", "odd", "--out", str(tmp_path / "out"), *SMALL)
     assert code == 2, (out, err)
     lines = err.strip().splitlines()
@@ -102,7 +107,7 @@ class IfKick(V9):
 def test_revision_if_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: str) -> None:
     rev = tmp_path / "if_kick.py"
     rev.write_text(REVISION)
-    code, out, err = run(capsys, "check", "--engine", engine, "--depth", "3", "--revision", str(rev),
+    code, out, err = run(capsys, "check", "--engine", engine, *depth(engine), "--revision", str(rev),
                          "--property", "memory-safe", "--out", str(tmp_path / "out"), *SMALL)
     assert code == 2, (out, err)
     lines = err.strip().splitlines()
@@ -141,7 +146,7 @@ def test_explicit_refuses_a_large_ring_with_its_own_message(
     code, out, err = run(capsys, "check", "--ring-size", "65", "--out", str(tmp_path / "o"), "-q")
     assert code == 2 and out == ""
     assert err.startswith("vhostmc: error: --ring-size 65 is too large for explicit exploration")
-    assert "--engine bmc, kind or pdr" in err
+    assert "--engine bmc, kind, pdr or inductive" in err
     assert not (tmp_path / "o").exists()
 
 

@@ -43,7 +43,7 @@ def test_reads_while_building_a_step_poll_the_deadline(read) -> None:  # type: i
     assert read(_Recorder(None, deadline=time.monotonic() + 60)) is not None
 
 
-@pytest.mark.parametrize("engine", ["bmc", "kind", "pdr"])
+@pytest.mark.parametrize("engine", ["bmc", "kind", "pdr", "inductive"])
 def test_the_time_limit_counts_from_the_start_of_the_run(engine: str) -> None:
     """``Limits.counted_from``: preparing the model is part of the run's time, as for
     the explicit engine, so a run whose limit was spent before it started builds nothing."""

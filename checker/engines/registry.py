@@ -18,6 +18,7 @@ BUILTIN: dict[str, str] = {
     "bmc": "checker.engines.symbolic.bmc",
     "kind": "checker.engines.symbolic.kinduction",
     "pdr": "checker.engines.symbolic.pdr",
+    "inductive": "checker.engines.symbolic.inductive",
 }
 """Engine name -> module defining ``ENGINE``; the first is the default."""
 

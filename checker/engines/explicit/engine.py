@@ -105,7 +105,8 @@ class ExplicitEngine:
         if isinstance(ring, int) and ring > EXPLICIT_MAX_RING:
             return (f"--ring-size {ring} is too large for explicit exploration (it enumerates "
                     f"every state; use 1 to {EXPLICIT_MAX_RING}), or use a symbolic engine: "
-                    "--engine bmc, kind or pdr accept ring sizes up to the kernel's 32768")
+                    "--engine bmc, kind, pdr or inductive accept ring sizes up to the kernel's "
+                    "32768")
         return None
 
     def run(self, request: EngineRequest) -> RunResult:

@@ -30,9 +30,13 @@ is compared (``==``, an ``If`` condition, an argument of anything else) is refus
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 
 import z3
+
+from checker.engines.symbolic.limits import SolverGaveUp
 
 
 class NotGroundable(ValueError):
@@ -60,8 +64,13 @@ class Grounder:
     the positions a satisfying assignment gives them."""
 
     def __init__(self, terms: Iterable[z3.ExprRef],
-                 pools: dict[str, list[z3.ExprRef]] | None = None) -> None:
+                 pools: dict[str, list[z3.ExprRef]] | None = None,
+                 deadline: float | None = None) -> None:
         self.terms = _distinct(terms)
+        self.deadline = deadline
+        """A ``time.monotonic()`` instant past which grounding raises
+        :class:`~checker.engines.symbolic.limits.SolverGaveUp` (an instance set grows
+        with the ring: seconds at ring size 256)."""
         self.pools = pools
         """With ``pools`` (:func:`index_pools`), a quantifier whose bound index reads
         arrays is instantiated at ``terms`` and at the indices of those arrays only."""
@@ -94,6 +103,8 @@ class Grounder:
                             f"a conjunct, or as the conclusion of s.implies")
 
     def _quantifier(self, q: z3.QuantifierRef, positive: bool) -> z3.BoolRef:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise SolverGaveUp("time limit")
         universal = q.is_forall()
         if not universal and not q.is_exists():
             raise NotGroundable("a lambda term cannot be grounded")
@@ -144,13 +155,14 @@ def _reads(term: z3.ExprRef, const: z3.ExprRef) -> bool:
     return any(const.eq(x) for x in _subterms(term))
 
 
-def _subterms(term: z3.ExprRef) -> list[z3.ExprRef]:
-    """Every subterm of ``term`` once (quantifier bodies included)."""
+def _subterms(term: z3.ExprRef, skip: AbstractSet[int] = frozenset()) -> list[z3.ExprRef]:
+    """Every subterm of ``term`` once (quantifier bodies included), except those whose
+    id is in ``skip`` and theirs."""
     seen: dict[int, z3.ExprRef] = {}
     stack = [term]
     while stack:
         t = stack.pop()
-        if t.get_id() not in seen:
+        if t.get_id() not in seen and t.get_id() not in skip:
             seen[t.get_id()] = t
             stack.extend(t.children())
     return list(seen.values())
@@ -166,16 +178,24 @@ def _bases(array: z3.ExprRef) -> set[str]:
     return {str(array)}
 
 
-def index_pools(formulas: Iterable[z3.ExprRef], sort: z3.SortRef) -> dict[str, list[z3.ExprRef]]:
+def index_pools(formulas: Iterable[z3.ExprRef], sort: z3.SortRef,
+                skip: AbstractSet[int] = frozenset()) -> dict[str, list[z3.ExprRef]]:
     """The ground indices read or written in ``formulas``, widened to ``sort``
     (:func:`index_terms`), by the base array they index (:func:`_bases`): the
-    candidates for a quantifier over that array's positions."""
+    candidates for a quantifier over that array's positions.  Subterms whose id is in
+    ``skip`` (:func:`subterm_ids` of formulas whose pools the caller has, and keeps
+    alive) are not looked into."""
     pools: dict[str, list[z3.ExprRef]] = {}
-    for t in _subterms(z3.And(*formulas)):
+    for t in _subterms(z3.And(*formulas), skip):
         if (z3.is_select(t) or z3.is_store(t)) and not any(z3.is_var(x) for x in _subterms(t.arg(1))):
             for name in _bases(t.arg(0)):
                 pools.setdefault(name, []).append(_widened(t.arg(1), sort))
     return {name: _distinct(terms) for name, terms in pools.items()}
+
+
+def subterm_ids(formulas: Iterable[z3.ExprRef]) -> set[int]:
+    """The ids of every subterm of ``formulas`` (valid while they are alive)."""
+    return {t.get_id() for t in _subterms(z3.And(*formulas))}
 
 
 def _bind(q: z3.QuantifierRef, values: Sequence[z3.ExprRef]) -> z3.BoolRef:
@@ -185,14 +205,15 @@ def _bind(q: z3.QuantifierRef, values: Sequence[z3.ExprRef]) -> z3.BoolRef:
 
 
 def ground(term: z3.BoolRef, terms: Iterable[z3.ExprRef], asserted: bool = True,
-           pools: dict[str, list[z3.ExprRef]] | None = None,
+           pools: dict[str, list[z3.ExprRef]] | None = None, deadline: float | None = None,
            ) -> tuple[z3.BoolRef, list[z3.ExprRef]]:
     """``term`` without quantifiers and the Skolem constants made for it: universal
     quantifiers (where asserted) instantiated at each of ``terms`` of the bound
     variable's sort (and, with ``pools``, at the indices of the arrays the bound index
     reads), existential ones over fresh constants.  Unsat after grounding means unsat
-    before; see the module's docstring.  Raises :class:`NotGroundable`."""
-    g = Grounder(terms, pools)
+    before; see the module's docstring.  Raises :class:`NotGroundable`, and
+    :class:`~checker.engines.symbolic.limits.SolverGaveUp` past ``deadline``."""
+    g = Grounder(terms, pools, deadline)
     out = g.ground(term, asserted)
     return out, g.skolems
 

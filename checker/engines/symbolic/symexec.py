@@ -243,8 +243,10 @@ def property_term(
     state: Sequence[Value],
     enabled: Callable[[tuple[str, ...]], Value],
     bits: int | None = None,
+    backend: Z3Backend | None = None,
 ) -> z3.BoolRef:
-    """A property's predicate evaluated on a symbolic state, as a Z3 Boolean."""
+    """A property's predicate evaluated on a symbolic state, as a Z3 Boolean
+    (``backend``: a :class:`Z3Backend` of ``bits`` unless given)."""
     with user_code():
-        value = predicate(StateView(model, state, Z3Backend(bits), enabled))
+        value = predicate(StateView(model, state, backend or Z3Backend(bits), enabled))
     return as_bool(value)

@@ -1,0 +1,153 @@
+"""``--engine inductive``: the grounded, per-action step case behind the CLI.
+
+Verdicts against what the other engines say of the same invariant (kind proves the
+data path with these lemmas at ring 1 and 2: tests/test_quantified.py), the
+counterexample to induction when a lemma is left out, the initial state, and the
+kernel's constants accepted with the time limit honoured."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from checker.cli import main
+from checker.engines.symbolic.groundstep import GroundedStep
+from checker.runs.catalog import select_properties
+from models.v3_1 import V3_1
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ["--spec", str(ROOT / "specs" / "datapath_invariant.py"),
+         "--spec", str(ROOT / "specs" / "datapath_quantified.py")]
+DATAPATH = ["--engine", "inductive", "--revision", "v3.1", "--max-backend-changes", "0",
+            "--release", "no", "--send-failures", "0", "--signal-loop", "iteration", *SPECS]
+LEMMAS = ["dp-environment", "dp-worker", "dp-skbs", "dp-count", "q-places", "q-distinct",
+          "q-window"]
+PARAMS = {"max_backend_changes": 0, "release": "no", "send_failures": 0,
+          "signal_loop": "iteration"}
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+def strengthen(*lemmas: str) -> list[str]:
+    return ["--strengthen", ",".join(lemmas)]
+
+
+def test_the_data_path_invariant_is_inductive_at_ring_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = cli(capsys, "check", *DATAPATH, "--ring-size", "1", "--property",
+                       "no-double-use,memory-safe", *strengthen(*LEMMAS), "--out", str(tmp_path))
+    assert code == 0, out
+    assert "no-double-use  HOLDS" in out and "memory-safe    HOLDS" in out
+    assert "inductive: step case finished, 47 solver queries" in out
+    text = (tmp_path / "no-double-use.invariant.txt").read_text()
+    assert "q-window  (" in text and "safe: no step hits a model capacity" in text
+    assert "#   guest_post(h, large): 1, 0, " in text  # one query for every head
+    doc = json.loads((tmp_path / "result.json").read_text())
+    assert doc["engine"] == "inductive" and doc["complete"] is True
+
+
+def test_without_q_window_the_device_completion_breaks_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The lemma that says each skb's slot is in flight is what keeps dev_complete safe."""
+    code, out, _ = cli(capsys, "check", *DATAPATH, "--ring-size", "1", "--property",
+                       "no-double-use,memory-safe", *strengthen(*LEMMAS[:-1]),
+                       "--out", str(tmp_path))
+    assert code == 3, out
+    # which skb completes is the solver's choice
+    assert re.search(r"memory-safe    INCONCLUSIVE  \(step case fails: dev_complete\(k=[01]\) "
+                     "breaks memory-safe, dp-environment from a state where the invariant "
+                     "held", out)
+    assert "counterexample to induction in memory-safe.cti.txt" in out
+    cti = (tmp_path / "memory-safe.cti.txt").read_text()
+    assert cti.startswith("# counterexample to induction for memory-safe: from states where "
+                          "the invariant holds, dev_complete(k=")
+    assert re.search(r"^step: dev_complete\(k=[01]\)$", cti, re.MULTILINE)
+    doc = json.loads((tmp_path / "result.json").read_text())
+    assert doc["bounds_hit"] == ["counterexample to induction"]
+
+
+def test_a_property_false_initially_is_violated_with_a_trace_of_no_step(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "busy.py"
+    spec.write_text("from checker.lang.spec import invariant\n\n\n"
+                    "@invariant('busy', 'the used ring is never empty')\n"
+                    "def busy(s):\n    return s.used_cnt > 0\n")
+    code, out, _ = cli(capsys, "check", "--engine", "inductive", "--ring-size", "1",
+                       "--spec", str(spec), "--property", "busy,memory-safe",
+                       "--out", str(tmp_path / "out"), "--pictures", "none")
+    assert code == 1, out
+    assert "busy         VIOLATED  (0 steps)" in out
+    assert "memory-safe  INCONCLUSIVE" in out  # v9's memory-safe is no invariant alone
+
+
+def test_a_lemma_false_initially_supports_no_proof(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "busy.py"
+    spec.write_text("from checker.lang.spec import invariant\n\n\n"
+                    "@invariant('busy', 'the used ring is never empty')\n"
+                    "def busy(s):\n    return s.used_cnt > 0\n")
+    code, out, _ = cli(capsys, "check", *DATAPATH, "--ring-size", "1", "--spec", str(spec),
+                       "--property", "memory-safe", *strengthen("busy"), "--out", str(tmp_path))
+    assert code == 3, out
+    assert ("memory-safe  INCONCLUSIVE  (strengthening invariant busy is false in the "
+            "initial state: it cannot support a proof)") in out
+
+
+def test_liveness_is_left_to_other_engines(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "check", *DATAPATH, "--ring-size", "1", "--property",
+                       "no-double-use,no-leak", *strengthen(*LEMMAS),
+                       "--out", str(tmp_path))
+    assert code == 3, out
+    assert "no-double-use  HOLDS" in out
+    assert ("no-leak        INCONCLUSIVE  (the inductive engine checks invariants only; "
+            "use --engine explicit or bmc)") in out
+
+
+def test_the_kernels_constants_are_accepted_and_the_time_limit_honoured(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = cli(capsys, "check", *DATAPATH, "--ring-size", "256", "--uio-maxiov", "1024",
+                       "--max-pend", "128", "--property", "no-double-use",
+                       *strengthen(*LEMMAS), "--time-limit", "15", "--out", str(tmp_path))
+    assert code == 3, out
+    assert "ring_size=256, uio_maxiov=1024, max_pend=128" in out
+    assert "no-double-use  INCONCLUSIVE" in out
+    assert "actions not asked (time limit 15s)" in out
+    doc = json.loads((tmp_path / "result.json").read_text())
+    assert doc["bounds_hit"][0] == "time limit 15s"
+    assert doc["stats"]["seconds"] < 60
+
+
+def test_the_depth_option_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(capsys, "check", *DATAPATH, "--ring-size", "1", "--depth", "2",
+                         "--out", str(tmp_path / "out"))
+    assert code == 2 and out == ""
+    assert err.startswith("vhostmc: error: --depth applies to --engine bmc or kind or pdr")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_every_action_closes_at_ring_2() -> None:
+    """As kind's flat step case proves it at ring 2 (tests/test_quantified.py)."""
+    names = [(ROOT / "specs" / "datapath_invariant.py",
+              ["no-double-use", "memory-safe", *LEMMAS[:4]]),
+             (ROOT / "specs" / "datapath_quantified.py", LEMMAS[4:])]
+    props = [p for spec, wanted in names for p in select_properties(wanted, [str(spec)])]
+    step = GroundedStep(V3_1({"ring_size": 2, **PARAMS}), props)
+    outcomes, cti = step.check()
+    assert cti is None
+    assert [o.action for o in outcomes if o.answer != "closed"] == []
+    assert len(outcomes) == 47
