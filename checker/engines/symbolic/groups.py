@@ -54,7 +54,7 @@ def param_const(action: str, arg: str, suffix: str, bits: int | None) -> Any:
     return z3.Int(name) if bits is None else z3.BitVec(name, bits)
 
 
-def _numeral(const: Any, value: int) -> Any:
+def numeral(const: Any, value: int) -> Any:
     """``value`` in ``const``'s sort."""
     return z3.BitVecVal(value, const.size()) if z3.is_bv(const) else z3.IntVal(value)
 
@@ -65,7 +65,7 @@ def in_values(const: Any, values: Sequence[int]) -> z3.BoolRef:
     lo, hi = min(values), max(values)
     if sorted(set(values)) == list(range(lo, hi + 1)):
         return z3.And(const >= lo, const <= hi)  # signed on bit-vectors, as model ints are
-    return z3.Or(*(const == _numeral(const, v) for v in sorted(set(values))))
+    return z3.Or(*(const == numeral(const, v) for v in sorted(set(values))))
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: its fields hold Z3 terms
@@ -95,7 +95,7 @@ class Group:
     def bindings(self, inst: ActionInstance) -> list[tuple[Any, Any]]:
         """``(constant, numeral)`` pairs that make the group's terms ``inst``'s."""
         args = inst.kwargs()
-        return [(c, _numeral(c, args[name])) for name, c in self.params]
+        return [(c, numeral(c, args[name])) for name, c in self.params]
 
     def of_instance(self, inst: ActionInstance, term: Any) -> Any:
         """The group's template ``term`` as it is for ``inst`` (its values substituted)."""

@@ -3,7 +3,7 @@
 The question Apalache's ``--inductive`` check and k-induction at k = 1 ask, built for
 large rings: the invariant (the properties, the ``--strengthen`` lemmas, and "no
 step hits a model capacity or writes outside a type") must hold in the initial state
-(checked on the concrete backend) and be kept by every step from every typed state
+(Z3 on the constants pinned to it) and be kept by every step from every typed state
 satisfying it, asked one action at a time with arrays as Z3 arrays and each
 ``s.every`` a quantifier grounded on demand (:mod:`checker.engines.symbolic.
 groundstep`).  Nothing in the step grows with the ring but the arrays' contents, so
@@ -16,8 +16,8 @@ step); every property ``holds`` when every action closes (the invariant is writt
 out, with each action's answer); otherwise every property is ``inconclusive``: with
 the counterexample to induction (replayed concretely: a state satisfying the
 invariant and the action that breaks it, maybe unreachable) or with the actions left
-open and why.  ``Stats.transitions`` counts the solver queries (refinement rounds
-included), ``max_depth`` is 1 once the step case finished, ``states`` 0.
+open and why.  ``Stats.transitions`` counts the solver queries (one per changed
+conjunct, refinement round and case split), ``max_depth`` is 1 once the step case finished, ``states`` 0.
 """
 
 from __future__ import annotations
@@ -183,13 +183,14 @@ def invariant_text(model: Model, props: Sequence[Property], strengthening: Seque
     lines = [f"# Inductive invariant proving {names} on revision {model.name}",
              f"# parameters: {params}",
              ("# it holds in the initial state, and every step from a typed state satisfying "
-              "it reaches a state satisfying it (one query per action; s.every grounded, "
-              "unsat on a weaker premise)"),
+              "it reaches a state satisfying it (queries per action and conjunct; s.every "
+              "grounded: unsat on a weaker premise)"),
              *(f"{p.name}  (the property itself): {p.statement}" for p in props),
              *(f"{s.name}  ({source_location(inspect.unwrap(s.predicate))}): {s.statement}"
                for s in strengthening),
              "safe: no step hits a model capacity or writes outside a type",
-             "# action: solver queries (refinement rounds), positions added, seconds",
+             ("# action: solver queries (one per part of the invariant it changes, per "
+              "refinement round and per case split), positions refinement added, seconds"),
              *(f"#   {o.action}: {o.rounds}, {o.positions}, {o.seconds:.2f}" for o in outcomes)]
     return "\n".join(lines) + "\n"
 
