@@ -76,13 +76,19 @@ def test_without_q_window_the_device_completion_breaks_it(
     assert doc["bounds_hit"] == ["counterexample to induction"]
 
 
-def test_a_property_false_initially_is_violated_with_a_trace_of_no_step(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def busy_spec(tmp_path: Path) -> Path:
+    """A spec whose one invariant, ``busy``, is false in the initial state."""
     spec = tmp_path / "busy.py"
     spec.write_text("from checker.lang.spec import invariant\n\n\n"
                     "@invariant('busy', 'the used ring is never empty')\n"
                     "def busy(s):\n    return s.used_cnt > 0\n")
+    return spec
+
+
+def test_a_property_false_initially_is_violated_with_a_trace_of_no_step(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = busy_spec(tmp_path)
     code, out, _ = cli(capsys, "check", "--engine", "inductive", "--ring-size", "1",
                        "--spec", str(spec), "--property", "busy,memory-safe",
                        "--out", str(tmp_path / "out"), "--pictures", "none")
@@ -94,10 +100,7 @@ def test_a_property_false_initially_is_violated_with_a_trace_of_no_step(
 def test_a_lemma_false_initially_supports_no_proof(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    spec = tmp_path / "busy.py"
-    spec.write_text("from checker.lang.spec import invariant\n\n\n"
-                    "@invariant('busy', 'the used ring is never empty')\n"
-                    "def busy(s):\n    return s.used_cnt > 0\n")
+    spec = busy_spec(tmp_path)
     code, out, _ = cli(capsys, "check", *DATAPATH, "--ring-size", "1", "--spec", str(spec),
                        "--property", "memory-safe", *strengthen("busy"), "--out", str(tmp_path))
     assert code == 3, out
