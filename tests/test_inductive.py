@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from checker.cli import main
+from checker.engines.symbolic import groundstep
 from checker.engines.symbolic.groundstep import GroundedStep
 from checker.runs.catalog import select_properties
 from models.v3_1 import V3_1
@@ -145,12 +146,32 @@ def test_the_depth_option_is_refused(tmp_path: Path, capsys: pytest.CaptureFixtu
 @pytest.mark.slow
 def test_every_action_closes_at_ring_2() -> None:
     """As kind's flat step case proves it at ring 2 (tests/test_quantified.py)."""
+    outcomes, cti = data_path_step(2).check()
+    assert cti is None
+    assert [o.action for o in outcomes if o.answer != "closed"] == []
+    assert len(outcomes) == 47
+
+
+def data_path_step(ring: int) -> GroundedStep:
     names = [(ROOT / "specs" / "datapath_invariant.py",
               ["no-double-use", "memory-safe", *LEMMAS[:4]]),
              (ROOT / "specs" / "datapath_quantified.py", LEMMAS[4:])]
     props = [p for spec, wanted in names for p in select_properties(wanted, [str(spec)])]
-    step = GroundedStep(V3_1({"ring_size": 2, **PARAMS}), props)
-    outcomes, cti = step.check()
-    assert cti is None
-    assert [o.action for o in outcomes if o.answer != "closed"] == []
-    assert len(outcomes) == 47
+    return GroundedStep(V3_1({"ring_size": ring, **PARAMS}), props)
+
+
+def test_a_query_still_open_is_asked_per_value_of_the_widest_argument(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With no time before the split, each of the guest's post's queries becomes one
+    failed try and one query per head (ring 2: h = 0, 1), and the action still closes."""
+    counts = []
+    for split_after in (groundstep.SPLIT_AFTER, 0.0):
+        monkeypatch.setattr(groundstep, "SPLIT_AFTER", split_after)
+        step = data_path_step(2)
+        step.t.groups = [g for g in step.t.groups
+                         if groundstep.action_name(g) == "guest_post(h, large)"]
+        outcomes, cti = step.check()
+        assert cti is None and [o.answer for o in outcomes] == ["closed"]
+        counts.append(outcomes[0].rounds)
+    assert counts[1] == 3 * counts[0] > 0

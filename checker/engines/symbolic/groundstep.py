@@ -218,7 +218,7 @@ class GroundedStep:
         a symbolic position is not: ``dp-count``'s sum of guest bits at ring 32)."""
         split = _widest(g)
         asked = 0
-        cases: list[z3.BoolRef | None] = [None]
+        cases: list[tuple[str, z3.BoolRef] | None] = [None]
         while cases:
             case = cases.pop(0)
             left = None if deadline is None else deadline - time.monotonic()
@@ -230,16 +230,16 @@ class GroundedStep:
                 budget = SPLIT_AFTER
             asked += 1
             try:
-                m = solve(solver, budget, lit, *([] if case is None else [case]))
+                m = solve(solver, budget, lit, *([] if case is None else [case[1]]))
             except SolverGaveUp as err:
                 if str(err).startswith("memory limit") or (
                         str(err) == "time limit" and budget == left and not first):
                     raise
                 if first and str(err) == "time limit" and split is not None:
-                    const, values = split
-                    cases = [const == numeral(const, v) for v in values]
+                    name, const, values = split
+                    cases = [(f"{name} = {v}", const == numeral(const, v)) for v in values]
                     continue
-                where = "" if case is None else f" for {case}"
+                where = "" if case is None else f" for {case[0]}"
                 return None, (f"unknown after {budget:g}s{where}" if str(err) == "time limit"
                               else f"unknown ({one_line(str(err))})"), asked
             if m is not None:
@@ -322,14 +322,14 @@ class GroundedStep:
         return BrokenByStep(inst, before, after, ", ".join(broken)), ""
 
 
-def _widest(g: Group) -> tuple[z3.ExprRef, list[int]] | None:
-    """The argument constant of ``g`` with the most values, and its values (``None``
-    when ``g`` has no argument)."""
+def _widest(g: Group) -> tuple[str, z3.ExprRef, list[int]] | None:
+    """The argument of ``g`` with the most values: its name, constant and values
+    (``None`` when ``g`` has no argument)."""
     if not g.params:
         return None
     values = {name: sorted({dict(i.args)[name] for i in g.instances}) for name, _ in g.params}
     name, const = max(g.params, key=lambda nc: len(values[nc[0]]))
-    return const, values[name]
+    return name, const, values[name]
 
 
 def _merged(a: dict[str, list[z3.ExprRef]], b: dict[str, list[z3.ExprRef]],
