@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+import z3
 
 from checker.cli import main
 from checker.engines.symbolic import groundstep
@@ -175,3 +176,17 @@ def test_a_query_still_open_is_asked_per_value_of_the_widest_argument(
         assert cti is None and [o.answer for o in outcomes] == ["closed"]
         counts.append(outcomes[0].rounds)
     assert counts[1] == 3 * counts[0] > 0
+
+
+def test_a_query_the_array_solver_gives_up_is_asked_of_the_default_solver(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With an array solver that answers unknown at once, every query of the guest's
+    post is asked twice, and the default solver closes the action."""
+    monkeypatch.setattr(groundstep, "new_array_solver", lambda: z3.Tactic("fail").solver())
+    step = data_path_step(2)
+    step.t.groups = [g for g in step.t.groups
+                     if groundstep.action_name(g) == "guest_post(h, large)"]
+    outcomes, cti = step.check()
+    assert cti is None and [o.answer for o in outcomes] == ["closed"]
+    assert outcomes[0].rounds % 2 == 0 and outcomes[0].rounds >= 4

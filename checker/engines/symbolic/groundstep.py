@@ -186,12 +186,20 @@ class GroundedStep:
             solver = new_array_solver()
             solver.add(ground(z3.And(*self.premise), terms, pools=pools, deadline=deadline)[0],
                        *query)
+            fallback: z3.Solver | None = None
             while pending:
                 i = pending[0]
                 m, why, asked = self._solve(solver, g, lits[i], deadline)
                 queries += asked
-                if why:
-                    return outcome("open", f"{parts[i][0]}: Z3 answered {why}"), None
+                if why:  # the same query once more on Z3's default solver
+                    if fallback is None:
+                        fallback = z3.Solver()
+                        fallback.add(solver.assertions())
+                    m, other, asked = self._solve(fallback, g, lits[i], deadline, split=False)
+                    queries += asked
+                    if other:
+                        return outcome("open", f"{parts[i][0]}: Z3 answered {why}, and "
+                                               f"{other} with its default solver"), None
                 if m is None:
                     pending.pop(0)
                     continue
@@ -210,13 +218,14 @@ class GroundedStep:
         return outcome("open", f"{self.rounds} refinement rounds used up"), None
 
     def _solve(self, solver: z3.Solver, g: Group, lit: z3.BoolRef, deadline: float | None,
-               ) -> tuple[z3.ModelRef | None, str, int]:
+               split: bool = True) -> tuple[z3.ModelRef | None, str, int]:
         """A model of ``solver`` with ``lit`` (``None``: unsat), why Z3 could not tell
         (``""``: it could), and the queries asked.  When the query is still open after
         :data:`SPLIT_AFTER` seconds and ``g`` has an argument, it is asked again once per
         value of its widest argument (a store at a known position is easy where one at
-        a symbolic position is not: ``dp-count``'s sum of guest bits at ring 32)."""
-        split = _widest(g)
+        a symbolic position is not: ``dp-count``'s sum of guest bits at ring 32), unless
+        ``split`` is false."""
+        widest = _widest(g) if split else None
         asked = 0
         cases: list[tuple[str, z3.BoolRef] | None] = [None]
         while cases:
@@ -225,7 +234,7 @@ class GroundedStep:
             cap = self.query_limit if self.query_limit is not None and (
                 left is None or self.query_limit < left) else None
             budget = cap if cap is not None else left
-            first = case is None and split is not None
+            first = case is None and widest is not None
             if first and (budget is None or SPLIT_AFTER < budget):
                 budget = SPLIT_AFTER
             asked += 1
@@ -235,8 +244,8 @@ class GroundedStep:
                 if str(err).startswith("memory limit") or (
                         str(err) == "time limit" and budget == left and not first):
                     raise
-                if first and str(err) == "time limit" and split is not None:
-                    name, const, values = split
+                if first and str(err) == "time limit" and widest is not None:
+                    name, const, values = widest
                     cases = [(f"{name} = {v}", const == numeral(const, v)) for v in values]
                     continue
                 where = "" if case is None else f" for {case[0]}"
