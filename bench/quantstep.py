@@ -65,7 +65,7 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- | --- |")
 
     def show(o: ActionOutcome, i: int, total: int) -> None:
-        print(f"| {o.action} | {o.answer} | {o.rounds} | {o.positions} | {o.seconds:.2f} "
+        print(f"| {o.action} | {o.answer} | {o.queries} | {o.positions} | {o.seconds:.2f} "
               f"| {o.why if o.answer != 'closed' else ''} |", flush=True)
 
     total = time.monotonic()

@@ -174,7 +174,7 @@ def test_a_query_still_open_is_asked_per_value_of_the_widest_argument(
                          if groundstep.action_name(g) == "guest_post(h, large)"]
         outcomes, cti = step.check()
         assert cti is None and [o.answer for o in outcomes] == ["closed"]
-        counts.append(outcomes[0].rounds)
+        counts.append(outcomes[0].queries)
     assert counts[1] == 3 * counts[0] > 0
 
 
@@ -189,4 +189,4 @@ def test_a_query_the_array_solver_gives_up_is_asked_of_the_default_solver(
                      if groundstep.action_name(g) == "guest_post(h, large)"]
     outcomes, cti = step.check()
     assert cti is None and [o.answer for o in outcomes] == ["closed"]
-    assert outcomes[0].rounds % 2 == 0 and outcomes[0].rounds >= 4
+    assert outcomes[0].queries % 2 == 0 and outcomes[0].queries >= 4

@@ -78,7 +78,9 @@ class ActionOutcome:
 
     action: str
     answer: Answer
-    rounds: int
+    queries: int
+    """Solver queries asked (per changed conjunct, refinement round, case split and
+    second solver)."""
     positions: int
     """Positions refinement added to the instances."""
     seconds: float

@@ -95,7 +95,7 @@ def run_inductive(model: Model, properties: list[Property],
     last = [start]
 
     def done(outcome: ActionOutcome, i: int, total: int) -> None:
-        stats.transitions += outcome.rounds
+        stats.transitions += outcome.queries
         now = time.monotonic()
         if outcome.answer == "closed" and now - last[0] < PROGRESS_EVERY:
             return
@@ -191,7 +191,7 @@ def invariant_text(model: Model, props: Sequence[Property], strengthening: Seque
              "safe: no step hits a model capacity or writes outside a type",
              ("# action: solver queries (one per part of the invariant it changes, per "
               "refinement round and per case split), positions refinement added, seconds"),
-             *(f"#   {o.action}: {o.rounds}, {o.positions}, {o.seconds:.2f}" for o in outcomes)]
+             *(f"#   {o.action}: {o.queries}, {o.positions}, {o.seconds:.2f}" for o in outcomes)]
     return "\n".join(lines) + "\n"
 
 
