@@ -50,7 +50,7 @@ from checker.engines.symbolic.encoding import QuantifyingBackend
 from checker.engines.symbolic.groups import Group, numeral
 from checker.engines.symbolic.instantiate import ground, index_pools, subterm_ids
 from checker.engines.symbolic.limits import SolverGaveUp, one_line
-from checker.engines.symbolic.localstep import conjuncts
+from checker.engines.symbolic.localstep import conjuncts, int_value
 from checker.engines.symbolic.symexec import property_term
 from checker.engines.symbolic.unroll import StepTemplate
 from checker.lang.expr import Value
@@ -298,7 +298,7 @@ class GroundedStep:
             if answer == z3.sat:
                 m = solver.model()
                 names += [name] if name not in names else []
-                found = (_int(m.eval(k, model_completion=True)) for k in skolems)
+                found = (int_value(m.eval(k, model_completion=True)) for k in skolems)
                 positions.update(i for i in found if 0 <= i < self.positions)
             solver.pop()
         return names, positions
@@ -307,7 +307,7 @@ class GroundedStep:
         """The instance of ``g`` whose arguments ``m`` gives."""
         if not g.params:
             return g.instances[0]
-        args = tuple((name, _int(m.eval(c, model_completion=True))) for name, c in g.params)
+        args = tuple((name, int_value(m.eval(c, model_completion=True))) for name, c in g.params)
         inst = g.instance(args)
         assert inst is not None, f"{g.spec.name}: no instance for {args}"
         return inst
@@ -363,7 +363,3 @@ def action_name(g: Group) -> str:
 
 def _in_type(b: QuantifyingBackend, array: Any, lo: int, hi: int) -> Callable[[Value], Value]:
     return lambda i: z3.And(b.select(array, i) >= lo, b.select(array, i) <= hi)
-
-
-def _int(term: Any) -> int:
-    return int(term.as_signed_long() if z3.is_bv(term) else term.as_long())

@@ -8,8 +8,8 @@ satisfying it, asked one action at a time with arrays as Z3 arrays and each
 ``s.every`` a quantifier grounded on demand (:mod:`checker.engines.symbolic.
 groundstep`).  Nothing in the step grows with the ring but the arrays' contents, so
 the kernel's constants (``--ring-size 256 --uio-maxiov 1024 --max-pend 128``) are
-accepted; whether each query settles is another matter (docs/engines.md, "The
-inductive engine").
+accepted; whether each query settles is another matter (docs/engines.md,
+"inductive").
 
 Verdicts: a property violated in the initial state is ``violated`` (a trace of no
 step); every property ``holds`` when every action closes (the invariant is written
@@ -17,7 +17,8 @@ out, with each action's answer); otherwise every property is ``inconclusive``: w
 the counterexample to induction (replayed concretely: a state satisfying the
 invariant and the action that breaks it, maybe unreachable) or with the actions left
 open and why.  ``Stats.transitions`` counts the solver queries (one per changed
-conjunct, refinement round and case split), ``max_depth`` is 1 once the step case finished, ``states`` 0.
+conjunct, refinement round, case split and second solver), ``max_depth`` is 1 once
+every action was asked, ``states`` 0.
 """
 
 from __future__ import annotations
@@ -37,10 +38,14 @@ from checker.engines.base import (
 )
 from checker.engines.symbolic.bmc import stop_reason, timed_out_building
 from checker.engines.symbolic.groundstep import ActionOutcome, BrokenByStep, GroundedStep
-from checker.engines.symbolic.kinduction import KindPropertyResult, cti_text
+from checker.engines.symbolic.kinduction import (
+    KindPropertyResult,
+    cti_text,
+    refuse_liveness_lemmas,
+)
 from checker.engines.symbolic.limits import GAVE_UP, gave_up, memory_limit
 from checker.engines.symbolic.unroll import internal_errors
-from checker.lang.model import Model, ModelError, source_location
+from checker.lang.model import Model, source_location
 from checker.lang.spec import Property
 from checker.semantics.states import as_dict, initial_state
 from checker.traces.trace import build_trace
@@ -58,9 +63,7 @@ def run_inductive(model: Model, properties: list[Property],
                   counted_from: float | None = None) -> RunResult:
     """Check that ``properties`` and ``strengthening`` together are an inductive
     invariant of ``model`` (module docstring)."""
-    bad = [p.name for p in strengthening if p.is_liveness]
-    if bad:
-        raise ModelError(f"a liveness property cannot strengthen an invariant: {', '.join(bad)}")
+    refuse_liveness_lemmas(strengthening)
     start = time.monotonic()
     deadline = None if time_limit is None else (counted_from or start) + time_limit
     checked = [p for p in properties if not p.is_liveness]
@@ -121,7 +124,7 @@ def run_inductive(model: Model, properties: list[Property],
                                                  evidence={"invariant.txt": text})
         return _finish(model, properties, results, [], stats, start, "", [])
     if cti is not None:
-        why, bounds = _cti_reason(cti), ["counterexample to induction"]
+        why, bounds = "", ["counterexample to induction"]
     else:
         why = "; ".join(filter(None, [
             _open_reason(opened),
@@ -148,10 +151,10 @@ def _finish(model: Model, properties: Sequence[Property], results: dict[str, Pro
     return RunResult("inductive", complete, stats, out, bounds)
 
 
-def _cti_reason(cti: BrokenByStep) -> str:
+def _cti_reason(cti: BrokenByStep, name: str) -> str:
     return (f"step case fails: {cti.instance.label} breaks {cti.broken} from a state "
             "where the invariant held (maybe unreachable; counterexample to induction "
-            "in <property>.cti.txt)")
+            f"in {name}.cti.txt)")
 
 
 def _open_reason(opened: Sequence[ActionOutcome]) -> str:
@@ -169,7 +172,7 @@ def _attach_cti(model: Model, run: RunResult, cti: BrokenByStep, names: set[str]
     actions = [cti.instance.label] if cti.after is not None else []
     for r in run.properties:
         if r.name in names and isinstance(r, KindPropertyResult):
-            r.reason = (r.reason or "").replace("<property>", r.name)
+            r.reason = _cti_reason(cti, r.name)
             r.cti, r.cti_actions = states, actions
             r.evidence = {"cti.txt": cti_text(model.presentation, r.name, states,
                                               actions or [cti.instance.label], cti.broken)}
@@ -196,13 +199,13 @@ def invariant_text(model: Model, props: Sequence[Property], strengthening: Seque
 
 
 class InductiveEngine:
-    """Z3: the properties and --strengthen lemmas as an inductive invariant, one query
-    per action, arrays as Z3 arrays and s.every grounded (large rings)."""
+    """Z3: the properties and --strengthen lemmas as an inductive invariant, asked per
+    action and changed conjunct, arrays as Z3 arrays and s.every grounded (large rings)."""
 
     name = "inductive"
     description = ("Z3: are the properties, with the --strengthen lemmas, an inductive "
-                   "invariant? One query per action, arrays as Z3 arrays, s.every grounded "
-                   "on demand (for large ring sizes)")
+                   "invariant? Asked per action and changed conjunct, arrays as Z3 arrays, "
+                   "s.every grounded on demand (for large ring sizes)")
     options = frozenset({"strengthen", "memory_limit"})
     progress_unit: Literal["states", "depth"] = "depth"
 

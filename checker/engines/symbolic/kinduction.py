@@ -86,9 +86,7 @@ def run_kind(
     (``bitvectors``: see :class:`checker.engines.symbolic.unroll.StepTemplate`).  Liveness
     properties are not checked: they come back inconclusive (:data:`LIVENESS_REASON`)."""
     live = [p for p in properties if p.is_liveness]
-    bad = [p.name for p in strengthening if p.is_liveness]
-    if bad:
-        raise ModelError(f"a liveness property cannot strengthen an invariant: {', '.join(bad)}")
+    refuse_liveness_lemmas(strengthening)
     if live:
         invariants = [p for p in properties if not p.is_liveness]
         run = run_kind(model, invariants, max_k, strengthening, progress, simple_path,
@@ -172,6 +170,13 @@ def run_kind(
                                  lemma_broken, stop, base.capacity))
     complete = all(r.status != "inconclusive" for r in out)
     return RunResult("kind", complete, stats, out, bounds)
+
+
+def refuse_liveness_lemmas(strengthening: Sequence[Property]) -> None:
+    """Raise :class:`ModelError` naming the liveness properties among ``strengthening``."""
+    bad = [p.name for p in strengthening if p.is_liveness]
+    if bad:
+        raise ModelError(f"a liveness property cannot strengthen an invariant: {', '.join(bad)}")
 
 
 LIVENESS_REASON = "k-induction checks invariants only; use --engine explicit or bmc for liveness"

@@ -155,7 +155,7 @@ def broken_step(t: StepTemplate, invariant: Sequence[z3.BoolRef],
                 if m is not None:  # decoded here: an interrupt may cancel this too
                     values = tuple(_value(t, j, m.eval(c, model_completion=True))
                                    for j, c in enumerate(cur[i]))
-                    args = tuple(_value_of(m.eval(c, model_completion=True)) for c in params)
+                    args = tuple(int_value(m.eval(c, model_completion=True)) for c in params)
             except BaseException as err:  # noqa: BLE001 -- raised again by the calling thread
                 with lock:
                     if stop.is_set() or n > best[0]:  # interrupted on purpose
@@ -204,10 +204,10 @@ def broken_step(t: StepTemplate, invariant: Sequence[z3.BoolRef],
 
 def _value(t: StepTemplate, j: int, term: Any) -> Any:
     """The concrete value of scalar ``j`` of the state, from its term in a model."""
-    return z3.is_true(term) if t.scalars[j][0].is_bool else _value_of(term)
+    return z3.is_true(term) if t.scalars[j][0].is_bool else int_value(term)
 
 
-def _value_of(term: Any) -> int:
+def int_value(term: Any) -> int:
     """The int a model gives a bit-vector (signed) or integer term."""
     return int(term.as_signed_long() if z3.is_bv(term) else term.as_long())
 
