@@ -84,6 +84,31 @@ def test_a_sym_array_is_a_sequence_for_model_code() -> None:
     assert [c.arg(1).as_long() for c in cells] == [0, 1, 2]
 
 
+def test_delete_at_is_one_lambda_equal_to_the_element_wise_shift() -> None:
+    """On a :class:`SymArray` the shift is one ``Lambda`` term; for every content and
+    every ``k`` each in-range element equals the view's element-wise
+    ``ite(j >= k, a[j + 1], a[j])`` (last: ``fill``), and a read of it names ``j + 1``."""
+    b, a, k = Z3Backend(8), _array(), z3.BitVec("k", 8)
+    moved = b.delete_at(a, k, 0)
+    assert isinstance(moved, SymArray) and z3.is_quantifier(moved.term)
+    assert moved.term.is_lambda()
+    wise = [b.ite(j >= k, a.at(j + 1) if j + 1 < 4 else b.num(0), a.at(j)) for j in range(4)]
+    solver = z3.Solver()
+    solver.add(z3.Or(*(moved.at(j) != wise[j] for j in range(4))))
+    assert solver.check() == z3.unsat
+    assert "a[2]" in str(moved.at(1)) and not z3.is_quantifier(moved.at(1))
+    assert b.delete_at((1, 2), k, 0) is None  # a tuple of terms: the view shifts it
+
+
+def test_delete_at_on_the_concrete_backend_shifts_and_fills() -> None:
+    model = Shifter()
+    s = StateView(model, [0, (2, 1, 0)])
+    s.delete_at("cells", 1)
+    assert s.values() == (0, (2, 0, 0))
+    with pytest.raises(ModelBug, match="pos is not an array variable"):
+        s.delete_at("pos", 0)
+
+
 # -- a tiny model with every kind of array use ---------------------------------------
 
 

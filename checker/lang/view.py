@@ -205,6 +205,24 @@ class StateView:
             return own(count, body)
         return self._b.and_(*(body(i) for i in range(count)))
 
+    def delete_at(self, name: str, k: Value, fill: Value = 0) -> None:
+        """Remove element ``k`` of array variable ``name``: every later element moves
+        down one position (their order kept) and the last position becomes ``fill``.
+        Element-wise ``s.ite(j >= k, a[j + 1], a[j])``, or the backend's own
+        ``delete_at`` if it has one and takes this array (one ``Lambda`` term on the Z3
+        array layout: :meth:`checker.engines.symbolic.encoding.Z3Backend.delete_at`)."""
+        old = getattr(self, name)
+        if not isinstance(old, ArrayRef):
+            raise ModelBug(f"delete_at: {name} is not an array variable")
+        own = getattr(self._b, "delete_at", None)
+        moved = None if own is None else own(self._vals[old._slot], k, fill)
+        if moved is not None:
+            self._vals[old._slot] = moved
+            return
+        size = len(old)
+        setattr(self, name, [self.ite(j >= k, old[j + 1] if j + 1 < size else fill, old[j])
+                             for j in range(size)])
+
     def count(self, conds: Iterable[Value]) -> Value:
         """How many of ``conds`` hold (the backend's own ``count`` if it has one)."""
         own = getattr(self._b, "count", None)

@@ -23,17 +23,13 @@ class DeviceActions(KernelHelpers):
             "kref_put(&ubufs->kref, ...) (the decrement)",
             over=lambda p: {"k": range(p.device_capacity)})
     def dev_complete(self, s: StateView, k: int) -> None:
-        cap = self.p.device_capacity
         s.require(k < s.skb_cnt)
         head = s.skb_head[k]
         sock = s.skb_sock[k]
-        # The skb leaves the device: shift the later ones down (arrival order kept).
-        s.skb_head = [s.ite(j >= k, s.skb_head[j + 1], s.skb_head[j]) if j + 1 < cap else
-                      s.ite(j >= k, 0, s.skb_head[j]) for j in range(cap)]
-        s.skb_slot = [s.ite(j >= k, s.skb_slot[j + 1], s.skb_slot[j]) if j + 1 < cap else
-                      s.ite(j >= k, 0, s.skb_slot[j]) for j in range(cap)]
-        s.skb_sock = [s.ite(j >= k, s.skb_sock[j + 1], s.skb_sock[j]) if j + 1 < cap else
-                      s.ite(j >= k, 0, s.skb_sock[j]) for j in range(cap)]
+        # The skb leaves the device: the later ones move down (arrival order kept).
+        s.delete_at("skb_head", k)
+        s.delete_at("skb_slot", k)
+        s.delete_at("skb_sock", k)
         s.skb_cnt = s.skb_cnt - 1
         self.write_space(s, sock)
         ubufs = s.ubuf_arg[head]

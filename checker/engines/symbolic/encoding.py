@@ -166,8 +166,18 @@ class SymArray:
         """Element ``i`` (a concrete position) as a term."""
         cell = self.cells.get(i)
         if cell is None:
-            cell = self.cells[i] = z3.Select(self.term, self.index(i))
+            cell = self.cells[i] = self.read(self.index(i))
         return cell
+
+    def read(self, index: z3.ExprRef) -> z3.ExprRef:
+        """``Select(term, index)`` (``index`` in the index sort), beta-reduced when the
+        term is a ``Lambda`` (:meth:`Z3Backend.delete_at`): the element is then a term over
+        the positions it comes from, so the grounding (``instantiate.index_pools``) sees
+        them as ground indices."""
+        term = self.term
+        if z3.is_quantifier(term) and term.is_lambda():
+            return z3.simplify(z3.substitute_vars(term.body(), index))
+        return z3.Select(term, index)
 
     def __len__(self) -> int:
         return self.size
@@ -309,7 +319,7 @@ class Z3Backend:
         if i is not None and not 0 <= i < len(array):
             raise IndexError(f"model indexed an array of {len(array)} elements at {i}")
         if isinstance(array, SymArray):
-            return array.at(i) if i is not None else z3.Select(array.term, array.index(index))
+            return array.at(i) if i is not None else array.read(array.index(index))
         if i is not None:
             return array[i]
         result = array[-1]
@@ -352,6 +362,24 @@ class Z3Backend:
         return tuple(
             self.ite(self.and_(cond, index == pos), value, old) for pos, old in enumerate(array)
         )
+
+
+    def delete_at(self, array: Any, k: Value, fill: Value) -> SymArray | None:
+        """:meth:`checker.lang.view.StateView.delete_at` on a :class:`SymArray`: one
+        ``Lambda j. If(j >= k, If(j + 1 < size, a[j + 1], fill), a[j])`` instead of a
+        ``Store`` per position, so a read of the result names the position it comes
+        from (``j + 1``).  ``None`` for an array of terms (the view's element-wise
+        shift)."""
+        if not isinstance(array, SymArray):
+            return None
+        at = z3.FreshConst(array.term.domain(), "j")
+        pos: Any = at
+        if self.bits is not None and self.bits > at.size():
+            pos = z3.ZeroExt(self.bits - at.size(), at)
+        later = self.ite(pos + 1 < array.size, array.read(array.index(pos + 1)),
+                         self._element(array, fill))
+        body = self.ite(pos >= k, later, array.read(at))
+        return SymArray(z3.Lambda([at], body), array.size, array.bits)
 
 
 class QuantifyingBackend(Z3Backend):

@@ -48,11 +48,13 @@ Memo = dict[int, tuple[z3.ExprRef, bool]]
 
 
 def has_quantifier(term: z3.ExprRef, memo: Memo | None = None) -> bool:
-    """Whether ``term`` contains a quantifier (a shared subterm is looked at once)."""
+    """Whether ``term`` contains a ``ForAll`` or ``Exists`` (a shared subterm is looked
+    at once).  A ``Lambda`` is a term, not a statement: a read of one is reduced once
+    the term is ground (:func:`beta_reduced`)."""
     memo = {} if memo is None else memo
     key = term.get_id()
     if key not in memo:
-        memo[key] = (term, z3.is_quantifier(term)
+        memo[key] = (term, (z3.is_quantifier(term) and not term.is_lambda())
                      or any(has_quantifier(k, memo) for k in term.children()))
     return memo[key][1]
 
@@ -214,8 +216,21 @@ def ground(term: z3.BoolRef, terms: Iterable[z3.ExprRef], asserted: bool = True,
     before; see the module's docstring.  Raises :class:`NotGroundable`, and
     :class:`~checker.engines.symbolic.limits.SolverGaveUp` past ``deadline``."""
     g = Grounder(terms, pools, deadline)
-    out = g.ground(term, asserted)
+    out = beta_reduced(g.ground(term, asserted))
     return out, g.skolems
+
+
+def beta_reduced(term: z3.ExprRef) -> z3.ExprRef:
+    """``term`` with every read of a ``Lambda`` at a ground index replaced by the
+    lambda's body there (a shift: :meth:`~checker.engines.symbolic.encoding.Z3Backend.
+    delete_at`), so the positions it reads are ground indices of the arrays below it."""
+    reads = [t for t in _subterms(term) if z3.is_select(t) and _is_lambda(t.arg(0))
+             and not any(z3.is_var(x) for x in _subterms(t.arg(1)))]
+    return z3.substitute(term, *((t, z3.simplify(t)) for t in reads)) if reads else term
+
+
+def _is_lambda(term: z3.ExprRef) -> bool:
+    return z3.is_quantifier(term) and term.is_lambda()
 
 
 def index_terms(formulas: Iterable[z3.ExprRef], sort: z3.SortRef) -> list[z3.ExprRef]:

@@ -139,6 +139,15 @@ class _Recorder(Z3Backend):
         return super().store_if(array, cond, index, value)
 
 
+    def delete_at(self, array: Any, k: Value, fill: Value) -> Any:
+        """Record the write of ``fill`` (the one value a shift brings in), then shift."""
+        check_deadline(self.deadline)
+        moved = super().delete_at(array, k, fill)
+        if moved is not None:
+            self._record(array, True, fill)
+        return moved
+
+
 class _RecordingView(StateView):
     """A symbolic view that records whole-variable writes in its backend."""
 
