@@ -190,3 +190,16 @@ def test_a_query_the_array_solver_gives_up_is_asked_of_the_default_solver(
     outcomes, cti = step.check()
     assert cti is None and [o.answer for o in outcomes] == ["closed"]
     assert outcomes[0].queries % 2 == 0 and outcomes[0].queries >= 4
+
+
+def test_the_device_completion_closes_at_ring_4_with_few_positions() -> None:
+    """The shift of the device's skbs is one ``Lambda`` (``s.delete_at``), and a candidate
+    that breaks a lemma is first asked again with the instances grounded one level deeper
+    (at the indices the instances themselves read, ``skb_slot[k]``): the completion then
+    closes after adding at most three positions.  Grounded at the query's indices only, the
+    refinement added 15 of the 16 ``heads[]`` slots one round at a time."""
+    step = data_path_step(4)
+    step.t.groups = [g for g in step.t.groups if groundstep.action_name(g) == "dev_complete(k)"]
+    outcomes, cti = step.check()
+    assert cti is None and [o.answer for o in outcomes] == ["closed"]
+    assert outcomes[0].positions <= 3

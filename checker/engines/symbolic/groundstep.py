@@ -177,6 +177,7 @@ class GroundedStep:
         pools = _merged(self.premise_pools, index_pools(query, self.sort, self.premise_ids))
         terms: list[z3.ExprRef] = [z3.BitVecVal(0, t.bits)]
         seen: set[int] = {0}
+        deep = False
         pending = list(range(len(parts)))
         queries = 0
 
@@ -186,8 +187,11 @@ class GroundedStep:
 
         for _ in range(self.rounds):
             solver = new_array_solver()
-            solver.add(ground(z3.And(*self.premise), terms, pools=pools, deadline=deadline)[0],
-                       *query)
+            grounded = ground(z3.And(*self.premise), terms, pools=pools, deadline=deadline)[0]
+            if deep:
+                more = _merged(pools, index_pools([grounded], self.sort, self.premise_ids))
+                grounded = ground(z3.And(*self.premise), terms, pools=more, deadline=deadline)[0]
+            solver.add(grounded, *query)
             fallback: z3.Solver | None = None
             while pending:
                 i = pending[0]
@@ -207,6 +211,9 @@ class GroundedStep:
                     continue
                 before = self._clamped(t.layout.decode(m, t.cur))
                 unmet, found = self.false_parts(before)
+                if found - seen and not deep:
+                    deep = True
+                    break  # ground again, at the indices the instances read too
                 if found - seen:
                     terms += [z3.BitVecVal(p, t.bits) for p in sorted(found - seen)]
                     seen |= found
