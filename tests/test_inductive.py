@@ -161,11 +161,42 @@ def data_path_step(ring: int) -> GroundedStep:
     return GroundedStep(V3_1({"ring_size": ring, **PARAMS}), props)
 
 
+@pytest.mark.parametrize("action", ["guest_post(h, large)", "guest_reclaim"])
 def test_a_query_still_open_is_asked_per_value_of_the_widest_argument(
+    monkeypatch: pytest.MonkeyPatch, action: str,
+) -> None:
+    """With no time before the split (and no slice of the premise to settle it first),
+    each query becomes one failed try and one query per head (ring 2: two): for the
+    guest's post per value of its argument ``h``, for its reclaim, which has none, per
+    value of the position it stores at (``g_owned[used[0]]``); the action still closes."""
+    monkeypatch.setattr(GroundedStep, "_closed_on_slice", lambda *_: (False, 0))
+    counts = []
+    for split_after in (groundstep.SPLIT_AFTER, 0.0):
+        monkeypatch.setattr(groundstep, "SPLIT_AFTER", split_after)
+        step = data_path_step(2)
+        step.t.groups = [g for g in step.t.groups if groundstep.action_name(g) == action]
+        outcomes, cti = step.check()
+        assert cti is None and [o.answer for o in outcomes] == ["closed"]
+        counts.append(outcomes[0].queries)
+    assert counts[1] == 3 * counts[0] > 0
+
+
+def test_a_query_still_open_is_first_asked_on_its_slice_of_the_premise(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """With no time before the split, each of the guest's post's queries becomes one
-    failed try and one query per head (ring 2: h = 0, 1), and the action still closes."""
+    """With no time before the split, each of the guest's post's queries is one failed
+    try and then one query on the lemmas that share a variable with it, which closes it
+    at ring 2: twice the queries, none split per head, and every slice a strict part of
+    the premise."""
+    sizes: list[int] = []
+    sliced = GroundedStep._closed_on_slice
+
+    def counted(self: GroundedStep, *args: object) -> tuple[bool, int]:
+        closed, asked = sliced(self, *args)  # type: ignore[arg-type]
+        sizes.append(asked)
+        return closed, asked
+
+    monkeypatch.setattr(GroundedStep, "_closed_on_slice", counted)
     counts = []
     for split_after in (groundstep.SPLIT_AFTER, 0.0):
         monkeypatch.setattr(groundstep, "SPLIT_AFTER", split_after)
@@ -175,7 +206,8 @@ def test_a_query_still_open_is_asked_per_value_of_the_widest_argument(
         outcomes, cti = step.check()
         assert cti is None and [o.answer for o in outcomes] == ["closed"]
         counts.append(outcomes[0].queries)
-    assert counts[1] == 3 * counts[0] > 0
+    assert counts[1] == 2 * counts[0] > 0
+    assert sizes == [1] * counts[0]
 
 
 def test_a_query_the_array_solver_gives_up_is_asked_of_the_default_solver(
@@ -184,6 +216,7 @@ def test_a_query_the_array_solver_gives_up_is_asked_of_the_default_solver(
     """With an array solver that answers unknown at once, every query of the guest's
     post is asked twice, and the default solver closes the action."""
     monkeypatch.setattr(groundstep, "new_array_solver", lambda: z3.Tactic("fail").solver())
+    monkeypatch.setattr(GroundedStep, "_closed_on_slice", lambda *_: (False, 0))
     step = data_path_step(2)
     step.t.groups = [g for g in step.t.groups
                      if groundstep.action_name(g) == "guest_post(h, large)"]

@@ -24,6 +24,12 @@ engines.symbolic.instantiate.index_pools`) and at the positions refinement added
 weakens the premise, so ``unsat`` proves the action keeps the invariant.  In the goal a
 quantifier becomes a Skolem constant, the position the successor breaks.
 
+A conjunct's query that stays open past :data:`SPLIT_AFTER`, or whose candidate breaks
+a lemma, is asked once on a *slice* of the premise (the invariant's conjuncts sharing a
+state variable with it: a weaker premise, so unsat still proves it); a candidate that
+breaks a lemma then sends the action back with the premise grounded one level deeper
+(at the indices its instances read), and only after that are positions added.
+
 A satisfying premise is a *candidate*.  Its state (array elements outside their type,
 possible where no type instance constrained them, set to the type's lowest value) is
 judged exactly (:meth:`GroundedStep.false_parts`: Z3 on the constants pinned to it):
@@ -38,6 +44,7 @@ is claimed.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -48,7 +55,7 @@ import z3
 from checker.engines.symbolic.bounded import new_array_solver, solve
 from checker.engines.symbolic.encoding import QuantifyingBackend
 from checker.engines.symbolic.groups import Group, numeral
-from checker.engines.symbolic.instantiate import ground, index_pools, subterm_ids
+from checker.engines.symbolic.instantiate import constant_names, ground, index_pools, subterm_ids
 from checker.engines.symbolic.limits import SolverGaveUp, one_line
 from checker.engines.symbolic.localstep import conjuncts, int_value
 from checker.engines.symbolic.symexec import property_term
@@ -65,6 +72,10 @@ ROUNDS = 30
 SPLIT_AFTER = 10.0
 """Seconds a query of a parameterised action runs before it is split per value of its
 widest argument (:meth:`GroundedStep._solve`)."""
+
+SLICE_BUDGET = 5.0
+"""Seconds a conjunct's query may take on the premise cut down to the invariant's
+conjuncts that share a state variable with it (:meth:`GroundedStep._closed_on_slice`)."""
 
 Answer = Literal["closed", "broken", "open"]
 
@@ -117,6 +128,8 @@ class GroundedStep:
         self.parts = [(p.name, part) for p, h in zip(self.invariant, self.holds)
                       for part in conjuncts([h])]
         self.premise = [*self.holds, *self._typed()]
+        self.part_vars = [constant_names(part) for _, part in self.parts]
+        self.types = [(ty, constant_names(ty)) for ty in self._typed()]
         self.flat_premise = [h for h in self.premise if not z3.is_quantifier(h)]
         self.sort = z3.BitVecSort(self.t.bits)
         self.premise_pools = index_pools(self.flat_premise, self.sort)
@@ -171,15 +184,26 @@ class GroundedStep:
         safe = z3.Not(z3.Or(g.ex.ill_typed, *(c for _, c in g.ex.capacity_hits())))
         parts = [*self._changed(g), ("safe", safe)]
         lits = [z3.Bool(f"part#{i}") for i in range(len(parts))]
+        goals = [z3.Not(ground(part, [], asserted=False)[0]) for _, part in parts]
         query = [g.domain(), g.ex.enabled,
-                 *(z3.Implies(lit, z3.Not(ground(part, [], asserted=False)[0]))
-                   for lit, (_, part) in zip(lits, parts))]
+                 *(z3.Implies(lit, goal) for lit, goal in zip(lits, goals))]
         pools = _merged(self.premise_pools, index_pools(query, self.sort, self.premise_ids))
         terms: list[z3.ExprRef] = [z3.BitVecVal(0, t.bits)]
         seen: set[int] = {0}
         deep = False
         pending = list(range(len(parts)))
         queries = 0
+        sliced: set[int] = set()
+
+        def by_slice(i: int) -> bool:
+            """Part ``i`` closed on its slice of the premise (asked once per part)."""
+            nonlocal queries
+            if i in sliced:
+                return False
+            sliced.add(i)
+            closed, asked = self._closed_on_slice(g, goals[i], deadline)
+            queries += asked
+            return closed
 
         def outcome(answer: Answer, why: str = "") -> ActionOutcome:
             return ActionOutcome(action_name(g), answer, queries, len(terms) - 1,
@@ -195,8 +219,11 @@ class GroundedStep:
             fallback: z3.Solver | None = None
             while pending:
                 i = pending[0]
-                m, why, asked = self._solve(solver, g, lits[i], deadline)
+                m, why, asked = self._solve(solver, g, lits[i], deadline,
+                                            stuck=functools.partial(by_slice, i))
                 queries += asked
+                if why and by_slice(i):
+                    m, why = None, ""
                 if why:  # the same query once more on Z3's default solver
                     if fallback is None:
                         fallback = z3.Solver()
@@ -211,6 +238,9 @@ class GroundedStep:
                     continue
                 before = self._clamped(t.layout.decode(m, t.cur))
                 unmet, found = self.false_parts(before)
+                if found - seen and by_slice(i):
+                    pending.pop(0)
+                    continue
                 if found - seen and not deep:
                     deep = True
                     break  # ground again, at the indices the instances read too
@@ -226,14 +256,48 @@ class GroundedStep:
                 return outcome("closed"), None
         return outcome("open", f"{self.rounds} refinement rounds used up"), None
 
+    def _closed_on_slice(self, g: Group, goal: z3.BoolRef, deadline: float | None,
+                         ) -> tuple[bool, int]:
+        """Whether ``goal`` (a conjunct's negation after ``g``) is unsat on a *slice* of the
+        premise: the invariant's conjuncts that share a state variable with the query, and
+        the types of the variables they read.  A weaker premise, so unsat is a proof; it
+        is grounded two levels deep and asked for at most :data:`SLICE_BUDGET` seconds,
+        and anything else (sat, unknown) leaves the conjunct to the whole premise.  At
+        ring 256 the device's completion keeps ``memory-safe`` in a fraction of a second
+        this way, against a minute of grounding and half a minute of solving on the whole
+        premise (``dp-count``'s 256 guest bits and every pair lemma in it).  Returns the
+        answer and the queries asked (0 when the slice is the whole premise)."""
+        query = [g.domain(), g.ex.enabled, goal]
+        seed = constant_names(z3.And(*query))
+        chosen = [(part, vs) for (_, part), vs in zip(self.parts, self.part_vars) if vs & seed]
+        if len(chosen) == len(self.parts):
+            return False, 0
+        used = seed.union(*(vs for _, vs in chosen))
+        premise = [*(part for part, _ in chosen), *(ty for ty, vs in self.types if vs <= used)]
+        zero = [z3.BitVecVal(0, self.t.bits)]
+        pools = index_pools([*(h for h in premise if not z3.is_quantifier(h)), *query], self.sort)
+        grounded = ground(z3.And(*premise), zero, pools=pools, deadline=deadline)[0]
+        pools = _merged(pools, index_pools([grounded], self.sort))
+        solver = new_array_solver()
+        solver.add(ground(z3.And(*premise), zero, pools=pools, deadline=deadline)[0], *query)
+        left = None if deadline is None else deadline - time.monotonic()
+        try:
+            m = solve(solver, SLICE_BUDGET if left is None else min(SLICE_BUDGET, left))
+        except SolverGaveUp as err:
+            if str(err).startswith("memory limit"):
+                raise
+            return False, 1
+        return m is None, 1
+
     def _solve(self, solver: z3.Solver, g: Group, lit: z3.BoolRef, deadline: float | None,
-               split: bool = True) -> tuple[z3.ModelRef | None, str, int]:
+               split: bool = True, stuck: Callable[[], bool] | None = None,
+               ) -> tuple[z3.ModelRef | None, str, int]:
         """A model of ``solver`` with ``lit`` (``None``: unsat), why Z3 could not tell
         (``""``: it could), and the queries asked.  When the query is still open after
         :data:`SPLIT_AFTER` seconds and ``g`` has an argument, it is asked again once per
         value of its widest argument (a store at a known position is easy where one at
         a symbolic position is not: ``dp-count``'s sum of guest bits at ring 32), unless
-        ``split`` is false."""
+        ``split`` is false, or ``stuck()`` settles it first (true: unsat)."""
         widest = _widest(g) if split else None
         asked = 0
         cases: list[tuple[str, z3.BoolRef] | None] = [None]
@@ -254,6 +318,8 @@ class GroundedStep:
                         str(err) == "time limit" and budget == left and not first):
                     raise
                 if first and str(err) == "time limit" and widest is not None:
+                    if stuck is not None and stuck():
+                        return None, "", asked
                     name, const, values = widest
                     cases = [(f"{name} = {v}", const == numeral(const, v)) for v in values]
                     continue
@@ -341,13 +407,28 @@ class GroundedStep:
 
 
 def _widest(g: Group) -> tuple[str, z3.ExprRef, list[int]] | None:
-    """The argument of ``g`` with the most values: its name, constant and values
-    (``None`` when ``g`` has no argument)."""
+    """What to split ``g``'s queries on: its argument with the most values (name,
+    constant, values); for an action without arguments the first position it stores
+    at that is not a numeral (``g_owned[used[0]]``, the head the guest reclaims), over
+    the array's positions; ``None`` when there is neither."""
     if not g.params:
-        return None
+        return _stored_at(g)
     values = {name: sorted({dict(i.args)[name] for i in g.instances}) for name, _ in g.params}
     name, const = max(g.params, key=lambda nc: len(values[nc[0]]))
     return name, const, values[name]
+
+
+def _stored_at(g: Group) -> tuple[str, z3.ExprRef, list[int]] | None:
+    """The first symbolic position ``g``'s step stores at, named by its text, with the
+    positions of the array it indexes."""
+    for value in g.ex.values:
+        term = value
+        while z3.is_store(term):
+            at = term.arg(1)
+            if not z3.is_bv_value(at):
+                return f"{at}", at, list(range(2 ** at.size()))
+            term = term.arg(0)
+    return None
 
 
 def _merged(a: dict[str, list[z3.ExprRef]], b: dict[str, list[z3.ExprRef]],

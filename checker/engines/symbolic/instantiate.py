@@ -195,6 +195,13 @@ def index_pools(formulas: Iterable[z3.ExprRef], sort: z3.SortRef,
     return {name: _distinct(terms) for name, terms in pools.items()}
 
 
+def constant_names(term: z3.ExprRef) -> frozenset[str]:
+    """The names of the uninterpreted constants in ``term`` (state variables, arguments,
+    Skolem constants)."""
+    return frozenset(t.decl().name() for t in _subterms(term)
+                     if z3.is_const(t) and t.decl().kind() == z3.Z3_OP_UNINTERPRETED)
+
+
 def subterm_ids(formulas: Iterable[z3.ExprRef]) -> set[int]:
     """The ids of every subterm of ``formulas`` (valid while they are alive)."""
     return {t.get_id() for t in _subterms(z3.And(*formulas))}
