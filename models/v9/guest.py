@@ -66,7 +66,6 @@ class GuestActions(KernelHelpers):
     def guest_reclaim(self, s: StateView) -> None:
         s.require(s.used_cnt > 0)
         head = s.used[0]
-        n = self.p.ring_size
-        s.used = [s.used[i + 1] if i + 1 < n else 0 for i in range(n)]
+        s.delete_at("used", 0)
         s.used_cnt = s.used_cnt - 1
         s.g_owned[head] = True
