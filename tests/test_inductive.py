@@ -185,9 +185,8 @@ def test_a_query_still_open_is_first_asked_on_its_slice_of_the_premise(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """With no time before the split, each of the guest's post's queries is one failed
-    try and then one query on the lemmas that share a variable with it, which closes it
-    at ring 2: twice the queries, none split per head, and every slice a strict part of
-    the premise."""
+    try and then up to four on slices of the premise (two slices, each grounded once
+    and then deeper), which close it at ring 2: no query is split per head."""
     sizes: list[int] = []
     sliced = GroundedStep._closed_on_slice
 
@@ -206,8 +205,9 @@ def test_a_query_still_open_is_first_asked_on_its_slice_of_the_premise(
         outcomes, cti = step.check()
         assert cti is None and [o.answer for o in outcomes] == ["closed"]
         counts.append(outcomes[0].queries)
-    assert counts[1] == 2 * counts[0] > 0
-    assert sizes == [1] * counts[0]
+    assert len(sizes) == counts[0] > 0  # one slice per part, each closing it: no split
+    assert all(1 <= asked <= 4 for asked in sizes)
+    assert counts[1] == counts[0] + sum(sizes)
 
 
 def test_a_query_the_array_solver_gives_up_is_asked_of_the_default_solver(
@@ -229,10 +229,10 @@ def test_the_device_completion_closes_at_ring_4_with_few_positions() -> None:
     """The shift of the device's skbs is one ``Lambda`` (``s.delete_at``), and a candidate
     that breaks a lemma is first asked again with the instances grounded one level deeper
     (at the indices the instances themselves read, ``skb_slot[k]``): the completion then
-    closes after adding at most three positions.  Grounded at the query's indices only, the
+    closes after adding at most five positions.  Grounded at the query's indices only, the
     refinement added 15 of the 16 ``heads[]`` slots one round at a time."""
     step = data_path_step(4)
     step.t.groups = [g for g in step.t.groups if groundstep.action_name(g) == "dev_complete(k)"]
     outcomes, cti = step.check()
     assert cti is None and [o.answer for o in outcomes] == ["closed"]
-    assert outcomes[0].positions <= 3
+    assert outcomes[0].positions <= 5
