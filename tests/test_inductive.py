@@ -161,24 +161,48 @@ def data_path_step(ring: int) -> GroundedStep:
     return GroundedStep(V3_1({"ring_size": ring, **PARAMS}), props)
 
 
-@pytest.mark.parametrize("action", ["guest_post(h, large)", "guest_reclaim"])
 def test_a_query_still_open_is_asked_per_value_of_the_widest_argument(
-    monkeypatch: pytest.MonkeyPatch, action: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """With no time before the split (and no slice of the premise to settle it first),
-    each query becomes one failed try and one query per head (ring 2: two): for the
-    guest's post per value of its argument ``h``, for its reclaim, which has none, per
-    value of the position it stores at (``g_owned[used[0]]``); the action still closes."""
+    each of the guest's post's queries becomes one failed try and one query per head
+    (ring 2: h = 0, 1), and the action still closes."""
     monkeypatch.setattr(GroundedStep, "_closed_on_slice", lambda *_: (False, 0))
     counts = []
     for split_after in (groundstep.SPLIT_AFTER, 0.0):
         monkeypatch.setattr(groundstep, "SPLIT_AFTER", split_after)
         step = data_path_step(2)
-        step.t.groups = [g for g in step.t.groups if groundstep.action_name(g) == action]
+        step.t.groups = [g for g in step.t.groups
+                         if groundstep.action_name(g) == "guest_post(h, large)"]
         outcomes, cti = step.check()
         assert cti is None and [o.answer for o in outcomes] == ["closed"]
         counts.append(outcomes[0].queries)
     assert counts[1] == 3 * counts[0] > 0
+
+
+def test_an_action_without_arguments_is_split_per_position_it_stores_at(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When a query of the guest's reclaim (no argument) stays open on its short try
+    and again with all its time, it is asked once per value of the position it stores
+    at (``g_owned[used[0]]``, two at ring 2), which closes it: four queries a part."""
+    monkeypatch.setattr(GroundedStep, "_closed_on_slice", lambda *_: (False, 0))
+    monkeypatch.setattr(groundstep, "SPLIT_AFTER", 0.0)
+    real = groundstep.solve
+
+    def whole_query_open(solver: z3.Solver, left: float | None,
+                         *assumptions: z3.BoolRef) -> z3.ModelRef | None:
+        if len(assumptions) == 1:  # the conjunct's literal alone: no case assumed
+            raise groundstep.SolverGaveUp("time limit")
+        return real(solver, left, *assumptions)
+
+    monkeypatch.setattr(groundstep, "solve", whole_query_open)
+    step = data_path_step(2)
+    step.query_limit = 30.0  # a cap: its time-out leaves the query open, not the run
+    step.t.groups = [g for g in step.t.groups if groundstep.action_name(g) == "guest_reclaim"]
+    outcomes, cti = step.check()
+    assert cti is None and [o.answer for o in outcomes] == ["closed"]
+    assert outcomes[0].queries > 0 and outcomes[0].queries % 4 == 0
 
 
 def test_a_query_still_open_is_first_asked_on_its_slice_of_the_premise(

@@ -310,8 +310,10 @@ class GroundedStep:
         ``g`` has an argument (:func:`_widest`), it is asked again once per value of it (a
         store at a known position is easy where one at a symbolic position is not:
         ``dp-count``'s sum of guest bits at ring 32), unless ``split`` is false; else it
-        is asked again with the rest of its time."""
+        is asked again with all its time, and if that fails too, once per value of the
+        position the step stores at (:func:`_stored_at`)."""
         widest = _widest(g) if split else None
+        stored = _stored_at(g) if split and not g.params else None
         asked = 0
         short = widest is not None or stuck is not None  # a first try of SPLIT_AFTER
         cases: list[tuple[str, z3.BoolRef] | None] = [None]
@@ -338,6 +340,11 @@ class GroundedStep:
                         cases = [None]  # the same query, with all its time
                         continue
                     name, const, values = widest
+                    cases = [(f"{name} = {v}", const == numeral(const, v)) for v in values]
+                    continue
+                if case is None and str(err) == "time limit" and stored is not None:
+                    name, const, values = stored
+                    stored = None
                     cases = [(f"{name} = {v}", const == numeral(const, v)) for v in values]
                     continue
                 where = "" if case is None else f" for {case[0]}"
@@ -424,20 +431,19 @@ class GroundedStep:
 
 
 def _widest(g: Group) -> tuple[str, z3.ExprRef, list[int]] | None:
-    """What to split ``g``'s queries on: its argument with the most values (name,
-    constant, values); for an action without arguments the first position it stores
-    at that is not a numeral (``g_owned[used[0]]``, the head the guest reclaims), over
-    the array's positions; ``None`` when there is neither."""
+    """The argument of ``g`` with the most values: its name, constant and values
+    (``None`` when ``g`` has no argument)."""
     if not g.params:
-        return _stored_at(g)
+        return None
     values = {name: sorted({dict(i.args)[name] for i in g.instances}) for name, _ in g.params}
     name, const = max(g.params, key=lambda nc: len(values[nc[0]]))
     return name, const, values[name]
 
 
 def _stored_at(g: Group) -> tuple[str, z3.ExprRef, list[int]] | None:
-    """The first symbolic position ``g``'s step stores at, named by its text, with the
-    positions of the array it indexes."""
+    """What to split a query of an action without arguments on, when it stays open with
+    all its time: the first symbolic position the step stores at (``g_owned[used[0]]``,
+    the head the guest reclaims), named by its text, with every value of its sort."""
     for value in g.ex.values:
         term = value
         while z3.is_store(term):
