@@ -161,13 +161,9 @@ def data_path_step(ring: int) -> GroundedStep:
     return GroundedStep(V3_1({"ring_size": ring, **PARAMS}), props)
 
 
-def test_a_query_still_open_is_asked_per_value_of_the_widest_argument(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """With no time before the split (and no slice of the premise to settle it first),
-    each of the guest's post's queries becomes one failed try and one query per head
-    (ring 2: h = 0, 1), and the action still closes."""
-    monkeypatch.setattr(GroundedStep, "_closed_on_slice", lambda *_: (False, 0))
+def post_queries_then_split_at_once(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The queries that close the guest's post at ring 2, with the default
+    ``SPLIT_AFTER`` and then with none (every first try given up at once)."""
     counts = []
     for split_after in (groundstep.SPLIT_AFTER, 0.0):
         monkeypatch.setattr(groundstep, "SPLIT_AFTER", split_after)
@@ -177,6 +173,17 @@ def test_a_query_still_open_is_asked_per_value_of_the_widest_argument(
         outcomes, cti = step.check()
         assert cti is None and [o.answer for o in outcomes] == ["closed"]
         counts.append(outcomes[0].queries)
+    return counts
+
+
+def test_a_query_still_open_is_asked_per_value_of_the_widest_argument(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With no time before the split (and no slice of the premise to settle it first),
+    each of the guest's post's queries becomes one failed try and one query per head
+    (ring 2: h = 0, 1), and the action still closes."""
+    monkeypatch.setattr(GroundedStep, "_closed_on_slice", lambda *_: (False, 0))
+    counts = post_queries_then_split_at_once(monkeypatch)
     assert counts[1] == 3 * counts[0] > 0
 
 
@@ -220,15 +227,7 @@ def test_a_query_still_open_is_first_asked_on_its_slice_of_the_premise(
         return closed, asked
 
     monkeypatch.setattr(GroundedStep, "_closed_on_slice", counted)
-    counts = []
-    for split_after in (groundstep.SPLIT_AFTER, 0.0):
-        monkeypatch.setattr(groundstep, "SPLIT_AFTER", split_after)
-        step = data_path_step(2)
-        step.t.groups = [g for g in step.t.groups
-                         if groundstep.action_name(g) == "guest_post(h, large)"]
-        outcomes, cti = step.check()
-        assert cti is None and [o.answer for o in outcomes] == ["closed"]
-        counts.append(outcomes[0].queries)
+    counts = post_queries_then_split_at_once(monkeypatch)
     assert len(sizes) == counts[0] > 0  # one slice per part, each closing it: no split
     assert all(1 <= asked <= 4 for asked in sizes)
     assert counts[1] == counts[0] + sum(sizes)
