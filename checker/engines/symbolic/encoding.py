@@ -363,7 +363,6 @@ class Z3Backend:
             self.ite(self.and_(cond, index == pos), value, old) for pos, old in enumerate(array)
         )
 
-
     def delete_at(self, array: Any, k: Value, fill: Value) -> SymArray | None:
         """:meth:`checker.lang.view.StateView.delete_at` on a :class:`SymArray`: one
         ``Lambda j. If(j >= k, If(j + 1 < size, a[j + 1], fill), a[j])`` instead of a

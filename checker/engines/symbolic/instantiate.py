@@ -223,8 +223,10 @@ def ground(term: z3.BoolRef, terms: Iterable[z3.ExprRef], asserted: bool = True,
     before; see the module's docstring.  Raises :class:`NotGroundable`, and
     :class:`~checker.engines.symbolic.limits.SolverGaveUp` past ``deadline``."""
     g = Grounder(terms, pools, deadline)
-    out = beta_reduced(g.ground(term, asserted))
-    return out, g.skolems
+    out = g.ground(term, asserted)
+    # a goal holds the step's writes, where a shift is a Lambda; a premise only the
+    # state's constants (and walking it for reads would cost seconds at ring 256)
+    return (out if asserted else beta_reduced(out)), g.skolems
 
 
 def beta_reduced(term: z3.ExprRef) -> z3.ExprRef:

@@ -138,7 +138,6 @@ class _Recorder(Z3Backend):
         self._record(array, cond, value)
         return super().store_if(array, cond, index, value)
 
-
     def delete_at(self, array: Any, k: Value, fill: Value) -> Any:
         """Record the write of ``fill`` (the one value a shift brings in), then shift."""
         check_deadline(self.deadline)
