@@ -73,7 +73,7 @@ SPLIT_AFTER = 10.0
 """Seconds a query of a parameterised action runs before it is split per value of its
 widest argument (:meth:`GroundedStep._solve`)."""
 
-SLICE_BUDGET = 5.0
+SLICE_BUDGET = 15.0
 """Seconds a conjunct's query may take on the premise cut down to the invariant's
 conjuncts that share a state variable with it (:meth:`GroundedStep._closed_on_slice`)."""
 
