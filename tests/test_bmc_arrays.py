@@ -107,6 +107,12 @@ def test_delete_at_on_the_concrete_backend_shifts_and_fills() -> None:
     assert s.values() == (0, (2, 0, 0))
     with pytest.raises(ModelBug, match="pos is not an array variable"):
         s.delete_at("pos", 0)
+    for k in range(-1, 5):  # the slice is the element-wise shift, in range or not
+        s = StateView(model, [0, (2, 1, 0)])
+        s.delete_at("cells", k)
+        a = (2, 1, 0)
+        assert s.values()[1] == tuple((a[j + 1] if j + 1 < 3 else 0) if j >= k else a[j]
+                                      for j in range(3))
 
 
 # -- a tiny model with every kind of array use ---------------------------------------

@@ -208,12 +208,20 @@ class StateView:
     def delete_at(self, name: str, k: Value, fill: Value = 0) -> None:
         """Remove element ``k`` of array variable ``name``: every later element moves
         down one position (their order kept) and the last position becomes ``fill``.
-        Element-wise ``s.ite(j >= k, a[j + 1], a[j])``, or the backend's own
-        ``delete_at`` if it has one and takes this array (one ``Lambda`` term on the Z3
-        array layout: :meth:`checker.engines.symbolic.encoding.Z3Backend.delete_at`)."""
+        Element-wise ``s.ite(j >= k, a[j + 1], a[j])``.  The concrete backend does the
+        same with one tuple slice; a backend with its own ``delete_at`` that takes this
+        array uses it (one ``Lambda`` term on the Z3 array layout:
+        :meth:`checker.engines.symbolic.encoding.Z3Backend.delete_at`)."""
         old = getattr(self, name)
         if not isinstance(old, ArrayRef):
             raise ModelBug(f"delete_at: {name} is not an array variable")
+        if not self._b.symbolic:  # the explorer's hot path: one slice, not an ite per element
+            vals = self._vals[old._slot]
+            if k < len(vals):
+                self._check(old._slot, fill)
+                k = max(k, 0)
+                self._vals[old._slot] = vals[:k] + vals[k + 1 :] + (fill,)
+            return
         own = getattr(self._b, "delete_at", None)
         moved = None if own is None else own(self._vals[old._slot], k, fill)
         if moved is not None:

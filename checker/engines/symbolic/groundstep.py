@@ -47,6 +47,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -127,9 +128,10 @@ class GroundedStep:
         self.holds = self._holds(self.t.layout.state(self.t.cur))
         self.parts = [(p.name, part) for p, h in zip(self.invariant, self.holds)
                       for part in conjuncts([h])]
-        self.premise = [*self.holds, *self._typed()]
+        typed = self._typed()
+        self.premise = [*self.holds, *typed]
         self.part_vars = [constant_names(part) for _, part in self.parts]
-        self.types = [(ty, constant_names(ty)) for ty in self._typed()]
+        self.types = [(ty, constant_names(ty)) for ty in typed]
         self.flat_premise = [h for h in self.premise if not z3.is_quantifier(h)]
         self.sort = z3.BitVecSort(self.t.bits)
         self.premise_pools = index_pools(self.flat_premise, self.sort)
@@ -211,10 +213,10 @@ class GroundedStep:
 
         for _ in range(self.rounds):
             solver = new_array_solver()
-            grounded = ground(z3.And(*self.premise), terms, pools=pools, deadline=deadline)[0]
+            grounded = self._grounded(self.premise, terms, pools, deadline)
             if deep:
-                more = _merged(pools, index_pools([grounded], self.sort, self.premise_ids))
-                grounded = ground(z3.And(*self.premise), terms, pools=more, deadline=deadline)[0]
+                grounded = self._deeper(self.premise, terms, pools, grounded, deadline,
+                                        self.premise_ids)
             solver.add(grounded, *query)
             fallback: z3.Solver | None = None
             while pending:
@@ -270,24 +272,23 @@ class GroundedStep:
         premise or the larger slice).  Returns the answer and the queries asked."""
         query = [g.domain(), g.ex.enabled, goal]
         seed = constant_names(z3.And(*query))
-        named = list(zip((part for _, part in self.parts), self.part_vars))
-        slices = [[(p, vs) for p, vs in named if vs <= seed],
-                  [(p, vs) for p, vs in named if vs & seed]]
-        asked, tried = 0, 0
+        slices = [[i for i, vs in enumerate(self.part_vars) if vs <= seed],
+                  [i for i, vs in enumerate(self.part_vars) if vs & seed]]
+        zero = [z3.BitVecVal(0, self.t.bits)]
+        asked, tried = 0, [list(range(len(self.parts)))]
         for chosen in slices:
-            if len(chosen) in (tried, len(named)):  # the same slice again, or no slice
+            if chosen in tried:  # the whole premise, or the slice just asked
                 continue
-            tried = len(chosen)
-            used = seed.union(*(vs for _, vs in chosen))
-            premise = [*(p for p, _ in chosen), *(ty for ty, vs in self.types if vs <= used)]
-            zero = [z3.BitVecVal(0, self.t.bits)]
+            tried.append(chosen)
+            used = seed.union(*(self.part_vars[i] for i in chosen))
+            premise = [*(self.parts[i][1] for i in chosen),
+                       *(ty for ty, vs in self.types if vs <= used)]
             pools = index_pools([*(h for h in premise if not z3.is_quantifier(h)), *query],
                                 self.sort)
+            grounded = self._grounded(premise, zero, pools, deadline)
             for deep in (False, True):
-                grounded = ground(z3.And(*premise), zero, pools=pools, deadline=deadline)[0]
                 if deep:
-                    pools = _merged(pools, index_pools([grounded], self.sort))
-                    grounded = ground(z3.And(*premise), zero, pools=pools, deadline=deadline)[0]
+                    grounded = self._deeper(premise, zero, pools, grounded, deadline)
                 solver = new_array_solver()
                 solver.add(grounded, *query)
                 left = None if deadline is None else deadline - time.monotonic()
@@ -300,6 +301,21 @@ class GroundedStep:
                     if str(err).startswith("memory limit"):
                         raise
         return False, asked
+
+    def _grounded(self, premise: Sequence[z3.BoolRef], terms: Sequence[z3.ExprRef],
+                  pools: dict[str, list[z3.ExprRef]], deadline: float | None) -> z3.BoolRef:
+        """``premise`` grounded at ``terms`` and the index ``pools``."""
+        return ground(z3.And(*premise), terms, pools=pools, deadline=deadline)[0]
+
+    def _deeper(self, premise: Sequence[z3.BoolRef], terms: Sequence[z3.ExprRef],
+                pools: dict[str, list[z3.ExprRef]], grounded: z3.BoolRef,
+                deadline: float | None, skip: AbstractSet[int] = frozenset()) -> z3.BoolRef:
+        """``premise`` grounded again, one level deeper: also at the indices its instances
+        in ``grounded`` (its grounding at ``pools``) read, such as ``skb_slot[k]`` inside
+        ``dp-skbs``'s instance at ``k`` (subterms whose id is in ``skip``, whose indices
+        ``pools`` already has, not looked into)."""
+        more = _merged(pools, index_pools([grounded], self.sort, skip))
+        return self._grounded(premise, terms, more, deadline)
 
     def _solve(self, solver: z3.Solver, g: Group, lit: z3.BoolRef, deadline: float | None,
                split: bool = True, stuck: Callable[[], bool] | None = None,
@@ -339,13 +355,10 @@ class GroundedStep:
                     if widest is None:
                         cases = [None]  # the same query, with all its time
                         continue
-                    name, const, values = widest
-                    cases = [(f"{name} = {v}", const == numeral(const, v)) for v in values]
+                    cases = _cases(widest)
                     continue
                 if case is None and str(err) == "time limit" and stored is not None:
-                    name, const, values = stored
-                    stored = None
-                    cases = [(f"{name} = {v}", const == numeral(const, v)) for v in values]
+                    cases, stored = _cases(stored), None
                     continue
                 where = "" if case is None else f" for {case[0]}"
                 return None, (f"unknown after {budget:g}s{where}" if str(err) == "time limit"
@@ -438,6 +451,13 @@ def _widest(g: Group) -> tuple[str, z3.ExprRef, list[int]] | None:
     values = {name: sorted({dict(i.args)[name] for i in g.instances}) for name, _ in g.params}
     name, const = max(g.params, key=lambda nc: len(values[nc[0]]))
     return name, const, values[name]
+
+
+def _cases(split: tuple[str, z3.ExprRef, list[int]]) -> list[tuple[str, z3.BoolRef] | None]:
+    """One case per value of what a query is split on (:func:`_widest`,
+    :func:`_stored_at`), named ``what = value``."""
+    name, const, values = split
+    return [(f"{name} = {v}", const == numeral(const, v)) for v in values]
 
 
 def _stored_at(g: Group) -> tuple[str, z3.ExprRef, list[int]] | None:

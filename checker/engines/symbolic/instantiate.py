@@ -54,7 +54,7 @@ def has_quantifier(term: z3.ExprRef, memo: Memo | None = None) -> bool:
     memo = {} if memo is None else memo
     key = term.get_id()
     if key not in memo:
-        memo[key] = (term, (z3.is_quantifier(term) and not term.is_lambda())
+        memo[key] = (term, (z3.is_quantifier(term) and not _is_lambda(term))
                      or any(has_quantifier(k, memo) for k in term.children()))
     return memo[key][1]
 
