@@ -12,12 +12,19 @@ solver query (``--timeout``) so that one hard action does not take the others' t
 
 Prints per action: the answer (``closed``: proved), solver queries (refinement rounds),
 positions refinement added, seconds, why an action stays open; then the build time, the
-total and the peak memory.  No assertions: numbers only (docs/engines.md, "The
-inductive engine").
+total and the peak memory.  With ``--conjuncts``, instead: for each conjunct each
+chosen action changes, each of its two premise slices (the conjuncts whose variables
+all occur in the query, then those sharing one with it), grounded once and one level
+deeper, the answer and seconds of the array solver and of Z3's default solver, each
+capped at ``--timeout`` (what :meth:`GroundedStep._closed_on_slice` tries, every
+combination asked).  No assertions: numbers only (docs/engines.md, "The inductive
+engine").
 
     .venv/bin/python bench/quantstep.py --ring-size 2
     .venv/bin/python bench/quantstep.py --ring-size 256 --timeout 120
     .venv/bin/python bench/quantstep.py --ring-size 256 --actions tx_signal_used,dev_complete
+    .venv/bin/python bench/quantstep.py --ring-size 256 --actions tx_signal_used \
+        --conjuncts --timeout 30
 """
 
 from __future__ import annotations
@@ -31,8 +38,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import z3
+
 from checker.engines.symbolic import groundstep
+from checker.engines.symbolic.bounded import new_array_solver
 from checker.engines.symbolic.groundstep import ActionOutcome, GroundedStep
+from checker.engines.symbolic.groups import Group
+from checker.engines.symbolic.instantiate import constant_names, ground, index_pools
 from checker.runs.catalog import select_properties
 from models.v3_1 import V3_1
 
@@ -48,6 +60,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=groundstep.ROUNDS,
                     help="refinement rounds per action")
     ap.add_argument("--actions", default="", help="comma-separated action prefixes (default: all)")
+    ap.add_argument("--conjuncts", action="store_true",
+                    help="per changed conjunct: each slice, level and solver")
     args = ap.parse_args()
     ring = args.ring_size
     kernel = {"uio_maxiov": 1024, "max_pend": 128} if ring == 256 else {}
@@ -61,6 +75,10 @@ def main() -> None:
     if wanted:
         step.t.groups = [g for g in step.t.groups
                          if any(groundstep.action_name(g).startswith(w) for w in wanted)]
+    if args.conjuncts:
+        for g in step.t.groups:
+            slice_table(step, g, args.timeout)
+        return
     print("| action | answer | queries | positions added | seconds | why open |")
     print("| --- | --- | --- | --- | --- | --- |")
 
@@ -74,6 +92,41 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"closed {closed} of {len(outcomes)}; total {time.monotonic() - total:.1f} s; "
           f"peak memory {peak:.0f} MiB")
+
+
+def slice_table(step: GroundedStep, g: Group, timeout: float) -> None:
+    """One row per changed conjunct of ``g``, slice, grounding level and solver."""
+    print(f"{groundstep.action_name(g)}:")
+    print("| conjunct | slice | conjuncts | grounded | level | solver | answer | seconds |")
+    print("| --- | --- | ---: | ---: | --- | --- | --- | ---: |")
+    zero = [z3.BitVecVal(0, step.t.bits)]
+    for name, part in step._changed(g):
+        query = [g.domain(), g.ex.enabled, z3.Not(ground(part, [], asserted=False)[0])]
+        seed = constant_names(z3.And(*query))
+        slices = {"within": [i for i, vs in enumerate(step.part_vars) if vs <= seed],
+                  "shares": [i for i, vs in enumerate(step.part_vars) if vs & seed]}
+        for label, chosen in slices.items():
+            used = seed.union(*(step.part_vars[i] for i in chosen))
+            premise = [*(step.parts[i][1] for i in chosen),
+                       *(ty for ty, vs in step.types if vs <= used)]
+            pools = index_pools([*(h for h in premise if not z3.is_quantifier(h)), *query],
+                                step.sort)
+            began = time.monotonic()
+            once = step._grounded(premise, zero, pools, None)
+            levels = {"one": (once, time.monotonic() - began)}
+            began = time.monotonic()
+            levels["two"] = (step._deeper(premise, zero, pools, once, None),
+                             time.monotonic() - began)
+            for level, (grounded, spent) in levels.items():
+                for solver_name, make in (("array", new_array_solver), ("default", z3.Solver)):
+                    solver = make()
+                    solver.add(grounded, *query)
+                    solver.set("timeout", int(timeout * 1000))
+                    began = time.monotonic()
+                    answer = solver.check()
+                    print(f"| {name} | {label} | {len(chosen)} | {spent:.1f} | {level} "
+                          f"| {solver_name} | {answer} | {time.monotonic() - began:.1f} |",
+                          flush=True)
 
 
 if __name__ == "__main__":
