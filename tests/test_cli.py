@@ -233,6 +233,7 @@ def test_bmc_lift_from_reports_and_replays_the_lifted_trace(
     (["--engine", "bmc", "--depth", "0"], "--depth must be at least 1"),
     (["--lift-from", "1"], "--lift-from applies to --engine bmc only"),
     (["--engine", "bmc", "--lift-from", "2"], "--lift-from 2 must be below --ring-size 2"),
+    (["--query-limit", "5"], "--query-limit applies to --engine inductive only; use --time-limit"),
 ])
 def test_engine_option_conflicts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str

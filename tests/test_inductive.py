@@ -136,6 +136,36 @@ def test_the_kernels_constants_are_accepted_and_the_time_limit_honoured(
     assert doc["stats"]["seconds"] < 60
 
 
+def test_a_query_limit_leaves_actions_open_and_names_them_readably(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With each query capped at a millisecond, actions are left open (which ones varies
+    with the machine's speed), each named with its conjunct and the cap, and the run
+    goes on to ask every action: inconclusive, exit 3, nothing unasked."""
+    code, out, _ = cli(capsys, "check", *DATAPATH, "--ring-size", "1", "--property",
+                       "no-double-use", *strengthen(*LEMMAS), "--query-limit", "0.001",
+                       "--out", str(tmp_path))
+    assert code == 3, out
+    assert "no-double-use  INCONCLUSIVE  (the step case is open for " in out
+    assert "Z3 answered unknown after 0.001s" in out and "not asked" not in out
+    assert "Store(" not in out  # a split case is named, not printed as a Z3 term
+    doc = json.loads((tmp_path / "result.json").read_text())
+    assert doc["settings"]["query_limit"] == 0.001
+    assert doc["bounds_hit"][0].startswith("step case open: ")
+
+
+def test_a_split_on_a_long_store_position_is_named_by_its_array() -> None:
+    """The position the cleanup's used-ring signal stores at is a page of Z3 text; the
+    case is named by the array instead.  The guest's reclaim keeps its short term."""
+    step = data_path_step(1)
+    groups = {groundstep.action_name(g): g for g in step.t.groups}
+    cleanup = groundstep._stored_at(groups["cleanup_signal_used"], step.names)
+    reclaim = groundstep._stored_at(groups["guest_reclaim"], step.names)
+    assert cleanup is not None and cleanup[0] == "the position used is stored at"
+    assert cleanup[2] == [0, 1]
+    assert reclaim is not None and reclaim[0] == "Extract(0, 0, used@cur[0])"
+
+
 def test_the_depth_option_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = cli(capsys, "check", *DATAPATH, "--ring-size", "1", "--depth", "2",
                          "--out", str(tmp_path / "out"))
@@ -246,6 +276,25 @@ def test_a_query_the_array_solver_gives_up_is_asked_of_the_default_solver(
     outcomes, cti = step.check()
     assert cti is None and [o.answer for o in outcomes] == ["closed"]
     assert outcomes[0].queries % 2 == 0 and outcomes[0].queries >= 4
+
+
+def test_a_slice_the_array_solver_gives_up_is_asked_of_the_default_solver(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With an array solver that answers unknown at once, each part the guest's post
+    changes is still closed on its slice, by Z3's default solver: two queries per
+    slice level tried.  With the default solver failing too, no slice closes it and all
+    eight are asked (two slices, two levels, two solvers)."""
+    monkeypatch.setattr(groundstep, "new_array_solver", lambda: z3.Tactic("fail").solver())
+    step = data_path_step(2)
+    post = next(g for g in step.t.groups if groundstep.action_name(g) == "guest_post(h, large)")
+    goals = [z3.Not(groundstep.ground(part, [], asserted=False)[0])
+             for _, part in step._changed(post)]
+    assert len(goals) >= 3
+    answers = [step._closed_on_slice(post, goal, None) for goal in goals]
+    assert all(closed and asked % 2 == 0 for closed, asked in answers), answers
+    monkeypatch.setattr(groundstep.z3, "Solver", lambda: z3.Tactic("fail").solver())
+    assert step._closed_on_slice(post, goals[0], None) == (False, 8)
 
 
 def test_the_device_completion_closes_at_ring_4_with_few_positions() -> None:

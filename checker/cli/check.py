@@ -79,6 +79,10 @@ from checker.runs.stored import write_report
               callback=comma_names,
               help="kind: a property assumed and proved alongside, to make induction go "
                    "through; repeat, or separate names with commas, for several.")
+@click.option("--query-limit", type=SECONDS, default=None, metavar="SECONDS",
+              help="inductive: cap each solver query at this many seconds; an action whose "
+                   "query reaches it is left open (and named) and the next action is asked "
+                   "(default: no cap, one hard action may take the rest of --time-limit).")
 @click.option("--search", type=click.Choice(["bfs", "dfs"]), default="bfs", show_default=True,
               help="bfs gives shortest counterexamples; dfs reaches deep states sooner.")
 @click.option("--max-states", type=POSITIVE, default=None, metavar="N",
@@ -143,7 +147,7 @@ from checker.runs.stored import write_report
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
 def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], engine: str,
           depth: int | None, invariant: str, lift_from: int | None,
-          strengthen: tuple[str, ...], search: str,
+          strengthen: tuple[str, ...], query_limit: float | None, search: str,
           max_states: int | None, max_depth: int | None, time_limit: float | None,
           memory_limit: int | None, backend: str, workers: int,
           out_dir: Path, as_json: bool, html_report: bool, pictures: str, dump_graph: bool,
@@ -191,6 +195,9 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
         raise UsageProblem(f"--invariant applies to {_engines_with('invariant')} only")
     if lift_from is not None and "lift_from" not in get_engine(engine).options:
         raise UsageProblem(f"--lift-from applies to {_engines_with('lift_from')} only")
+    if query_limit is not None and "query_limit" not in get_engine(engine).options:
+        raise UsageProblem(f"--query-limit applies to {_engines_with('query_limit')} only; "
+                           "use --time-limit")
     overrides = {k: v for k, v in params.items() if v is not None}
     if overrides.get("rogue_posts") is not None and overrides.get("guest") != "rogue":
         raise UsageProblem("--rogue-posts only applies with --guest rogue; add --guest rogue")
@@ -204,7 +211,7 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
                            formats=trace_formats(pictures), dump_graph=dump_graph,
                            backend=backend, reduction=not no_reduction, workers=workers,
                            symmetry=symmetry, por=por, lift_from=lift_from,
-                           invariant=invariant)  # type: ignore[arg-type]
+                           invariant=invariant, query_limit=query_limit)  # type: ignore[arg-type]
     with interrupts.installed():
         outcome = run_check(request, progress, stop=interrupts)
         for note in outcome.notes:

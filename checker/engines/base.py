@@ -168,6 +168,9 @@ class EngineRequest:
     lift_from: int | None = None
     """bmc: first lift the explicit engine's counterexamples at this ring size
     (:mod:`checker.engines.symbolic.lift`)."""
+    query_limit: float | None = None
+    """inductive: seconds one solver query may take (past it the query's action is left
+    open and the next is asked); ``None``: until the time limit."""
     progress: Progress | None = None
     stop: StopCheck | None = None
     """Polled during the run; when it returns a reason, the engine ends the search, keeps

@@ -127,6 +127,8 @@ class CheckRequest:
     """pdr: ``--invariant`` (:data:`checker.engines.base.InvariantChoice`)."""
     lift_from: int | None = None
     """bmc: ``--lift-from`` (:mod:`checker.engines.symbolic.lift`)."""
+    query_limit: float | None = None
+    """inductive: ``--query-limit``, seconds one solver query may take."""
 
 
 @dataclass
@@ -308,6 +310,8 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
         settings["backend"] = req.backend
     if "workers" in get_engine(req.engine).options:
         settings["workers"] = req.workers
+    if "query_limit" in get_engine(req.engine).options:
+        settings["query_limit"] = req.query_limit
     if "depth" in get_engine(req.engine).options:
         settings = {"depth": req.depth, "time_limit": limits.time_limit,
                     "memory_limit_mib": limits.memory_limit}
@@ -388,6 +392,7 @@ def run_engine(
                                       reduction=req.reduction, workers=req.workers,
                                       symmetry=req.symmetry, por=req.por,
                                       invariant=req.invariant, lift_from=req.lift_from,
+                                      query_limit=req.query_limit,
                                       progress=progress, stop=stop))
     reachability_verdicts(model, result, reach)
     return result

@@ -78,6 +78,10 @@ SLICE_BUDGET = 15.0
 """Seconds a conjunct's query may take on the premise cut down to the invariant's
 conjuncts that share a state variable with it (:meth:`GroundedStep._closed_on_slice`)."""
 
+CASE_NAME_WIDTH = 60
+"""Characters of a split case's name beyond which it is described, not printed
+(:func:`_stored_at`)."""
+
 Answer = Literal["closed", "broken", "open"]
 
 
@@ -139,6 +143,7 @@ class GroundedStep:
         self.negated = [(name, z3.Not(goal), skolems) for name, (goal, skolems) in
                         ((name, ground(part, [], asserted=False)) for name, part in self.parts)]
         self.positions = max((v.size or 0 for v in model.vars), default=0)
+        self.names = [f"{c}".split("@")[0] for c in self.t.cur]
 
     @property
     def actions(self) -> list[str]:
@@ -264,8 +269,13 @@ class GroundedStep:
         premise, a weaker premise (so unsat is a proof).  Two slices, smaller first: the
         invariant's conjuncts whose state variables all occur in the query, then those
         sharing one with it; each with the types of the variables it reads, grounded
-        once and then two levels deep, each query at most :data:`SLICE_BUDGET` seconds.
-        Anything else (sat, unknown) leaves the conjunct to the whole premise.  At ring
+        once and then two levels deep, each query at most :data:`SLICE_BUDGET` seconds
+        (or the query limit) on :func:`~checker.engines.symbolic.bounded.
+        new_array_solver` and, if that gives up, as long on Z3's default solver (which
+        bit-blasts a sum of 256 guest bits where the array solver does not: ``dp-count``
+        after the worker's used-ring signal at ring 256, unsat in 12 s, unknown after
+        30 s on the array solver).  Anything else (sat, unknown) leaves the conjunct to
+        the whole premise.  At ring
         256 this keeps ``memory-safe`` after the device's completion in a fraction of a
         second (the whole premise: 73 s of grounding and 32 s of solving), and the
         worker's fetch's ``q-distinct`` in 2 s (unknown after 60 s on the whole
@@ -289,17 +299,20 @@ class GroundedStep:
             for deep in (False, True):
                 if deep:
                     grounded = self._deeper(premise, zero, pools, grounded, deadline)
-                solver = new_array_solver()
-                solver.add(grounded, *query)
-                left = None if deadline is None else deadline - time.monotonic()
-                asked += 1
-                try:
-                    if solve(solver, SLICE_BUDGET if left is None else min(SLICE_BUDGET, left)) \
-                            is None:
-                        return True, asked
-                except SolverGaveUp as err:
-                    if str(err).startswith("memory limit"):
-                        raise
+                for make in (new_array_solver, z3.Solver):
+                    solver = make()
+                    solver.add(grounded, *query)
+                    left = None if deadline is None else deadline - time.monotonic()
+                    budget = min(b for b in (SLICE_BUDGET, self.query_limit, left)
+                                 if b is not None)
+                    asked += 1
+                    try:
+                        if solve(solver, budget) is None:
+                            return True, asked
+                        break  # sat: the other solver would not say unsat
+                    except SolverGaveUp as err:
+                        if str(err).startswith("memory limit"):
+                            raise
         return False, asked
 
     def _grounded(self, premise: Sequence[z3.BoolRef], terms: Sequence[z3.ExprRef],
@@ -329,7 +342,7 @@ class GroundedStep:
         is asked again with all its time, and if that fails too, once per value of the
         position the step stores at (:func:`_stored_at`)."""
         widest = _widest(g) if split else None
-        stored = _stored_at(g) if split and not g.params else None
+        stored = _stored_at(g, self.names) if split and not g.params else None
         asked = 0
         short = widest is not None or stuck is not None  # a first try of SPLIT_AFTER
         cases: list[tuple[str, z3.BoolRef] | None] = [None]
@@ -460,16 +473,22 @@ def _cases(split: tuple[str, z3.ExprRef, list[int]]) -> list[tuple[str, z3.BoolR
     return [(f"{name} = {v}", const == numeral(const, v)) for v in values]
 
 
-def _stored_at(g: Group) -> tuple[str, z3.ExprRef, list[int]] | None:
+def _stored_at(g: Group, names: Sequence[str]) -> tuple[str, z3.ExprRef, list[int]] | None:
     """What to split a query of an action without arguments on, when it stays open with
     all its time: the first symbolic position the step stores at (``g_owned[used[0]]``,
-    the head the guest reclaims), named by its text, with every value of its sort."""
-    for value in g.ex.values:
+    the head the guest reclaims), with every value of its sort.  It is named by its
+    text when that is one short line, else as "the position <array> is stored at" (the
+    array among ``names``, the step's state constants in the order of ``g``'s values): a case
+    name is printed in the reason an action stays open."""
+    for name, value in zip(names, g.ex.values):
         term = value
         while z3.is_store(term):
             at = term.arg(1)
             if z3.is_bv(at) and not z3.is_bv_value(at):
-                return f"{at}", at, list(range(2 ** at.size()))
+                text = f"{at}"
+                if "\n" in text or len(text) > CASE_NAME_WIDTH:
+                    text = f"the position {name} is stored at"
+                return text, at, list(range(2 ** at.size()))
             term = term.arg(0)
     return None
 

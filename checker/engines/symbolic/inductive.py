@@ -60,9 +60,11 @@ LIVENESS_REASON = "the inductive engine checks invariants only; use --engine exp
 def run_inductive(model: Model, properties: list[Property],
                   strengthening: Sequence[Property] = (), progress: Progress | None = None,
                   time_limit: float | None = None,
-                  counted_from: float | None = None) -> RunResult:
+                  counted_from: float | None = None,
+                  query_limit: float | None = None) -> RunResult:
     """Check that ``properties`` and ``strengthening`` together are an inductive
-    invariant of ``model`` (module docstring)."""
+    invariant of ``model`` (module docstring), each solver query capped at
+    ``query_limit`` seconds (``None``: until the time limit)."""
     refuse_liveness_lemmas(strengthening)
     start = time.monotonic()
     deadline = None if time_limit is None else (counted_from or start) + time_limit
@@ -75,7 +77,7 @@ def run_inductive(model: Model, properties: list[Property],
     if not checked:
         return _finish(model, properties, results, [], stats, start, "", [])
     try:
-        step = GroundedStep(model, invariant, deadline)
+        step = GroundedStep(model, invariant, deadline, query_limit=query_limit)
         init = initial_state(model)
         false_at_init, _ = step.false_parts(init)
     except GAVE_UP as err:
@@ -206,7 +208,7 @@ class InductiveEngine:
     description = ("Z3: are the properties, with the --strengthen lemmas, an inductive "
                    "invariant? Asked per action and changed conjunct, arrays as Z3 arrays, "
                    "s.every grounded on demand (for large ring sizes)")
-    options = frozenset({"strengthen", "memory_limit"})
+    options = frozenset({"strengthen", "memory_limit", "query_limit"})
     progress_unit: Literal["states", "depth"] = "depth"
 
     def run(self, request: EngineRequest) -> RunResult:
@@ -215,7 +217,8 @@ class InductiveEngine:
             return run_inductive(request.model, list(request.properties),
                                  strengthening=request.strengthen, progress=request.progress,
                                  time_limit=request.limits.time_limit,
-                                 counted_from=request.limits.counted_from)
+                                 counted_from=request.limits.counted_from,
+                                 query_limit=request.query_limit)
 
 
 ENGINE = InductiveEngine()
