@@ -307,3 +307,33 @@ def test_sigterm_interrupts_the_z3_query_being_solved() -> None:
             solve(solver, 120)
     timer.join()
     assert time.monotonic() - began < 60  # without the watch: SolverGaveUp after 120 s
+
+
+def test_a_signal_that_lands_in_a_z3_calls_arguments_still_aborts_with_130(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Python runs the handler between two bytecodes; inside ctypes' conversion of a Z3
+    call's arguments its Aborted becomes an ArgumentError (seen under load: exit 4, "engine
+    bmc failed: ArgumentError: argument 1: Aborted: SIGINT").  The run still ends as the
+    signal's abort: exit 130, one line, no crash log, nothing written."""
+    from checker.cli import main
+    from checker.engines.registry import get_engine
+    from checker.engines.symbolic.unroll import internal_errors
+
+    def signalled_inside_ctypes(request: object) -> None:
+        with internal_errors("bmc"):
+            try:
+                signal.raise_signal(signal.SIGINT)  # the installed handler raises Aborted
+                time.sleep(1)
+            except Aborted as err:  # what ctypes does with an exception in from_param
+                import ctypes
+                raise ctypes.ArgumentError(f"argument 1: Aborted: {err}") from None
+
+    monkeypatch.setattr(get_engine("bmc"), "run", signalled_inside_ctypes)
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exc:
+        main(["check", "--engine", "bmc", "--ring-size", "1", "--depth", "2", "--out", str(out)])
+    _, err = capsys.readouterr()
+    assert exc.value.code == 130, err
+    assert err.strip().splitlines()[-1] == "vhostmc: aborted by SIGINT; nothing more was written"
+    assert "internal error" not in err and not out.exists()

@@ -11,7 +11,7 @@ import click
 
 from checker.cli import app, check, diff_revisions, listing, matrix, replay, report, shrink  # noqa: F401  (registers the commands)
 from checker.cli.app import CRASH_LOG, UsageProblem, cli
-from checker.cli.interrupts import Aborted
+from checker.cli.interrupts import Aborted, aborted_by
 from checker.engines.base import EngineInternalError
 from checker.lang.model import ModelError
 from checker.lang.view import ModelBug
@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"vhostmc: error: the model is inconsistent: {err} (fix the revision)", err=True)
         sys.exit(EXIT_USAGE)
     except EngineInternalError as err:
+        _exit_if_signalled()
         log = write_crash_log(traceback.format_exc())
         click.echo(f"vhostmc: internal error: {err} (a bug in vhostmc, not a verdict; the "
                    f"traceback is in {log}, please report it)", err=True)
@@ -60,12 +61,23 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"vhostmc: error: {err.strerror or err}{where}", err=True)
         sys.exit(EXIT_USAGE)
     except Exception as err:  # noqa: BLE001 - a bug: one line, the traceback in a crash log
+        _exit_if_signalled()
         log = write_crash_log(traceback.format_exc())
         first = (str(err).strip().splitlines() or [""])[0]
         click.echo(f"vhostmc: internal error: {type(err).__name__}: {first} (a bug in "
                    f"vhostmc; the traceback is in {log}, please report it)", err=True)
         sys.exit(EXIT_INTERNAL)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _exit_if_signalled() -> None:
+    """Exit as a signal's abort does when the error being handled followed one
+    (:func:`~checker.cli.interrupts.aborted_by`: ctypes turns the handler's
+    :class:`Aborted` into an ``ArgumentError`` when it lands in a Z3 call's arguments)."""
+    signalled = aborted_by()
+    if signalled is not None:
+        click.echo(f"vhostmc: aborted by {signalled}; nothing more was written", err=True)
+        sys.exit(SIGNAL_EXIT.get(signalled, 130))
 
 
 def write_crash_log(text: str) -> str:

@@ -23,6 +23,10 @@ from checker.outputs.summary import SIGNAL_EXIT
 
 HANDLED = (signal.SIGINT, signal.SIGTERM)
 
+_raised: list[str] = []
+"""The signals whose :class:`Aborted` a handler raised in this process (see
+:func:`aborted_by`)."""
+
 
 class Aborted(BaseException):
     """A signal ended the run before anything could be written (exit :data:`SIGNAL_EXIT`).
@@ -52,6 +56,7 @@ class Interrupts:
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
         if self.hard or self.received is not None:
+            _raised.append(name)
             raise Aborted(name)
         self.received = name
         if self.announce:
@@ -70,6 +75,7 @@ class Interrupts:
         signal also wakes a thread (``signal.set_wakeup_fd``) that interrupts the
         query being solved (:func:`checker.engines.symbolic.limits.interrupt_queries`);
         the handler then runs as soon as Z3 returns."""
+        _raised.clear()  # a run's errors are judged by its own signals only
         previous = {sig: signal.getsignal(sig) for sig in HANDLED}
         for sig in HANDLED:
             signal.signal(sig, self._handle)
@@ -90,6 +96,16 @@ class Interrupts:
                 signal.signal(sig, handler)
 
 
+def aborted_by() -> str | None:
+    """The signal whose :class:`Aborted` a handler raised, if one did.
+
+    The handler runs between two bytecodes, and when those are inside ctypes' argument
+    conversion for a Z3 call, ctypes replaces the exception with an ``ArgumentError``
+    ("argument 1: Aborted: SIGINT") that no longer is an :class:`Aborted`: an error
+    that ends a run after this is the signal's doing, not a bug."""
+    return _raised[-1] if _raised else None
+
+
 def _interrupt_on_wakeup(fd: int) -> None:
     """Interrupt the running Z3 query for each signal number written to ``fd``, until
     its write end is closed."""
@@ -100,4 +116,4 @@ def _interrupt_on_wakeup(fd: int) -> None:
         if limits is not None:
             limits.interrupt_queries()
 
-__all__ = ["SIGNAL_EXIT", "Aborted", "Interrupts"]
+__all__ = ["SIGNAL_EXIT", "Aborted", "Interrupts", "aborted_by"]
