@@ -44,7 +44,7 @@ from checker.engines.symbolic import groundstep
 from checker.engines.symbolic.bounded import new_array_solver
 from checker.engines.symbolic.groundstep import ActionOutcome, GroundedStep
 from checker.engines.symbolic.groups import Group
-from checker.engines.symbolic.instantiate import constant_names, ground, index_pools
+from checker.engines.symbolic.instantiate import ground, index_pools
 from checker.runs.catalog import select_properties
 from models.v3_1 import V3_1
 
@@ -102,13 +102,7 @@ def slice_table(step: GroundedStep, g: Group, timeout: float) -> None:
     zero = [z3.BitVecVal(0, step.t.bits)]
     for name, part in step._changed(g):
         query = [g.domain(), g.ex.enabled, z3.Not(ground(part, [], asserted=False)[0])]
-        seed = constant_names(z3.And(*query))
-        slices = {"within": [i for i, vs in enumerate(step.part_vars) if vs <= seed],
-                  "shares": [i for i, vs in enumerate(step.part_vars) if vs & seed]}
-        for label, chosen in slices.items():
-            used = seed.union(*(step.part_vars[i] for i in chosen))
-            premise = [*(step.parts[i][1] for i in chosen),
-                       *(ty for ty, vs in step.types if vs <= used)]
+        for label, chosen, premise in step.slices(query):
             pools = index_pools([*(h for h in premise if not z3.is_quantifier(h)), *query],
                                 step.sort)
             began = time.monotonic()

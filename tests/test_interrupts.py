@@ -3,6 +3,7 @@ inconclusive ('interrupted'), the exit code says which signal (130 SIGINT, 143 S
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
@@ -16,12 +17,15 @@ from pathlib import Path
 import pytest
 import z3
 
+from checker.cli import main
 from checker.cli.interrupts import Aborted, Interrupts
 from checker.engines.base import Limits
 from checker.engines.explicit.liveness import LiveSearch
 from checker.engines.explicit.search import ExplicitChecker
+from checker.engines.registry import get_engine
 from checker.engines.stategraph import StateGraph
 from checker.engines.symbolic.bounded import new_solver, solve
+from checker.engines.symbolic.unroll import internal_errors
 from checker.runs.catalog import select_properties
 from checker.runs.matrix import MatrixPlan, run_matrix
 from models.v9 import V9
@@ -316,17 +320,12 @@ def test_a_signal_that_lands_in_a_z3_calls_arguments_still_aborts_with_130(
     call's arguments its Aborted becomes an ArgumentError (seen under load: exit 4, "engine
     bmc failed: ArgumentError: argument 1: Aborted: SIGINT").  The run still ends as the
     signal's abort: exit 130, one line, no crash log, nothing written."""
-    from checker.cli import main
-    from checker.engines.registry import get_engine
-    from checker.engines.symbolic.unroll import internal_errors
-
     def signalled_inside_ctypes(request: object) -> None:
         with internal_errors("bmc"):
             try:
                 signal.raise_signal(signal.SIGINT)  # the installed handler raises Aborted
                 time.sleep(1)
             except Aborted as err:  # what ctypes does with an exception in from_param
-                import ctypes
                 raise ctypes.ArgumentError(f"argument 1: Aborted: {err}") from None
 
     monkeypatch.setattr(get_engine("bmc"), "run", signalled_inside_ctypes)

@@ -143,7 +143,7 @@ class GroundedStep:
         self.negated = [(name, z3.Not(goal), skolems) for name, (goal, skolems) in
                         ((name, ground(part, [], asserted=False)) for name, part in self.parts)]
         self.positions = max((v.size or 0 for v in model.vars), default=0)
-        self.names = [f"{c}".split("@")[0] for c in self.t.cur]
+        self.state_names = [f"{c}".split("@")[0] for c in self.t.cur]
 
     @property
     def actions(self) -> list[str]:
@@ -281,18 +281,12 @@ class GroundedStep:
         worker's fetch's ``q-distinct`` in 2 s (unknown after 60 s on the whole
         premise or the larger slice).  Returns the answer and the queries asked."""
         query = [g.domain(), g.ex.enabled, goal]
-        seed = constant_names(z3.And(*query))
-        slices = [[i for i, vs in enumerate(self.part_vars) if vs <= seed],
-                  [i for i, vs in enumerate(self.part_vars) if vs & seed]]
         zero = [z3.BitVecVal(0, self.t.bits)]
         asked, tried = 0, [list(range(len(self.parts)))]
-        for chosen in slices:
+        for _, chosen, premise in self.slices(query):
             if chosen in tried:  # the whole premise, or the slice just asked
                 continue
             tried.append(chosen)
-            used = seed.union(*(self.part_vars[i] for i in chosen))
-            premise = [*(self.parts[i][1] for i in chosen),
-                       *(ty for ty, vs in self.types if vs <= used)]
             pools = index_pools([*(h for h in premise if not z3.is_quantifier(h)), *query],
                                 self.sort)
             grounded = self._grounded(premise, zero, pools, deadline)
@@ -314,6 +308,23 @@ class GroundedStep:
                         if str(err).startswith("memory limit"):
                             raise
         return False, asked
+
+    def slices(self, query: Sequence[z3.BoolRef],
+               ) -> list[tuple[str, list[int], list[z3.BoolRef]]]:
+        """The two slices of the premise for ``query``, smaller first: ``within`` (the
+        invariant's conjuncts whose state variables all occur in it) and ``shares``
+        (those sharing one with it), each as its label, the indices of its conjuncts
+        in :attr:`parts`, and its premise (those conjuncts and the types of the
+        variables they and the query read)."""
+        seed = constant_names(z3.And(*query))
+        out = []
+        for label, chosen in (
+                ("within", [i for i, vs in enumerate(self.part_vars) if vs <= seed]),
+                ("shares", [i for i, vs in enumerate(self.part_vars) if vs & seed])):
+            used = seed.union(*(self.part_vars[i] for i in chosen))
+            out.append((label, chosen, [*(self.parts[i][1] for i in chosen),
+                                        *(ty for ty, vs in self.types if vs <= used)]))
+        return out
 
     def _grounded(self, premise: Sequence[z3.BoolRef], terms: Sequence[z3.ExprRef],
                   pools: dict[str, list[z3.ExprRef]], deadline: float | None) -> z3.BoolRef:
@@ -342,7 +353,7 @@ class GroundedStep:
         is asked again with all its time, and if that fails too, once per value of the
         position the step stores at (:func:`_stored_at`)."""
         widest = _widest(g) if split else None
-        stored = _stored_at(g, self.names) if split and not g.params else None
+        stored = _stored_at(g, self.state_names) if split and not g.params else None
         asked = 0
         short = widest is not None or stuck is not None  # a first try of SPLIT_AFTER
         cases: list[tuple[str, z3.BoolRef] | None] = [None]
