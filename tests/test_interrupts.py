@@ -336,3 +336,26 @@ def test_a_signal_that_lands_in_a_z3_calls_arguments_still_aborts_with_130(
     assert exc.value.code == 130, err
     assert err.strip().splitlines()[-1] == "vhostmc: aborted by SIGINT; nothing more was written"
     assert "internal error" not in err and not out.exists()
+
+
+class _TakesTheSignalWhenDropped:
+    """An object whose ``__del__`` is where the signal's handler runs."""
+
+    def __del__(self) -> None:
+        signal.raise_signal(signal.SIGINT)
+        sum(range(100))  # the handler raises Aborted here, inside __del__
+
+
+def test_an_abort_raised_inside_a_del_is_delivered_again(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Python ignores an exception raised in ``__del__`` (seen under load in Z3's
+    ``AstRef.__del__``: the bmc run went on after Ctrl-C); the signal is delivered again
+    and the run still ends with Aborted, with no "Exception ignored" report."""
+    interrupts = Interrupts(hard=True, announce=False)
+    with pytest.raises(Aborted) as err, interrupts.installed():
+        _TakesTheSignalWhenDropped()
+        for _ in range(1000):
+            time.sleep(0.001)
+    assert err.value.name == "SIGINT"
+    assert "Exception ignored" not in capsys.readouterr().err

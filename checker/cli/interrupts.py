@@ -11,6 +11,8 @@ engine does not poll (``hard=True``), the first signal aborts.
 
 from __future__ import annotations
 
+import _thread
+import functools
 import os
 import signal
 import sys
@@ -18,10 +20,15 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 from checker.outputs.summary import SIGNAL_EXIT
 
 HANDLED = (signal.SIGINT, signal.SIGTERM)
+
+REDELIVER_AFTER = 0.01
+"""Seconds after an :class:`Aborted` was lost in a ``__del__`` before the signal is
+delivered again (:func:`_redeliver_lost_abort`)."""
 
 _raised: list[str] = []
 """The signals whose :class:`Aborted` a handler raised in this process (see
@@ -77,6 +84,8 @@ class Interrupts:
         the handler then runs as soon as Z3 returns."""
         _raised.clear()  # a run's errors are judged by its own signals only
         previous = {sig: signal.getsignal(sig) for sig in HANDLED}
+        previous_hook = sys.unraisablehook
+        sys.unraisablehook = functools.partial(_redeliver_lost_abort, previous_hook)
         for sig in HANDLED:
             signal.signal(sig, self._handle)
         read_end, write_end = os.pipe()
@@ -94,6 +103,26 @@ class Interrupts:
             os.close(read_end)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+            sys.unraisablehook = previous_hook
+
+
+def _redeliver_lost_abort(previous: Callable[[Any], object], unraisable: Any) -> None:
+    """``sys.unraisablehook`` while the handlers are installed: an :class:`Aborted` that
+    Python could not raise (the handler ran inside a ``__del__``, such as Z3's
+    ``AstRef.__del__``, and Python reports and ignores exceptions there: seen under load
+    as a run that went on for minutes after Ctrl-C) is delivered again to the main
+    thread, whose handler raises it once this hook has returned (delivered by a timer
+    thread :data:`REDELIVER_AFTER` seconds later: delivered at once, the handler would
+    run inside the hook, where the exception is ignored again); anything else goes to
+    ``previous``."""
+    err = unraisable.exc_value
+    if isinstance(err, Aborted):
+        again = threading.Timer(REDELIVER_AFTER, _thread.interrupt_main,
+                                args=(signal.Signals[err.name].value,))
+        again.daemon = True
+        again.start()
+        return
+    previous(unraisable)
 
 
 def aborted_by() -> str | None:
