@@ -20,7 +20,6 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
 
 from checker.outputs.summary import SIGNAL_EXIT
 
@@ -106,7 +105,8 @@ class Interrupts:
             sys.unraisablehook = previous_hook
 
 
-def _redeliver_lost_abort(previous: Callable[[Any], object], unraisable: Any) -> None:
+def _redeliver_lost_abort(previous: Callable[[sys.UnraisableHookArgs], object],
+                          unraisable: sys.UnraisableHookArgs) -> None:
     """``sys.unraisablehook`` while the handlers are installed: an :class:`Aborted` that
     Python could not raise (the handler ran inside a ``__del__``, such as Z3's
     ``AstRef.__del__``, and Python reports and ignores exceptions there: seen under load
