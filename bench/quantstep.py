@@ -44,7 +44,7 @@ from checker.engines.symbolic import groundstep
 from checker.engines.symbolic.bounded import new_array_solver
 from checker.engines.symbolic.groundstep import ActionOutcome, GroundedStep
 from checker.engines.symbolic.groups import Group
-from checker.engines.symbolic.instantiate import ground, index_pools
+from checker.engines.symbolic.instantiate import ground
 from checker.runs.catalog import select_properties
 from models.v3_1 import V3_1
 
@@ -103,8 +103,7 @@ def slice_table(step: GroundedStep, g: Group, timeout: float) -> None:
     for name, part in step._changed(g):
         query = [g.domain(), g.ex.enabled, z3.Not(ground(part, [], asserted=False)[0])]
         for label, chosen, premise in step.slices(query):
-            pools = index_pools([*(h for h in premise if not z3.is_quantifier(h)), *query],
-                                step.sort)
+            pools = step.slice_pools(premise, query)
             began = time.monotonic()
             once = step._grounded(premise, zero, pools, None)
             levels = {"one": (once, time.monotonic() - began)}

@@ -159,8 +159,8 @@ def test_a_split_on_a_long_store_position_is_named_by_its_array() -> None:
     case is named by the array instead.  The guest's reclaim keeps its short term."""
     step = data_path_step(1)
     groups = {groundstep.action_name(g): g for g in step.t.groups}
-    cleanup = groundstep._stored_at(groups["cleanup_signal_used"], step.state_names)
-    reclaim = groundstep._stored_at(groups["guest_reclaim"], step.state_names)
+    cleanup = groundstep._stored_at(groups["cleanup_signal_used"], [v.name for v in step.model.vars])
+    reclaim = groundstep._stored_at(groups["guest_reclaim"], [v.name for v in step.model.vars])
     assert cleanup is not None and cleanup[0] == "the position used is stored at"
     assert cleanup[2] == [0, 1]
     assert reclaim is not None and reclaim[0] == "Extract(0, 0, used@cur[0])"

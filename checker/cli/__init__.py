@@ -51,11 +51,9 @@ def main(argv: list[str] | None = None) -> None:
                    f"traceback is in {log}, please report it)", err=True)
         sys.exit(EXIT_INTERNAL)
     except Aborted as err:
-        click.echo(f"vhostmc: aborted by {err.name}; nothing more was written", err=True)
-        sys.exit(SIGNAL_EXIT.get(err.name, 130))
+        _exit_aborted(err.name)
     except (click.exceptions.Abort, KeyboardInterrupt):
-        click.echo("vhostmc: aborted by SIGINT; nothing more was written", err=True)
-        sys.exit(SIGNAL_EXIT["SIGINT"])
+        _exit_aborted("SIGINT")
     except OSError as err:
         where = f": {err.filename}" if err.filename else ""
         click.echo(f"vhostmc: error: {err.strerror or err}{where}", err=True)
@@ -76,8 +74,13 @@ def _exit_if_signalled() -> None:
     :class:`Aborted` into an ``ArgumentError`` when it lands in a Z3 call's arguments)."""
     signalled = aborted_by()
     if signalled is not None:
-        click.echo(f"vhostmc: aborted by {signalled}; nothing more was written", err=True)
-        sys.exit(SIGNAL_EXIT.get(signalled, 130))
+        _exit_aborted(signalled)
+
+
+def _exit_aborted(name: str) -> None:
+    """Say that signal ``name`` aborted the run, and exit with its code."""
+    click.echo(f"vhostmc: aborted by {name}; nothing more was written", err=True)
+    sys.exit(SIGNAL_EXIT.get(name, 130))
 
 
 def write_crash_log(text: str) -> str:

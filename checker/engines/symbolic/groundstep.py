@@ -143,7 +143,6 @@ class GroundedStep:
         self.negated = [(name, z3.Not(goal), skolems) for name, (goal, skolems) in
                         ((name, ground(part, [], asserted=False)) for name, part in self.parts)]
         self.positions = max((v.size or 0 for v in model.vars), default=0)
-        self.state_names = [f"{c}".split("@")[0] for c in self.t.cur]
 
     @property
     def actions(self) -> list[str]:
@@ -287,8 +286,7 @@ class GroundedStep:
             if chosen in tried:  # the whole premise, or the slice just asked
                 continue
             tried.append(chosen)
-            pools = index_pools([*(h for h in premise if not z3.is_quantifier(h)), *query],
-                                self.sort)
+            pools = self.slice_pools(premise, query)
             grounded = self._grounded(premise, zero, pools, deadline)
             for deep in (False, True):
                 if deep:
@@ -326,6 +324,13 @@ class GroundedStep:
                                         *(ty for ty, vs in self.types if vs <= used)]))
         return out
 
+    def slice_pools(self, premise: Sequence[z3.BoolRef], query: Sequence[z3.BoolRef],
+                    ) -> dict[str, list[z3.ExprRef]]:
+        """The index pools of a slice's ``premise`` (its quantifier-free part) and
+        ``query``: where its first grounding instantiates."""
+        return index_pools([*(h for h in premise if not z3.is_quantifier(h)), *query],
+                           self.sort)
+
     def _grounded(self, premise: Sequence[z3.BoolRef], terms: Sequence[z3.ExprRef],
                   pools: dict[str, list[z3.ExprRef]], deadline: float | None) -> z3.BoolRef:
         """``premise`` grounded at ``terms`` and the index ``pools``."""
@@ -353,7 +358,7 @@ class GroundedStep:
         is asked again with all its time, and if that fails too, once per value of the
         position the step stores at (:func:`_stored_at`)."""
         widest = _widest(g) if split else None
-        stored = _stored_at(g, self.state_names) if split and not g.params else None
+        stored = _stored_at(g, [v.name for v in self.model.vars]) if split and not g.params else None
         asked = 0
         short = widest is not None or stuck is not None  # a first try of SPLIT_AFTER
         cases: list[tuple[str, z3.BoolRef] | None] = [None]
@@ -489,7 +494,7 @@ def _stored_at(g: Group, names: Sequence[str]) -> tuple[str, z3.ExprRef, list[in
     all its time: the first symbolic position the step stores at (``g_owned[used[0]]``,
     the head the guest reclaims), with every value of its sort.  It is named by its
     text when that is one short line, else as "the position <array> is stored at" (the
-    array among ``names``, the step's state constants in the order of ``g``'s values): a case
+    array among ``names``, the model's variables, in the order of ``g``'s values): a case
     name is printed in the reason an action stays open."""
     for name, value in zip(names, g.ex.values):
         term = value
