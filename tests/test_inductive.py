@@ -18,6 +18,7 @@ from checker.cli import main
 from checker.engines.symbolic import groundstep
 from checker.engines.symbolic.groundstep import GroundedStep
 from checker.runs.catalog import select_properties
+from checker.semantics.states import initial_state
 from models.v3_1 import V3_1
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -308,3 +309,16 @@ def test_the_device_completion_closes_at_ring_4_with_few_positions() -> None:
     outcomes, cti = step.check()
     assert cti is None and [o.answer for o in outcomes] == ["closed"]
     assert outcomes[0].positions <= 5
+
+
+def test_false_conjuncts_names_the_conjuncts_a_state_breaks() -> None:
+    """The initial state breaks no conjunct of the data path's invariant; with a
+    no-double-use error recorded it breaks exactly the property's conjunct, and
+    false_parts names it."""
+    step = data_path_step(1)
+    init = initial_state(step.model)
+    assert step.false_conjuncts(init) == (set(), set())
+    at = [v.name for v in step.model.vars].index("use_err")
+    broken, _ = step.false_conjuncts((*init[:at], 1, *init[at + 1:]))
+    assert [step.parts[i][0] for i in broken] == ["no-double-use"]
+    assert step.false_parts((*init[:at], 1, *init[at + 1:]))[0] == ["no-double-use"]

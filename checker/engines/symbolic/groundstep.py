@@ -419,16 +419,25 @@ class GroundedStep:
 
     def false_parts(self, state: State) -> tuple[list[str], set[int]]:
         """The names of the properties false in the concrete ``state``, and the
-        positions at which their ``every`` fail.  Z3 evaluates each conjunct's negation,
-        its quantifiers made Skolem constants, on the constants pinned to ``state`` (a
-        Python loop over every pair of ``heads[]`` slots takes half a minute at the
-        kernel's UIO_MAXIOV, this a fraction of a second); only the Skolem constants of
-        a false conjunct name positions."""
+        positions at which their ``every`` fail (:meth:`false_conjuncts`)."""
+        indices, positions = self.false_conjuncts(state)
+        names: list[str] = []
+        for i in sorted(indices):
+            names += [self.parts[i][0]] if self.parts[i][0] not in names else []
+        return names, positions
+
+    def false_conjuncts(self, state: State) -> tuple[set[int], set[int]]:
+        """The indices in :attr:`parts` of the conjuncts false in the concrete
+        ``state``, and the positions at which their ``every`` fail.  Z3 evaluates each
+        conjunct's negation, its quantifiers made Skolem constants, on the constants
+        pinned to ``state`` (a Python loop over every pair of ``heads[]`` slots takes
+        half a minute at the kernel's UIO_MAXIOV, this a fraction of a second); only the
+        Skolem constants of a false conjunct name positions."""
         solver = new_array_solver()
         solver.add(*self.t.layout.initial(self.t.cur, state))
-        names: list[str] = []
+        indices: set[int] = set()
         positions: set[int] = set()
-        for name, negated, skolems in self.negated:
+        for i, (name, negated, skolems) in enumerate(self.negated):
             solver.push()
             solver.add(negated)
             answer = solver.check()
@@ -436,11 +445,11 @@ class GroundedStep:
                 raise SolverGaveUp(f"evaluating {name}: {solver.reason_unknown()}")
             if answer == z3.sat:
                 m = solver.model()
-                names += [name] if name not in names else []
+                indices.add(i)
                 found = (int_value(m.eval(k, model_completion=True)) for k in skolems)
-                positions.update(i for i in found if 0 <= i < self.positions)
+                positions.update(p for p in found if 0 <= p < self.positions)
             solver.pop()
-        return names, positions
+        return indices, positions
 
     def _instance(self, g: Group, m: z3.ModelRef) -> ActionInstance:
         """The instance of ``g`` whose arguments ``m`` gives."""

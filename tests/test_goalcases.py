@@ -1,0 +1,66 @@
+"""The goal splits of checker/engines/symbolic/goalcases.py: each is checked to be
+equivalent to (or weaker than) the goal by Z3 itself."""
+
+from __future__ import annotations
+
+import z3
+
+from checker.engines.symbolic.goalcases import disjuncts, goal_cases, weakened
+
+X, Y, ERR = z3.BitVecs("x y err", 8)
+A, B, C = z3.Bools("a b c")
+
+
+def _valid(claim: z3.BoolRef) -> bool:
+    solver = z3.Solver()
+    solver.add(z3.Not(claim))
+    return solver.check() == z3.unsat
+
+
+def test_an_if_chain_compared_gives_one_case_per_branch_whose_union_is_the_goal() -> None:
+    written = z3.If(A, z3.BitVecVal(5, 8), z3.If(B, z3.BitVecVal(4, 8), ERR))
+    goal = z3.Not(written == 0)
+    cases = goal_cases(goal)
+    assert len(cases) == 3
+    assert _valid(goal == z3.Or(*cases))
+    assert _valid(cases[0] == A)
+    assert _valid(cases[1] == z3.And(z3.Not(A), B))
+    assert _valid(cases[2] == z3.And(z3.Not(A), z3.Not(B), ERR != 0))
+
+
+def test_a_goal_without_an_if_chain_is_not_split() -> None:
+    assert goal_cases(z3.Not(X == Y)) == []
+    assert goal_cases(z3.And(A, B)) == []
+
+
+def test_weakened_drops_negated_conjunctions_only_and_is_implied() -> None:
+    case = z3.And(A, z3.Not(z3.And(B, C)), X > 2)
+    weak = weakened(case)
+    assert _valid(z3.Implies(case, weak))
+    assert _valid(weak == z3.And(A, X > 2))
+    assert weakened(A) is A
+
+
+def test_a_sum_of_flags_above_zero_splits_per_flag() -> None:
+    one, zero = z3.BitVecVal(1, 8), z3.BitVecVal(0, 8)
+    total = z3.If(A, one, zero) + z3.If(B, one, zero) + z3.If(C, one, zero)
+    case = z3.simplify(z3.And(X == 1, total > 0))
+    parts = disjuncts(case)
+    assert len(parts) == 3
+    assert _valid(case == z3.Or(*parts))
+
+
+def test_an_or_splits_per_disjunct_and_a_lone_condition_does_not() -> None:
+    case = z3.And(X == 1, z3.Or(A, B))
+    parts = disjuncts(case)
+    assert len(parts) == 2
+    assert _valid(case == z3.Or(*parts))
+    assert disjuncts(z3.And(X == 1, A)) == []
+
+
+def test_a_sum_that_can_wrap_around_is_not_split() -> None:
+    """Three 2-bit flags can add up to 4 = 0 (mod 4): the sum above 0 is not their
+    disjunction there, so no split is offered."""
+    one, zero = z3.BitVecVal(1, 2), z3.BitVecVal(0, 2)
+    total = z3.If(A, one, zero) + z3.If(B, one, zero) + z3.If(C, one, zero)
+    assert disjuncts(z3.simplify(z3.And(A, total > 0))) == []
