@@ -105,10 +105,10 @@ def slice_table(step: GroundedStep, g: Group, timeout: float) -> None:
         for label, chosen, premise in step.slices(query):
             pools = step.slice_pools(premise, query)
             began = time.monotonic()
-            once = step._grounded(premise, zero, pools, None)
+            once = step.grounded(premise, zero, pools, None)
             levels = {"one": (once, time.monotonic() - began)}
             began = time.monotonic()
-            levels["two"] = (step._deeper(premise, zero, pools, once, None),
+            levels["two"] = (step.deeper(premise, zero, pools, once, None),
                              time.monotonic() - began)
             for level, (grounded, spent) in levels.items():
                 for solver_name, make in (("array", new_array_solver), ("default", z3.Solver)):

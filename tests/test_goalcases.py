@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import z3
 
-from checker.engines.symbolic.goalcases import disjuncts, goal_cases, weakened
+from checker.engines.symbolic.goalcases import disjuncts, goal_cases, indexed, weakened
 
 X, Y, ERR = z3.BitVecs("x y err", 8)
 A, B, C = z3.Bools("a b c")
@@ -64,3 +64,35 @@ def test_a_sum_that_can_wrap_around_is_not_split() -> None:
     one, zero = z3.BitVecVal(1, 2), z3.BitVecVal(0, 2)
     total = z3.If(A, one, zero) + z3.If(B, one, zero) + z3.If(C, one, zero)
     assert disjuncts(z3.simplify(z3.And(A, total > 0))) == []
+
+
+def test_disjuncts_that_differ_only_in_their_index_become_one_at_a_fresh_index() -> None:
+    """``Or_k (k < cnt and head[k] == h)`` over 5 skbs is one query at a fresh index
+    ``K < 5``, equisatisfiable with the case: Z3 finds the same answer for each."""
+    head = z3.Array("head", z3.BitVecSort(3), z3.BitVecSort(8))
+    one, zero = z3.BitVecVal(1, 8), z3.BitVecVal(0, 8)
+    total = z3.Sum([z3.If(z3.And(z3.BitVecVal(k, 8) < X, head[z3.BitVecVal(k, 3)] == Y),
+                          one, zero) for k in range(5)])
+    case = z3.simplify(z3.And(A, total > 0))
+    one_query = indexed(case)
+    assert one_query is not None
+    for extra in ([], [X == 0], [X == 3, head[2] == Y], [X == 3, head[4] == Y]):
+        expected = z3.Solver()
+        expected.add(case, *extra)
+        got = z3.Solver()
+        got.add(one_query, *extra)
+        assert got.check() == expected.check()
+
+
+def test_disjuncts_of_different_shapes_are_not_made_one() -> None:
+    case = z3.And(X == 1, z3.Or(X == Y, A, z3.And(B, C)))
+    assert indexed(case) is None
+    assert indexed(z3.And(A, B)) is None
+
+
+def test_an_index_numeral_that_also_appears_as_a_constant_is_refused() -> None:
+    """Replacing every numeral 2 would also rename the constant ``y == 2``: the check
+    of each instance against its disjunct catches it."""
+    head = z3.Array("head", z3.BitVecSort(8), z3.BitVecSort(8))
+    case = z3.Or(*(z3.And(head[z3.BitVecVal(k, 8)] == X, Y == 2) for k in range(3)))
+    assert indexed(case) is None

@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import z3
 
 from checker.cli import main
 from checker.engines.symbolic import groundstep
+from checker.engines.symbolic.goalcases import goal_cases, indexed, weakened
 from checker.engines.symbolic.groundstep import GroundedStep
+from checker.engines.symbolic.instantiate import ground
 from checker.runs.catalog import select_properties
 from checker.semantics.states import initial_state
 from models.v3_1 import V3_1
@@ -322,3 +325,49 @@ def test_false_conjuncts_names_the_conjuncts_a_state_breaks() -> None:
     broken, _ = step.false_conjuncts((*init[:at], 1, *init[at + 1:]))
     assert [step.parts[i][0] for i in broken] == ["no-double-use"]
     assert step.false_parts((*init[:at], 1, *init[at + 1:]))[0] == ["no-double-use"]
+
+
+def _signal_used_goal(step: GroundedStep, negated: bool = True) -> tuple[Any, z3.BoolRef]:
+    """tx_signal_used's group and its no-double-use goal (the conjunct's negation after
+    the step; with ``negated=False`` the conjunct itself, which states can satisfy)."""
+    g = next(g for g in step.t.groups if groundstep.action_name(g) == "tx_signal_used")
+    part = next(part for name, part in step._changed(g) if name == "no-double-use")
+    after = ground(part, [], asserted=False)[0]
+    return g, z3.Not(after) if negated else after
+
+
+def test_no_double_use_after_the_used_ring_signal_closes_case_by_case() -> None:
+    """Four cases (used ring full, DMA pending at one skb index, head not
+    outstanding, error already recorded), each closed on a grown slice; the conjunct
+    itself, which holds in some states, does not close."""
+    step = data_path_step(2)
+    g, goal = _signal_used_goal(step)
+    closed, asked = step._closed_by_cases(g, goal, None)
+    assert closed and asked >= 4
+    g, satisfiable = _signal_used_goal(step, negated=False)
+    assert step._closed_by_cases(g, satisfiable, None)[0] is False
+
+
+def test_a_goal_no_slice_closes_is_closed_by_its_cases(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no premise slice to ask, the conjunct still closes on its cases, and
+    without cases it stays open: the cases did the work."""
+    step = data_path_step(2)
+    g, goal = _signal_used_goal(step)
+    monkeypatch.setattr(step, "slices", lambda query: [])
+    assert step._closed_on_slice(g, goal, None)[0] is True
+    monkeypatch.setattr(groundstep, "goal_cases", lambda goal: [])
+    assert step._closed_on_slice(g, goal, None) == (False, 0)
+
+
+def test_a_growing_slice_reports_each_query_and_ends_deep_or_unsat() -> None:
+    """The skb case at one index, at ring 2: every query is reported; the slice only
+    grows, and the last answer is unsat."""
+    step = data_path_step(2)
+    g, goal = _signal_used_goal(step)
+    skb_case = next(c for c in goal_cases(goal) if indexed(weakened(c)) is not None)
+    rows: list[tuple[int, int, bool, str, str, float]] = []
+    closed, asked = step.closed_on_grown_slice(g, indexed(weakened(skb_case)), None,
+                                               lambda *row: rows.append(row))
+    assert closed and asked == len(rows) > 1
+    assert [r[1] for r in rows] == sorted(r[1] for r in rows)
+    assert rows[-1][4] == "unsat" and all(r[4] == "sat" for r in rows[:-1])

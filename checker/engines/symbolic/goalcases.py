@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import z3
 
+from checker.engines.symbolic.instantiate import subterms
+
 MAX_DISJUNCTS = 1024
 """A case is split per disjunct (:func:`disjuncts`) only up to this many disjuncts."""
 
@@ -64,6 +66,35 @@ def disjuncts(case: z3.BoolRef) -> list[z3.BoolRef]:
     a sum of 0/1 ``If`` terms compared above 0, which is the same disjunction): one
     query per ``d_i`` with the other conjuncts, whose disjunction is ``case``; ``[]``
     when it has none of at least two disjuncts, or more than :data:`MAX_DISJUNCTS`."""
+    rest, options = _widest(case)
+    return [z3.And(*rest, d) for d in options]
+
+
+def indexed(case: z3.BoolRef) -> z3.BoolRef | None:
+    """``case`` with its widest disjunction (as :func:`disjuncts` finds it) written as
+    one disjunct at a fresh index ``K`` below their number, when the ``i``-th disjunct
+    is the last one with its index numeral replaced by ``i``: ``Or(P(0), ..., P(n-1))``
+    becomes ``And(K < n, P(K))``, satisfiable exactly when the disjunction is (``K`` a
+    Skolem constant), and one query instead of ``n``.  Checked, not assumed: ``P(i)``
+    must simplify to the ``i``-th disjunct for every ``i``; ``None`` otherwise."""
+    rest, options = _widest(case)
+    if not options:
+        return None
+    n = len(options)
+    body = _at_index(options[-1], n - 1)
+    if body is None:
+        return None
+    pattern, k = body
+    for i, option in enumerate(options):
+        at_i = z3.substitute(pattern, (k, z3.BitVecVal(i, k.size())))
+        if not z3.simplify(at_i).eq(z3.simplify(option)):
+            return None
+    return z3.And(*rest, z3.ULT(k, n), pattern)
+
+
+def _widest(case: z3.BoolRef) -> tuple[list[z3.BoolRef], list[z3.BoolRef]]:
+    """``case``'s conjuncts other than its widest disjunction, and that disjunction's
+    disjuncts (``[]`` when fewer than two or more than :data:`MAX_DISJUNCTS`)."""
     parts = case.children() if z3.is_and(case) else [case]
     best: list[z3.BoolRef] = []
     at = -1
@@ -72,9 +103,20 @@ def disjuncts(case: z3.BoolRef) -> list[z3.BoolRef]:
         if len(options) > len(best):
             best, at = options, i
     if len(best) < 2 or len(best) > MAX_DISJUNCTS:
-        return []
-    rest = [p for i, p in enumerate(parts) if i != at]
-    return [z3.And(*rest, d) for d in best]
+        return list(parts), []
+    return [p for i, p in enumerate(parts) if i != at], best
+
+
+def _at_index(term: z3.BoolRef, last: int) -> tuple[z3.BoolRef, z3.BitVecRef] | None:
+    """``term`` with every bit-vector numeral ``last`` replaced by a fresh index ``K``
+    (cut to each numeral's width), and ``K``; ``None`` when it has no such numeral."""
+    widths = sorted({n.size() for n in subterms(term) if z3.is_bv_value(n) and n.as_long() == last})
+    if not widths:
+        return None
+    k = z3.FreshConst(z3.BitVecSort(max(max(widths), last.bit_length() + 1)), "disjunct")
+    pairs = [(z3.BitVecVal(last, w), k if w == k.size() else z3.Extract(w - 1, 0, k))
+             for w in widths]
+    return z3.substitute(term, *pairs), k
 
 
 def _alternatives(part: z3.BoolRef) -> list[z3.BoolRef]:

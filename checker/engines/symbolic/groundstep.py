@@ -28,7 +28,11 @@ A conjunct's query that stays open past :data:`SPLIT_AFTER`, or whose candidate 
 a lemma, is asked once on a *slice* of the premise (the invariant's conjuncts sharing a
 state variable with it: a weaker premise, so unsat still proves it); a candidate that
 breaks a lemma then sends the action back with the premise grounded one level deeper
-(at the indices its instances read), and only after that are positions added.
+(at the indices its instances read), and only after that are positions added.  When
+no slice closes it, its goal is split into cases along the guarded writes of the value
+it compares (:mod:`~checker.engines.symbolic.goalcases`), and each case is asked on a
+slice grown from candidates, a conjunct at a time
+(:meth:`GroundedStep.closed_on_grown_slice`): each case unsat proves the conjunct.
 
 A satisfying premise is a *candidate*.  Its state (array elements outside their type,
 possible where no type instance constrained them, set to the type's lowest value) is
@@ -55,6 +59,7 @@ import z3
 
 from checker.engines.symbolic.bounded import new_array_solver, solve
 from checker.engines.symbolic.encoding import QuantifyingBackend
+from checker.engines.symbolic.goalcases import goal_cases, indexed, weakened
 from checker.engines.symbolic.groups import Group, numeral
 from checker.engines.symbolic.instantiate import constant_names, ground, index_pools, subterm_ids
 from checker.engines.symbolic.limits import SolverGaveUp, one_line
@@ -77,6 +82,18 @@ widest argument (:meth:`GroundedStep._solve`)."""
 SLICE_BUDGET = 15.0
 """Seconds a conjunct's query may take on the premise cut down to the invariant's
 conjuncts that share a state variable with it (:meth:`GroundedStep._closed_on_slice`)."""
+
+GROW_ROUNDS = 24
+"""Rounds a slice grown from candidates takes at most
+(:meth:`GroundedStep.closed_on_grown_slice`; 14 close the skb case of
+``tx_signal_used``'s ``no-double-use`` at ring 256)."""
+
+SliceReport = Callable[[str, str, float], None]
+"""Called with a solver's name, its answer and seconds after each slice query."""
+
+GrowthReport = Callable[[int, int, bool, str, str, float], None]
+"""Called with the round, the slice's conjuncts, whether grounded two levels deep, the
+solver, its answer and seconds after each query of a growing slice."""
 
 CASE_NAME_WIDTH = 60
 """Characters of a split case's name beyond which it is described, not printed
@@ -217,9 +234,9 @@ class GroundedStep:
 
         for _ in range(self.rounds):
             solver = new_array_solver()
-            grounded = self._grounded(self.premise, terms, pools, deadline)
+            grounded = self.grounded(self.premise, terms, pools, deadline)
             if deep:
-                grounded = self._deeper(self.premise, terms, pools, grounded, deadline,
+                grounded = self.deeper(self.premise, terms, pools, grounded, deadline,
                                         self.premise_ids)
             solver.add(grounded, *query)
             fallback: z3.Solver | None = None
@@ -242,7 +259,7 @@ class GroundedStep:
                 if m is None:
                     pending.pop(0)
                     continue
-                before = self._clamped(t.layout.decode(m, t.cur))
+                before = self.clamped(t.layout.decode(m, t.cur))
                 unmet, found = self.false_parts(before)
                 if found - seen and by_slice(i):
                     pending.pop(0)
@@ -287,25 +304,128 @@ class GroundedStep:
                 continue
             tried.append(chosen)
             pools = self.slice_pools(premise, query)
-            grounded = self._grounded(premise, zero, pools, deadline)
+            grounded = self.grounded(premise, zero, pools, deadline)
             for deep in (False, True):
                 if deep:
-                    grounded = self._deeper(premise, zero, pools, grounded, deadline)
-                for make in (new_array_solver, z3.Solver):
-                    solver = make()
-                    solver.add(grounded, *query)
-                    left = None if deadline is None else deadline - time.monotonic()
-                    budget = min(b for b in (SLICE_BUDGET, self.query_limit, left)
-                                 if b is not None)
-                    asked += 1
-                    try:
-                        if solve(solver, budget) is None:
-                            return True, asked
-                        break  # sat: the other solver would not say unsat
-                    except SolverGaveUp as err:
-                        if str(err).startswith("memory limit"):
-                            raise
+                    grounded = self.deeper(premise, zero, pools, grounded, deadline)
+                answer, _, n = self.ask_slice(grounded, query, deadline)
+                asked += n
+                if answer == "unsat":
+                    return True, asked
+        closed, n = self._closed_by_cases(g, goal, deadline)
+        return closed, asked + n
+
+    def ask_slice(self, grounded: z3.BoolRef, query: Sequence[z3.BoolRef],
+                  deadline: float | None, report: SliceReport | None = None,
+                  ) -> tuple[str, z3.ModelRef | None, int]:
+        """``query`` on a ``grounded`` slice: on :func:`~checker.engines.symbolic.
+        bounded.new_array_solver` and, if that gives up, as long on Z3's default
+        solver; each at most :data:`SLICE_BUDGET` seconds (or the query limit, or what
+        is left).  Returns the answer ("unsat", "sat" with its model, "unknown") and the
+        queries asked; ``report(solver, answer, seconds)`` is called after each."""
+        asked = 0
+        for make in (new_array_solver, z3.Solver):
+            solver = make()
+            solver.add(grounded, *query)
+            left = None if deadline is None else deadline - time.monotonic()
+            budget = min(b for b in (SLICE_BUDGET, self.query_limit, left) if b is not None)
+            asked += 1
+            began = time.monotonic()
+            try:
+                m = solve(solver, budget)
+            except SolverGaveUp as err:
+                if str(err).startswith("memory limit"):
+                    raise
+                if report is not None:
+                    report(make.__name__, "unknown", time.monotonic() - began)
+                continue
+            answer = "unsat" if m is None else "sat"
+            if report is not None:
+                report(make.__name__, answer, time.monotonic() - began)
+            return answer, m, asked  # sat: the other solver would not say unsat
+        return "unknown", None, asked
+
+    def _closed_by_cases(self, g: Group, goal: z3.BoolRef, deadline: float | None,
+                         ) -> tuple[bool, int]:
+        """Whether ``goal`` is unsat because each of its cases is
+        (:func:`~checker.engines.symbolic.goalcases.goal_cases`: one per guarded write
+        of the value it compares), each case weakened, its disjuncts that differ only in
+        an index asked as one, on a slice grown from candidates
+        (:meth:`closed_on_grown_slice`).  ``tx_signal_used``'s ``no-double-use`` at ring
+        256: the three ways ``vhost_add_used_and_signal`` records an error, each closed
+        in seconds to a minute, where no slice of the whole goal closes.  Returns the
+        answer and the queries asked; stops at the first case that stays open."""
+        asked = 0
+        cases = goal_cases(goal)
+        for case in cases:
+            weak = weakened(case)
+            one_index = indexed(weak)
+            closed, n = self.closed_on_grown_slice(g, weak if one_index is None else one_index,
+                                                   deadline)
+            asked += n
+            if not closed:
+                return False, asked
+        return bool(cases), asked
+
+    def closed_on_grown_slice(self, g: Group, goal: z3.BoolRef, deadline: float | None,
+                              report: GrowthReport | None = None) -> tuple[bool, int]:
+        """Whether ``goal`` after ``g`` is unsat on a slice grown from candidates: the
+        premise's conjuncts over the query's own state variables; while the answer is
+        a candidate, the conjunct it breaks (judged on its concrete state,
+        :meth:`false_conjuncts`) that is nearest the query (:meth:`_nearest`) is added,
+        and when it breaks none that shares a variable with the slice, or when both
+        solvers give up on it, the slice is grounded two levels deep from then on; at
+        most :data:`GROW_ROUNDS` rounds.  Adding all the
+        broken conjuncts at once was tried: at ring 256 the slice is then too large
+        for either solver (docs/engines.md, "Splitting a goal into cases").  Returns the
+        answer and the queries asked; ``report(round, conjuncts, level, solver, answer,
+        seconds)`` is called after each query."""
+        query = [g.domain(), g.ex.enabled, goal]
+        seed = constant_names(z3.And(*query))
+        chosen = {i for i, vs in enumerate(self.part_vars) if vs <= seed}
+        zero = [z3.BitVecVal(0, self.t.bits)]
+        deep, asked = False, 0
+        for round_ in range(GROW_ROUNDS):
+            used = seed.union(*(self.part_vars[i] for i in chosen))
+            premise = [*(self.parts[i][1] for i in sorted(chosen)),
+                       *(ty for ty, vs in self.types if vs <= used)]
+            pools = self.slice_pools(premise, query)
+            grounded = self.grounded(premise, zero, pools, deadline)
+            if deep:
+                grounded = self.deeper(premise, zero, pools, grounded, deadline)
+            answer, m, n = self.ask_slice(grounded, query, deadline, None if report is None else
+                                          functools.partial(report, round_, len(chosen), deep))
+            asked += n
+            if answer == "unknown" and not deep:
+                deep = True  # more instances: the same slice is often easy two levels deep
+                continue
+            if answer != "sat" or m is None:
+                return answer == "unsat", asked
+            try:
+                broken, _ = self.false_conjuncts(
+                    self.clamped(self.t.layout.decode(m, self.t.cur)))
+            except SolverGaveUp as err:
+                if str(err).startswith("memory limit"):
+                    raise
+                return False, asked
+            nearest = self._nearest(broken - chosen, seed, used)
+            if nearest is None:
+                if deep:
+                    return False, asked
+                deep = True
+            else:
+                chosen.add(nearest)
         return False, asked
+
+    def _nearest(self, broken: AbstractSet[int], seed: AbstractSet[str],
+                 used: AbstractSet[str]) -> int | None:
+        """Of the conjuncts ``broken`` that share a state variable with the slice
+        (``used``), the one sharing most with the query (``seed``), then the one with
+        fewest variables; ``None`` when none shares one."""
+        near = [i for i in broken if self.part_vars[i] & used]
+        if not near:
+            return None
+        return min(near, key=lambda i: (-len(self.part_vars[i] & seed), len(self.part_vars[i]), i))
 
     def slices(self, query: Sequence[z3.BoolRef],
                ) -> list[tuple[str, list[int], list[z3.BoolRef]]]:
@@ -331,20 +451,20 @@ class GroundedStep:
         return index_pools([*(h for h in premise if not z3.is_quantifier(h)), *query],
                            self.sort)
 
-    def _grounded(self, premise: Sequence[z3.BoolRef], terms: Sequence[z3.ExprRef],
-                  pools: dict[str, list[z3.ExprRef]], deadline: float | None) -> z3.BoolRef:
+    def grounded(self, premise: Sequence[z3.BoolRef], terms: Sequence[z3.ExprRef],
+                 pools: dict[str, list[z3.ExprRef]], deadline: float | None) -> z3.BoolRef:
         """``premise`` grounded at ``terms`` and the index ``pools``."""
         return ground(z3.And(*premise), terms, pools=pools, deadline=deadline)[0]
 
-    def _deeper(self, premise: Sequence[z3.BoolRef], terms: Sequence[z3.ExprRef],
-                pools: dict[str, list[z3.ExprRef]], grounded: z3.BoolRef,
-                deadline: float | None, skip: AbstractSet[int] = frozenset()) -> z3.BoolRef:
+    def deeper(self, premise: Sequence[z3.BoolRef], terms: Sequence[z3.ExprRef],
+               pools: dict[str, list[z3.ExprRef]], grounded: z3.BoolRef,
+               deadline: float | None, skip: AbstractSet[int] = frozenset()) -> z3.BoolRef:
         """``premise`` grounded again, one level deeper: also at the indices its instances
         in ``grounded`` (its grounding at ``pools``) read, such as ``skb_slot[k]`` inside
         ``dp-skbs``'s instance at ``k`` (subterms whose id is in ``skip``, whose indices
         ``pools`` already has, not looked into)."""
         more = _merged(pools, index_pools([grounded], self.sort, skip))
-        return self._grounded(premise, terms, more, deadline)
+        return self.grounded(premise, terms, more, deadline)
 
     def _solve(self, solver: z3.Solver, g: Group, lit: z3.BoolRef, deadline: float | None,
                split: bool = True, stuck: Callable[[], bool] | None = None,
@@ -410,7 +530,7 @@ class GroundedStep:
                 out.append((name, after))
         return out
 
-    def _clamped(self, state: State) -> State:
+    def clamped(self, state: State) -> State:
         """``state`` with each array element outside its type set to the type's lowest
         value (the array types are instantiated at the positions a query reads only)."""
         return tuple(val if v.size is None or v.is_bool

@@ -148,16 +148,16 @@ def _is_numeral(term: z3.ExprRef) -> bool:
 def _arrays_indexed_by(term: z3.ExprRef, mark: z3.ExprRef) -> set[str]:
     """The base arrays (:func:`_bases`) of the selects in ``term`` whose index reads
     ``mark``."""
-    return {name for t in _subterms(term) if z3.is_select(t) and _reads(t.arg(1), mark)
+    return {name for t in subterms(term) if z3.is_select(t) and _reads(t.arg(1), mark)
             for name in _bases(t.arg(0))}
 
 
 def _reads(term: z3.ExprRef, const: z3.ExprRef) -> bool:
     """Whether ``const`` occurs in ``term``."""
-    return any(const.eq(x) for x in _subterms(term))
+    return any(const.eq(x) for x in subterms(term))
 
 
-def _subterms(term: z3.ExprRef, skip: AbstractSet[int] = frozenset()) -> list[z3.ExprRef]:
+def subterms(term: z3.ExprRef, skip: AbstractSet[int] = frozenset()) -> list[z3.ExprRef]:
     """Every subterm of ``term`` once (quantifier bodies included), except those whose
     id is in ``skip`` and theirs."""
     seen: dict[int, z3.ExprRef] = {}
@@ -188,8 +188,8 @@ def index_pools(formulas: Iterable[z3.ExprRef], sort: z3.SortRef,
     ``skip`` (:func:`subterm_ids` of formulas whose pools the caller has, and keeps
     alive) are not looked into."""
     pools: dict[str, list[z3.ExprRef]] = {}
-    for t in _subterms(z3.And(*formulas), skip):
-        if (z3.is_select(t) or z3.is_store(t)) and not any(z3.is_var(x) for x in _subterms(t.arg(1))):
+    for t in subterms(z3.And(*formulas), skip):
+        if (z3.is_select(t) or z3.is_store(t)) and not any(z3.is_var(x) for x in subterms(t.arg(1))):
             for name in _bases(t.arg(0)):
                 pools.setdefault(name, []).append(_widened(t.arg(1), sort))
     return {name: _distinct(terms) for name, terms in pools.items()}
@@ -198,13 +198,13 @@ def index_pools(formulas: Iterable[z3.ExprRef], sort: z3.SortRef,
 def constant_names(term: z3.ExprRef) -> frozenset[str]:
     """The names of the uninterpreted constants in ``term`` (state variables, arguments,
     Skolem constants)."""
-    return frozenset(t.decl().name() for t in _subterms(term)
+    return frozenset(t.decl().name() for t in subterms(term)
                      if z3.is_const(t) and t.decl().kind() == z3.Z3_OP_UNINTERPRETED)
 
 
 def subterm_ids(formulas: Iterable[z3.ExprRef]) -> set[int]:
     """The ids of every subterm of ``formulas`` (valid while they are alive)."""
-    return {t.get_id() for t in _subterms(z3.And(*formulas))}
+    return {t.get_id() for t in subterms(z3.And(*formulas))}
 
 
 def _bind(q: z3.QuantifierRef, values: Sequence[z3.ExprRef]) -> z3.BoolRef:
@@ -233,8 +233,8 @@ def beta_reduced(term: z3.ExprRef) -> z3.ExprRef:
     """``term`` with every read of a ``Lambda`` at a ground index replaced by the
     lambda's body there (a shift: :meth:`~checker.engines.symbolic.encoding.Z3Backend.
     delete_at`), so the positions it reads are ground indices of the arrays below it."""
-    reads = [t for t in _subterms(term) if z3.is_select(t) and _is_lambda(t.arg(0))
-             and not any(z3.is_var(x) for x in _subterms(t.arg(1)))]
+    reads = [t for t in subterms(term) if z3.is_select(t) and _is_lambda(t.arg(0))
+             and not any(z3.is_var(x) for x in subterms(t.arg(1)))]
     return z3.substitute(term, *((t, z3.simplify(t)) for t in reads)) if reads else term
 
 
