@@ -287,8 +287,10 @@ def test_a_slice_the_array_solver_gives_up_is_asked_of_the_default_solver(
 ) -> None:
     """With an array solver that answers unknown at once, each part the guest's post
     changes is still closed on its slice, by Z3's default solver: two queries per
-    slice level tried.  With the default solver failing too, no slice closes it and all
-    eight are asked (two slices, two levels, two solvers)."""
+    slice level tried.  With the default solver failing too, no slice closes it: all
+    eight are asked (two slices, two levels, two solvers), then its first case (or
+    the goal whole) on a grown slice, at one level and two levels deep, two solvers
+    each, and it stays open."""
     monkeypatch.setattr(groundstep, "new_array_solver", lambda: z3.Tactic("fail").solver())
     step = data_path_step(2)
     post = next(g for g in step.t.groups if groundstep.action_name(g) == "guest_post(h, large)")
@@ -298,7 +300,7 @@ def test_a_slice_the_array_solver_gives_up_is_asked_of_the_default_solver(
     answers = [step._closed_on_slice(post, goal, None) for goal in goals]
     assert all(closed and asked % 2 == 0 for closed, asked in answers), answers
     monkeypatch.setattr(groundstep.z3, "Solver", lambda: z3.Tactic("fail").solver())
-    assert step._closed_on_slice(post, goals[0], None) == (False, 8)
+    assert step._closed_on_slice(post, goals[0], None) == (False, 8 + 4)
 
 
 def test_the_device_completion_closes_at_ring_4_with_few_positions() -> None:
@@ -348,15 +350,41 @@ def test_no_double_use_after_the_used_ring_signal_closes_case_by_case() -> None:
     assert step._closed_by_cases(g, satisfiable, None)[0] is False
 
 
+def _record_grown_slices(step: GroundedStep, monkeypatch: pytest.MonkeyPatch,
+                         ) -> list[z3.BoolRef]:
+    """The goals ``step`` asks on grown slices from now on (the list fills as it does)."""
+    asked: list[z3.BoolRef] = []
+    grow = step.closed_on_grown_slice
+
+    def recorded(g: Any, goal: z3.BoolRef, deadline: float | None) -> tuple[bool, int]:
+        asked.append(goal)
+        return grow(g, goal, deadline)
+
+    monkeypatch.setattr(step, "closed_on_grown_slice", recorded)
+    return asked
+
+
 def test_a_goal_no_slice_closes_is_closed_by_its_cases(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With no premise slice to ask, the conjunct still closes on its cases, and
-    without cases it stays open: the cases did the work."""
+    """With no premise slice to ask, the conjunct still closes, by its four cases,
+    each asked once on a grown slice."""
     step = data_path_step(2)
     g, goal = _signal_used_goal(step)
     monkeypatch.setattr(step, "slices", lambda query: [])
+    asked = _record_grown_slices(step, monkeypatch)
     assert step._closed_on_slice(g, goal, None)[0] is True
+    assert len(asked) == 4
+
+
+def test_a_goal_with_no_cases_is_asked_whole_on_a_grown_slice(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A conjunct that compares no written value (here, as if no-double-use had no
+    cases) is asked once, whole, on a slice grown from candidates, and closes."""
+    step = data_path_step(2)
+    g, goal = _signal_used_goal(step)
     monkeypatch.setattr(groundstep, "goal_cases", lambda goal: [])
-    assert step._closed_on_slice(g, goal, None) == (False, 0)
+    asked = _record_grown_slices(step, monkeypatch)
+    assert step._closed_by_cases(g, goal, None)[0] is True
+    assert len(asked) == 1
 
 
 def test_a_growing_slice_reports_each_query_and_ends_deep_or_unsat() -> None:

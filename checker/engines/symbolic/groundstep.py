@@ -349,14 +349,15 @@ class GroundedStep:
                          ) -> tuple[bool, int]:
         """Whether ``goal`` is unsat because each of its cases is
         (:func:`~checker.engines.symbolic.goalcases.goal_cases`: one per guarded write
-        of the value it compares), each case weakened, its disjuncts that differ only in
-        an index asked as one, on a slice grown from candidates
-        (:meth:`closed_on_grown_slice`).  ``tx_signal_used``'s ``no-double-use`` at ring
+        of the value it compares; the goal itself when it compares none), each case
+        weakened, its disjuncts that differ only in an index asked as one, on a slice
+        grown from candidates (:meth:`closed_on_grown_slice`).  The bookkeeping's
+        ``q-window`` at ring 256, no case split: 5 rounds, unsat in 12 s.  ``tx_signal_used``'s ``no-double-use`` at ring
         256: the three ways ``vhost_add_used_and_signal`` records an error, each closed
         in seconds to a minute, where no slice of the whole goal closes.  Returns the
         answer and the queries asked; stops at the first case that stays open."""
         asked = 0
-        cases = goal_cases(goal)
+        cases = goal_cases(goal) or [goal]
         for case in cases:
             weak = weakened(case)
             one_index = indexed(weak)
@@ -365,7 +366,7 @@ class GroundedStep:
             asked += n
             if not closed:
                 return False, asked
-        return bool(cases), asked
+        return True, asked
 
     def closed_on_grown_slice(self, g: Group, goal: z3.BoolRef, deadline: float | None,
                               report: GrowthReport | None = None) -> tuple[bool, int]:
