@@ -45,12 +45,26 @@ from checker.engines.symbolic.bounded import new_array_solver
 from checker.engines.symbolic.groundstep import ActionOutcome, GroundedStep
 from checker.engines.symbolic.groups import Group
 from checker.engines.symbolic.instantiate import ground
+from checker.lang.spec import Property
 from checker.runs.catalog import select_properties
 from models.v3_1 import V3_1
 
 NAMES = [(str(ROOT / "specs" / "datapath_invariant.py"),
           ["no-double-use", "memory-safe", "dp-environment", "dp-worker", "dp-skbs", "dp-count"]),
          (str(ROOT / "specs" / "datapath_quantified.py"), ["q-places", "q-distinct", "q-window"])]
+
+
+def data_path(ring: int) -> V3_1:
+    """v3.1's data path at ``ring`` (256: with the kernel's UIO_MAXIOV and
+    VHOST_MAX_PEND), one turn of the signal loop per step."""
+    kernel = {"uio_maxiov": 1024, "max_pend": 128} if ring == 256 else {}
+    return V3_1({"ring_size": ring, "max_backend_changes": 0, "release": "no",
+                 "send_failures": 0, "signal_loop": "iteration", **kernel})
+
+
+def lemmas() -> list[Property]:
+    """The two properties and the lemmas of :data:`NAMES`."""
+    return [p for spec, names in NAMES for p in select_properties(names, [spec])]
 
 
 def main() -> None:
@@ -64,12 +78,9 @@ def main() -> None:
                     help="per changed conjunct: each slice, level and solver")
     args = ap.parse_args()
     ring = args.ring_size
-    kernel = {"uio_maxiov": 1024, "max_pend": 128} if ring == 256 else {}
-    model = V3_1({"ring_size": ring, "max_backend_changes": 0, "release": "no",
-                  "send_failures": 0, "signal_loop": "iteration", **kernel})
     began = time.monotonic()
-    props = [p for spec, names in NAMES for p in select_properties(names, [spec])]
-    step = GroundedStep(model, props, rounds=args.rounds, query_limit=args.timeout)
+    step = GroundedStep(data_path(ring), lemmas(), rounds=args.rounds,
+                        query_limit=args.timeout)
     print(f"ring size {ring}: step built in {time.monotonic() - began:.1f} s")
     wanted = [w for w in args.actions.split(",") if w]
     if wanted:

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import z3
 
-from checker.engines.symbolic.goalcases import disjuncts, goal_cases, indexed, weakened
+from checker.engines.symbolic.goalcases import (
+    case_queries,
+    disjuncts,
+    goal_cases,
+    indexed,
+    weakened,
+)
 
 X, Y, ERR = z3.BitVecs("x y err", 8)
 A, B, C = z3.Bools("a b c")
@@ -96,3 +102,16 @@ def test_an_index_numeral_that_also_appears_as_a_constant_is_refused() -> None:
     head = z3.Array("head", z3.BitVecSort(8), z3.BitVecSort(8))
     case = z3.Or(*(z3.And(head[z3.BitVecVal(k, 8)] == X, Y == 2) for k in range(3)))
     assert indexed(case) is None
+
+
+def test_case_queries_are_the_weakened_cases_or_the_goal_itself() -> None:
+    """One query per branch of the chain, each implied by its case (the guard of an
+    earlier write dropped); a goal with no chain is its own single query."""
+    written = z3.If(z3.And(A, z3.Not(z3.And(B, C))), z3.BitVecVal(5, 8), ERR)
+    goal = z3.Not(written == 0)
+    queries = case_queries(goal)
+    assert len(queries) == 2
+    assert _valid(queries[0] == A)
+    assert _valid(z3.Implies(goal, z3.Or(*queries)))
+    plain = z3.Not(X == Y)
+    assert [q.eq(plain) for q in case_queries(plain)] == [True]

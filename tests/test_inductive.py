@@ -16,7 +16,7 @@ import pytest
 import z3
 
 from checker.cli import main
-from checker.engines.symbolic import groundstep
+from checker.engines.symbolic import goalcases, groundstep
 from checker.engines.symbolic.goalcases import goal_cases, indexed, weakened
 from checker.engines.symbolic.groundstep import GroundedStep
 from checker.engines.symbolic.instantiate import ground
@@ -381,7 +381,7 @@ def test_a_goal_with_no_cases_is_asked_whole_on_a_grown_slice(
     cases) is asked once, whole, on a slice grown from candidates, and closes."""
     step = data_path_step(2)
     g, goal = _signal_used_goal(step)
-    monkeypatch.setattr(groundstep, "goal_cases", lambda goal: [])
+    monkeypatch.setattr(goalcases, "goal_cases", lambda goal: [])
     asked = _record_grown_slices(step, monkeypatch)
     assert step._closed_by_cases(g, goal, None)[0] is True
     assert len(asked) == 1

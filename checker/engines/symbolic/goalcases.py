@@ -50,6 +50,19 @@ def goal_cases(goal: z3.BoolRef) -> list[z3.BoolRef]:
     return [c for c in (z3.simplify(c) for c in cases) if not z3.is_false(c)]
 
 
+def case_queries(goal: z3.BoolRef) -> list[z3.BoolRef]:
+    """The queries that together refute ``goal``: per case (:func:`goal_cases`; the
+    goal itself when it has none), the case :func:`weakened`, and asked at one index
+    when its disjuncts differ only in one (:func:`indexed`).  ``goal`` is unsat when
+    every query is."""
+    out = []
+    for case in goal_cases(goal) or [goal]:
+        weak = weakened(case)
+        one_index = indexed(weak)
+        out.append(weak if one_index is None else one_index)
+    return out
+
+
 def weakened(case: z3.BoolRef) -> z3.BoolRef:
     """``case`` without its conjuncts that are negated conjunctions (the "no earlier
     guarded write fired" part of a branch's path condition): implied by ``case``, so

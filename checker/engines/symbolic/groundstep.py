@@ -59,7 +59,7 @@ import z3
 
 from checker.engines.symbolic.bounded import new_array_solver, solve
 from checker.engines.symbolic.encoding import QuantifyingBackend
-from checker.engines.symbolic.goalcases import goal_cases, indexed, weakened
+from checker.engines.symbolic.goalcases import case_queries
 from checker.engines.symbolic.groups import Group, numeral
 from checker.engines.symbolic.instantiate import constant_names, ground, index_pools, subterm_ids
 from checker.engines.symbolic.limits import SolverGaveUp, one_line
@@ -357,12 +357,8 @@ class GroundedStep:
         in seconds to a minute, where no slice of the whole goal closes.  Returns the
         answer and the queries asked; stops at the first case that stays open."""
         asked = 0
-        cases = goal_cases(goal) or [goal]
-        for case in cases:
-            weak = weakened(case)
-            one_index = indexed(weak)
-            closed, n = self.closed_on_grown_slice(g, weak if one_index is None else one_index,
-                                                   deadline)
+        for query in case_queries(goal):
+            closed, n = self.closed_on_grown_slice(g, query, deadline)
             asked += n
             if not closed:
                 return False, asked
