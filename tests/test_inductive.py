@@ -316,6 +316,24 @@ def test_the_device_completion_closes_at_ring_4_with_few_positions() -> None:
     assert outcomes[0].positions <= 5
 
 
+def test_the_last_skbs_distance_after_a_completion_needs_the_named_pair() -> None:
+    """After the device completes skb ``k``, q-window's "the last skb is at least
+    ``skb_cnt - 1`` slots past the first" reads ``skb_slot[0]`` and ``skb_slot[1]``;
+    its proof is the order of the pair (1, last), so the slice's pairs are instantiated
+    at the numerals the query names: it closes in one query.  Without them every
+    candidate is judged true on the full invariant and the slice stays open."""
+    step = data_path_step(4)
+    g = next(g for g in step.t.groups if groundstep.action_name(g) == "dev_complete(k)")
+    part = next(part for name, part in step._changed(g)
+                if name == "q-window" and not z3.is_quantifier(part))
+    goal = z3.Not(ground(part, [], asserted=False)[0])
+    query = [g.domain(), g.ex.enabled, goal]
+    assert sorted(x.as_long() for x in step.named_numerals(query)["skb_slot@cur"]) == [0, 1]
+    assert step.closed_on_grown_slice(g, goal, None) == (True, 1)
+    step.named_numerals = lambda query: {}  # type: ignore[method-assign]
+    assert step.closed_on_grown_slice(g, goal, None)[0] is False
+
+
 def test_false_conjuncts_names_the_conjuncts_a_state_breaks() -> None:
     """The initial state breaks no conjunct of the data path's invariant; with a
     no-double-use error recorded it breaks exactly the property's conjunct, and

@@ -220,3 +220,18 @@ def test_an_outer_quantifier_of_a_nest_takes_no_numeral_from_the_pools() -> None
     text = str(ground(pairs, [], pools=pools)[0])
     assert "Implies(i != 0, a[i] != a[0])" in text
     assert "Implies(0 != i" not in text
+
+
+def test_an_outer_quantifier_of_a_nest_takes_the_numerals_named_for_its_array() -> None:
+    """``outer`` names numerals by array: the nest's outer quantifier is instantiated
+    there too, and only for the array its bound index reads."""
+    bits = 8
+    sort = z3.BitVecSort(bits)
+    a, b = z3.Array("a", sort, sort), z3.Array("b", sort, sort)
+    i, x, y = z3.BitVec("i", bits), z3.BitVec("x", bits), z3.BitVec("y", bits)
+    pools = index_pools([a[0] == 1, a[i] == 2], sort)
+    pairs = z3.ForAll([x], z3.ForAll([y], z3.Implies(x != y, a[x] != a[y])))
+    one = [z3.BitVecVal(1, bits)]
+    text = str(ground(pairs, [], pools=pools, outer={"a": one})[0])
+    assert "Implies(1 != i, a[1] != a[i])" in text and "Implies(0 != i" not in text
+    assert "1 !=" not in str(ground(pairs, [], pools=pools, outer={"b": one})[0])

@@ -61,7 +61,13 @@ from checker.engines.symbolic.bounded import new_array_solver, solve
 from checker.engines.symbolic.encoding import QuantifyingBackend
 from checker.engines.symbolic.goalcases import case_queries
 from checker.engines.symbolic.groups import Group, numeral
-from checker.engines.symbolic.instantiate import constant_names, ground, index_pools, subterm_ids
+from checker.engines.symbolic.instantiate import (
+    constant_names,
+    ground,
+    index_pools,
+    is_numeral,
+    subterm_ids,
+)
 from checker.engines.symbolic.limits import SolverGaveUp, one_line
 from checker.engines.symbolic.localstep import conjuncts, int_value
 from checker.engines.symbolic.symexec import property_term
@@ -82,6 +88,15 @@ widest argument (:meth:`GroundedStep._solve`)."""
 SLICE_BUDGET = 15.0
 """Seconds a conjunct's query may take on the premise cut down to the invariant's
 conjuncts that share a state variable with it (:meth:`GroundedStep._closed_on_slice`)."""
+
+DEEP_BUDGET = 2
+"""A grown slice grounded two levels deep, the last resort, may take this many times
+:data:`SLICE_BUDGET` (at ring 256 the hand-off's skb order closes so in 14.7 s)."""
+
+NAMED_NUMERALS = 8
+"""A query naming at most this many positions of an array as numerals has its slice's
+outer quantifiers of a nest over that array instantiated there too
+(:meth:`GroundedStep.named_numerals`)."""
 
 GROW_ROUNDS = 24
 """Rounds a slice grown from candidates takes at most
@@ -298,16 +313,18 @@ class GroundedStep:
         premise or the larger slice).  Returns the answer and the queries asked."""
         query = [g.domain(), g.ex.enabled, goal]
         zero = [z3.BitVecVal(0, self.t.bits)]
+        named = self.named_numerals(query)
         asked, tried = 0, [list(range(len(self.parts)))]
         for _, chosen, premise in self.slices(query):
             if chosen in tried:  # the whole premise, or the slice just asked
                 continue
             tried.append(chosen)
             pools = self.slice_pools(premise, query)
-            grounded = self.grounded(premise, zero, pools, deadline)
+            grounded = self.grounded(premise, zero, pools, deadline, named)
             for deep in (False, True):
                 if deep:
-                    grounded = self.deeper(premise, zero, pools, grounded, deadline)
+                    grounded = self.deeper(premise, zero, pools, grounded, deadline,
+                                           outer=named)
                 answer, _, n = self.ask_slice(grounded, query, deadline)
                 asked += n
                 if answer == "unsat":
@@ -317,22 +334,23 @@ class GroundedStep:
 
     def ask_slice(self, grounded: z3.BoolRef, query: Sequence[z3.BoolRef],
                   deadline: float | None, report: SliceReport | None = None,
-                  ) -> tuple[str, z3.ModelRef | None, int]:
+                  budget: float | None = None) -> tuple[str, z3.ModelRef | None, int]:
         """``query`` on a ``grounded`` slice: on :func:`~checker.engines.symbolic.
         bounded.new_array_solver` and, if that gives up, as long on Z3's default
-        solver; each at most :data:`SLICE_BUDGET` seconds (or the query limit, or what
-        is left).  Returns the answer ("unsat", "sat" with its model, "unknown") and the
+        solver; each at most ``budget`` seconds (default :data:`SLICE_BUDGET`; less when
+        the query limit or what is left is less).  Returns the answer ("unsat", "sat" with its model, "unknown") and the
         queries asked; ``report(solver, answer, seconds)`` is called after each."""
         asked = 0
         for make in (new_array_solver, z3.Solver):
             solver = make()
             solver.add(grounded, *query)
             left = None if deadline is None else deadline - time.monotonic()
-            budget = min(b for b in (SLICE_BUDGET, self.query_limit, left) if b is not None)
+            given = min(b for b in (budget or SLICE_BUDGET, self.query_limit, left)
+                        if b is not None)
             asked += 1
             began = time.monotonic()
             try:
-                m = solve(solver, budget)
+                m = solve(solver, given)
             except SolverGaveUp as err:
                 if str(err).startswith("memory limit"):
                     raise
@@ -381,17 +399,19 @@ class GroundedStep:
         seed = constant_names(z3.And(*query))
         chosen = {i for i, vs in enumerate(self.part_vars) if vs <= seed}
         zero = [z3.BitVecVal(0, self.t.bits)]
+        named = self.named_numerals(query)
         deep, asked = False, 0
         for round_ in range(GROW_ROUNDS):
             used = seed.union(*(self.part_vars[i] for i in chosen))
             premise = [*(self.parts[i][1] for i in sorted(chosen)),
                        *(ty for ty, vs in self.types if vs <= used)]
             pools = self.slice_pools(premise, query)
-            grounded = self.grounded(premise, zero, pools, deadline)
+            grounded = self.grounded(premise, zero, pools, deadline, named)
             if deep:
-                grounded = self.deeper(premise, zero, pools, grounded, deadline)
+                grounded = self.deeper(premise, zero, pools, grounded, deadline, outer=named)
             answer, m, n = self.ask_slice(grounded, query, deadline, None if report is None else
-                                          functools.partial(report, round_, len(chosen), deep))
+                                          functools.partial(report, round_, len(chosen), deep),
+                                          SLICE_BUDGET * (DEEP_BUDGET if deep else 1))
             asked += n
             if answer == "unknown" and not deep:
                 deep = True  # more instances: the same slice is often easy two levels deep
@@ -449,19 +469,37 @@ class GroundedStep:
                            self.sort)
 
     def grounded(self, premise: Sequence[z3.BoolRef], terms: Sequence[z3.ExprRef],
-                 pools: dict[str, list[z3.ExprRef]], deadline: float | None) -> z3.BoolRef:
-        """``premise`` grounded at ``terms`` and the index ``pools``."""
-        return ground(z3.And(*premise), terms, pools=pools, deadline=deadline)[0]
+                 pools: dict[str, list[z3.ExprRef]], deadline: float | None,
+                 outer: dict[str, list[z3.ExprRef]] | None = None) -> z3.BoolRef:
+        """``premise`` grounded at ``terms`` and the index ``pools`` (an outer quantifier
+        of a nest also at the numerals ``outer`` has for its arrays:
+        :meth:`named_numerals`)."""
+        return ground(z3.And(*premise), terms, pools=pools, deadline=deadline, outer=outer)[0]
 
     def deeper(self, premise: Sequence[z3.BoolRef], terms: Sequence[z3.ExprRef],
                pools: dict[str, list[z3.ExprRef]], grounded: z3.BoolRef,
-               deadline: float | None, skip: AbstractSet[int] = frozenset()) -> z3.BoolRef:
+               deadline: float | None, skip: AbstractSet[int] = frozenset(),
+               outer: dict[str, list[z3.ExprRef]] | None = None) -> z3.BoolRef:
         """``premise`` grounded again, one level deeper: also at the indices its instances
         in ``grounded`` (its grounding at ``pools``) read, such as ``skb_slot[k]`` inside
         ``dp-skbs``'s instance at ``k`` (subterms whose id is in ``skip``, whose indices
         ``pools`` already has, not looked into)."""
         more = _merged(pools, index_pools([grounded], self.sort, skip))
-        return self.grounded(premise, terms, more, deadline)
+        return self.grounded(premise, terms, more, deadline, outer)
+
+    def named_numerals(self, query: Sequence[z3.BoolRef]) -> dict[str, list[z3.ExprRef]]:
+        """The numerals ``query`` reads each array at, for the arrays it reads at no more
+        than :data:`NAMED_NUMERALS` of them: where a slice's outer quantifier of a nest
+        is also instantiated.  After the device completes skb ``k``, the last skb's
+        distance from the first is read at ``skb_slot[0]`` and ``skb_slot[1]`` (``k`` is
+        0 or not), and the order of the pair (1, last) is what proves it; a count over
+        an array's every position names too many to pair."""
+        out = {}
+        for name, pool in index_pools(query, self.sort).items():
+            named = [x for x in pool if is_numeral(x)]
+            if named and len(named) <= NAMED_NUMERALS:
+                out[name] = named
+        return out
 
     def _solve(self, solver: z3.Solver, g: Group, lit: z3.BoolRef, deadline: float | None,
                split: bool = True, stuck: Callable[[], bool] | None = None,

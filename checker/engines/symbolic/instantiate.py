@@ -67,7 +67,8 @@ class Grounder:
 
     def __init__(self, terms: Iterable[z3.ExprRef],
                  pools: dict[str, list[z3.ExprRef]] | None = None,
-                 deadline: float | None = None) -> None:
+                 deadline: float | None = None,
+                 outer: dict[str, list[z3.ExprRef]] | None = None) -> None:
         self.terms = _distinct(terms)
         self.deadline = deadline
         """A ``time.monotonic()`` instant past which grounding raises
@@ -76,6 +77,9 @@ class Grounder:
         self.pools = pools
         """With ``pools`` (:func:`index_pools`), a quantifier whose bound index reads
         arrays is instantiated at ``terms`` and at the indices of those arrays only."""
+        self.outer = outer or {}
+        """The numerals, by array, that an outer quantifier of a nest reading that array
+        takes besides ``terms`` (it takes none from ``pools``): those a query names."""
         self.skolems: list[z3.ExprRef] = []
         self._quantified: Memo = {}
 
@@ -127,20 +131,22 @@ class Grounder:
         index reads (all of :attr:`pools` when it reads none).  An outer quantifier of a
         nest takes no numeral from the pools: a count over an array's positions puts
         every position there, and a pair of them is rarely what a step needs (those
-        it does need come back through ``terms``: the caller's refinement)."""
+        it does need come back through ``terms``, the caller's refinement, or through
+        :attr:`outer`, the numerals a query names)."""
         assert self.pools is not None
         mark = z3.FreshConst(q.var_sort(0), "at")
         body = _bind(q, [mark])
         read = _arrays_indexed_by(body, mark)
         nested = has_quantifier(body, self._quantified)
         pool = [*self.terms, *(x for name in (read or self.pools) for x in self.pools.get(name, ())
-                               if not (nested and _is_numeral(x)))]
+                               if not (nested and is_numeral(x))),
+                *(x for name in read for x in self.outer.get(name, ()) if nested)]
         parts = [self._walk(z3.substitute(body, (mark, x)), positive)
                  for x in _distinct(x for x in pool if x.sort() == mark.sort())]
         return z3.And(*parts) if q.is_forall() else z3.Or(*parts)
 
 
-def _is_numeral(term: z3.ExprRef) -> bool:
+def is_numeral(term: z3.ExprRef) -> bool:
     """Whether ``term`` is an int or bit-vector literal."""
     return bool(z3.is_int_value(term) or z3.is_bv_value(term))
 
@@ -215,14 +221,16 @@ def _bind(q: z3.QuantifierRef, values: Sequence[z3.ExprRef]) -> z3.BoolRef:
 
 def ground(term: z3.BoolRef, terms: Iterable[z3.ExprRef], asserted: bool = True,
            pools: dict[str, list[z3.ExprRef]] | None = None, deadline: float | None = None,
+           outer: dict[str, list[z3.ExprRef]] | None = None,
            ) -> tuple[z3.BoolRef, list[z3.ExprRef]]:
     """``term`` without quantifiers and the Skolem constants made for it: universal
     quantifiers (where asserted) instantiated at each of ``terms`` of the bound
     variable's sort (and, with ``pools``, at the indices of the arrays the bound index
-    reads), existential ones over fresh constants.  Unsat after grounding means unsat
+    reads; an outer quantifier of a nest at the numerals ``outer`` lists for them, not at
+    those of ``pools``), existential ones over fresh constants.  Unsat after grounding means unsat
     before; see the module's docstring.  Raises :class:`NotGroundable`, and
     :class:`~checker.engines.symbolic.limits.SolverGaveUp` past ``deadline``."""
-    g = Grounder(terms, pools, deadline)
+    g = Grounder(terms, pools, deadline, outer)
     out = g.ground(term, asserted)
     # a goal holds the step's writes, where a shift is a Lambda; a premise only the
     # state's constants (and walking it for reads would cost seconds at ring 256)
