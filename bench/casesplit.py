@@ -5,7 +5,7 @@ bench/quantstep.py), the engine's queries for it
 (:func:`checker.engines.symbolic.goalcases.case_queries`: one per case along the ``If``
 chain of the value it compares, weakened, a per-skb disjunction at one fresh index; the
 goal whole when it has no cases), each asked as the engine asks it,
-:meth:`GroundedStep.closed_on_grown_slice`: from the premise's conjuncts over the
+:meth:`~checker.engines.symbolic.slices.SliceQueries.closed_on_grown_slice`: from the premise's conjuncts over the
 query's own variables, adding the nearest conjunct each candidate breaks, two levels
 deep once none is.  ``--per-disjunct N`` asks the first N disjuncts of each case one by
 one instead (the variant measured and not kept).  One line per query: round, slice
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 import z3
 from quantstep import data_path, lemmas  # bench/, the script's own folder
 
-from checker.engines.symbolic import groundstep
+from checker.engines.symbolic import groundstep, slices
 from checker.engines.symbolic.goalcases import case_queries, disjuncts, goal_cases, weakened
 from checker.engines.symbolic.groundstep import GroundedStep
 from checker.engines.symbolic.groups import Group
@@ -38,7 +38,7 @@ from checker.engines.symbolic.instantiate import ground
 
 def closes(step: GroundedStep, g: Group, goal: z3.BoolRef, label: str) -> bool:
     """Whether ``goal`` after ``g`` is unsat on a slice grown from candidates
-    (:meth:`GroundedStep.closed_on_grown_slice`), printing a row per query."""
+    (:meth:`~checker.engines.symbolic.slices.SliceQueries.closed_on_grown_slice`), printing a row per query."""
     def row(round_: int, conjuncts: int, deep: bool, solver: str, answer: str,
             seconds: float) -> None:
         print(f"| {label} | {round_} | {conjuncts} | {'two' if deep else 'one'} | {solver} "
@@ -59,13 +59,13 @@ def main() -> None:
                          "(the variant measured and not kept)")
     ap.add_argument("--timeout", type=float, default=30.0, help="seconds per slice query (SLICE_BUDGET)")
     args = ap.parse_args()
-    groundstep.SLICE_BUDGET = args.timeout
+    slices.SLICE_BUDGET = args.timeout
     step = GroundedStep(data_path(args.ring_size), lemmas())
     wanted = {int(c) for c in args.cases.split(",") if c}
     g = next(g for g in step.t.groups if groundstep.action_name(g).startswith(args.action))
     print("| query | round | conjuncts | level | solver | answer | seconds |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
-    for number, (name, part) in enumerate(step._changed(g)):
+    for number, (name, part) in enumerate(step.changed(g)):
         if name != args.conjunct:
             continue
         goal = z3.Not(ground(part, [], asserted=False)[0])

@@ -16,7 +16,7 @@ total and the peak memory.  With ``--conjuncts``, instead: for each conjunct eac
 chosen action changes, each of its two premise slices (the conjuncts whose variables
 all occur in the query, then those sharing one with it), grounded once and one level
 deeper, the answer and seconds of the array solver and of Z3's default solver, each
-capped at ``--timeout`` (what :meth:`GroundedStep._closed_on_slice` tries, every
+capped at ``--timeout`` (what :meth:`~checker.engines.symbolic.slices.SliceQueries.closed_on_slice` tries, every
 combination asked).  No assertions: numbers only (docs/engines.md, "The inductive
 engine").
 
@@ -111,7 +111,7 @@ def slice_table(step: GroundedStep, g: Group, timeout: float) -> None:
     print("| conjunct | slice | conjuncts | grounded | level | solver | answer | seconds |")
     print("| --- | --- | ---: | ---: | --- | --- | --- | ---: |")
     zero = [z3.BitVecVal(0, step.t.bits)]
-    for name, part in step._changed(g):
+    for name, part in step.changed(g):
         query = [g.domain(), g.ex.enabled, z3.Not(ground(part, [], asserted=False)[0])]
         for label, chosen, premise in step.slices(query):
             pools = step.slice_pools(premise, query)

@@ -16,7 +16,7 @@ import pytest
 import z3
 
 from checker.cli import main
-from checker.engines.symbolic import goalcases, groundstep
+from checker.engines.symbolic import goalcases, groundstep, slices
 from checker.engines.symbolic.goalcases import goal_cases, indexed, weakened
 from checker.engines.symbolic.groundstep import GroundedStep
 from checker.engines.symbolic.instantiate import ground
@@ -216,7 +216,7 @@ def test_a_query_still_open_is_asked_per_value_of_the_widest_argument(
     """With no time before the split (and no slice of the premise to settle it first),
     each of the guest's post's queries becomes one failed try and one query per head
     (ring 2: h = 0, 1), and the action still closes."""
-    monkeypatch.setattr(GroundedStep, "_closed_on_slice", lambda *_: (False, 0))
+    monkeypatch.setattr(GroundedStep, "closed_on_slice", lambda *_: (False, 0))
     counts = post_queries_then_split_at_once(monkeypatch)
     assert counts[1] == 3 * counts[0] > 0
 
@@ -227,7 +227,7 @@ def test_an_action_without_arguments_is_split_per_position_it_stores_at(
     """When a query of the guest's reclaim (no argument) stays open on its short try
     and again with all its time, it is asked once per value of the position it stores
     at (``g_owned[used[0]]``, two at ring 2), which closes it: four queries a part."""
-    monkeypatch.setattr(GroundedStep, "_closed_on_slice", lambda *_: (False, 0))
+    monkeypatch.setattr(GroundedStep, "closed_on_slice", lambda *_: (False, 0))
     monkeypatch.setattr(groundstep, "SPLIT_AFTER", 0.0)
     real = groundstep.solve
 
@@ -253,14 +253,14 @@ def test_a_query_still_open_is_first_asked_on_its_slice_of_the_premise(
     try and then up to four on slices of the premise (two slices, each grounded once
     and then deeper), which close it at ring 2: no query is split per head."""
     sizes: list[int] = []
-    sliced = GroundedStep._closed_on_slice
+    sliced = GroundedStep.closed_on_slice
 
     def counted(self: GroundedStep, *args: object) -> tuple[bool, int]:
         closed, asked = sliced(self, *args)  # type: ignore[arg-type]
         sizes.append(asked)
         return closed, asked
 
-    monkeypatch.setattr(GroundedStep, "_closed_on_slice", counted)
+    monkeypatch.setattr(GroundedStep, "closed_on_slice", counted)
     counts = post_queries_then_split_at_once(monkeypatch)
     assert len(sizes) == counts[0] > 0  # one slice per part, each closing it: no split
     assert all(1 <= asked <= 4 for asked in sizes)
@@ -273,7 +273,7 @@ def test_a_query_the_array_solver_gives_up_is_asked_of_the_default_solver(
     """With an array solver that answers unknown at once, every query of the guest's
     post is asked twice, and the default solver closes the action."""
     monkeypatch.setattr(groundstep, "new_array_solver", lambda: z3.Tactic("fail").solver())
-    monkeypatch.setattr(GroundedStep, "_closed_on_slice", lambda *_: (False, 0))
+    monkeypatch.setattr(GroundedStep, "closed_on_slice", lambda *_: (False, 0))
     step = data_path_step(2)
     step.t.groups = [g for g in step.t.groups
                      if groundstep.action_name(g) == "guest_post(h, large)"]
@@ -291,16 +291,16 @@ def test_a_slice_the_array_solver_gives_up_is_asked_of_the_default_solver(
     eight are asked (two slices, two levels, two solvers), then its first case (or
     the goal whole) on a grown slice, at one level and two levels deep, two solvers
     each, and it stays open."""
-    monkeypatch.setattr(groundstep, "new_array_solver", lambda: z3.Tactic("fail").solver())
+    monkeypatch.setattr(slices, "new_array_solver", lambda: z3.Tactic("fail").solver())
     step = data_path_step(2)
     post = next(g for g in step.t.groups if groundstep.action_name(g) == "guest_post(h, large)")
     goals = [z3.Not(groundstep.ground(part, [], asserted=False)[0])
-             for _, part in step._changed(post)]
+             for _, part in step.changed(post)]
     assert len(goals) >= 3
-    answers = [step._closed_on_slice(post, goal, None) for goal in goals]
+    answers = [step.closed_on_slice(post, goal, None) for goal in goals]
     assert all(closed and asked % 2 == 0 for closed, asked in answers), answers
     monkeypatch.setattr(groundstep.z3, "Solver", lambda: z3.Tactic("fail").solver())
-    assert step._closed_on_slice(post, goals[0], None) == (False, 8 + 4)
+    assert step.closed_on_slice(post, goals[0], None) == (False, 8 + 4)
 
 
 def test_the_device_completion_closes_at_ring_4_with_few_positions() -> None:
@@ -324,7 +324,7 @@ def test_the_last_skbs_distance_after_a_completion_needs_the_named_pair() -> Non
     candidate is judged true on the full invariant and the slice stays open."""
     step = data_path_step(4)
     g = next(g for g in step.t.groups if groundstep.action_name(g) == "dev_complete(k)")
-    part = next(part for name, part in step._changed(g)
+    part = next(part for name, part in step.changed(g)
                 if name == "q-window" and not z3.is_quantifier(part))
     goal = z3.Not(ground(part, [], asserted=False)[0])
     query = [g.domain(), g.ex.enabled, goal]
@@ -351,7 +351,7 @@ def _signal_used_goal(step: GroundedStep, negated: bool = True) -> tuple[Any, z3
     """tx_signal_used's group and its no-double-use goal (the conjunct's negation after
     the step; with ``negated=False`` the conjunct itself, which states can satisfy)."""
     g = next(g for g in step.t.groups if groundstep.action_name(g) == "tx_signal_used")
-    part = next(part for name, part in step._changed(g) if name == "no-double-use")
+    part = next(part for name, part in step.changed(g) if name == "no-double-use")
     after = ground(part, [], asserted=False)[0]
     return g, z3.Not(after) if negated else after
 
@@ -362,10 +362,10 @@ def test_no_double_use_after_the_used_ring_signal_closes_case_by_case() -> None:
     itself, which holds in some states, does not close."""
     step = data_path_step(2)
     g, goal = _signal_used_goal(step)
-    closed, asked = step._closed_by_cases(g, goal, None)
+    closed, asked = step.closed_by_cases(g, goal, None)
     assert closed and asked >= 4
     g, satisfiable = _signal_used_goal(step, negated=False)
-    assert step._closed_by_cases(g, satisfiable, None)[0] is False
+    assert step.closed_by_cases(g, satisfiable, None)[0] is False
 
 
 def _record_grown_slices(step: GroundedStep, monkeypatch: pytest.MonkeyPatch,
@@ -389,7 +389,7 @@ def test_a_goal_no_slice_closes_is_closed_by_its_cases(monkeypatch: pytest.Monke
     g, goal = _signal_used_goal(step)
     monkeypatch.setattr(step, "slices", lambda query: [])
     asked = _record_grown_slices(step, monkeypatch)
-    assert step._closed_on_slice(g, goal, None)[0] is True
+    assert step.closed_on_slice(g, goal, None)[0] is True
     assert len(asked) == 4
 
 
@@ -401,7 +401,7 @@ def test_a_goal_with_no_cases_is_asked_whole_on_a_grown_slice(
     g, goal = _signal_used_goal(step)
     monkeypatch.setattr(goalcases, "goal_cases", lambda goal: [])
     asked = _record_grown_slices(step, monkeypatch)
-    assert step._closed_by_cases(g, goal, None)[0] is True
+    assert step.closed_by_cases(g, goal, None)[0] is True
     assert len(asked) == 1
 
 

@@ -227,7 +227,7 @@ def test_an_outer_quantifier_of_a_nest_takes_the_numerals_named_for_its_array() 
     there too, and only for the array its bound index reads."""
     bits = 8
     sort = z3.BitVecSort(bits)
-    a, b = z3.Array("a", sort, sort), z3.Array("b", sort, sort)
+    a = z3.Array("a", sort, sort)
     i, x, y = z3.BitVec("i", bits), z3.BitVec("x", bits), z3.BitVec("y", bits)
     pools = index_pools([a[0] == 1, a[i] == 2], sort)
     pairs = z3.ForAll([x], z3.ForAll([y], z3.Implies(x != y, a[x] != a[y])))

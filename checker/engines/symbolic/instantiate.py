@@ -280,3 +280,13 @@ def _distinct(terms: Iterable[z3.ExprRef]) -> list[z3.ExprRef]:
         s = z3.simplify(t)
         out.setdefault(s.get_id(), s)
     return list(out.values())
+
+
+def merged_pools(a: dict[str, list[z3.ExprRef]], b: dict[str, list[z3.ExprRef]],
+            ) -> dict[str, list[z3.ExprRef]]:
+    """The index pools ``a`` and ``b`` together (each array's indices once, ``a``'s first)."""
+    out = {name: list(terms) for name, terms in a.items()}
+    for name, terms in b.items():
+        known = {t.get_id() for t in out.get(name, ())}
+        out.setdefault(name, []).extend(t for t in terms if t.get_id() not in known)
+    return out
