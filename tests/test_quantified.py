@@ -208,15 +208,20 @@ def test_a_quantifier_reading_no_array_takes_every_pool() -> None:
     assert {str(c) for c in premise.children()} == {"0 != 7", "i != 7"}
 
 
-def test_an_outer_quantifier_of_a_nest_takes_no_numeral_from_the_pools() -> None:
-    """A count over an array's positions puts every position in its pool; the pairs
-    of a nest are instantiated at the symbolic indices (and at the caller's terms)."""
-    bits = 8
+def _pairs_over_a(bits: int) -> tuple[z3.BoolRef, dict[str, list[z3.ExprRef]]]:
+    """"No two positions of ``a`` hold the same value" (a nest of two quantifiers),
+    and the pools of a query reading ``a[0]`` and ``a[i]``."""
     sort = z3.BitVecSort(bits)
     a = z3.Array("a", sort, sort)
     i, x, y = z3.BitVec("i", bits), z3.BitVec("x", bits), z3.BitVec("y", bits)
-    pools = index_pools([a[0] == 1, a[i] == 2], sort)
     pairs = z3.ForAll([x], z3.ForAll([y], z3.Implies(x != y, a[x] != a[y])))
+    return pairs, index_pools([a[0] == 1, a[i] == 2], sort)
+
+
+def test_an_outer_quantifier_of_a_nest_takes_no_numeral_from_the_pools() -> None:
+    """A count over an array's positions puts every position in its pool; the pairs
+    of a nest are instantiated at the symbolic indices (and at the caller's terms)."""
+    pairs, pools = _pairs_over_a(8)
     text = str(ground(pairs, [], pools=pools)[0])
     assert "Implies(i != 0, a[i] != a[0])" in text
     assert "Implies(0 != i" not in text
@@ -225,13 +230,8 @@ def test_an_outer_quantifier_of_a_nest_takes_no_numeral_from_the_pools() -> None
 def test_an_outer_quantifier_of_a_nest_takes_the_numerals_named_for_its_array() -> None:
     """``outer`` names numerals by array: the nest's outer quantifier is instantiated
     there too, and only for the array its bound index reads."""
-    bits = 8
-    sort = z3.BitVecSort(bits)
-    a = z3.Array("a", sort, sort)
-    i, x, y = z3.BitVec("i", bits), z3.BitVec("x", bits), z3.BitVec("y", bits)
-    pools = index_pools([a[0] == 1, a[i] == 2], sort)
-    pairs = z3.ForAll([x], z3.ForAll([y], z3.Implies(x != y, a[x] != a[y])))
-    one = [z3.BitVecVal(1, bits)]
+    pairs, pools = _pairs_over_a(8)
+    one = [z3.BitVecVal(1, 8)]
     text = str(ground(pairs, [], pools=pools, outer={"a": one})[0])
     assert "Implies(1 != i, a[1] != a[i])" in text and "Implies(0 != i" not in text
     assert "1 !=" not in str(ground(pairs, [], pools=pools, outer={"b": one})[0])

@@ -283,7 +283,7 @@ def _distinct(terms: Iterable[z3.ExprRef]) -> list[z3.ExprRef]:
 
 
 def merged_pools(a: dict[str, list[z3.ExprRef]], b: dict[str, list[z3.ExprRef]],
-            ) -> dict[str, list[z3.ExprRef]]:
+                 ) -> dict[str, list[z3.ExprRef]]:
     """The index pools ``a`` and ``b`` together (each array's indices once, ``a``'s first)."""
     out = {name: list(terms) for name, terms in a.items()}
     for name, terms in b.items():

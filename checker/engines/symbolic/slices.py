@@ -201,9 +201,7 @@ class SliceQueries:
         named = self.named_numerals(query)
         deep, asked = False, 0
         for round_ in range(GROW_ROUNDS):
-            used = seed.union(*(self.part_vars[i] for i in chosen))
-            premise = [*(self.parts[i][1] for i in sorted(chosen)),
-                       *(ty for ty, vs in self.types if vs <= used)]
+            premise, used = self._slice_premise(chosen, seed)
             pools = self.slice_pools(premise, query)
             grounded = self.grounded(premise, zero, pools, deadline, named)
             if deep:
@@ -251,14 +249,18 @@ class SliceQueries:
         in :attr:`parts`, and its premise (those conjuncts and the types of the
         variables they and the query read)."""
         seed = constant_names(z3.And(*query))
-        out = []
-        for label, chosen in (
-                ("within", [i for i, vs in enumerate(self.part_vars) if vs <= seed]),
-                ("shares", [i for i, vs in enumerate(self.part_vars) if vs & seed])):
-            used = seed.union(*(self.part_vars[i] for i in chosen))
-            out.append((label, chosen, [*(self.parts[i][1] for i in chosen),
-                                        *(ty for ty, vs in self.types if vs <= used)]))
-        return out
+        return [(label, chosen, self._slice_premise(chosen, seed)[0]) for label, chosen in (
+            ("within", [i for i, vs in enumerate(self.part_vars) if vs <= seed]),
+            ("shares", [i for i, vs in enumerate(self.part_vars) if vs & seed]))]
+
+    def _slice_premise(self, chosen: Sequence[int] | AbstractSet[int], seed: frozenset[str],
+                       ) -> tuple[list[z3.BoolRef], frozenset[str]]:
+        """The premise of the slice of conjuncts ``chosen`` (in :attr:`parts`' order)
+        for a query reading the state variables ``seed``: those conjuncts and the types
+        of the variables they and the query read; and those variables."""
+        used = seed.union(*(self.part_vars[i] for i in chosen))
+        return ([*(self.parts[i][1] for i in sorted(chosen)),
+                 *(ty for ty, vs in self.types if vs <= used)], used)
 
     def slice_pools(self, premise: Sequence[z3.BoolRef], query: Sequence[z3.BoolRef],
                     ) -> dict[str, list[z3.ExprRef]]:
