@@ -84,16 +84,17 @@ def run(module: ModuleType, initial: np.ndarray, nsucc: int, workers: int, paral
     ctl[CTL["max_depth"]] = -1
     ctl[CTL["has_props"]] = 1
     viol = np.full(2, -1, np.int64)
+    fired = np.zeros(nsucc, np.int64)
     buffers = par_buffers(chunk, words, nsucc, 1 << pbits)
     grow = 0.0
     start = time.perf_counter()
     while True:
         if parallel:
             status = module.bfs_par(table.states, table.parents, table.actions, table.index,
-                                    table.fill, pbits, ctl, viol, 1 << 40, buffers)
+                                    table.fill, pbits, ctl, viol, fired, 1 << 40, buffers)
         else:
             status = module.bfs(table.states, table.parents, table.actions, table.index,
-                                table.fill, ctl, viol, 1 << 40)
+                                table.fill, ctl, viol, fired, 1 << 40)
         if status in (0, 1):
             break
         if status not in (2, 5):

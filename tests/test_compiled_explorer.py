@@ -60,14 +60,15 @@ def compiled_run(model: Model, props: list[Property], table_limit: int | None = 
 
 
 def outline(res: RunResult) -> tuple:
-    """Everything both backends must agree on (traces by their labels and states)."""
+    """Everything both backends must agree on (traces by their labels and states, and
+    each action instance's transitions and first-reached states)."""
     verdicts = tuple(
         (p.name, p.status, p.reason,
          None if p.trace is None else tuple((s.label, s.state) for s in p.trace.steps),
          None if p.trace is None else p.trace.explanation)
         for p in res.properties)
     return (res.complete, tuple(res.bounds_hit), res.stats.states, res.stats.transitions,
-            res.stats.max_depth, res.stats.queue, verdicts)
+            res.stats.max_depth, res.stats.queue, verdicts, res.coverage)
 
 
 def replays(model: Model, res: RunResult) -> None:

@@ -55,13 +55,15 @@ def test_coverage_counts_every_transition_and_names_actions_that_never_fired() -
     assert coverage_warnings(doc) == []
 
 
+@pytest.mark.parametrize("backend", ["python", "compiled"])
 def test_check_reports_coverage_in_result_json_summary_and_stderr(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], backend: str,
 ) -> None:
     code, out, err = run(capsys, "check", *DATAPATH, "--property", "no-double-use",
-                         "--out", str(tmp_path), "--report")
+                         "--out", str(tmp_path), "--report", "--backend", backend)
     assert code == 0
     doc = json.loads((tmp_path / "result.json").read_text())
+    assert doc["stats"]["backend"] == backend
     cov = doc["coverage"]
     assert cov["search_complete"] is True
     assert sum(e["fired"] for e in cov["actions"].values()) == doc["stats"]["transitions"]

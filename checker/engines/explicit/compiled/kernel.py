@@ -23,6 +23,9 @@ Tables (all numpy, grown by the Python driver, :mod:`.table`):
   sequential loop uses ``pbits = 0`` (one partition: plain linear probing);
 * ``fill[p]``: how many cells of partition ``p`` are taken (parallel loop).
 
+``fired[i]`` counts the transitions of action instance ``i`` (coverage; the states
+an instance reached first are read off ``actions`` afterwards).
+
 ``ctl`` carries the loop's scalars between calls (see ``C_*`` below); a loop
 returns to Python after about ``budget`` expansions (progress, time and
 memory limits), when the tables need to grow, at the end, or on an error.
@@ -302,8 +305,9 @@ def por_ample(u, succ, sact, k, states, index, u2, x2):
 
 
 @njit(cache=True)
-def bfs(states, parents, actions, index, fill, ctl, viol, budget):
-    """Expand up to ``budget`` states one by one (statuses: see the module)."""
+def bfs(states, parents, actions, index, fill, ctl, viol, fired, budget):
+    """Expand up to ``budget`` states one by one (statuses: see the module);
+    ``fired[i]`` counts the transitions of action instance ``i``."""
     u = np.empty(NS, np.int64)
     u2 = np.empty(NS, np.int64)
     succ = np.empty((NSUCC, NW), np.int64)
@@ -372,6 +376,8 @@ def bfs(states, parents, actions, index, fill, ctl, viol, budget):
             if POR:
                 k = por_ample(u, succ, sact, k, states, index, u2, x2)
             trans += k
+            for j in range(k):
+                fired[sact[j]] += 1
             n2, dropped = add_successors(states, parents, actions, index, fill, 0, succ, sact,
                                          hs, k, head, u2, POR, n, max_states)
             if dropped:
@@ -567,7 +573,15 @@ def drop_tentative(index):
 
 
 @njit(cache=True)
-def bfs_par(states, parents, actions, index, fill, pbits, ctl, viol, budget, buffers):
+def count_fired(fired, sact, start, counts, cut):
+    """Add the successors of a chunk's first ``cut`` states to ``fired`` (per instance)."""
+    for t in range(cut):
+        for b in range(start[t], start[t] + counts[t]):
+            fired[sact[b]] += 1
+
+
+@njit(cache=True)
+def bfs_par(states, parents, actions, index, fill, pbits, ctl, viol, fired, budget, buffers):
     """:func:`bfs` on chunks of up to ``chunk`` frontier states of one level, expanded and
     inserted on numba threads (the index has ``2**pbits`` partitions, one writer each);
     numbering, counts, verdicts and traces are those of :func:`bfs` (see the module).
@@ -651,6 +665,7 @@ def bfs_par(states, parents, actions, index, fill, pbits, ctl, viol, budget, buf
         elif max_states >= 0 and n >= max_states:
             # the state bound is reached: nothing is inserted, only "was one dropped?"
             trans += chunk_trans
+            count_fired(fired, sact, start, counts, cut)
             if (flags & 1) == 0 and cut > 0:
                 insert_parts(states, index, fill, pbits, succ, hashes, start, counts, cut,
                              newflag, slots, added, overflow, True)
@@ -677,6 +692,7 @@ def bfs_par(states, parents, actions, index, fill, pbits, ctl, viol, budget, buf
                 for b in range(b0, b0 + counts[t]):
                     new += newflag[part_of(hashes[b], mask, shift), b]
             trans += chunk_trans
+            count_fired(fired, sact, start, counts, cut)
             if max_states >= 0 and n + new > max_states:
                 # the bound falls inside this chunk: undo, insert one by one
                 for t in range(cut):

@@ -136,6 +136,7 @@ class CompiledChecker:
         ctl[CTL["max_depth"]] = -1 if limits.max_depth is None else limits.max_depth
         ctl[CTL["has_props"]] = 1 if self.properties and (live is None or not live.pending) else 0
         viol = np.full(max(1, len(invariants)), -1, np.int64)
+        fired = np.zeros(max(1, len(model.instances)), np.int64)
         stats = Stats(backend=BACKEND, workers=self.workers)
         bounds: list[str] = []
         initial = initial_state(model)
@@ -190,10 +191,11 @@ class CompiledChecker:
             if self.workers > 1:
                 status = int(built.module.bfs_par(table.states, table.parents, table.actions,
                                                   table.index, table.fill, pbits, ctl, viol,
-                                                  steps, buffers))
+                                                  fired, steps, buffers))
             else:
                 status = int(built.module.bfs(table.states, table.parents, table.actions,
-                                              table.index, table.fill, ctl, viol, steps))
+                                              table.index, table.fill, ctl, viol, fired,
+                                              steps))
             now = time.monotonic()
             if now - t0 < 0.25:
                 budget = min(budget * 2, 1 << 30)
@@ -268,7 +270,7 @@ class CompiledChecker:
                           else f"search stopped with {stats.queue} states unexplored")
                 results.append(PropertyResult(prop.name, "inconclusive", reason=reason))
         out = RunResult("explicit", complete and not undecided, stats, results, bounds,
-                        stopped=stopped)
+                        stopped=stopped, coverage=self._coverage(table, fired, ctl))
         if self.por:
             out.por = (dict(built.por.info) if built.por is not None else
                        {"on": False, "why": built.por_off or "not applicable"})
@@ -278,6 +280,15 @@ class CompiledChecker:
                         r.trace.shortest = False
                         r.trace.origin = "partial-order reduction"
         return out
+
+    def _coverage(self, table: Table, fired: np.ndarray, ctl: np.ndarray
+                  ) -> list[tuple[int, int]]:
+        """Per action instance: its transitions (``fired``, counted by the loops) and
+        the states it reached first (the ``actions`` of every stored state but the
+        initial one), as the Python explorer counts them."""
+        count = len(self.model.instances)
+        fresh = np.bincount(table.actions[1:int(ctl[CTL["n"]])], minlength=count)
+        return [(int(f), int(n)) for f, n in zip(fired[:count], fresh[:count])]
 
     def _memory_bound(self) -> str:
         return f"memory limit {self.memory_limit / 2**20:.0f} MiB"
