@@ -56,6 +56,7 @@ def test_the_data_path_invariant_is_inductive_at_ring_1(
     assert re.search(r"inductive: step case finished, \d+ solver queries", out)
     text = (tmp_path / "no-double-use.invariant.txt").read_text()
     assert "q-window  (" in text and "safe: no step hits a model capacity" in text
+    assert "# re-checked on the flat encoding by fresh solvers" in text
     assert re.search(r"^#   guest_post\(h, large\): \d+, 0, ", text, re.MULTILINE)  # all heads
     doc = json.loads((tmp_path / "result.json").read_text())
     assert doc["engine"] == "inductive" and doc["complete"] is True

@@ -1,4 +1,4 @@
-"""The independent re-check of an invariant before pdr reports ``holds``.
+"""The independent re-check of an invariant before pdr or inductive reports ``holds``.
 
 Each check asks solvers made for it, sharing nothing with the search that
 proposed the invariant: *initiation* (the initial state satisfies it),
@@ -24,9 +24,11 @@ import z3
 
 from checker.engines.symbolic.bounded import new_solver, solve
 from checker.engines.symbolic.encoding import Z3Backend
-from checker.engines.symbolic.symexec import flatten
+from checker.engines.symbolic.symexec import flatten, property_term
 from checker.engines.symbolic.unroll import StepTemplate
 from checker.engines.symbolic.validity import type_ranges
+from checker.lang.model import Model
+from checker.lang.spec import Property
 from checker.semantics.states import initial_state
 
 CONSECUTION_THREADS = min(4, os.cpu_count() or 1)
@@ -139,3 +141,28 @@ def verify(t: StepTemplate, invariant: Sequence[z3.BoolRef], goal: z3.BoolRef,
     if not implies(t, inv, z3.And(goal, t.safe), deadline):
         return "implication"
     return None
+
+
+FLAT_RECHECK_UP_TO = 16
+"""The largest array (elements) for which :func:`recheck_properties` is run by the
+inductive engine: the flat encoding's re-check grows fast with the ring (v3.1 data
+path, the seven lemmas of results/proofs.md: ring 1 0.3 s, ring 2 0.9 s, ring 4 (16
+elements) 20 s, ring 8 (32) not done after 15 minutes)."""
+
+
+def flat_recheck_applies(model: Model) -> bool:
+    """Whether ``model``'s arrays are small enough for :func:`recheck_properties`."""
+    return max((v.size or 0 for v in model.vars), default=0) <= FLAT_RECHECK_UP_TO
+
+
+def recheck_properties(model: Model, invariant: Sequence[Property], goals: Sequence[Property],
+                       deadline: float | None = None) -> str | None:
+    """:func:`verify` of ``invariant`` (whose conjuncts include ``goals``) on a step
+    built afresh in the flat layout (one constant per array element, no grounding,
+    no slices): the predicates run again on its constants.  ``None`` if it passes,
+    else which check fails first."""
+    t = StepTemplate(model, True, deadline)
+    state = t.layout.state(t.cur)
+    terms = {p.name: property_term(model, p.predicate, state, t.enabled, t.bits)
+             for p in invariant}
+    return verify(t, list(terms.values()), z3.And(*(terms[p.name] for p in goals)), deadline)
