@@ -10,7 +10,13 @@ import z3
 
 from checker.engines.explicit.search import ExplicitChecker
 from checker.engines.symbolic.encoding import QuantifyingBackend, SymArray, Z3Backend
-from checker.engines.symbolic.instantiate import NotGroundable, ground, index_pools, index_terms
+from checker.engines.symbolic.instantiate import (
+    NotGroundable,
+    ground,
+    has_quantifier,
+    index_pools,
+    index_terms,
+)
 from checker.engines.symbolic.kinduction import run_kind
 from checker.engines.symbolic.unroll import StepTemplate
 from checker.lang.view import StateView
@@ -123,6 +129,19 @@ def test_a_compared_quantifier_is_refused() -> None:
     compared = z3.ForAll([x], a[x]) == z3.Bool("flag")
     with pytest.raises(NotGroundable, match="where its truth is compared"):
         ground(compared, [z3.BitVecVal(0, 4)])
+
+
+def test_a_store_chain_deeper_than_the_recursion_limit_is_walked() -> None:
+    """A whole-array assignment at UIO_MAXIOV 1024 is a chain of 1024 stores; three
+    times that is still walked (an explicit stack, no recursion)."""
+    a = z3.Array("a", z3.BitVecSort(12), z3.BitVecSort(4))
+    x = z3.BitVec("x", 12)
+    chain = a
+    for i in range(3000):
+        chain = z3.Store(chain, i, i % 16)
+    assert not has_quantifier(chain[x] == 1)
+    assert has_quantifier(z3.And(z3.ForAll([x], a[x] == 0), chain[x] == 1))
+    assert not has_quantifier(z3.Lambda([x], chain[x])[x] == 1)  # a lambda is a term
 
 
 def test_a_premise_quantifier_under_negation_gets_a_skolem_constant() -> None:

@@ -52,11 +52,24 @@ def has_quantifier(term: z3.ExprRef, memo: Memo | None = None) -> bool:
     at once).  A ``Lambda`` is a term, not a statement: a read of one is reduced once
     the term is ground (:func:`beta_reduced`)."""
     memo = {} if memo is None else memo
-    key = term.get_id()
-    if key not in memo:
-        memo[key] = (term, (z3.is_quantifier(term) and not _is_lambda(term))
-                     or any(has_quantifier(k, memo) for k in term.children()))
-    return memo[key][1]
+    # an explicit stack, not recursion: a Store chain over a 1024-element array is
+    # deeper than Python's recursion limit
+    stack = [(term, False)]
+    while stack:
+        t, children_done = stack.pop()
+        key = t.get_id()
+        if key in memo:
+            continue
+        if z3.is_quantifier(t) and not _is_lambda(t):
+            memo[key] = (t, True)
+            continue
+        kids = t.children()
+        if children_done:
+            memo[key] = (t, any(memo[k.get_id()][1] for k in kids))
+            continue
+        stack.append((t, True))
+        stack.extend((k, False) for k in kids if k.get_id() not in memo)
+    return memo[term.get_id()][1]
 
 
 class Grounder:
