@@ -186,6 +186,13 @@ def test_every_action_closes_at_ring_2() -> None:
     assert cti is None
     assert [o.action for o in outcomes if o.answer != "closed"] == []
     assert len(outcomes) == 47
+    # the data path disables the backend change and the release: such an action is
+    # closed by one query (it fires from no state satisfying the invariant)
+    by_name = {o.action: o for o in outcomes}
+    never = {a for a, o in by_name.items() if o.why == "never enabled where the invariant holds"}
+    assert {"set_backend_signal_used", "cleanup_signal_used"} <= never
+    assert by_name["set_backend_signal_used"].queries == 1
+    assert "tx_lock" not in never and by_name["tx_lock"].queries > 1
 
 
 def data_path_step(ring: int) -> GroundedStep:
