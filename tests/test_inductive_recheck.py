@@ -20,14 +20,11 @@ from checker.lang.spec import Property, properties_in
 from checker.runs.catalog import select_properties
 from models.v3_1 import V3_1
 from specs import zerocopy
+from tests.test_inductive import LEMMAS, PARAMS
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = [str(ROOT / "specs" / "datapath_invariant.py"),
          str(ROOT / "specs" / "datapath_quantified.py")]
-LEMMAS = ["dp-environment", "dp-worker", "dp-skbs", "dp-count", "q-places", "q-distinct",
-          "q-window"]
-PARAMS = {"max_backend_changes": 0, "release": "no", "send_failures": 0,
-          "signal_loop": "iteration"}
 
 
 def data_path(ring: int) -> V3_1:

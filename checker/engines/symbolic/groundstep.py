@@ -67,6 +67,7 @@ from checker.engines.symbolic.instantiate import (
     merged_pools,
     subterm_ids,
 )
+from checker.engines.symbolic.layout import largest_array
 from checker.engines.symbolic.limits import SolverGaveUp, one_line
 from checker.engines.symbolic.localstep import conjuncts, int_value
 from checker.engines.symbolic.slices import SliceQueries
@@ -158,7 +159,7 @@ class GroundedStep(SliceQueries):
         self.premise_ids = subterm_ids(self.flat_premise)
         self.negated = [(name, z3.Not(goal), skolems) for name, (goal, skolems) in
                         ((name, ground(part, [], asserted=False)) for name, part in self.parts)]
-        self.positions = max((v.size or 0 for v in model.vars), default=0)
+        self.positions = largest_array(model)
 
     @property
     def actions(self) -> list[str]:

@@ -291,9 +291,14 @@ entries), flat 5 against arrays 8 at ring 16 (64).  Earlier, in 30 s: flat 22 / 
 10 against arrays 7 / 4 / 3 at ring 1 / 2 / 4."""
 
 
+def largest_array(model: Model) -> int:
+    """The elements of ``model``'s largest array (0: it has none)."""
+    return max((v.size or 0 for v in model.vars), default=0)
+
+
 def bmc_uses_arrays(model: Model) -> bool:
     """Whether BMC checks ``model`` with the array layout (see :data:`ARRAYS_ABOVE`)."""
-    return max((v.size or 0 for v in model.vars), default=0) > ARRAYS_ABOVE
+    return largest_array(model) > ARRAYS_ABOVE
 
 
 def layout_for(model: Model, bits: int | None, arrays: bool) -> Layout:

@@ -24,7 +24,8 @@ import z3
 
 from checker.engines.symbolic.bounded import new_solver, solve
 from checker.engines.symbolic.encoding import Z3Backend
-from checker.engines.symbolic.symexec import flatten, property_term
+from checker.engines.symbolic.layout import largest_array
+from checker.engines.symbolic.symexec import flatten
 from checker.engines.symbolic.unroll import StepTemplate
 from checker.engines.symbolic.validity import type_ranges
 from checker.lang.model import Model
@@ -152,17 +153,15 @@ elements) 20 s, ring 8 (32) not done after 15 minutes)."""
 
 def flat_recheck_applies(model: Model) -> bool:
     """Whether ``model``'s arrays are small enough for :func:`recheck_properties`."""
-    return max((v.size or 0 for v in model.vars), default=0) <= FLAT_RECHECK_UP_TO
+    return largest_array(model) <= FLAT_RECHECK_UP_TO
 
 
 def recheck_properties(model: Model, invariant: Sequence[Property], goals: Sequence[Property],
                        deadline: float | None = None) -> str | None:
     """:func:`verify` of ``invariant`` (whose conjuncts include ``goals``) on a step
     built afresh in the flat layout (one constant per array element, no grounding,
-    no slices): the predicates run again on its constants.  ``None`` if it passes,
-    else which check fails first."""
+    no slices): the predicates run again on its constants (:meth:`StepTemplate.holds`).
+    ``None`` if it passes, else which check fails first."""
     t = StepTemplate(model, True, deadline)
-    state = t.layout.state(t.cur)
-    terms = {p.name: property_term(model, p.predicate, state, t.enabled, t.bits)
-             for p in invariant}
-    return verify(t, list(terms.values()), z3.And(*(terms[p.name] for p in goals)), deadline)
+    return verify(t, [t.holds(p) for p in invariant], z3.And(*(t.holds(p) for p in goals)),
+                  deadline)
