@@ -60,9 +60,9 @@ from checker.traces.trace import Trace
 
 def stop_reason(why: SolverGaveUp, time_limit: float | None) -> str:
     """Why a search stopped early, as a bound name."""
-    if str(why) == "time limit" and time_limit is not None:
+    if why.by_time_limit and time_limit is not None:
         return f"time limit {time_limit:g}s"
-    if str(why).startswith("memory limit"):
+    if why.by_memory_limit:
         return str(why)
     return f"Z3 returned unknown ({one_line(str(why))})"
 

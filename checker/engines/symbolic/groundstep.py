@@ -292,7 +292,7 @@ class GroundedStep(SliceQueries):
         try:
             return solve(solver, budget) is None
         except SolverGaveUp as err:
-            if str(err).startswith("memory limit") or budget == left:
+            if err.by_memory_limit or budget == left:
                 raise
             return False
 
@@ -322,10 +322,10 @@ class GroundedStep(SliceQueries):
             try:
                 m = solve(solver, budget, lit, *([] if case is None else [case[1]]))
             except SolverGaveUp as err:
-                if str(err).startswith("memory limit") or (
-                        str(err) == "time limit" and budget == left and not first):
+                if err.by_memory_limit or (
+                        err.by_time_limit and budget == left and not first):
                     raise
-                if first and str(err) == "time limit":
+                if first and err.by_time_limit:
                     if stuck is not None and stuck():
                         return None, "", asked
                     if widest is None:
@@ -333,11 +333,11 @@ class GroundedStep(SliceQueries):
                         continue
                     cases = _cases(widest)
                     continue
-                if case is None and str(err) == "time limit" and stored is not None:
+                if case is None and err.by_time_limit and stored is not None:
                     cases, stored = _cases(stored), None
                     continue
                 where = "" if case is None else f" for {case[0]}"
-                return None, (f"unknown after {budget:g}s{where}" if str(err) == "time limit"
+                return None, (f"unknown after {budget:g}s{where}" if err.by_time_limit
                               else f"unknown ({one_line(str(err))})"), asked
             if m is not None:
                 return m, "", asked

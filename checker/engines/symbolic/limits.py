@@ -21,7 +21,17 @@ own SIGINT handler for the length of a ``check``, so Python's never runs."""
 
 class SolverGaveUp(Exception):
     """Z3 answered ``unknown``, or the time limit ran out (while solving or while
-    building formulas)."""
+    building formulas), or the memory limit was reached."""
+
+    @property
+    def by_time_limit(self) -> bool:
+        """The time given ran out (the run's, or the one query's budget)."""
+        return str(self) == "time limit"
+
+    @property
+    def by_memory_limit(self) -> bool:
+        """The run's memory limit was reached: it ends the search, never one query."""
+        return str(self).startswith("memory limit")
 
 
 GAVE_UP: tuple[type[Exception], ...] = (SolverGaveUp, z3.Z3Exception)

@@ -151,7 +151,7 @@ class SliceQueries:
             try:
                 m = solve(solver, given)
             except SolverGaveUp as err:
-                if str(err).startswith("memory limit"):
+                if err.by_memory_limit:
                     raise
                 if report is not None:
                     report(make.__name__, "unknown", time.monotonic() - began)
@@ -219,7 +219,7 @@ class SliceQueries:
                 broken, _ = self.false_conjuncts(
                     self.clamped(self.t.layout.decode(m, self.t.cur)))
             except SolverGaveUp as err:
-                if str(err).startswith("memory limit"):
+                if err.by_memory_limit:
                     raise
                 return False, asked
             nearest = self._nearest(broken - chosen, seed, used)
