@@ -50,8 +50,10 @@ def test_pdr_reports_the_counterexample_to_induction() -> None:
     assert res.status == "inconclusive" and isinstance(res, PdrPropertyResult)
     assert "not 1-inductive" in (res.reason or "") and "BMC: " in (res.reason or "")
     cti = res.evidence["cti.txt"]
-    assert "state before the last step:\n  x = 2" in cti
-    assert "last step: step\n  x: 2 -> 3" in cti
+    assert cti.startswith("# counterexample to induction for not-three-toggle: from states "
+                          "where the invariant holds, step breaks not-three-toggle")
+    assert "first state:\n  x = 2" in cti
+    assert "step: step\n  x: 2 -> 3" in cti
 
 
 def test_pdr_reports_each_houdini_round_as_it_goes() -> None:

@@ -43,7 +43,6 @@ from checker.engines.symbolic.bmc import stop_reason, timed_out_building
 from checker.engines.symbolic.groundstep import ActionOutcome, BrokenByStep, GroundedStep
 from checker.engines.symbolic.kinduction import (
     KindPropertyResult,
-    cti_text,
     refuse_liveness_lemmas,
 )
 from checker.engines.symbolic.limits import GAVE_UP, gave_up, memory_limit
@@ -56,6 +55,7 @@ from checker.engines.symbolic.unroll import SymbolicEngineError, internal_errors
 from checker.lang.model import Model, source_location
 from checker.lang.spec import Property
 from checker.semantics.states import as_dict, initial_state
+from checker.traces.cti import cti_text
 from checker.traces.trace import build_trace
 
 PROGRESS_EVERY = 30.0

@@ -50,8 +50,8 @@ from checker.engines.symbolic.limits import GAVE_UP, gave_up, memory_limit
 from checker.engines.symbolic.stepcase import StepCase
 from checker.engines.symbolic.unroll import StepTemplate, internal_errors
 from checker.lang.model import Model, ModelError, source_location
-from checker.lang.presentation import Presentation
 from checker.lang.spec import Property
+from checker.traces.cti import cti_text
 
 
 @dataclass
@@ -244,30 +244,6 @@ def proof_text(model: Model, prop: Property, strengthening: Sequence[Property], 
              *(f"{s.name}  ({source_location(inspect.unwrap(s.predicate))}): {s.statement}"
                for s in strengthening),
              "safe: no step hits a model capacity or writes outside a type"]
-    return "\n".join(lines) + "\n"
-
-
-def cti_text(shown: Presentation, name: str, states: list[dict[str, Any]], actions: list[str],
-             broken: str) -> str:
-    """A counterexample to induction as text: the first state in full, then each
-    action with the variables it changes (arrays element by element; named values as
-    ``shown`` names them)."""
-    say = shown.shown
-    lines = [(f"# counterexample to induction for {name}: from states where the invariant "
-             f"holds, {' -> '.join(actions)} breaks {broken} (the states may be unreachable)"),
-             "first state:"]
-    lines += [f"  {k} = {say(k, v)}" for k, v in states[0].items()]
-    for action, before, after in zip(actions, states, states[1:]):
-        lines.append(f"step: {action}")
-        for key, new in after.items():
-            old = before.get(key)
-            if old == new:
-                continue
-            if isinstance(new, (list, tuple)) and isinstance(old, (list, tuple)):
-                lines += [f"  {key}[{i}]: {say(key, a)} -> {say(key, b)}"
-                          for i, (a, b) in enumerate(zip(old, new)) if a != b]
-            else:
-                lines.append(f"  {key}: {say(key, old)} -> {say(key, new)}")
     return "\n".join(lines) + "\n"
 
 

@@ -54,7 +54,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import z3
 
@@ -87,6 +87,8 @@ from checker.lang.model import Model, ModelError, State
 from checker.lang.spec import Property
 from checker.semantics.canon import canonicalizer
 from checker.semantics.deadvalues import checked_declarations
+from checker.semantics.states import as_dict
+from checker.traces.cti import cti_text
 
 MAX_K = 4
 """Largest k tried when the mined invariant is not 1-inductive."""
@@ -370,16 +372,16 @@ def _prove(
                                           evidence={"invariant.txt": text})
                 for p in props}, [], found.kept
     if found.cti is not None:
-        broken_names, cti_text = describe_cti(model, t, found, must)
+        broken_names, cti_file = describe_cti(model, found, must, names)
         broken = ", ".join(broken_names)
     else:  # inductive, but not true near the initial state: BMC finds the violation
         broken_names, broken = [], names
-        cti_text = f"# {names} or safety fails within {k - 1} steps\n"
+        cti_file = f"# {names} or safety fails within {k - 1} steps\n"
     out = _counterexamples(
         model, props, depth, deadline,
         lambda name: (f"{broken} is not {found.k}-inductive with the {len(found.kept)} mined "
                       f"facts kept (counterexample to induction in {name}.cti.txt)"),
-        {"cti.txt": cti_text})
+        {"cti.txt": cti_file})
     # the survivors bound the retry's result only for every k up to the one they were
     # kept at (a j-inductive subset is k-inductive for k >= j, not the other way round)
     return out, broken_names, found.kept if found.k == max_k else list(candidates)
@@ -453,42 +455,20 @@ def invariant_text(
     return "\n".join(lines) + "\n"
 
 
-def _decode(t: StepTemplate, m: z3.ModelRef, consts: Sequence[Any]) -> tuple[Any, ...]:
-    """Concrete scalar values of ``consts`` in ``m``."""
-    out: list[Any] = []
-    for (var, _), c in zip(t.scalars, consts):
-        v = m.eval(c, model_completion=True)
-        out.append(z3.is_true(v) if var.is_bool else v.as_signed_long())
-    return tuple(out)
-
-
 def describe_cti(
-    model: Model, t: StepTemplate, found: HoudiniResult, must: Sequence[tuple[str, z3.BoolRef]]
+    model: Model, found: HoudiniResult, must: Sequence[tuple[str, z3.BoolRef]], names: str
 ) -> tuple[list[str], str]:
     """Which of ``must`` the counterexample to induction of ``found`` breaks, and the
-    CTI as readable text: the last state before (every variable; earlier states of a
-    k-step CTI as the variables each step changes) and the step with what it changes."""
+    CTI as readable text (:func:`checker.traces.cti.cti_text`; ``names``: the
+    properties being proved)."""
     m, u, k = found.cti, found.unrolling, found.k
     assert m is not None
-    states = [_decode(t, m, u.flat(i)) for i in range(k + 1)]
-    fired = [u.fired(m, i) for i in range(k)]
-    labels = [inst.label if inst is not None else "(halt)" for inst in fired]
+    states = [as_dict(model, u.decode_state(m, i)) for i in range(k + 1)]
+    labels = [inst.label if inst is not None else "(halt)"
+              for inst in (u.fired(m, i) for i in range(k))]
     broken = [name for name, term in must
               if z3.is_false(m.eval(u.at(term, k), model_completion=True))]
-    names = [name for _, name in t.scalars]
-    say = model.presentation.shown
-    lines = [(f"# counterexample to induction ({k}-step): from states satisfying every kept "
-              f"fact, {labels[-1]} reaches a state violating {', '.join(broken)}")]
-    for i in range(k - 1):
-        lines.append(f"step {i + 1}: {labels[i]}")
-        lines += [f"  {n}: {say(n, a)} -> {say(n, b)}"
-                  for n, a, b in zip(names, states[i], states[i + 1]) if a != b]
-    lines.append("state before the last step:")
-    lines += [f"  {n} = {say(n, v)}" for n, v in zip(names, states[k - 1])]
-    lines.append(f"last step: {labels[-1]}")
-    lines += [f"  {n}: {say(n, a)} -> {say(n, b)}"
-              for n, a, b in zip(names, states[k - 1], states[k]) if a != b]
-    return broken, "\n".join(lines) + "\n"
+    return broken, cti_text(model.presentation, names, states, labels, ", ".join(broken))
 
 
 class PdrEngine:
