@@ -551,4 +551,4 @@ def test_shown_names_a_value_after_its_number_and_leaves_the_rest() -> None:
     assert shown("heads_len[3]", 1) == "1 (done)"
     assert shown("heads_len", [2, 0]) == "[2 (in-flight), 0 (clear)]"
     assert shown("w_pc", 99) == "99"  # beyond the names: the number alone
-    assert shown("upend", 3) == "3" and shown("w_zcopy", True) == "True"
+    assert shown("upend", 3) == "3" and shown("w_zcopy", True) == "true"

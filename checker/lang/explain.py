@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from checker.lang.expr import Value
+from checker.lang.presentation import format_value
 from checker.lang.view import ArrayRef, StateView
 
 
@@ -83,15 +84,6 @@ class RecordingView(StateView):
         return value
 
 
-def format_read(value: Any) -> str:
-    """A value as traces print it: ``true``/``false``, ``[a, b]`` for arrays."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (tuple, list)):
-        return "[" + ", ".join(format_read(v) for v in value) + "]"
-    return str(value)
-
-
 def reads_of(prop: Property, view: StateView) -> dict[str, Any]:
     """What ``prop``'s predicate reads when evaluated on the concrete ``view``."""
     recorder = RecordingView(view)
@@ -111,4 +103,4 @@ def default_explanation(prop: Property, view: StateView) -> str:
     reads = reads_of(prop, view)
     if not reads:
         return f"{head}: it read no state variable"
-    return f"{head}: it read " + ", ".join(f"{k} = {format_read(v)}" for k, v in reads.items())
+    return f"{head}: it read " + ", ".join(f"{k} = {format_value(v)}" for k, v in reads.items())

@@ -78,7 +78,17 @@ class Presentation:
         if names and not isinstance(value, bool) and isinstance(value, int) \
                 and 0 <= value < len(names):
             return f"{value} ({names[value]})"
-        return str(value)
+        return format_value(value)
+
+
+def format_value(value: Any) -> str:
+    """A state value as every output prints it: ``true``/``false``, ints as they are,
+    arrays as ``[a, b]``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
+    return str(value)
 
 
 @dataclass(frozen=True)

@@ -103,13 +103,14 @@ class Property:
         ``explain``'s text, else ``NAME is reached (STATEMENT): it read x = 1, ...``."""
         if self.explain is not None:
             return self.explain(view)
-        from checker.lang.explain import format_read, reads_of
+        from checker.lang.explain import reads_of
+        from checker.lang.presentation import format_value
 
         head = f"{self.name} is reached ({self.statement})"
         reads = reads_of(self, view)
         if not reads:
             return head
-        return f"{head}: it read " + ", ".join(f"{k} = {format_read(v)}" for k, v in reads.items())
+        return f"{head}: it read " + ", ".join(f"{k} = {format_value(v)}" for k, v in reads.items())
 
 
 def invariant(

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checker.lang.model import Model
-from checker.lang.presentation import InteractionRule
+from checker.lang.presentation import InteractionRule, format_value
 from checker.outputs.pictures import (
     CYCLE_COLOUR,
     VIOLATION_COLOUR,
@@ -30,7 +30,7 @@ from checker.outputs.pictures import (
     figure_bytes,
     inch_axes,
 )
-from checker.traces.trace import Step, Trace, format_value, shorten
+from checker.traces.trace import Step, Trace, shorten
 
 CODE_WIDTH = 90
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checker.lang.model import ActionInstance, Model, State
+from checker.lang.presentation import format_value
 from checker.semantics.states import changed
 
 
@@ -90,12 +91,6 @@ def build_trace(
         )
         before = after
     return trace
-
-
-def format_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def render_text(trace: Trace, width: int = 100) -> str:

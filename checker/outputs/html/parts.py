@@ -47,15 +47,6 @@ def json_for_script(data: Any) -> str:
     return re.sub("[<>&\u2028\u2029]", lambda m: _JSON_ESCAPES[m.group(0)], text)
 
 
-def show_value(value: Any) -> str:
-    """A state value as the report prints it: ``true``/``false``, ints, arrays as ``[a, b]``."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (tuple, list)):
-        return "[" + ", ".join(show_value(v) for v in value) + "]"
-    return str(value)
-
-
 def slug(text: str) -> str:
     """``text`` reduced to characters safe in an element id (letters, digits, ``-``, ``_``)."""
     return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-") or "x"

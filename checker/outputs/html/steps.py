@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from checker.lang.model import Model
-from checker.outputs.html.parts import esc, json_for_script, show_value, table
+from checker.lang.presentation import format_value
+from checker.outputs.html.parts import esc, json_for_script, table
 from checker.outputs.html.pictures import chart_figure, graph_figure
 from checker.traces.trace import Step, Trace
 
@@ -24,7 +25,7 @@ KEY_HINT = ("Click a step (or the table), then: &rarr; or j next step, &larr; or
 
 def diff_text(name: str, before: Any, after: Any) -> str:
     """One variable diff as the report prints it: ``name: a -> b``."""
-    return f"{name}: {show_value(before)} -> {show_value(after)}"
+    return f"{name}: {format_value(before)} -> {format_value(after)}"
 
 
 def base_name(name: str) -> str:
@@ -52,7 +53,7 @@ def step_data(model: Model, trace: Trace) -> dict[str, Any]:
                 "code": step.code,
                 "changes": [diff_text(n, a, b) for n, a, b in step.changes],
                 "changed": sorted({base_name(n) for n, _, _ in step.changes}),
-                "state": [show_value(v) for v in step.state],
+                "state": [format_value(v) for v in step.state],
             }
             for step in trace.steps
         ],
@@ -168,7 +169,7 @@ def _state_details(model: Model, state: tuple[Any, ...], title: str, css_class: 
     rows = []
     for var, value in zip(model.vars, state):
         cls = ' class="changed"' if var.name in marked else ""
-        rows.append(f"<tr><td{cls}>{esc(var.name)}</td><td{cls}>{esc(show_value(value))}</td></tr>")
+        rows.append(f"<tr><td{cls}>{esc(var.name)}</td><td{cls}>{esc(format_value(value))}</td></tr>")
     return (f'<details class="{esc(css_class)}"><summary class="state-title">{esc(title)}'
             '</summary><table class="state"><thead><tr><th>variable</th><th>value</th></tr>'
             f'</thead><tbody>{"".join(rows)}</tbody></table></details>')
