@@ -177,7 +177,8 @@ def test_list_shows_each_engine_with_the_check_flags_it_takes(
     assert "[--depth, --lift-from, --memory-limit]" in out
     real = {opt for param in check.params for opt in param.opts}
     listed = re.findall(r"^  (\w+) .* \[(.*)\]$", out, flags=re.MULTILINE)
-    assert [name for name, _ in listed] == ["explicit", "bmc", "kind", "pdr", "inductive"]
+    assert [name for name, _ in listed] == ["explicit", "bmc", "kind", "pdr", "inductive",
+                                          "simulate"]
     for _, flags in listed:
         assert set(flags.split(", ")) <= real
 

@@ -94,6 +94,9 @@ POSITIVE = AtLeast(1)
 
 """An integer at least 1 (--max-states, --max-depth, --depth, --jobs)."""
 
+NON_NEGATIVE = AtLeast(0)
+"""An integer at least 0 (--seed)."""
+
 MEMORY_HELP = ("Stop the search when the process's peak resident memory reaches this many MiB "
                "(explicit engine), or when Z3's own allocations do (bmc, kind, pdr; default "
                "there: 60% of the machine's memory); what did not finish is inconclusive.")

@@ -13,6 +13,7 @@ import click
 from checker.cli.app import (
     EXIT_CODES,
     MEMORY_HELP,
+    NON_NEGATIVE,
     POSITIVE,
     REVISION_HELP,
     SECONDS,
@@ -57,11 +58,14 @@ from checker.runs.stored import write_report
                    "bmc: Z3 bounded model checking to --depth (finds shortest violations and "
                    "fair lassos, never proves); kind: Z3 k-induction up to k = --depth (can prove); "
                    "pdr: proofs by invariants from explicit exploration (the classes of a complete one, "
-                   "or mined facts), re-checked; BMC counterexamples to --depth. "
+                   "or mined facts), re-checked; BMC counterexamples to --depth; "
+                   "simulate: --walks random walks of up to --depth steps (deep violations at "
+                   "any ring size, never proves). "
                    "'vhostmc list' describes every engine; see docs/engines.md.")
 @click.option("--depth", type=POSITIVE, default=None, metavar="K",
               help="bmc: check every path of up to K steps; kind: try k = 1..K; pdr: BMC depth "
-                   "for counterexamples. (default: 20)")
+                   "for counterexamples; simulate: steps per walk. (default: 20; simulate: "
+                   "1000)")
 @click.option("--invariant", type=click.Choice(["auto", "mined"]), default="auto",
               show_default=True,
               help="pdr: auto first checks the classes of a complete exploration as the "
@@ -83,6 +87,12 @@ from checker.runs.stored import write_report
               help="inductive: cap each solver query at this many seconds; an action whose "
                    "query reaches it is left open (and named) and the next action is asked "
                    "(default: no cap, one hard action may take the rest of --time-limit).")
+@click.option("--walks", type=POSITIVE, default=None, metavar="N",
+              help="simulate: how many random walks, each of up to --depth steps "
+                   "(default: 100 walks of 1000 steps).")
+@click.option("--seed", type=NON_NEGATIVE, default=None, metavar="N",
+              help="simulate: the seed of the random walks (the same seed, the same walks; "
+                   "default: 0).")
 @click.option("--search", type=click.Choice(["bfs", "dfs"]), default="bfs", show_default=True,
               help="bfs gives shortest counterexamples; dfs reaches deep states sooner.")
 @click.option("--max-states", type=POSITIVE, default=None, metavar="N",
@@ -147,7 +157,8 @@ from checker.runs.stored import write_report
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
 def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], engine: str,
           depth: int | None, invariant: str, lift_from: int | None,
-          strengthen: tuple[str, ...], query_limit: float | None, search: str,
+          strengthen: tuple[str, ...], query_limit: float | None, walks: int | None,
+          seed: int | None, search: str,
           max_states: int | None, max_depth: int | None, time_limit: float | None,
           memory_limit: int | None, backend: str, workers: int,
           out_dir: Path, as_json: bool, html_report: bool, pictures: str, dump_graph: bool,
@@ -195,6 +206,8 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
         raise UsageProblem(f"--invariant applies to {_engines_with('invariant')} only")
     if lift_from is not None and "lift_from" not in get_engine(engine).options:
         raise UsageProblem(f"--lift-from applies to {_engines_with('lift_from')} only")
+    if (walks is not None or seed is not None) and "walks" not in get_engine(engine).options:
+        raise UsageProblem(f"--walks and --seed apply to {_engines_with('walks')} only")
     if query_limit is not None and "query_limit" not in get_engine(engine).options:
         raise UsageProblem(f"--query-limit applies to {_engines_with('query_limit')} only; "
                            "use --time-limit")
@@ -207,7 +220,9 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
     request = CheckRequest(revision=revision, params=overrides, properties=properties,
                            specs=specs, search=search, limits=limits,  # type: ignore[arg-type]
                            out_dir=out_dir, engine=engine,  # type: ignore[arg-type]
-                           depth=depth if depth is not None else 20, strengthen=strengthen,
+                           depth=depth if depth is not None else getattr(
+                               get_engine(engine), "default_depth", 20),
+                           strengthen=strengthen, walks=walks, seed=seed or 0,
                            formats=trace_formats(pictures), dump_graph=dump_graph,
                            backend=backend, reduction=not no_reduction, workers=workers,
                            symmetry=symmetry, por=por, lift_from=lift_from,

@@ -125,7 +125,7 @@ class EngineInternalError(RuntimeError):
 
 EngineOption = Literal["search", "max_states", "max_depth", "dump_graph", "depth", "strengthen",
                        "memory_limit", "backend", "reduction", "workers", "symmetry", "por",
-                       "invariant"]
+                       "invariant", "walks", "seed"]
 """Engine-specific options of ``vhostmc check`` (``--time-limit`` applies to every engine)."""
 
 
@@ -171,6 +171,10 @@ class EngineRequest:
     query_limit: float | None = None
     """inductive: seconds one solver query may take (past it the query's action is left
     open and the next is asked); ``None``: until the time limit."""
+    walks: int | None = None
+    """simulate: how many random walks (``None``: the engine's default)."""
+    seed: int = 0
+    """simulate: the seed the random walks follow from."""
     progress: Progress | None = None
     stop: StopCheck | None = None
     """Polled during the run; when it returns a reason, the engine ends the search, keeps

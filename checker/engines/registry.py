@@ -19,6 +19,7 @@ BUILTIN: dict[str, str] = {
     "kind": "checker.engines.symbolic.kinduction",
     "pdr": "checker.engines.symbolic.pdr",
     "inductive": "checker.engines.symbolic.inductive",
+    "simulate": "checker.engines.simulation",
 }
 """Engine name -> module defining ``ENGINE``; the first is the default."""
 

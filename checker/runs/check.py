@@ -129,6 +129,10 @@ class CheckRequest:
     """bmc: ``--lift-from`` (:mod:`checker.engines.symbolic.lift`)."""
     query_limit: float | None = None
     """inductive: ``--query-limit``, seconds one solver query may take."""
+    walks: int | None = None
+    """simulate: ``--walks``, how many random walks (``None``: the engine's default)."""
+    seed: int = 0
+    """simulate: ``--seed``, the seed the random walks follow from."""
 
 
 @dataclass
@@ -321,6 +325,8 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
             settings["lift_from"] = req.lift_from
         if req.strengthen:
             settings["strengthen"] = list(req.strengthen)
+        if "walks" in get_engine(req.engine).options:
+            settings["walks"], settings["seed"] = req.walks, req.seed
     if req.revision not in REVISIONS:
         settings["revision_file"] = req.revision
     if req.specs:
@@ -392,8 +398,8 @@ def run_engine(
                                       reduction=req.reduction, workers=req.workers,
                                       symmetry=req.symmetry, por=req.por,
                                       invariant=req.invariant, lift_from=req.lift_from,
-                                      query_limit=req.query_limit,
-                                      progress=progress, stop=stop))
+                                      query_limit=req.query_limit, walks=req.walks,
+                                      seed=req.seed, progress=progress, stop=stop))
     reachability_verdicts(model, result, reach)
     return result
 
