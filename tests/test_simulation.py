@@ -105,12 +105,14 @@ def test_every_violation_found_is_one_the_explicit_engine_finds(env: str) -> Non
                                             if q.name == p.name) or [])
 
 
-def test_the_time_limit_and_a_stop_end_the_walks() -> None:
+def test_the_time_and_memory_limits_and_a_stop_end_the_walks() -> None:
     model = V9({"ring_size": 1})
     timed = simulate(model, INVARIANTS, walks=10**6, depth=1000,
                      limits=Limits(time_limit=0.5))
     assert any(b == "time limit 0.5s" for b in timed.bounds_hit)
     assert timed.stats.states < 10**6
+    capped = simulate(model, INVARIANTS, walks=10, limits=Limits(memory_limit=1))
+    assert capped.bounds_hit[1] == "memory limit 1 MiB" and capped.stats.transitions == 0
     request = EngineRequest(model, INVARIANTS, Limits(), stop=lambda: "SIGINT")
     stopped = ENGINE.run(request)
     assert stopped.stopped == "SIGINT" and stopped.stats.transitions == 0

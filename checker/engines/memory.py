@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import resource
+
 
 def default_memory_limit() -> int:
     """A safe share of the machine's memory, in bytes: 60% of ``MemTotal``, but at most
@@ -35,3 +37,8 @@ def _share(of_total: int, of_available: int) -> int:
     if "MemAvailable" in info:
         share = min(share, info["MemAvailable"] * of_available // 100)
     return share
+
+
+def peak_memory_mib() -> int:
+    """The process's peak resident memory so far, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10  # KiB on Linux

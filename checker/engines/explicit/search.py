@@ -17,7 +17,6 @@ search that met none.  Coverage: how often each action instance fired.
 
 from __future__ import annotations
 
-import resource
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -25,6 +24,7 @@ from typing import Literal
 
 from checker.engines.base import Limits, Progress, PropertyResult, RunResult, Stats, StopCheck
 from checker.engines.explicit.liveness import LiveSearch
+from checker.engines.memory import peak_memory_mib
 from checker.engines.stategraph import StateGraph
 from checker.lang.fairness import Fair
 from checker.lang.model import ActionInstance, Model, State
@@ -221,7 +221,7 @@ class ExplicitChecker:
         limit = self.limits.memory_limit
         if limit is None:
             return False
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >= limit * 1024  # KiB
+        return peak_memory_mib() >= limit
 
     ANNOUNCE_FROM = 100_000
     """Graphs at least this large get a progress line before each fair-cycle analysis."""

@@ -3,7 +3,6 @@ well as solved."""
 
 from __future__ import annotations
 
-import resource
 import signal
 import threading
 import time
@@ -12,7 +11,7 @@ from contextlib import contextmanager
 
 import z3
 
-from checker.engines.memory import memory_ceiling
+from checker.engines.memory import memory_ceiling, peak_memory_mib
 
 Z3_KEYBOARD = "interrupted from keyboard"
 """Z3's ``reason_unknown`` when SIGINT arrived while it was solving: Z3 installs its
@@ -78,11 +77,6 @@ def interrupt_queries() -> None:
     with _solving_lock:
         for ctx in _solving:
             ctx.interrupt()
-
-
-def peak_memory_mib() -> int:
-    """The process's peak resident memory so far, in MiB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10  # KiB on Linux
 
 
 @contextmanager
