@@ -10,6 +10,7 @@ import z3
 
 from checker.engines.symbolic import recheck
 from checker.engines.symbolic.limits import SolverGaveUp
+from checker.engines.symbolic.threads import ContextThreads
 from checker.engines.symbolic.unroll import StepTemplate
 from tests.test_symbolic import Counter
 
@@ -64,16 +65,30 @@ def test_a_signal_while_waiting_stops_every_solver_and_propagates(
         stopped.append(ctx)
         real(ctx)
 
-    def signal_arrives(workers: Any) -> None:
+    def signal_arrives(*args: Any) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(recheck, "CONSECUTION_THREADS", 2)
     monkeypatch.setattr(z3.Context, "interrupt", record)
-    monkeypatch.setattr(recheck, "_wait_for", signal_arrives)
+    monkeypatch.setattr(ContextThreads, "_wait", signal_arrives)
     t, x, _ = counter()
     with pytest.raises(KeyboardInterrupt):
         recheck.consecution(t, x >= 0)
     assert len(stopped) == 2 and stopped[0] is not stopped[1]
+
+
+def test_a_thread_that_fails_halts_the_others_and_their_errors_are_dropped() -> None:
+    pool = ContextThreads(2)
+
+    def work(i: int) -> None:
+        if i == 0:
+            pool.fail(ValueError("first"), pool.contexts[0])
+        else:  # waits for the halt, then fails as an interrupted query would
+            assert pool.stopped.wait(5)
+            pool.fail(RuntimeError("interrupted"), pool.contexts[1])
+
+    pool.run(work)
+    assert [str(e) for e in pool.failures] == ["first"]
 
 
 class _KeyboardSolver:

@@ -24,7 +24,6 @@ counterexample to induction, though not necessarily the first).
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ import z3
 from checker.engines.symbolic.bounded import new_solver, solve
 from checker.engines.symbolic.groups import Group
 from checker.engines.symbolic.layout import unflatten
+from checker.engines.symbolic.threads import ContextThreads
 from checker.engines.symbolic.unroll import StepTemplate
 from checker.engines.symbolic.validity import type_ranges
 from checker.lang.model import ActionInstance, State
@@ -119,21 +119,19 @@ def broken_step(t: StepTemplate, invariant: Sequence[z3.BoolRef],
     queries = list(step_queries(t, parts))
     if not queries:
         return None
-    count = min(THREADS, len(queries))
-    contexts = [z3.Context() for _ in range(count)]
+    pool = ContextThreads(min(THREADS, len(queries)))
+    contexts = pool.contexts
     # the premise and the state here, into every context; a query when a thread takes it,
-    # into that thread's context only, under ``lock``: the main context is read by one
-    # thread at a time (this one waits in join meanwhile)
+    # into that thread's context only, under the pool's lock: the main context is read by
+    # one thread at a time (this one waits in run meanwhile)
     premise = [z3.And(*type_ranges(t), *parts).translate(ctx) for ctx in contexts]
     cur = [[c.translate(ctx) for c in t.cur] for ctx in contexts]
     found: list[tuple[int, tuple[Any, ...], tuple[int, ...]]] = []
-    failures: list[BaseException] = []
-    lock = threading.Lock()
-    stop = threading.Event()
+    lock = pool.lock
     answered = [0]
     taken = [0]  # the next query no thread has taken yet
     best = [len(queries)]  # the first query (in order) found broken so far
-    running = [-1] * count  # the query each context is solving
+    running = [-1] * len(contexts)  # the query each context is solving
 
     def run(i: int) -> None:
         ctx = contexts[i]
@@ -141,7 +139,7 @@ def broken_step(t: StepTemplate, invariant: Sequence[z3.BoolRef],
             try:
                 with lock:
                     n = taken[0]
-                    if stop.is_set() or n >= len(queries) or n > best[0]:
+                    if pool.stopped.is_set() or n >= len(queries) or n > best[0]:
                         return
                     taken[0] += 1
                     running[i] = n
@@ -157,11 +155,8 @@ def broken_step(t: StepTemplate, invariant: Sequence[z3.BoolRef],
                                    for j, c in enumerate(cur[i]))
                     args = tuple(int_value(m.eval(c, model_completion=True)) for c in params)
             except BaseException as err:  # noqa: BLE001 -- raised again by the calling thread
-                with lock:
-                    if stop.is_set() or n > best[0]:  # interrupted on purpose
-                        return
-                    failures.append(err)
-                _stop(contexts, ctx, stop)
+                if n <= best[0]:  # else interrupted on purpose: a query before it broke
+                    pool.fail(err, ctx)
                 return
             with lock:
                 answered[0] += 1
@@ -174,22 +169,13 @@ def broken_step(t: StepTemplate, invariant: Sequence[z3.BoolRef],
                     if j != i and other > n:
                         contexts[j].interrupt()
 
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
-    for th in threads:
-        th.start()
-    try:
-        for th in threads:
-            while th.is_alive():
-                th.join(PROGRESS_EVERY)
-                if progress is not None and th.is_alive():
-                    with lock:
-                        busy = sorted({queries[n][0].instances[0].label
-                                       for n in running if n >= 0})
-                    progress(answered[0], len(queries), busy)
-    except BaseException:  # a signal (Aborted, KeyboardInterrupt): stop the solvers now
-        _stop(contexts, None, stop)
-        with lock:  # no thread is reading the main context once this is held
-            raise
+    def tick() -> None:
+        if progress is not None:
+            with lock:
+                busy = sorted({queries[n][0].instances[0].label for n in running if n >= 0})
+            progress(answered[0], len(queries), busy)
+
+    pool.run(run, tick if progress is not None else None, PROGRESS_EVERY)
     if found:
         n, values, args = min(found)
         g = queries[n][0]
@@ -197,8 +183,8 @@ def broken_step(t: StepTemplate, invariant: Sequence[z3.BoolRef],
             else g.instances[0]
         assert inst is not None
         return BrokenStep(inst, unflatten(t.model, values))
-    if failures:
-        raise failures[0]
+    if pool.failures:
+        raise pool.failures[0]
     return None
 
 
@@ -210,11 +196,3 @@ def _value(t: StepTemplate, j: int, term: Any) -> Any:
 def int_value(term: Any) -> int:
     """The int a model gives a bit-vector (signed) or integer term."""
     return int(term.as_signed_long() if z3.is_bv(term) else term.as_long())
-
-
-def _stop(contexts: Sequence[z3.Context], mine: z3.Context | None, stop: threading.Event) -> None:
-    """Tell every thread to stop and interrupt the queries of contexts other than ``mine``."""
-    stop.set()
-    for ctx in contexts:
-        if ctx is not mine:
-            ctx.interrupt()

@@ -15,10 +15,8 @@ the state the step leaves, so an invariant that implies ``safe`` covers them.
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Sequence
-from typing import Any
 
 import z3
 
@@ -26,6 +24,7 @@ from checker.engines.symbolic.bounded import new_solver, solve
 from checker.engines.symbolic.encoding import Z3Backend
 from checker.engines.symbolic.layout import largest_array
 from checker.engines.symbolic.symexec import flatten
+from checker.engines.symbolic.threads import ContextThreads
 from checker.engines.symbolic.unroll import StepTemplate
 from checker.engines.symbolic.validity import type_ranges
 from checker.lang.model import Model
@@ -67,59 +66,35 @@ def consecution(t: StepTemplate, inv: z3.BoolRef, deadline: float | None = None)
     found breaking ``inv`` interrupts the others."""
     base = z3.And(*type_ranges(t), inv, z3.Not(z3.substitute(inv, *zip(t.cur, t.nxt))))
     pending = [g.index for g in t.groups]
-    contexts = [z3.Context() for _ in range(min(CONSECUTION_THREADS, len(pending)))]
-    broken = threading.Event()
-    failures: list[BaseException] = []  # raised in a thread, raised again here
-    lock = threading.Lock()
+    pool = ContextThreads(min(CONSECUTION_THREADS, len(pending)))
+    broken: list[int] = []
+    # translated here, one context after the other: the main context is read by this
+    # thread only
+    terms = [[e.translate(ctx) for e in (base, t.transition, t.sel)] for ctx in pool.contexts]
 
-    def work(ctx: z3.Context, here: z3.BoolRef, step: z3.BoolRef, sel: Any) -> None:
+    def work(i: int) -> None:
+        ctx = pool.contexts[i]
+        here, step, sel = terms[i]
         try:
             while True:
-                with lock:
-                    if not pending or failures or broken.is_set():
+                with pool.lock:
+                    if not pending or pool.stopped.is_set():
                         return
                     index = pending.pop()
                 solver = new_solver(ctx)
                 solver.add(here, z3.simplify(z3.substitute(step, (sel, sel.sort().cast(index)))))
                 if not _unsat(solver, deadline):
-                    broken.set()
-                    _interrupt(contexts, ctx)
+                    with pool.lock:
+                        broken.append(index)
+                    pool.halt(ctx)
                     return
         except BaseException as err:  # noqa: BLE001 -- raised again by the calling thread
-            if not broken.is_set():  # else: interrupted because another instance broke it
-                with lock:
-                    failures.append(err)
-                _interrupt(contexts, ctx)
+            pool.fail(err, ctx)
 
-    # translated here, one context after the other: the main context is read by this
-    # thread only
-    workers = [threading.Thread(target=work, daemon=True, args=(
-        ctx, *(e.translate(ctx) for e in (base, t.transition, t.sel)))) for ctx in contexts]
-    for w in workers:
-        w.start()
-    try:
-        _wait_for(workers)
-    except BaseException:  # a signal (Aborted, KeyboardInterrupt): stop the solvers now
-        _interrupt(contexts, None)
-        raise
-    if broken.is_set():
-        return False
-    if failures:
-        raise failures[0]
-    return True
-
-
-def _wait_for(workers: Sequence[threading.Thread]) -> None:
-    """Return when every thread of ``workers`` has ended (a signal handler may raise)."""
-    for w in workers:
-        w.join()
-
-
-def _interrupt(contexts: Sequence[z3.Context], mine: z3.Context | None) -> None:
-    """Stop the queries running in the contexts other than ``mine``."""
-    for ctx in contexts:
-        if ctx is not mine:
-            ctx.interrupt()
+    pool.run(work)
+    if pool.failures:
+        raise pool.failures[0]
+    return not broken
 
 
 def implies(t: StepTemplate, inv: z3.BoolRef, goal: z3.BoolRef,
