@@ -113,6 +113,7 @@ def test_the_time_and_memory_limits_and_a_stop_end_the_walks() -> None:
     assert timed.stats.states < 10**6
     capped = simulate(model, INVARIANTS, walks=10, limits=Limits(memory_limit=1))
     assert capped.bounds_hit[1] == "memory limit 1 MiB" and capped.stats.transitions == 0
+    assert capped.bounds_hit[0] == "1 random walk of at most 200 steps (seed 0)"
     request = EngineRequest(model, INVARIANTS, Limits(), stop=lambda: "SIGINT")
     stopped = ENGINE.run(request)
     assert stopped.stopped == "SIGINT" and stopped.stats.transitions == 0

@@ -156,9 +156,9 @@ def run_simulation(model: Model, properties: Sequence[Property], request: Engine
             state = move[1]
             stats.transitions += 1
         stats.max_depth = max(stats.max_depth, len(path))
-    stats.states = walk - (cut is not None)
+    stats.states = walk
     stats.seconds = time.monotonic() - start
-    walked = f"{stats.states} random walks of at most {depth} steps (seed {seed})"
+    walked = f"{walks_text(walk)} of at most {depth} steps (seed {seed})"
     bounds = [walked] + ([cut] if cut is not None else [])
     bounds += [f"model capacity: {what}" for what in sorted(capacity)]
     results = []
@@ -172,6 +172,11 @@ def run_simulation(model: Model, properties: Sequence[Property], request: Engine
                 f"no violation in {', '.join(bounds)}; a simulation proves nothing")
             results.append(PropertyResult(prop.name, "inconclusive", reason=reason))
     return RunResult("simulate", False, stats, results, bounds, stopped=stopped)
+
+
+def walks_text(count: int) -> str:
+    """``1 random walk``, ``3 random walks``."""
+    return f"{count} random walk" + ("" if count == 1 else "s")
 
 
 def _walk_trace(model: Model, prop: Property, first: State,

@@ -206,7 +206,8 @@ def _work_line(doc: dict[str, Any]) -> str:
         work = (f"kind: k = 1..{k} finished" if k else "kind: no k finished") + (
             f", {stats['transitions']} solver queries")
     elif doc["engine"] == "simulate":  # states: walks done, transitions: steps taken
-        work = (f"simulate: {stats['states']} random walks, {stats['transitions']} steps, "
+        walks = f"{stats['states']} random walk" + ("" if stats["states"] == 1 else "s")
+        work = (f"simulate: {walks}, {stats['transitions']} steps, "
                 f"the longest {stats['max_depth']}")
     elif doc["engine"] == "inductive":  # max_depth: 1 once every action was asked
         work = (f"inductive: step case {'finished' if stats['max_depth'] else 'not finished'}, "
