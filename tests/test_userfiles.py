@@ -436,3 +436,32 @@ def test_compiled_step_raising_names_the_file_and_how_to_get_the_line(
     line = one_error(capsys, "check", "--revision", "zd.py", *SMALL, "--out", "o")
     assert line.startswith("vhostmc: error: zd.py")
     assert "revision zd raised ZeroDivisionError: integer division or modulo by zero" in line
+
+
+def test_preflight_evaluates_the_first_a_middle_and_the_last_instance() -> None:
+    """At ring size 32768 every no-leak instance reads the whole used ring: all of them
+    took hours before any search started."""
+    from checker.lang.spec import leads_to
+    from checker.runs.userfiles import preflight
+    from models.v9 import V9
+
+    seen: list[int] = []
+
+    @leads_to("probe", "records the instances evaluated",
+              over=lambda p: {"h": range(p.ring_size)})
+    def probe(s: object, h: int) -> tuple[bool, bool]:
+        seen.append(h)
+        return False, True
+
+    preflight(V9({"ring_size": 8}), [probe])
+    assert seen == [0, 3, 7]
+
+    @leads_to("last-breaks", "raises on the last head only",
+              over=lambda p: {"h": range(p.ring_size)})
+    def last_breaks(s: object, h: int) -> tuple[bool, bool]:
+        if h == 7:
+            raise IndexError("h out of range")
+        return False, True
+
+    with pytest.raises(ModelError, match="last-breaks.*IndexError"):
+        preflight(V9({"ring_size": 8}), [last_breaks])
