@@ -44,6 +44,7 @@ from checker.runs.userfiles import (
     guarded,
     preflight,
     property_location,
+    sampled_instances,
     user_file_of,
     user_frame,
 )
@@ -167,7 +168,8 @@ def prepare(req: CheckRequest) -> tuple[Model, list[Property]]:
 
 def check_actor_names(model: Model, props: Sequence[Property]) -> None:
     """Raise :class:`ModelError` when a property asks ``s.enabled(actor)`` of an actor the
-    model does not have (evaluated once on the initial state), with the closest name."""
+    model does not have (evaluated once on the initial state, on the instances
+    :func:`sampled_instances` picks), with the closest name."""
     init = initial_state(model)
     view = property_view(model, init, enabled_actors(model, init, compiled=False))
     inner = view._enabled
@@ -187,7 +189,7 @@ def check_actor_names(model: Model, props: Sequence[Property]) -> None:
     object.__setattr__(view, "_enabled", checked)
     for prop in props:
         current[:] = [prop]
-        for args in prop.instances(model.p):
+        for args in sampled_instances(prop, model):
             prop.predicate(view, **args)
 
 

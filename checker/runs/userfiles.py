@@ -282,7 +282,7 @@ def preflight(model: Model, props: Iterable[Property]) -> None:
     # interpreted: one state does not pay for compiling the model (the search compiles it)
     view = property_view(model, init, enabled_actors(model, init, compiled=False))
     for prop in props:
-        for args in _spread(prop.instances(model.p), PREFLIGHT_INSTANCES):
+        for args in sampled_instances(prop, model):
             try:
                 value = prop.predicate(view, **args)
             except ModelError:
@@ -292,8 +292,11 @@ def preflight(model: Model, props: Iterable[Property]) -> None:
             check_value(prop, value)
 
 
-def _spread(items: list[dict[str, int]], most: int) -> list[dict[str, int]]:
-    """``items``, or ``most`` of them spread from the first to the last."""
+def sampled_instances(prop: Property, model: Model) -> list[dict[str, int]]:
+    """The arguments of ``prop``'s instances on ``model``, or :data:`PREFLIGHT_INSTANCES`
+    of them spread from the first to the last: what the checks before a search evaluate."""
+    items = prop.instances(model.p)
+    most = PREFLIGHT_INSTANCES
     if len(items) <= most:
         return items
     return [items[i * (len(items) - 1) // (most - 1)] for i in range(most)]
