@@ -138,8 +138,9 @@ def run_simulation(model: Model, properties: Sequence[Property], request: Engine
                 break
             if request.progress is not None and now >= next_report:
                 stats.seconds = now - start
+                rate = stats.transitions / stats.seconds
                 stats.phase = (f"random walk {walk} of {walks}, {stats.transitions} steps "
-                               f"taken, {stats.transitions / stats.seconds:,.0f} steps/s")
+                               f"taken, {rate:,.{0 if rate >= 10 else 1}f} steps/s")
                 request.progress(stats)
                 stats.phase = ""
                 next_report = now + PROGRESS_EVERY

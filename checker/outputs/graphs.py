@@ -29,7 +29,7 @@ from checker.lang.model import ActionInstance, Model, State
 from checker.lang.spec import Property
 from checker.semantics.canon import canonicalizer
 from checker.semantics.compiledprops import invariant_checks
-from checker.semantics.states import changed, expand
+from checker.semantics.states import changed, compiles, expand, successors
 from checker.traces.trace import Step, Trace
 
 
@@ -87,13 +87,12 @@ def neighbourhood_graph(model: Model, trace: Trace, max_alternatives: int = 6) -
     for i, state in enumerate(states):
         positions.setdefault(state, []).append(i)
     off_trace: dict[State, str] = {}
+    canon = canonicalizer(model) if trace.reduced else None
     for i, state in enumerate(states):
-        taken = _taken_labels(g, i)
-        canon = canonicalizer(model) if trace.reduced else None
-        alternatives = [(inst, nxt if canon is None else canon(nxt))
-                        for inst, nxt in expand(model, state).successors
-                        if inst.label not in taken]
-        for inst, nxt in alternatives[:max_alternatives]:
+        alternatives, hidden = _alternatives(model, state, _taken_labels(g, i),
+                                             max_alternatives)
+        for inst, nxt in alternatives:
+            nxt = nxt if canon is None else canon(nxt)
             attrs = _instance_attrs(model, inst, state, nxt)
             if nxt in positions:
                 target: int | str = _nearest_after(positions[nxt], i)
@@ -104,7 +103,6 @@ def neighbourhood_graph(model: Model, trace: Trace, max_alternatives: int = 6) -
                 g.add_node(target, **_values(model, nxt), label=inst.label, on_trace=False,
                            from_state=i)
             g.add_edge(i, target, **attrs, on_trace=False)
-        hidden = len(alternatives) - max_alternatives
         if hidden > 0:
             more = f"more{i}"
             g.add_node(more, label=f"+{hidden} more", on_trace=False, collapsed=hidden,
@@ -112,6 +110,26 @@ def neighbourhood_graph(model: Model, trace: Trace, max_alternatives: int = 6) -
             g.add_edge(i, more, actor="", action=f"{hidden} more actions", on_trace=False,
                        collapsed=hidden)
     return g
+
+
+def _alternatives(model: Model, state: State, taken: set[str], keep: int,
+                  ) -> tuple[list[tuple[ActionInstance, State]], int]:
+    """The first ``keep`` enabled instances of ``state`` not in ``taken``, with their
+    successors, and how many more there are. Only the kept successors are held: a
+    model too large to compile is fired one instance at a time (at ring size 32768 a
+    whole expansion holds 65 536 successors of about 200 000 scalars each, and the
+    neighbourhood of a 15-step trace took the machine's 24 GB)."""
+    kept: list[tuple[ActionInstance, State]] = []
+    more = 0
+    found = expand(model, state).successors if compiles(model) else successors(model, state)
+    for inst, nxt in found:
+        if inst.label in taken:
+            continue
+        if len(kept) < keep:
+            kept.append((inst, nxt))
+        else:
+            more += 1
+    return kept, more
 
 
 def explored_graph(
