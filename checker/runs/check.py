@@ -59,6 +59,9 @@ from checker.traces.trace import Trace, render_text
 
 GRAPH_FORMATS: tuple[str, ...] = ("graph.json", "neighbourhood.dot", "neighbourhood.json")
 """The trace graph as node-link JSON, and the trace in its neighbourhood (checker.outputs.graphs)."""
+NEIGHBOURHOOD_FORMATS: tuple[str, ...] = ("neighbourhood.dot", "neighbourhood.json")
+"""The formats that expand the model around every trace state (minutes at ring size
+32768): left out, like the pictures, once the time limit has passed."""
 PICTURE_FORMATS: tuple[str, ...] = ("graph.svg", "graph.png", "neighbourhood.svg", "chart.svg",
                                     "chart.png")
 """Pictures drawn with matplotlib (checker.outputs.pictures, checker.outputs.chart): the costly formats."""
@@ -299,11 +302,12 @@ def run_check(req: CheckRequest, progress: Callable[[Stats], None] | None = None
         result = run_engine(engine_req, model, props, progress, stop)
     notes: list[str] = []
     formats = req.formats
-    if (req.limits.time_limit is not None and any(f in PICTURE_FORMATS for f in formats)
+    late = PICTURE_FORMATS + NEIGHBOURHOOD_FORMATS
+    if (req.limits.time_limit is not None and any(f in late for f in formats)
             and time.monotonic() - started >= req.limits.time_limit):
-        formats = tuple(f for f in formats if f not in PICTURE_FORMATS)
-        notes.append("pictures not drawn: the time limit had passed (the traces are written; "
-                     "'vhostmc report' draws them later)")
+        formats = tuple(f for f in formats if f not in late)
+        notes.append("pictures and neighbourhood graphs not written: the time limit had "
+                     "passed (the traces are written; 'vhostmc report' draws them later)")
     kinds: dict[str, str] = {p.name: p.kind for p in props}
     traces = {p.name: write_trace_files(model, p.trace, req.out_dir, formats, req.itf_indent,
                                         example=kinds.get(p.name) == "sometimes")
