@@ -186,6 +186,7 @@ def check(revision: str, specs: tuple[str, ...], properties: tuple[str, ...], en
       vhostmc check --ring-size 1 --report --out run1   (then open run1/report.html)
       vhostmc check --ring-size 1 --property no-stuck-waiter --max-depth 4 --dump-graph
       vhostmc check --engine bmc --lift-from 2 --ring-size 256 --uio-maxiov 1024 --max-pend 128 --time-limit 120
+      vhostmc check --engine simulate --ring-size 256 --uio-maxiov 1024 --max-pend 128 --walks 10 --depth 2000
       vhostmc check --revision examples/my_rev.py --spec examples/my_spec.py --ring-size 1
     """
     limits = _limits(max_states, max_depth, time_limit, memory_limit)
