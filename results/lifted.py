@@ -24,34 +24,31 @@ COMMAND = ("vhostmc check --engine bmc --lift-from 2 --ring-size 256 --uio-maxio
            "--max-pend 128 --depth 1 <environment's switches>")
 
 
-def cell(prop: dict, run: str) -> str:
-    """A violated property links its trace (every one here is lifted, so the origin is
-    left out); anything else is ``-``."""
+def cell(prop: dict, run: str, folder: str = "lifted") -> str:
+    """A violated property links its trace (its origin is the page's, so it is left
+    out); anything else is ``-``."""
     if prop["status"] == "violated":
         itf = Path(prop["trace"]["itf"]).name
         shape = violation_shape({**prop, "origin": None})
-        return f"[violated ({shape})](generated/lifted/{run}/{itf})"
+        return f"[violated ({shape})](generated/{folder}/{run}/{itf})"
     return "-"
 
 
-def table() -> str:
-    """The Markdown page: one row per property and environment, a column per revision."""
+def page(folder: str, title: str, writer: str, explanation: str) -> str:
+    """The Markdown page of the runs in ``results/generated/<folder>/<revision>-<env>``:
+    one row per property and environment, a column per revision, then the seconds of
+    each run. ``writer`` names the script that writes it."""
     docs = {path.parent.name: json.loads(path.read_text())
-            for path in sorted(RUNS.glob("*/result.json"))}
+            for path in sorted((ROOT / "generated" / folder).glob("*/result.json"))}
     envs = environment_names()
     names = [p["name"] for p in next(iter(docs.values()))["properties"]]
     lines = [
-        "# Ring-2 counterexamples at the kernel's constants",
+        f"# {title}",
         "",
-        ("Regenerate: `results/regenerate.sh lifted` (bulk in `results/generated/lifted/`); "
-         "this page is written by `results/lifted.py`."),
+        (f"Regenerate: `results/regenerate.sh {folder}` (bulk in `results/generated/{folder}/`); "
+         f"this page is written by `{writer}`."),
         "",
-        (f"Each column is one `{COMMAND}` run per environment (`vhostmc list`). A cell "
-         "links the trace when the explicit engine's ring-2 counterexample, fired again "
-         "at ring size 256 with UIO_MAXIOV 1024 and VHOST_MAX_PEND 128, is a violation "
-         "there too (docs/engines.md, \"Lifting\"); `-` when nothing was lifted (the "
-         "property holds at ring 2, see matrix.md, or its trace did not lift). Lifted "
-         "traces are paths of the ring-256 model, replayed, not necessarily the shortest."),
+        explanation,
         "",
         "| property | environment | " + " | ".join(f"{r} n=256" for r in REVISIONS) + " |",
         "| --- | --- | " + " | ".join("---" for _ in REVISIONS) + " |",
@@ -64,12 +61,24 @@ def table() -> str:
             for rev in REVISIONS:
                 run = f"{rev}-{env}"
                 doc = docs.get(run)
-                cells.append("(not run)" if doc is None else cell(doc["properties"][i], run))
+                cells.append("(not run)" if doc is None
+                             else cell(doc["properties"][i], run, folder))
             lines.append(f"| {name} | {env} | " + " | ".join(cells) + " |")
     seconds = {run: doc["stats"]["seconds"] for run, doc in docs.items()}
     lines += ["", "Seconds per run: " + ", ".join(f"{run} {s:.0f}" for run, s in seconds.items())
               + "."]
     return "\n".join(lines) + "\n"
+
+
+def table() -> str:
+    """The lifted page."""
+    return page("lifted", "Ring-2 counterexamples at the kernel's constants", "results/lifted.py", (
+        f"Each column is one `{COMMAND}` run per environment (`vhostmc list`). A cell "
+        "links the trace when the explicit engine's ring-2 counterexample, fired again "
+        "at ring size 256 with UIO_MAXIOV 1024 and VHOST_MAX_PEND 128, is a violation "
+        "there too (docs/engines.md, \"Lifting\"); `-` when nothing was lifted (the "
+        "property holds at ring 2, see matrix.md, or its trace did not lift). Lifted "
+        "traces are paths of the ring-256 model, replayed, not necessarily the shortest."))
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one script that regenerates everything under results/ that is not written by hand.
 #
-#   results/regenerate.sh [STAGE...]      stages: runs matrix liveness reports table lifted
+#   results/regenerate.sh [STAGE...]      stages: runs matrix liveness reports table lifted simulated
 #                                         (default: the first five, in that order)
 #
 # Bulk output (result.json, ITF/text traces, pictures, HTML reports) goes to
@@ -11,7 +11,9 @@
 # stage makes which file.  Environment: RING_SIZES (default "1 2 3"), TIME_LIMIT
 # (seconds per run, default 120), JOBS (default 2), MEMORY_LIMIT (MiB per run, default
 # 6000), LIVENESS_N2_LIMIT (seconds per ring-2 liveness cell, default 600), SYMMETRY_FROM (the `runs` stage adds --symmetry from this ring size on, default
-# 3), LIFT_LIMIT (seconds per `lifted` run, default 900), VHOSTMC, PYTHON.
+# 3), LIFT_LIMIT (seconds per `lifted` run, default 900), SIMULATE_LIMIT (seconds per
+# `simulated` run, default 300), SHRINK_LIMIT (seconds per shrink there, default 120),
+# VHOSTMC, PYTHON.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 VHOSTMC=${VHOSTMC:-.venv/bin/vhostmc}
@@ -103,10 +105,32 @@ lifted() {  # v9 and v3.1 at ring size 256 with the kernel's constants, every na
   "$PYTHON" results/lifted.py
 }
 
+simulated() {  # v9 and v3.1 at ring size 256 with the kernel's constants, every named
+               # environment: random walks (--engine simulate), each violation then shrunk;
+               # results/simulated.py writes results/simulated.md
+  for rev in v9 v3.1; do
+    for env in $("$PYTHON" -m checker.runs.environments --names); do
+      read -ra args <<< "$("$PYTHON" -m checker.runs.environments "$env")"
+      out="$GEN/simulated/$rev-$env"
+      $VHOSTMC check --engine simulate --revision "$rev" --ring-size 256 \
+        --uio-maxiov 1024 --max-pend 128 "${args[@]}" --walks 10 --depth 2000 \
+        --time-limit "${SIMULATE_LIMIT:-300}" --pictures none --out "$out" --json -q > /dev/null
+      echo "$rev $env exit=$? -> $out/result.json"
+      for itf in "$out"/*.itf.json; do
+        case $itf in *.shrunk.itf.json|"$out/*.itf.json") continue ;; esac
+        # a walk of thousands of steps can take longer to shrink than to find
+        timeout "${SHRINK_LIMIT:-120}" $VHOSTMC shrink "$itf" > /dev/null 2>&1 \
+          || echo "not shrunk within ${SHRINK_LIMIT:-120}s (or failed): $itf"
+      done
+    done
+  done
+  "$PYTHON" results/simulated.py
+}
+
 for stage in "${stages[@]}"; do
   case $stage in
-    runs|matrix|liveness|reports|table|lifted) "$stage" ;;
-    *) echo "results/regenerate.sh: unknown stage '$stage' (runs matrix liveness reports table lifted)" >&2
+    runs|matrix|liveness|reports|table|lifted|simulated) "$stage" ;;
+    *) echo "results/regenerate.sh: unknown stage '$stage' (runs matrix liveness reports table lifted simulated)" >&2
        exit 2 ;;
   esac
 done
