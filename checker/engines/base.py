@@ -40,6 +40,13 @@ class Limits:
     """The ``time.monotonic()`` instant ``time_limit`` counts from (default: when the engine
     starts); a run sets it to its own start, so that preparing the model counts too."""
 
+    def deadline(self, start: float) -> float | None:
+        """The ``time.monotonic()`` instant the time limit runs out, counted from
+        ``counted_from`` (else ``start``, when the engine started); ``None`` without one."""
+        if self.time_limit is None:
+            return None
+        return (self.counted_from or start) + self.time_limit
+
 
 @dataclass
 class Stats:

@@ -31,10 +31,14 @@ from checker.engines.base import EngineRequest, PropertyResult, RunResult, Stats
 from checker.engines.memory import peak_memory_mib
 from checker.lang.model import ActionInstance, Model, State
 from checker.lang.spec import Property
-from checker.lang.view import CapacityReached, StateView
 from checker.semantics.compiledprops import invariant_checks
-from checker.semantics.firing import fire
-from checker.semantics.states import compiles, expand, initial_state, property_view
+from checker.semantics.states import (
+    compiles,
+    expand,
+    fire_each,
+    initial_state,
+    property_view,
+)
 from checker.traces.trace import Trace, build_trace
 
 DEFAULT_WALKS = 100
@@ -81,19 +85,16 @@ class Scheduler:
                 moves.setdefault(inst.spec.actor, []).append((inst, after))
             move = self.rng.choice(self.rng.choice(list(moves.values()))) if moves else None
             return exp.enabled_actors, exp.capacity_hits, move
-        view = StateView(self.model, state)
         enabled: set[str] = set()
         hits: list[str] = []
         first: list[tuple[ActionInstance, State]] = []
         for actor, instances in self.by_actor.items():
-            for inst in self.rng.sample(instances, len(instances)):
-                try:
-                    nxt = fire(self.model, inst, state, view)
-                except CapacityReached as hit:
+            order = self.rng.sample(instances, len(instances))
+            for inst, nxt, hit in fire_each(self.model, state, instances=order):
+                if hit is not None:
                     enabled.add(actor)
-                    hits.append(hit.what)
-                    continue
-                if nxt is not None:
+                    hits.append(hit)
+                elif nxt is not None:
                     enabled.add(actor)
                     first.append((inst, nxt))
                     break
@@ -107,8 +108,7 @@ def run_simulation(model: Model, properties: Sequence[Property], request: Engine
     progress callback and the stop check."""
     start = time.monotonic()
     limits = request.limits
-    deadline = (None if limits.time_limit is None
-                else (limits.counted_from or start) + limits.time_limit)
+    deadline = limits.deadline(start)
     invariants = [p for p in properties if p.kind == "always"]
     pending = list(zip(invariants, invariant_checks(model, invariants).checks))
     scheduler = Scheduler(model, random.Random(seed))

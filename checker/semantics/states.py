@@ -7,7 +7,7 @@ explorer, ``vhostmc replay`` and the trace builder all go through it.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -96,7 +96,7 @@ def expand(model: Model, state: State, compiled: bool | None = None) -> Expansio
 
 def interpreted_expand(model: Model, state: State) -> Expansion:
     """:func:`expand` by running every action instance's method on a concrete view.
-    (Its own loop, not :func:`_fired`: it is the interpreted explorer's hot path, and
+    (Its own loop, not :func:`fire_each`: it is the interpreted explorer's hot path, and
     the generator cost 2-5% there in ``bench/explore.py``.)"""
     out = Expansion()
     view = StateView(model, state)
@@ -122,7 +122,7 @@ def enabled_actors(model: Model, state: State, compiled: bool | None = None) -> 
     if compiles(model, compiled):
         return compiled_expand(model, state).enabled_actors
     out: set[str] = set()
-    for inst, nxt, hit in _fired(model, state, skip=lambda inst: inst.spec.actor in out):
+    for inst, nxt, hit in fire_each(model, state, skip=lambda inst: inst.spec.actor in out):
         if nxt is not None or hit is not None:
             out.add(inst.spec.actor)
     return out
@@ -132,17 +132,19 @@ def successors(model: Model, state: State) -> Iterator[tuple[ActionInstance, Sta
     """The successors :func:`expand` lists, interpreted, one at a time (a step that
     would hit a capacity is none): a walk that looks at a few of them does not hold
     them all."""
-    return ((inst, nxt) for inst, nxt, _ in _fired(model, state) if nxt is not None)
+    return ((inst, nxt) for inst, nxt, _ in fire_each(model, state) if nxt is not None)
 
 
-def _fired(
-    model: Model, state: State, skip: Callable[[ActionInstance], bool] | None = None
+def fire_each(
+    model: Model, state: State, skip: Callable[[ActionInstance], bool] | None = None,
+    instances: Iterable[ActionInstance] | None = None,
 ) -> Iterator[tuple[ActionInstance, State | None, str | None]]:
-    """Each action instance fired on ``state``, in order, one at a time: the instance,
-    its successor (``None`` when disabled) and the capacity it hit (``None`` when
-    none).  An instance ``skip`` accepts (asked when its turn comes) is not fired."""
+    """Each action instance (of ``instances``, default the model's, in that order) fired
+    on ``state``, one at a time, interpreted: the instance, its successor (``None`` when
+    disabled) and the capacity it hit (``None`` when none).  An instance ``skip``
+    accepts (asked when its turn comes) is not fired."""
     view = StateView(model, state)
-    for inst in model.instances:
+    for inst in model.instances if instances is None else instances:
         if skip is not None and skip(inst):
             continue
         try:

@@ -86,8 +86,7 @@ class ExplicitChecker:
         examples: dict[str, Trace] = {}
         fired = [0] * len(model.instances)
         fresh = [0] * len(model.instances)
-        deadline = (None if limits.time_limit is None
-                    else (limits.counted_from or start) + limits.time_limit)
+        deadline = limits.deadline(start)
         stopped: str | None = None
 
         def cut() -> bool:

@@ -103,8 +103,7 @@ class CompiledChecker:
         start = time.monotonic()
         model, limits = self.model, self.limits
         invariants = [p for p in self.properties if not p.is_liveness]
-        deadline = (None if limits.time_limit is None
-                    else (limits.counted_from or start) + limits.time_limit)
+        deadline = limits.deadline(start)
         stopped_by: list[str] = []
 
         def cut() -> bool:
