@@ -80,7 +80,15 @@ def _exit_if_signalled() -> None:
 def _exit_aborted(name: str) -> None:
     """Say that signal ``name`` aborted the run, and exit with its code."""
     click.echo(f"vhostmc: aborted by {name}; nothing more was written", err=True)
+    # A signal can land inside a Z3 term's constructor; the half-built object's finalizer
+    # then fails as the process exits ("Exception ignored in ... __del__", a traceback
+    # after the line above). That is the abort's debris, not a bug to show.
+    sys.unraisablehook = _ignore_unraisable
     sys.exit(SIGNAL_EXIT.get(name, 130))
+
+
+def _ignore_unraisable(unraisable: object) -> None:
+    """An unraisable exception after an abort: dropped."""
 
 
 def write_crash_log(text: str) -> str:
